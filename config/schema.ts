@@ -1,0 +1,138 @@
+/**
+ * Behalf configuration: the one documented schema, with every default.
+ *
+ * Layers, later wins: these defaults → config/<NODE_ENV>.json → the file named
+ * by BEHALF_CONFIG_FILE (if any) → environment variables (see ENVIRONMENT below).
+ * Every object is strict: an unknown key is an error, so a typo never silently
+ * falls back to a default.
+ */
+import { z } from 'zod';
+
+const base64urlKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 random bytes, base64url-encoded (43 characters); generate one with `npm run cli -- keys generate-secret`');
+
+const port = z.number().int().min(0).max(65535);
+
+/** A static client registered from configuration (CLI-made clients live in the database). */
+const staticClient = z
+  .object({
+    client_id: z.string().min(1),
+  })
+  .catchall(z.unknown());
+
+export const configSchema = z
+  .object({
+    /** Runtime mode; production enables every fail-closed check. */
+    env: z.enum(['development', 'production', 'test']).default('development'),
+    /** Public issuer URL (what clients see); no trailing slash, no query. */
+    issuer: z.url({ protocol: /^https?$/ }).default('http://localhost:4000'),
+    /** Interface and port the HTTP server listens on. */
+    host: z.string().min(1).default('127.0.0.1'),
+    port: port.default(4000),
+    /** Trust X-Forwarded-* headers (set when behind a TLS-offloading load balancer). */
+    proxy: z.boolean().default(false),
+    database: z
+      .object({
+        /** postgres:// URL. Unset: an embedded PostgreSQL is started with its data under `embeddedDir`. */
+        url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+        /** Where the embedded PostgreSQL keeps its data (relative to the working directory). */
+        embeddedDir: z.string().min(1).default('.data/postgres'),
+        /** Connections per Behalf process. */
+        poolSize: z.number().int().min(1).max(200).default(10),
+        /** Apply pending migrations on start. */
+        migrateOnStart: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    secrets: z
+      .object({
+        /**
+         * Key-encryption keys for private signing keys, client secrets and TOTP
+         * secrets at rest. The first encrypts; all decrypt (rotation: put the new
+         * one first, run `keys rewrap`, then drop the old one).
+         */
+        keyEncryptionKeys: z.array(base64urlKey).default([]),
+        /** Keys signing Behalf's cookies; the first signs, all verify. */
+        cookieKeys: z.array(z.string().min(32, 'must be at least 32 characters')).default([]),
+      })
+      .strict()
+      .prefault({}),
+    security: z
+      .object({
+        /** bcrypt cost factor for new password hashes (12 or more in production). */
+        bcryptCost: z.number().int().min(4).max(15).default(12),
+        /** Consecutive failed sign-ins before an account is locked. */
+        lockoutThreshold: z.number().int().min(1).max(100).default(5),
+        /** How long a lockout lasts. */
+        lockoutSeconds: z.number().int().min(1).default(900),
+        /** Largest request body accepted by Behalf's own forms and APIs. */
+        maxBodyBytes: z.number().int().min(1024).max(10_485_760).default(65_536),
+      })
+      .strict()
+      .prefault({}),
+    tokens: z
+      .object({
+        accessTokenTtl: z.number().int().min(30).max(86_400).default(600),
+        /** JWT access tokens for resource servers (RFC 9068) unless the resource server sets its own. */
+        resourceAccessTokenTtl: z.number().int().min(30).max(86_400).default(600),
+        authorizationCodeTtl: z.number().int().min(10).max(600).default(60),
+        idTokenTtl: z.number().int().min(60).max(86_400).default(3600),
+        refreshTokenTtl: z.number().int().min(60).default(1_209_600),
+        clientCredentialsTtl: z.number().int().min(30).max(86_400).default(600),
+        sessionTtl: z.number().int().min(60).default(86_400),
+        interactionTtl: z.number().int().min(60).max(86_400).default(900),
+        grantTtl: z.number().int().min(60).default(1_209_600),
+      })
+      .strict()
+      .prefault({}),
+    keys: z
+      .object({
+        /** How often each instance looks for signing-key and resource-server changes. */
+        refreshIntervalSeconds: z.number().min(0.1).max(3600).default(5),
+      })
+      .strict()
+      .prefault({}),
+    adapter: z
+      .object({
+        /** How often expired oidc-provider rows are deleted. */
+        cleanupIntervalSeconds: z.number().min(1).default(300),
+      })
+      .strict()
+      .prefault({}),
+    log: z
+      .object({
+        level: z.enum(['error', 'warn', 'info', 'http', 'debug', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+    demo: z
+      .object({
+        /** Seed the demo data when the database has no accounts (never honoured in production). */
+        seedOnEmptyDatabase: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({}),
+    /** Static clients in addition to those in the database (oidc-provider client metadata). */
+    clients: z.array(staticClient).default([]),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Environment variables and the setting each one overrides. */
+export const ENVIRONMENT = {
+  NODE_ENV: { path: 'env', type: 'string' },
+  ISSUER: { path: 'issuer', type: 'string' },
+  HOST: { path: 'host', type: 'string' },
+  PORT: { path: 'port', type: 'number' },
+  TRUST_PROXY: { path: 'proxy', type: 'boolean' },
+  DATABASE_URL: { path: 'database.url', type: 'string' },
+  DATABASE_POOL_SIZE: { path: 'database.poolSize', type: 'number' },
+  EMBEDDED_POSTGRES_DIR: { path: 'database.embeddedDir', type: 'string' },
+  KEY_ENCRYPTION_KEYS: { path: 'secrets.keyEncryptionKeys', type: 'list' },
+  COOKIE_KEYS: { path: 'secrets.cookieKeys', type: 'list' },
+  BCRYPT_COST: { path: 'security.bcryptCost', type: 'number' },
+  LOG_LEVEL: { path: 'log.level', type: 'string' },
+  SEED_DEMO: { path: 'demo.seedOnEmptyDatabase', type: 'boolean' },
+} as const satisfies Record<string, { path: string; type: 'string' | 'number' | 'boolean' | 'list' }>;

@@ -1,0 +1,85 @@
+/**
+ * The Koa application: operations endpoints, Behalf's interaction pages, then
+ * oidc-provider for everything else (discovery, JWKS, authorize, token, …).
+ */
+import Koa from 'koa';
+import helmet from 'koa-helmet';
+import type { DataSource } from 'typeorm';
+import type { Config } from '../../config/load.js';
+import type { AccountService } from '../accounts/account-service.js';
+import type { StoreService } from '../accounts/store-service.js';
+import { interactionRoutes } from './interactions/routes.js';
+import { opsRoutes } from './http/ops-routes.js';
+import { requestContextMiddleware } from './http/request-context.js';
+import type { Logger } from './observability/logger.js';
+import type { Metrics } from './observability/metrics.js';
+import type { ProviderHolder } from './oidc/provider-holder.js';
+import type { Renderer } from './views/renderer.js';
+
+export interface AppDependencies {
+  config: Config;
+  dataSource: DataSource;
+  providers: ProviderHolder;
+  accounts: AccountService;
+  stores: StoreService;
+  renderer: Renderer;
+  logger: Logger;
+  metrics: Metrics;
+  isShuttingDown: () => boolean;
+}
+
+export function createApp(deps: AppDependencies): Koa {
+  const { config } = deps;
+  const app = new Koa({ proxy: config.proxy, keys: config.secrets.cookieKeys });
+  app.silent = true;
+
+  app.use(requestContextMiddleware(deps.logger, deps.metrics));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'none'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:'],
+          baseUri: ["'none'"],
+          frameAncestors: ["'none'"],
+          // form-action is left out on purpose: browsers apply it to the redirect
+          // that ends an interaction, which goes to the client's own origin.
+        },
+      },
+      strictTransportSecurity: config.issuer.startsWith('https://') ? { maxAge: 31_536_000, includeSubDomains: true } : false,
+      crossOriginResourcePolicy: false,
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  );
+
+  const ops = opsRoutes(deps.dataSource, deps.metrics, deps.isShuttingDown);
+  app.use(ops.routes()).use(ops.allowedMethods());
+
+  const interactions = interactionRoutes({
+    provider: () => deps.providers.current,
+    accounts: deps.accounts,
+    stores: deps.stores,
+    renderer: deps.renderer,
+    logger: deps.logger,
+    secureCookies: config.issuer.startsWith('https://'),
+    maxBodyBytes: config.security.maxBodyBytes,
+  });
+  app.use(interactions.routes()).use(interactions.allowedMethods());
+
+  // Everything else is the OIDC provider's; it answers on the raw response.
+  const callbacks = new WeakMap<object, ReturnType<Koa['callback']>>();
+  app.use(async function oidcProvider(ctx) {
+    const provider = deps.providers.current;
+    let callback = callbacks.get(provider);
+    if (!callback) {
+      callback = provider.callback() as ReturnType<Koa['callback']>;
+      callbacks.set(provider, callback);
+    }
+    ctx.respond = false;
+    await callback(ctx.req, ctx.res);
+  });
+
+  return app;
+}

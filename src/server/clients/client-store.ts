@@ -1,0 +1,107 @@
+/**
+ * Registered clients live in `oauth_client`: oidc-provider metadata as JSONB,
+ * the secret sealed at rest (oidc-provider needs the plaintext to compare).
+ */
+import { randomBytes } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { Sealer } from '../secrets/sealer.js';
+import { OAuthClient } from './client.entity.js';
+
+/** Behalf's own client metadata, beside the standard fields. */
+export interface BehalfClientMetadata {
+  client_id: string;
+  client_name?: string;
+  /** Skips the consent screen. */
+  first_party?: boolean;
+  /** storefront: a store's customers; backoffice: staff; service: machine-to-machine. */
+  client_kind: 'storefront' | 'backoffice' | 'service';
+  /** The store (slug) a storefront client serves. */
+  store?: string;
+  /** Resource indicators this client may ask tokens for. */
+  allowed_resources?: string[];
+  [key: string]: unknown;
+}
+
+export function generateClientSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export class ClientStore {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly sealer: Sealer,
+  ) {}
+
+  /** The adapter oidc-provider uses for its Client model. */
+  adapter(): Adapter {
+    const find = (id: string) => this.findForProvider(id);
+    const readOnly = async () => {
+      throw new Error('clients are managed with the Behalf CLI, not through oidc-provider');
+    };
+    return {
+      find,
+      upsert: readOnly,
+      findByUid: async () => undefined,
+      findByUserCode: async () => undefined,
+      consume: readOnly,
+      destroy: readOnly,
+      revokeByGrantId: readOnly,
+    };
+  }
+
+  async findForProvider(clientId: string): Promise<AdapterPayload | undefined> {
+    if (clientId.length > 200) return undefined;
+    const row = await this.dataSource
+      .getRepository(OAuthClient)
+      .createQueryBuilder('client')
+      .addSelect('client.clientSecretEncrypted')
+      .where('client.clientId = :clientId', { clientId })
+      .getOne();
+    if (!row) return undefined;
+    const secret = row.clientSecretEncrypted ? await this.sealer.open(row.clientSecretEncrypted) : undefined;
+    return { ...row.metadata, client_id: row.clientId, ...(secret ? { client_secret: secret } : {}) } as AdapterPayload;
+  }
+
+  async save(metadata: BehalfClientMetadata, secret: string | null): Promise<void> {
+    const { client_id: clientId, client_secret: _ignored, ...rest } = metadata;
+    await this.dataSource.getRepository(OAuthClient).upsert(
+      {
+        clientId,
+        metadata: { client_id: clientId, ...rest },
+        clientSecretEncrypted: secret ? await this.sealer.seal(secret) : null,
+      },
+      ['clientId'],
+    );
+  }
+
+  async list(): Promise<OAuthClient[]> {
+    return this.dataSource.getRepository(OAuthClient).find({ order: { clientId: 'ASC' } });
+  }
+
+  async ids(): Promise<string[]> {
+    return (await this.list()).map((client) => client.clientId);
+  }
+
+  async remove(clientId: string): Promise<boolean> {
+    const result = await this.dataSource.getRepository(OAuthClient).delete({ clientId });
+    return (result.affected ?? 0) > 0;
+  }
+
+  /** Re-seals every secret with the current key-encryption key; returns how many changed. */
+  async rewrap(): Promise<number> {
+    const rows = await this.dataSource
+      .getRepository(OAuthClient)
+      .createQueryBuilder('client')
+      .addSelect('client.clientSecretEncrypted')
+      .getMany();
+    let changed = 0;
+    for (const row of rows) {
+      if (!row.clientSecretEncrypted || !this.sealer.needsRewrap(row.clientSecretEncrypted)) continue;
+      const sealed = await this.sealer.seal(await this.sealer.open(row.clientSecretEncrypted));
+      await this.dataSource.getRepository(OAuthClient).update({ clientId: row.clientId }, { clientSecretEncrypted: sealed });
+      changed += 1;
+    }
+    return changed;
+  }
+}

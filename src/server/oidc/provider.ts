@@ -1,0 +1,181 @@
+/**
+ * Builds the oidc-provider instance. Everything oidc-provider-specific about
+ * Behalf's configuration is in this folder; the rest of the code does not
+ * know which OIDC library it runs on.
+ */
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../../../config/load.js';
+import type { AccountService } from '../../accounts/account-service.js';
+import type { StoreService } from '../../accounts/store-service.js';
+import type { ResourceServerRegistry } from '../clients/resource-servers.js';
+import type { Renderer } from '../views/renderer.js';
+import { BEHALF_CLIENT_PROPERTIES, behalfClient, validateBehalfClientProperty } from './client-metadata.js';
+import { createFindAccount } from './find-account.js';
+import { loadExistingGrant } from './first-party-grant.js';
+import { clientMayUseSession } from './session-policy.js';
+import { normaliseResourceIndicator } from '../clients/resource-indicator.js';
+
+export interface ProviderDependencies {
+  config: Config;
+  jwks: { keys: Record<string, unknown>[] };
+  adapter: (model: string) => unknown;
+  accounts: AccountService;
+  stores: StoreService;
+  resourceServers: ResourceServerRegistry;
+  renderer: Renderer;
+}
+
+/** Behalf's own cookie names, so it never collides with the portal or storefront on localhost. */
+export const COOKIE_NAMES = {
+  session: 'behalf.session',
+  interaction: 'behalf.interaction',
+  resume: 'behalf.resume',
+  state: 'behalf.state',
+};
+
+function audienceOf(token: { aud?: string | string[] }): string[] {
+  if (!token.aud) return [];
+  return Array.isArray(token.aud) ? token.aud : [token.aud];
+}
+
+export function buildProvider(deps: ProviderDependencies): Provider {
+  const { config, renderer, resourceServers } = deps;
+  const secureCookies = config.issuer.startsWith('https://');
+  const { Check } = interactionPolicy;
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(
+    new Check('client_audience', 'the signed-in account cannot use this client', async (ctx: KoaContextWithOIDC) => {
+      const { session, client } = ctx.oidc;
+      if (!session?.accountId || !client) return Check.NO_NEED_TO_PROMPT;
+      return (await clientMayUseSession(deps, client, session.accountId)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+    }),
+  );
+
+  const configuration: Configuration = {
+    adapter: deps.adapter as Configuration['adapter'],
+    clients: config.clients as Configuration['clients'],
+    jwks: deps.jwks as Configuration['jwks'],
+    findAccount: createFindAccount(deps.accounts),
+    cookies: {
+      names: COOKIE_NAMES,
+      keys: config.secrets.cookieKeys,
+      long: { signed: true, httpOnly: true, sameSite: 'lax', secure: secureCookies },
+      short: { signed: true, httpOnly: true, sameSite: 'lax', secure: secureCookies },
+    },
+    claims: {
+      // amr rides with openid so every ID token says how the user authenticated.
+      openid: ['sub', 'amr'],
+      acr: null,
+      sid: null,
+      auth_time: null,
+      iss: null,
+      profile: ['name', 'preferred_username', 'store'],
+      email: ['email'],
+    },
+    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    responseTypes: ['code', 'none'],
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'RS256',
+      token_endpoint_auth_method: 'client_secret_basic',
+      // auth_time in every ID token: relying parties (and login on behalf) judge freshness by it.
+      require_auth_time: true,
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256', 'ES256'],
+      userinfoSigningAlgValues: ['RS256', 'ES256'],
+      introspectionSigningAlgValues: ['RS256', 'ES256'],
+      authorizationSigningAlgValues: ['RS256', 'ES256'],
+    },
+    extraClientMetadata: {
+      properties: BEHALF_CLIENT_PROPERTIES,
+      validator: validateBehalfClientProperty as NonNullable<Configuration['extraClientMetadata']>['validator'],
+    },
+    pkce: {
+      // RFC 9700 §2.1.1: public clients MUST use PKCE; S256 is the only method enabled.
+      required: (_ctx, client) => client.clientAuthMethod === 'none',
+    },
+    interactions: {
+      policy,
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    loadExistingGrant,
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      userinfo: { enabled: true },
+      revocation: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      introspection: {
+        enabled: true,
+        // Only the token's own client and the resource servers in its audience may look inside it.
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId === client.clientId) return true;
+          const operated = new Set(behalfClient(client).resourceServers);
+          return audienceOf(token as { aud?: string | string[] }).some((aud) => operated.has(aud));
+        },
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          const client = ctx.oidc.client;
+          ctx.type = 'html';
+          ctx.body = renderer.page('logout', { title: 'Sign out', form, clientName: client?.clientName ?? client?.clientId });
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.type = 'html';
+          ctx.body = renderer.page('message', { title: 'Signed out', message: 'You have signed out of Behalf.' });
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async () => undefined,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, indicator, client) => {
+          const resourceServer = resourceServers.get(indicator);
+          if (!resourceServer) throw new errors.InvalidTarget(`unknown resource server ${indicator}`);
+          if (!behalfClient(client).allowedResources.includes(resourceServer.identifier)) {
+            throw new errors.InvalidTarget(`client is not allowed tokens for ${resourceServer.identifier}`);
+          }
+          const ttl = resourceServer.accessTokenTtl ?? config.tokens.resourceAccessTokenTtl;
+          return {
+            scope: resourceServer.scopes.join(' '),
+            audience: normaliseResourceIndicator(resourceServer.identifier),
+            accessTokenTTL: ttl,
+            ...(resourceServer.tokenFormat === 'jwt'
+              ? { accessTokenFormat: 'jwt' as const, jwt: { sign: { alg: 'ES256' as const } } }
+              : { accessTokenFormat: 'opaque' as const }),
+          };
+        },
+      },
+    },
+    ttl: {
+      AccessToken: config.tokens.accessTokenTtl,
+      AuthorizationCode: config.tokens.authorizationCodeTtl,
+      ClientCredentials: config.tokens.clientCredentialsTtl,
+      IdToken: config.tokens.idTokenTtl,
+      RefreshToken: config.tokens.refreshTokenTtl,
+      Interaction: config.tokens.interactionTtl,
+      Session: config.tokens.sessionTtl,
+      Grant: config.tokens.grantTtl,
+    },
+    rotateRefreshToken: true,
+    // Put the scope's claims (name, email, store) in the ID token too, as relying parties expect.
+    conformIdTokenClaims: false,
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = renderer.page('message', {
+        title: 'Something went wrong',
+        message: out.error_description ?? 'The request could not be completed.',
+        detail: `Error: ${out.error}`,
+      });
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.proxy;
+  return provider;
+}

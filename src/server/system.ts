@@ -1,0 +1,154 @@
+/**
+ * The composition root: database, services, keys, provider and HTTP app,
+ * built from a validated configuration. `main.ts` and the tests both use it.
+ */
+import type { Server } from 'node:http';
+import type Koa from 'koa';
+import type Provider from 'oidc-provider';
+import type { DataSource } from 'typeorm';
+import { usesDevelopmentSecrets, type Config } from '../../config/load.js';
+import { AccountService } from '../accounts/account-service.js';
+import { StoreService } from '../accounts/store-service.js';
+import { createApp } from './app.js';
+import { ClientStore } from './clients/client-store.js';
+import { ResourceServerRegistry } from './clients/resource-servers.js';
+import { connectDatabase, type Database } from './db/connect.js';
+import { ensureSigningKeys } from './keys/key-store.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { createAdapterFactory, deleteExpiredPayloads } from './oidc/adapter.js';
+import { buildProvider } from './oidc/provider.js';
+import { ProviderHolder, StartupError } from './oidc/provider-holder.js';
+import { createSealer, type Sealer } from './secrets/sealer.js';
+import { Renderer } from './views/renderer.js';
+import { DEMO_SECRETS } from './seed/demo-data.js';
+import { seedDemoIfEmpty } from './seed/seed-demo.js';
+
+export interface Services {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  dataSource: DataSource;
+  sealer: Sealer;
+  accounts: AccountService;
+  stores: StoreService;
+  clients: ClientStore;
+  resourceServers: ResourceServerRegistry;
+}
+
+/** Database and domain services, without HTTP (the CLI stops here). */
+export async function createServices(config: Config, logger = createLogger(config.log.level)): Promise<Services> {
+  const sealer = createSealer(config.secrets.keyEncryptionKeys);
+  const database = await connectDatabase(config, logger);
+  const { dataSource } = database;
+  return {
+    config,
+    logger,
+    database,
+    dataSource,
+    sealer,
+    accounts: new AccountService(dataSource, {
+      bcryptCost: config.security.bcryptCost,
+      lockout: { threshold: config.security.lockoutThreshold, lockoutSeconds: config.security.lockoutSeconds },
+    }),
+    stores: new StoreService(dataSource),
+    clients: new ClientStore(dataSource, sealer),
+    resourceServers: new ResourceServerRegistry(dataSource),
+  };
+}
+
+export interface Behalf extends Services {
+  app: Koa;
+  metrics: Metrics;
+  providers: ProviderHolder;
+  provider(): Provider;
+  /** Serves the app on `server` until `close()`. */
+  attach(server: Server): void;
+  close(): Promise<void>;
+}
+
+export async function createBehalf(config: Config, logger = createLogger(config.log.level)): Promise<Behalf> {
+  if (usesDevelopmentSecrets(config)) {
+    logger.warn('USING PUBLIC DEVELOPMENT SECRETS: set KEY_ENCRYPTION_KEYS and COOKIE_KEYS before this holds real data', { event: 'config.insecure' });
+  }
+  const services = await createServices(config, logger);
+  const { dataSource, sealer, clients } = services;
+  try {
+    if (config.env === 'development' && config.demo.seedOnEmptyDatabase) {
+      const seeded = await seedDemoIfEmpty(services);
+      if (seeded) logger.info('empty database: demo data seeded', { event: 'seed.demo' });
+    }
+    if (config.env === 'production') await refuseDemoSecrets(clients);
+    const created = await ensureSigningKeys(dataSource, sealer);
+    for (const key of created) logger.info('signing key generated', { event: 'admin.key.generated', kid: key.kid, alg: key.alg });
+
+    const metrics = createMetrics();
+    const renderer = new Renderer(config.env !== 'development');
+    const adapter = createAdapterFactory(dataSource, { clientAdapter: clients.adapter() });
+    const providers = new ProviderHolder({
+      dataSource,
+      sealer,
+      resourceServers: services.resourceServers,
+      logger,
+      refreshIntervalMs: config.keys.refreshIntervalSeconds * 1000,
+      clientIds: async () => [...(await clients.ids()), ...config.clients.map((client) => client.client_id)],
+      build: (keystore) =>
+        buildProvider({ config, jwks: keystore.jwks as never, adapter, accounts: services.accounts, stores: services.stores, resourceServers: services.resourceServers, renderer }),
+    });
+    providers.onProvider((provider) => observeProvider(provider, logger, metrics));
+    await providers.start();
+
+    let shuttingDown = false;
+    const app = createApp({ config, dataSource, providers, accounts: services.accounts, stores: services.stores, renderer, logger, metrics, isShuttingDown: () => shuttingDown });
+    const cleanup = setInterval(() => {
+      deleteExpiredPayloads(dataSource)
+        .then((deleted) => deleted && logger.debug('expired oidc rows deleted', { deleted }))
+        .catch((error) => logger.warn('expired-row cleanup failed', { error }));
+    }, config.adapter.cleanupIntervalSeconds * 1000);
+    cleanup.unref();
+
+    const servers: Server[] = [];
+    return {
+      ...services,
+      app,
+      metrics,
+      providers,
+      provider: () => providers.current,
+      attach(server) {
+        servers.push(server);
+        server.on('request', app.callback());
+      },
+      async close() {
+        shuttingDown = true;
+        clearInterval(cleanup);
+        providers.stop();
+        await Promise.all(servers.map((server) => new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections?.();
+        })));
+        await services.database.close();
+      },
+    };
+  } catch (error) {
+    await services.database.close();
+    throw error;
+  }
+}
+
+async function refuseDemoSecrets(clients: ClientStore): Promise<void> {
+  for (const client of await clients.list()) {
+    const payload = await clients.findForProvider(client.clientId);
+    if (payload?.client_secret && DEMO_SECRETS.includes(String(payload.client_secret))) {
+      throw new StartupError(`client ${client.clientId} uses a public demo secret, refused in production; rotate it with \`npm run cli -- clients rotate-secret ${client.clientId}\``);
+    }
+  }
+}
+
+function observeProvider(provider: Provider, logger: Logger, metrics: Metrics): void {
+  provider.on('server_error', (_ctx, error) => logger.error('oidc-provider server error', { error }));
+  for (const event of ['grant.success', 'grant.error', 'authorization.success', 'authorization.error', 'access_token.issued', 'end_session.success', 'introspection.error', 'revocation.error']) {
+    provider.on(event as 'grant.success', () => metrics.providerEvents.inc({ event }));
+  }
+  provider.on('grant.error', (_ctx, error) => logger.info('token request refused', { event: 'token.refused', error: (error as Error).message }));
+  provider.on('authorization.error', (_ctx, error) => logger.info('authorization request refused', { event: 'authorization.refused', error: (error as Error).message }));
+}
