@@ -100,6 +100,13 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    audit: z
+      .object({
+        /** How often the chain head is sealed in a signed checkpoint (when it moved). */
+        checkpointIntervalSeconds: z.number().min(1).max(86_400).default(60),
+      })
+      .strict()
+      .prefault({}),
     log: z
       .object({
         level: z.enum(['error', 'warn', 'info', 'http', 'debug', 'silent']).default('info'),

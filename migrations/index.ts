@@ -1,4 +1,5 @@
 /** Every migration, in order. Listed explicitly so the same list works from src (tests) and dist. */
 import { InitialSchema1795531125052 } from './1795531125052-initial-schema.js';
+import { AuditTrail1795531940838 } from './1795531940838-audit-trail.js';
 
-export const migrations = [InitialSchema1795531125052];
+export const migrations = [InitialSchema1795531125052, AuditTrail1795531940838];

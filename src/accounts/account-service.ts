@@ -21,7 +21,7 @@ export interface AccountView {
 
 export type SignInResult =
   | { ok: true; account: AccountView }
-  | { ok: false; reason: 'invalid_credentials' | 'locked' | 'disabled'; accountId?: string };
+  | { ok: false; reason: 'invalid_credentials' | 'locked' | 'disabled'; accountId?: string; lockedUntil?: Date };
 
 export interface AccountServiceOptions {
   bcryptCost: number;
@@ -100,8 +100,8 @@ export class AccountService {
     }
     const passwordOk = await verifyPassword(password, account.passwordHash, this.options.bcryptCost);
     if (!passwordOk) {
-      if (decision.ok || decision.reason !== 'wrong_audience') await this.recordFailure(account, now);
-      return { ok: false, reason: 'invalid_credentials', accountId: account.id };
+      const lockedUntil = decision.ok || decision.reason !== 'wrong_audience' ? await this.recordFailure(account, now) : undefined;
+      return { ok: false, reason: 'invalid_credentials', accountId: account.id, ...(lockedUntil ? { lockedUntil } : {}) };
     }
     if (!decision.ok) {
       return { ok: false, reason: decision.reason === 'disabled' ? 'disabled' : 'invalid_credentials', accountId: account.id };
@@ -110,7 +110,8 @@ export class AccountService {
     return { ok: true, account: view };
   }
 
-  private async recordFailure(account: Account, now: Date): Promise<void> {
+  /** Counts a failed password; returns when the account is locked if this failure locked it. */
+  private async recordFailure(account: Account, now: Date): Promise<Date | undefined> {
     // Increment in SQL so concurrent failures are all counted.
     const [row] = (await this.dataSource.query(
       `WITH updated AS (
@@ -120,9 +121,9 @@ export class AccountService {
     )) as { failed_login_count: number }[];
     const count = row?.failed_login_count ?? 1;
     const next = afterFailedPassword(count - 1, this.options.lockout, now);
-    if (next.lockedUntil) {
-      await this.dataSource.manager.update(Account, { id: account.id }, { failedLoginCount: 0, lockedUntil: next.lockedUntil });
-    }
+    if (!next.lockedUntil) return undefined;
+    await this.dataSource.manager.update(Account, { id: account.id }, { failedLoginCount: 0, lockedUntil: next.lockedUntil });
+    return next.lockedUntil;
   }
 
   isLocked(account: Pick<Account, 'status' | 'lockedUntil'>, now = new Date()): boolean {

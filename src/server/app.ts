@@ -15,6 +15,7 @@ import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import type { ProviderHolder } from './oidc/provider-holder.js';
 import type { Renderer } from './views/renderer.js';
+import type { AuditService } from './audit/audit-service.js';
 
 export interface AppDependencies {
   config: Config;
@@ -25,6 +26,7 @@ export interface AppDependencies {
   renderer: Renderer;
   logger: Logger;
   metrics: Metrics;
+  audit: AuditService;
   isShuttingDown: () => boolean;
 }
 
@@ -63,6 +65,7 @@ export function createApp(deps: AppDependencies): Koa {
     stores: deps.stores,
     renderer: deps.renderer,
     logger: deps.logger,
+    audit: deps.audit,
     secureCookies: config.issuer.startsWith('https://'),
     maxBodyBytes: config.security.maxBodyBytes,
   });

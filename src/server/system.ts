@@ -21,6 +21,8 @@ import { buildProvider } from './oidc/provider.js';
 import { ProviderHolder, StartupError } from './oidc/provider-holder.js';
 import { createSealer, type Sealer } from './secrets/sealer.js';
 import { Renderer } from './views/renderer.js';
+import { AuditService } from './audit/audit-service.js';
+import { implicitConsentRecorder, logoutAuditMiddleware, providerAuditMiddleware } from './oidc/token-audit.js';
 import { DEMO_SECRETS } from './seed/demo-data.js';
 import { seedDemoIfEmpty } from './seed/seed-demo.js';
 
@@ -34,6 +36,7 @@ export interface Services {
   stores: StoreService;
   clients: ClientStore;
   resourceServers: ResourceServerRegistry;
+  audit: AuditService;
 }
 
 /** Database and domain services, without HTTP (the CLI stops here). */
@@ -54,6 +57,7 @@ export async function createServices(config: Config, logger = createLogger(confi
     stores: new StoreService(dataSource),
     clients: new ClientStore(dataSource, sealer),
     resourceServers: new ResourceServerRegistry(dataSource),
+    audit: new AuditService(dataSource, sealer, config.issuer, logger),
   };
 }
 
@@ -93,13 +97,24 @@ export async function createBehalf(config: Config, logger = createLogger(config.
       refreshIntervalMs: config.keys.refreshIntervalSeconds * 1000,
       clientIds: async () => [...(await clients.ids()), ...config.clients.map((client) => client.client_id)],
       build: (keystore) =>
-        buildProvider({ config, jwks: keystore.jwks as never, adapter, accounts: services.accounts, stores: services.stores, resourceServers: services.resourceServers, renderer }),
+        buildProvider({
+          config,
+          jwks: keystore.jwks as never,
+          adapter,
+          accounts: services.accounts,
+          stores: services.stores,
+          resourceServers: services.resourceServers,
+          renderer,
+          use: [providerAuditMiddleware(services.audit, logger), logoutAuditMiddleware(services.audit, logger)],
+          onImplicitConsent: implicitConsentRecorder(services.audit),
+        }),
     });
     providers.onProvider((provider) => observeProvider(provider, logger, metrics));
     await providers.start();
 
     let shuttingDown = false;
-    const app = createApp({ config, dataSource, providers, accounts: services.accounts, stores: services.stores, renderer, logger, metrics, isShuttingDown: () => shuttingDown });
+    const app = createApp({ config, dataSource, providers, accounts: services.accounts, stores: services.stores, renderer, logger, metrics, audit: services.audit, isShuttingDown: () => shuttingDown });
+    services.audit.startCheckpoints(config.audit.checkpointIntervalSeconds);
     const cleanup = setInterval(() => {
       deleteExpiredPayloads(dataSource)
         .then((deleted) => deleted && logger.debug('expired oidc rows deleted', { deleted }))
@@ -122,6 +137,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
         shuttingDown = true;
         clearInterval(cleanup);
         providers.stop();
+        services.audit.stop();
         await Promise.all(servers.map((server) => new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections?.();

@@ -16,6 +16,8 @@ import type { Renderer } from '../views/renderer.js';
 import { behalfClient } from '../oidc/client-metadata.js';
 import { clientAudience } from '../oidc/session-policy.js';
 import { describeConsent } from './consent-text.js';
+import type { AuditService } from '../audit/audit-service.js';
+import { requestMeta } from '../audit/request-meta.js';
 
 export interface InteractionDependencies {
   provider: () => Provider;
@@ -23,6 +25,7 @@ export interface InteractionDependencies {
   stores: StoreService;
   renderer: Renderer;
   logger: Logger;
+  audit: AuditService;
   secureCookies: boolean;
   maxBodyBytes: number;
 }
@@ -80,7 +83,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
   }
 
   /** Adds what the consent prompt found missing to the grant; returns the grant id. */
-  async function grantConsent(details: Details): Promise<string> {
+  async function grantConsent(ctx: Context, details: Details): Promise<string> {
     const provider = deps.provider();
     const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } = details.prompt.details as {
       missingOIDCScope?: string[];
@@ -92,7 +95,17 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     if (missingOIDCScope) grant.addOIDCScope(missingOIDCScope.join(' '));
     if (missingOIDCClaims) grant.addOIDCClaims(missingOIDCClaims);
     for (const [indicator, scopes] of Object.entries(missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
-    return grant.save();
+    const grantId = await grant.save();
+    const accountId = details.session!.accountId;
+    await deps.audit.record({
+      type: 'consent.granted',
+      actor: accountId,
+      subject: accountId,
+      clientId: String(details.params.client_id),
+      ...requestMeta(ctx),
+      details: { grant_id: grantId, scopes: missingOIDCScope ?? [], claims: missingOIDCClaims ?? [], resources: missingResourceScopes ?? {} },
+    });
+    return grantId;
   }
 
   async function clientName(details: Details): Promise<{ name: string; client: Awaited<ReturnType<Provider['Client']['find']>> }> {
@@ -113,7 +126,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       const { name, client } = await clientName(details);
       // First-party clients never show a consent screen (even for prompt=consent).
       if (client && behalfClient(client).firstParty && details.session?.accountId) {
-        return finish(ctx, { consent: { grantId: await grantConsent(details) } });
+        return finish(ctx, { consent: { grantId: await grantConsent(ctx, details) } });
       }
       return html(ctx, 200, 'consent', {
         title: 'Allow access?',
@@ -143,12 +156,25 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       return html(ctx, 400, 'message', { title: 'Sign-in is not available', message: 'This application does not sign users in.' });
     }
     const result = await deps.accounts.signIn(audience, email, password);
+    const meta = requestMeta(ctx);
     if (!result.ok) {
-      deps.logger.info('sign-in failed', { event: 'auth.login.failed', clientId: client.clientId, reason: result.reason, accountId: result.accountId });
+      // Recorded even when nothing is learned about the account: brute force shows up in the trail.
+      await deps.audit.record({
+        type: 'auth.login.failed',
+        actor: result.accountId ?? null,
+        subject: result.accountId ?? null,
+        clientId: client.clientId,
+        ...meta,
+        details: { reason: result.reason, username: email },
+      });
+      if (result.lockedUntil) {
+        await deps.audit.record({ type: 'auth.lockout', actor: 'system', subject: result.accountId ?? null, clientId: client.clientId, ...meta, details: { locked_until: result.lockedUntil.toISOString() } });
+      }
       const message = result.reason === 'disabled' ? 'This account is disabled. Contact support.' : INVALID_CREDENTIALS;
       return renderLogin(ctx, details, 200, message, email);
     }
-    deps.logger.info('sign-in succeeded', { event: 'auth.login.succeeded', clientId: client.clientId, accountId: result.account.id });
+    // Fail closed: no session without its audit record.
+    await deps.audit.record({ type: 'auth.login.succeeded', actor: result.account.id, subject: result.account.id, clientId: client.clientId, ...meta, details: { amr: ['pwd'] } });
     return finish(ctx, { login: { accountId: result.account.id, amr: ['pwd'], remember: true } });
   });
 
@@ -157,8 +183,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     if (!details) return expired(ctx);
     if (rejectForm(ctx)) return;
     if (details.prompt.name !== 'consent' || !details.session?.accountId) return expired(ctx);
-    const grantId = await grantConsent(details);
-    deps.logger.info('consent granted', { event: 'consent.granted', clientId: details.params.client_id, accountId: details.session.accountId });
+    const grantId = await grantConsent(ctx, details);
     return finish(ctx, { consent: { grantId } });
   });
 

@@ -11,7 +11,7 @@ import type { ResourceServerRegistry } from '../clients/resource-servers.js';
 import type { Renderer } from '../views/renderer.js';
 import { BEHALF_CLIENT_PROPERTIES, behalfClient, validateBehalfClientProperty } from './client-metadata.js';
 import { createFindAccount } from './find-account.js';
-import { loadExistingGrant } from './first-party-grant.js';
+import { createLoadExistingGrant, type ImplicitConsentListener } from './first-party-grant.js';
 import { clientMayUseSession } from './session-policy.js';
 import { normaliseResourceIndicator } from '../clients/resource-indicator.js';
 
@@ -23,6 +23,10 @@ export interface ProviderDependencies {
   stores: StoreService;
   resourceServers: ResourceServerRegistry;
   renderer: Renderer;
+  /** Koa middleware installed inside oidc-provider's own app (audit of its endpoints). */
+  use?: ((ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>)[];
+  /** Told when a first-party client's grant is widened without a consent screen. */
+  onImplicitConsent?: ImplicitConsentListener;
 }
 
 /** Behalf's own cookie names, so it never collides with the portal or storefront on localhost. */
@@ -100,7 +104,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       policy,
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
-    loadExistingGrant,
+    loadExistingGrant: createLoadExistingGrant(deps.onImplicitConsent),
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
@@ -177,5 +181,6 @@ export function buildProvider(deps: ProviderDependencies): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.proxy;
+  for (const middleware of deps.use ?? []) provider.use(middleware as Parameters<Provider['use']>[0]);
   return provider;
 }

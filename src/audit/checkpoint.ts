@@ -1,0 +1,63 @@
+/**
+ * Signed checkpoints of the chain head. A checkpoint is a JWT (ES256 or RS256,
+ * via jose) over `{ table, seq, hash }`; exported outside the database it
+ * proves what the chain looked like, so a truncated tail or a recomputed
+ * chain no longer matches it.
+ */
+import { SignJWT, createLocalJWKSet, importJWK, jwtVerify, type JWK, type JSONWebKeySet } from 'jose';
+import type { DataSource, EntityManager } from 'typeorm';
+import { assertAuditTableName } from './schema.js';
+import { toCheckpoint, type CheckpointRow } from './rows.js';
+import type { AuditCheckpoint } from './types.js';
+import type { CheckpointVerifier } from './verify.js';
+
+export const CHECKPOINT_TYP = 'behalf-audit-checkpoint+jwt';
+
+export interface CheckpointSigner {
+  sign(claims: { table: string; seq: number; hash: string }): Promise<string>;
+}
+
+/** Signs with a private JWK (which must carry `kid` and `alg`). */
+export function jwkCheckpointSigner(privateJwk: JWK, issuer: string): CheckpointSigner {
+  if (!privateJwk.kid || !privateJwk.alg) throw new Error('checkpoint signing key needs kid and alg');
+  const keyPromise = importJWK(privateJwk, privateJwk.alg);
+  return {
+    async sign(claims) {
+      return new SignJWT({ table: claims.table, seq: claims.seq, hash: claims.hash })
+        .setProtectedHeader({ alg: privateJwk.alg!, kid: privateJwk.kid!, typ: CHECKPOINT_TYP })
+        .setIssuer(issuer)
+        .setIssuedAt()
+        .sign(await keyPromise);
+    },
+  };
+}
+
+/** Verifies checkpoints against public keys (the issuer's, including retired ones). */
+export function jwksCheckpointVerifier(jwks: JSONWebKeySet, issuer: string): CheckpointVerifier {
+  const keys = createLocalJWKSet(jwks);
+  return async (jws) => {
+    const { payload } = await jwtVerify(jws, keys, { issuer, typ: CHECKPOINT_TYP, algorithms: ['ES256', 'RS256'] });
+    if (typeof payload.table !== 'string' || typeof payload.seq !== 'number' || typeof payload.hash !== 'string') {
+      throw new Error('checkpoint claims are malformed');
+    }
+    return { table: payload.table, seq: payload.seq, hash: payload.hash };
+  };
+}
+
+/**
+ * Seals the current head, unless it is already sealed. Returns the checkpoint,
+ * or undefined for an empty chain. Instances racing here take turns (advisory lock).
+ */
+export async function createCheckpoint(dataSource: DataSource, table: string, signer: CheckpointSigner): Promise<AuditCheckpoint | undefined> {
+  const t = assertAuditTableName(table);
+  return dataSource.transaction(async (manager: EntityManager) => {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${t}_checkpoint`]);
+    const [head] = (await manager.query(`SELECT seq, hash FROM ${t} ORDER BY seq DESC LIMIT 1`)) as { seq: string; hash: string }[];
+    if (!head) return undefined;
+    const [last] = (await manager.query(`SELECT * FROM ${t}_checkpoint ORDER BY seq DESC, id DESC LIMIT 1`)) as CheckpointRow[];
+    if (last && Number(last.seq) === Number(head.seq)) return toCheckpoint(last);
+    const jws = await signer.sign({ table: t, seq: Number(head.seq), hash: head.hash });
+    const [row] = (await manager.query(`INSERT INTO ${t}_checkpoint (seq, hash, jws) VALUES ($1, $2, $3) RETURNING *`, [head.seq, head.hash, jws])) as CheckpointRow[];
+    return toCheckpoint(row!);
+  });
+}

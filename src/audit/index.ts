@@ -1,0 +1,13 @@
+/**
+ * The audit trail: append-only, hash-chained, sealed by signed checkpoints.
+ * No dependency on src/server: resource servers reuse it for their own chains.
+ */
+export { AuditWriter, AuditWriteError, type AppendedEvent } from './writer.js';
+export { AuditStore, MAX_PAGE, type AuditQuery, type AuditPage } from './store.js';
+export { verifyChain, describeVerification, type VerifyResult, type VerifyProblem, type CheckpointVerifier } from './verify.js';
+export { createCheckpoint, jwkCheckpointSigner, jwksCheckpointVerifier, CHECKPOINT_TYP, type CheckpointSigner } from './checkpoint.js';
+export { exportChain, readExport, ExportFormatError, EXPORT_FORMAT, type ExportHeader, type ParsedExport } from './export.js';
+export { auditSchemaUp, auditSchemaDown } from './schema.js';
+export { toJson as auditEventToJson, type StoredAuditEvent } from './rows.js';
+export { canonicalJson, type JsonValue } from './canonical-json.js';
+export { AUDIT_EVENT_TYPES, GENESIS_HASH, isValidEventType, type AuditEvent, type AuditEventInput, type AuditEventType, type AuditCheckpoint } from './types.js';

@@ -1,0 +1,71 @@
+/** Audit event shapes and the stable, dotted event names (DESIGN.md). */
+import type { JsonValue } from './canonical-json.js';
+
+export const AUDIT_EVENT_TYPES = [
+  'auth.login.succeeded',
+  'auth.login.failed',
+  'auth.lockout',
+  'auth.logout',
+  'consent.granted',
+  'token.issued',
+  'token.revoked',
+  'on_behalf.started',
+  'on_behalf.denied',
+  'on_behalf.ended',
+  'delegation.issued',
+  'delegation.denied',
+] as const;
+
+/** Known Behalf names, plus `admin.*` and resource servers' `resource.<entity>.<change>`. */
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number] | `admin.${string}` | `resource.${string}`;
+
+const TYPE_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,4}$/;
+
+export function isValidEventType(type: string): boolean {
+  return TYPE_PATTERN.test(type) && type.length <= 100;
+}
+
+/** What a caller records. Never secrets or tokens: ids and references only. */
+export interface AuditEventInput {
+  type: AuditEventType;
+  /** Who did it: an account id, a client id (`client:<id>`), `cli:<user>` or `system`. */
+  actor?: string | null;
+  /** Whom or what it was done to (an account id for most events). */
+  subject?: string | null;
+  clientId?: string | null;
+  /** On-behalf session, OIDC session or other correlation id. */
+  sessionId?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  details?: Record<string, JsonValue | undefined>;
+  /** Defaults to now; millisecond precision (what round-trips exactly). */
+  occurredAt?: Date;
+}
+
+/** A stored, chained event. */
+export interface AuditEvent {
+  seq: number;
+  id: string;
+  occurredAt: Date;
+  type: string;
+  actor: string | null;
+  subject: string | null;
+  clientId: string | null;
+  sessionId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  details: Record<string, JsonValue>;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditCheckpoint {
+  id: number;
+  seq: number;
+  hash: string;
+  createdAt: Date;
+  /** Compact JWS over `{ table, seq, hash, iat }`, signed with a Behalf key. */
+  jws: string;
+}
+
+export const GENESIS_HASH = '0'.repeat(64);
