@@ -16,6 +16,7 @@ import type { Metrics } from './observability/metrics.js';
 import type { ProviderHolder } from './oidc/provider-holder.js';
 import type { Renderer } from './views/renderer.js';
 import type { AuditService } from './audit/audit-service.js';
+import { auditAdminRoutes } from './admin/audit-routes.js';
 
 export interface AppDependencies {
   config: Config;
@@ -70,6 +71,9 @@ export function createApp(deps: AppDependencies): Koa {
     maxBodyBytes: config.security.maxBodyBytes,
   });
   app.use(interactions.routes()).use(interactions.allowedMethods());
+
+  const audit = auditAdminRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, audit: deps.audit, logger: deps.logger });
+  app.use(audit.routes()).use(audit.allowedMethods());
 
   // Everything else is the OIDC provider's; it answers on the raw response.
   const callbacks = new WeakMap<object, ReturnType<Koa['callback']>>();

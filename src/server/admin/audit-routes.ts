@@ -1,0 +1,67 @@
+/**
+ * Admin API over the audit trail (for the portal): search, export (JSON
+ * lines), and the chain's status. Admin role required; exports are audited.
+ */
+import { PassThrough } from 'node:stream';
+import Router from '@koa/router';
+import type Provider from 'oidc-provider';
+import type { AccountService } from '../../accounts/account-service.js';
+import { auditEventToJson, describeVerification } from '../../audit/index.js';
+import type { AuditService } from '../audit/audit-service.js';
+import { requestMeta } from '../audit/request-meta.js';
+import type { Logger } from '../observability/logger.js';
+import { requireStaffToken } from './bearer-auth.js';
+import { parseAuditQuery, QueryError } from './audit-query.js';
+
+export function auditAdminRoutes(deps: { provider: () => Provider; accounts: AccountService; audit: AuditService; logger: Logger }): Router {
+  const router = new Router({ prefix: '/admin/audit' });
+  router.use(requireStaffToken(deps.provider, deps.accounts, 'admin'));
+  router.use(async (ctx, next) => {
+    ctx.set('Cache-Control', 'no-store');
+    try {
+      await next();
+    } catch (error) {
+      if (!(error instanceof QueryError)) throw error;
+      ctx.status = 400;
+      ctx.body = { error: 'invalid_request', error_description: error.message };
+    }
+  });
+
+  router.get('/events', async (ctx) => {
+    const page = await deps.audit.store.query(parseAuditQuery(ctx.query));
+    ctx.body = { events: page.events.map(auditEventToJson), ...(page.nextBefore ? { next_before: page.nextBefore } : {}) };
+  });
+
+  router.get('/status', async (ctx) => {
+    const result = await deps.audit.verify();
+    ctx.body = {
+      intact: result.ok,
+      events: result.events,
+      last_seq: result.lastSeq,
+      last_checkpoint: result.lastCheckpoint ? { seq: result.lastCheckpoint.seq, created_at: result.lastCheckpoint.createdAt.toISOString() } : null,
+      problem: result.problem ?? null,
+      summary: describeVerification(result),
+    };
+  });
+
+  router.get('/export', async (ctx) => {
+    const principal = ctx.state.principal!;
+    await deps.audit.record({ type: 'admin.audit.exported', actor: principal.account.id, clientId: principal.clientId, ...requestMeta(ctx) });
+    const stream = new PassThrough();
+    ctx.type = 'application/x-ndjson';
+    ctx.attachment(`behalf-audit-${new Date().toISOString().slice(0, 10)}.jsonl`);
+    ctx.body = stream;
+    deps.audit
+      .export((line) => {
+        if (!stream.write(`${line}\n`)) return new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+        return undefined;
+      })
+      .then(() => stream.end())
+      .catch((error) => {
+        deps.logger.error('audit export failed mid-stream', { error });
+        stream.destroy(error as Error);
+      });
+  });
+
+  return router;
+}

@@ -1,0 +1,90 @@
+/** The admin API over the audit trail: admin role only, validated queries, export that verifies offline. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jwksCheckpointVerifier, readExport, verifyChain } from '../../src/audit/index.js';
+import { startBehalf, type RunningBehalf } from '../support/behalf.js';
+import { codeFlowTokens } from '../support/oauth.js';
+
+let running: RunningBehalf;
+let adminToken: string;
+
+beforeAll(async () => {
+  running = await startBehalf();
+  adminToken = (await codeFlowTokens(running.issuer, 'portal', 'portal-demo-secret', 'http://localhost:4002/callback', 'admin@example.com', 'Admin-Demo-2026')).access_token;
+  await running.behalf.audit.checkpoint();
+});
+afterAll(async () => {
+  await running?.stop();
+});
+
+function get(path: string, token?: string) {
+  return fetch(`${running.issuer}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+}
+
+describe('GET /admin/audit/events', () => {
+  it('lists events newest first for an admin, filtered and paged', async () => {
+    const response = await get('/admin/audit/events?type=auth.*&limit=1', adminToken);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const body = (await response.json()) as { events: { type: string; seq: number }[]; next_before?: number };
+    expect(body.events).toHaveLength(1);
+    expect(body.events[0]!.type).toBe('auth.login.succeeded');
+    const all = (await (await get('/admin/audit/events?limit=500', adminToken)).json()) as { events: { seq: number }[] };
+    expect(all.events.map((event) => event.seq)).toEqual([...all.events.map((event) => event.seq)].sort((a, b) => b - a));
+  });
+
+  it('requires a bearer token (RFC 6750)', async () => {
+    const response = await get('/admin/audit/events');
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer realm="behalf", error="invalid_token"/);
+    expect((await get('/admin/audit/events', 'not-a-token')).status).toBe(401);
+  });
+
+  it('refuses staff without the admin role, and customers', async () => {
+    const support = (await codeFlowTokens(running.issuer, 'portal', 'portal-demo-secret', 'http://localhost:4002/callback', 'support@example.com', 'Support-Demo-2026')).access_token;
+    const refused = await get('/admin/audit/events', support);
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: string }).error).toBe('insufficient_scope');
+    const customer = (await codeFlowTokens(running.issuer, 'storefront-electronics', 'storefront-demo-secret', 'http://localhost:4001/electronics/callback', 'oleg@example.com', 'Customer-Demo-2026')).access_token;
+    expect((await get('/admin/audit/events', customer)).status).toBe(403);
+  });
+
+  it.each([
+    ['limit=0', /limit/],
+    ['limit=abc', /limit/],
+    ['from=yesterday', /from/],
+    ['type=DROP%20TABLE', /type/],
+    ['actor=a&actor=b', /once/],
+    ['colour=red', /unknown parameter colour/],
+  ])('answers 400 for %s', async (query, message) => {
+    const response = await get(`/admin/audit/events?${query}`, adminToken);
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: string; error_description: string };
+    expect(body.error).toBe('invalid_request');
+    expect(body.error_description).toMatch(message);
+  });
+});
+
+describe('chain status and export', () => {
+  it('reports the chain intact', async () => {
+    const body = (await (await get('/admin/audit/status', adminToken)).json()) as { intact: boolean; summary: string };
+    expect(body.intact).toBe(true);
+    expect(body.summary).toMatch(/^audit chain intact: \d+ events, last checkpoint at seq \d+/);
+  });
+
+  it('exports JSON lines that verify offline, and records who exported', async () => {
+    const response = await get('/admin/audit/export', adminToken);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/application\/x-ndjson/);
+    expect(response.headers.get('content-disposition')).toMatch(/attachment; filename="behalf-audit-/);
+    const file = join(mkdtempSync(join(tmpdir(), 'behalf-export-')), 'audit.jsonl');
+    writeFileSync(file, await response.text());
+    const parsed = await readExport(file);
+    const result = await verifyChain(parsed.header.table, parsed.events, parsed.checkpoints, jwksCheckpointVerifier(parsed.header.keys, running.issuer));
+    expect(result.ok).toBe(true);
+    expect(result.lastCheckpoint).toBeDefined();
+    const [exported] = (await running.behalf.audit.store.query({ type: 'admin.audit.exported' })).events;
+    expect(exported).toMatchObject({ clientId: 'portal' });
+  });
+});
