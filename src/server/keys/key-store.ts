@@ -83,6 +83,26 @@ export async function retireKey(dataSource: DataSource, kid: string): Promise<Si
   });
 }
 
+/**
+ * Re-seals every private key (retired ones too) with the current key-encryption
+ * key, so an old KEK can be dropped after `keys rewrap`; returns how many changed.
+ * Mirrors ClientStore.rewrap. Under the key lock so a concurrent rotation cannot
+ * write a row this would overwrite.
+ */
+export async function rewrapSigningKeys(dataSource: DataSource, sealer: Sealer): Promise<number> {
+  return locked(dataSource, async (manager) => {
+    const rows = await manager.getRepository(SigningKey).createQueryBuilder('key').addSelect('key.privateJwkEncrypted').getMany();
+    let changed = 0;
+    for (const row of rows) {
+      if (!row.privateJwkEncrypted || !sealer.needsRewrap(row.privateJwkEncrypted)) continue;
+      const sealed = await sealer.seal(await sealer.open(row.privateJwkEncrypted));
+      await manager.update(SigningKey, { kid: row.kid }, { privateJwkEncrypted: sealed });
+      changed += 1;
+    }
+    return changed;
+  });
+}
+
 export async function listKeys(dataSource: DataSource): Promise<SigningKey[]> {
   return dataSource.getRepository(SigningKey).find({ order: { createdAt: 'ASC' } });
 }

@@ -1,0 +1,113 @@
+/**
+ * From `clients create` options to Behalf client metadata, with defaults that
+ * fit each kind of client; oidc-provider (through registerClient) has the
+ * final word on validity.
+ */
+import type { BehalfClientMetadata } from '../server/clients/client-store.js';
+import type { Services } from '../server/system.js';
+import { CliError } from './errors.js';
+
+export type ClientKind = 'storefront' | 'backoffice' | 'service';
+
+export interface ClientCreateOptions {
+  name?: string;
+  kind?: ClientKind;
+  store?: string;
+  redirectUri?: string[];
+  postLogoutRedirectUri?: string[];
+  grantType?: string[];
+  scope?: string;
+  resource?: string[];
+  operates?: string[];
+  firstParty?: boolean;
+  public?: boolean;
+  secret?: string;
+}
+
+/** Short secrets are guessable; generated ones are 43 characters. */
+export const MIN_SECRET_LENGTH = 16;
+
+export function buildClientMetadata(clientId: string, options: ClientCreateOptions): BehalfClientMetadata {
+  // A store implies a storefront; without one, a machine-to-machine client is the safe default.
+  const kind = options.kind ?? (options.store ? 'storefront' : 'service');
+  if (options.store && kind !== 'storefront') throw new CliError(`--store is only for storefront clients (this one is ${kind})`);
+  const grantTypes = options.grantType ?? (kind === 'service' ? ['client_credentials'] : ['authorization_code', 'refresh_token']);
+  // oidc-provider accepts this pairing, but a client that cannot authenticate must not get tokens for itself.
+  if (options.public && grantTypes.includes('client_credentials')) throw new CliError('a public client (--public) cannot use the client_credentials grant');
+  // oidc-provider insists response_types match the grants: code flow ⇔ "code".
+  const responseTypes = grantTypes.includes('authorization_code') ? ['code'] : [];
+  const scope = options.scope?.trim().split(/\s+/).filter(Boolean).join(' ');
+  return {
+    client_id: clientId,
+    ...(options.name ? { client_name: options.name } : {}),
+    client_kind: kind,
+    ...(options.store ? { store: options.store } : {}),
+    first_party: options.firstParty === true,
+    redirect_uris: options.redirectUri ?? [],
+    post_logout_redirect_uris: options.postLogoutRedirectUri ?? [],
+    grant_types: grantTypes,
+    response_types: responseTypes,
+    ...(scope ? { scope } : {}),
+    allowed_resources: options.resource ?? [],
+    resource_servers: options.operates ?? [],
+    ...(options.public ? { token_endpoint_auth_method: 'none' } : {}),
+  };
+}
+
+export function checkSecret(secret: string): void {
+  if (secret.length < MIN_SECRET_LENGTH) throw new CliError(`a client secret must be at least ${MIN_SECRET_LENGTH} characters (omit --secret to have one generated)`);
+}
+
+/** registerClient checks allowed_resources; the resource servers a client operates must exist too. */
+export async function checkOperatedResources(services: Services, metadata: BehalfClientMetadata): Promise<void> {
+  await services.resourceServers.refresh();
+  for (const identifier of (metadata.resource_servers as string[] | undefined) ?? []) {
+    if (!services.resourceServers.get(identifier)) throw new CliError(`client ${metadata.client_id}: unknown resource server ${identifier} (create it with \`resource-servers create\`)`);
+  }
+}
+
+export interface ClientRecord {
+  metadata: BehalfClientMetadata;
+  source: 'database' | 'config';
+  hasSecret: boolean;
+  createdAt: Date | null;
+  updatedAt: Date | null;
+}
+
+/** Metadata without any secret: what list and show may print. */
+function withoutSecret(metadata: Record<string, unknown>): BehalfClientMetadata {
+  const { client_secret: _secret, ...rest } = metadata;
+  return rest as BehalfClientMetadata;
+}
+
+/** Database clients plus the static ones from the configuration; secrets are never read. */
+export async function listClients(services: Services): Promise<ClientRecord[]> {
+  const rows = await services.clients.list();
+  const withSecret = new Set(
+    ((await services.dataSource.query('SELECT client_id FROM oauth_client WHERE client_secret_encrypted IS NOT NULL')) as { client_id: string }[]).map((row) => row.client_id),
+  );
+  const records: ClientRecord[] = rows.map((row) => ({
+    metadata: withoutSecret({ ...row.metadata, client_id: row.clientId }),
+    source: 'database',
+    hasSecret: withSecret.has(row.clientId),
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  }));
+  for (const client of services.config.clients) {
+    records.push({ metadata: withoutSecret(client), source: 'config', hasSecret: typeof client.client_secret === 'string', createdAt: null, updatedAt: null });
+  }
+  return records;
+}
+
+export async function findClient(services: Services, clientId: string): Promise<ClientRecord> {
+  const record = (await listClients(services)).find((candidate) => candidate.metadata.client_id === clientId);
+  if (!record) throw new CliError(`no client ${clientId}`);
+  return record;
+}
+
+/** Database clients only: configuration clients are changed in the configuration. */
+export async function findDatabaseClient(services: Services, clientId: string): Promise<ClientRecord> {
+  const record = await findClient(services, clientId);
+  if (record.source === 'config') throw new CliError(`client ${clientId} is defined in the configuration; change it there`);
+  return record;
+}

@@ -1,0 +1,114 @@
+/** `audit …`: search, export, verify and seal the audit trail. */
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import { auditEventToJson, describeVerification, jwksCheckpointVerifier, readExport, verifyChain, type AuditCheckpoint, type AuditQuery } from '../../audit/index.js';
+import { ensureSigningKeys } from '../../server/keys/key-store.js';
+import type { CliContext } from '../context.js';
+import { CliError, SilentExit } from '../errors.js';
+import { examples, table, when } from '../output.js';
+import { integerIn } from '../parse.js';
+
+function isoDate(value: string): Date {
+  const parsed = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(parsed.getTime())) throw new CliError(`not an ISO 8601 date or time: ${value}`);
+  return parsed;
+}
+
+/** Checkpoints kept outside the database (earlier exports) make truncation of both tables detectable. */
+async function externalCheckpoints(files: string[] | undefined): Promise<AuditCheckpoint[]> {
+  const all: AuditCheckpoint[] = [];
+  for (const file of files ?? []) all.push(...(await readExport(file)).checkpoints);
+  return all;
+}
+
+function mergeCheckpoints(...lists: AuditCheckpoint[][]): AuditCheckpoint[] {
+  const seen = new Set<string>();
+  return lists.flat().filter((checkpoint) => !seen.has(checkpoint.jws) && seen.add(checkpoint.jws));
+}
+
+export function registerAudit(program: Command, cli: CliContext): void {
+  const group = program.command('audit').description('the append-only, hash-chained audit trail');
+  examples(group, 'audit query --type "auth.*" --limit 20', 'audit export --output audit.jsonl', 'audit verify', 'audit verify --file audit.jsonl', 'audit checkpoint');
+
+  const query = group
+    .command('query')
+    .description('search events, newest first')
+    .option('--actor <id>', 'who did it (account id, client:<id>, cli:<user>, system)')
+    .option('--subject <id>', 'whom it was done to (account id)')
+    .option('--session <id>', 'session id')
+    .option('--client <id>', 'client id')
+    .option('--type <type>', 'event type, or a prefix such as "auth.*"')
+    .option('--from <time>', 'at or after this ISO 8601 time', isoDate)
+    .option('--to <time>', 'before this ISO 8601 time', isoDate)
+    .option('--before <seq>', 'only events older than this sequence number (paging)', integerIn(1, Number.MAX_SAFE_INTEGER))
+    .option('--limit <n>', 'how many, 1-500 (default 50)', integerIn(1, 500))
+    .option('--json', 'print JSON')
+    .action(async (options: { actor?: string; subject?: string; session?: string; client?: string; type?: string; from?: Date; to?: Date; before?: number; limit?: number; json?: boolean }) => {
+      const filter: AuditQuery = { actor: options.actor, subject: options.subject, sessionId: options.session, clientId: options.client, type: options.type, from: options.from, to: options.to, before: options.before, limit: options.limit };
+      const page = await cli.withServices((services) => services.audit.store.query(filter));
+      if (options.json) return cli.json({ events: page.events.map(auditEventToJson), next_before: page.nextBefore ?? null });
+      cli.out(...table(['SEQ', 'TIME', 'TYPE', 'ACTOR', 'SUBJECT', 'CLIENT', 'DETAILS'], page.events.map((event) => [event.seq, when(event.occurredAt), event.type, event.actor, event.subject, event.clientId, JSON.stringify(event.details)])));
+      if (page.nextBefore) cli.out(`more: audit query --before ${page.nextBefore} …`);
+    });
+  examples(query, 'audit query --subject 3f1c…', 'audit query --type "token.*" --from 2026-11-01 --json');
+
+  const exportCommand = group
+    .command('export')
+    .description('write the whole chain as JSON lines (header with public keys, checkpoints, events), verifiable offline')
+    .option('--output <file>', 'write to this file instead of stdout')
+    .action(async (options: { output?: string }) => {
+      const file = options.output ? createWriteStream(options.output, { flags: 'wx', mode: 0o600 }) : undefined;
+      if (file) await once(file, 'open').catch((error: Error) => { throw new CliError(`cannot create ${options.output}: ${error.message}`); });
+      const write = async (line: string) => {
+        if (!file) return void cli.io.stdout.write(`${line}\n`);
+        if (!file.write(`${line}\n`)) await once(file, 'drain');
+      };
+      const count = await cli.withServices(async (services) => {
+        await services.audit.record({ type: 'admin.audit.exported', actor: cli.actor(), details: { destination: options.output ? 'file' : 'stdout' } });
+        return services.audit.export(write);
+      });
+      if (file) {
+        file.end();
+        await once(file, 'finish');
+        cli.io.stderr.write(`exported ${count} events to ${options.output}\n`);
+      }
+    });
+  examples(exportCommand, 'audit export --output audit-2026-11.jsonl', 'audit export | gzip > audit.jsonl.gz');
+
+  const verify = group
+    .command('verify')
+    .description('walk the chain and its signed checkpoints; exits 1 at the first broken link')
+    .option('--file <export>', 'verify an export file offline instead of the database')
+    .option('--checkpoints <export...>', 'also hold the chain to the checkpoints in these earlier exports')
+    .action(async (options: { file?: string; checkpoints?: string[] }) => {
+      const extra = await externalCheckpoints(options.checkpoints);
+      let verdict;
+      if (options.file) {
+        const parsed = await readExport(options.file);
+        verdict = await verifyChain(parsed.header.table, parsed.events, mergeCheckpoints(parsed.checkpoints, extra), jwksCheckpointVerifier(parsed.header.keys, parsed.header.issuer));
+      } else {
+        verdict = await cli.withServices(async (services) => {
+          const verifier = jwksCheckpointVerifier(await services.audit.verificationKeys(), services.config.issuer);
+          return verifyChain('audit_event', services.audit.store.stream(), mergeCheckpoints(await services.audit.store.checkpoints(), extra), verifier);
+        });
+      }
+      cli.out(describeVerification(verdict));
+      if (!verdict.ok) throw new SilentExit(1);
+    });
+  examples(verify, 'audit verify', 'audit verify --checkpoints last-month.jsonl', 'audit verify --file audit.jsonl');
+
+  const checkpoint = group
+    .command('checkpoint')
+    .description('seal the current head now in a signed checkpoint (Behalf also does this periodically)')
+    .action(async () => {
+      const sealed = await cli.withServices(async (services) => {
+        // A database no server has started on yet has no signing key: make one, as a start would.
+        await ensureSigningKeys(services.dataSource, services.sealer);
+        return services.audit.checkpoint();
+      });
+      if (!sealed) return cli.out('the audit trail is empty: nothing to seal');
+      cli.out(`checkpoint at seq ${sealed.seq} (${sealed.hash}) signed ${when(sealed.createdAt)}`);
+    });
+  examples(checkpoint, 'audit checkpoint');
+}
