@@ -88,6 +88,7 @@ describe('database commands', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/staff:\s+0 new/);
     expect(result.stdout).toMatch(/customer logins:\s+0 new/);
+    expect(result.stdout).toMatch(/clients:\s+0 created/);
   });
 
   it('a database it cannot reach is one clear line', async () => {

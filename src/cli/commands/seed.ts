@@ -25,7 +25,7 @@ export function registerSeed(program: Command, cli: CliContext): void {
         `  contacts:         ${summary.contacts} new`,
         `  customer logins:  ${summary.accounts} new`,
         `  resource servers: ${summary.resourceServers} (created or updated)`,
-        `  clients:          ${summary.clients} (created or updated)`,
+        `  clients:          ${summary.clients} created (existing ones are left as they are)`,
         'Sign-ins and client secrets: see README.md ("Demo data").',
       );
     });

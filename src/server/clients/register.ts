@@ -57,8 +57,10 @@ export async function registerClient(
     throw new ClientRegistrationError(`client ${metadata.client_id}: unknown store ${metadata.store}`);
   }
   await services.resourceServers.refresh();
-  for (const resource of (metadata.allowed_resources as string[] | undefined) ?? []) {
-    if (!services.resourceServers.get(resource)) throw new ClientRegistrationError(`client ${metadata.client_id}: unknown resource server ${resource}`);
+  for (const key of ['allowed_resources', 'resource_servers'] as const) {
+    for (const resource of (metadata[key] as string[] | undefined) ?? []) {
+      if (!services.resourceServers.get(resource)) throw new ClientRegistrationError(`client ${metadata.client_id}: ${key} names an unknown resource server ${resource}`);
+    }
   }
   await services.clients.save(metadata, secret);
 }

@@ -84,7 +84,10 @@ export async function seedDemo(services: Services): Promise<SeedSummary> {
     await services.resourceServers.upsert(resourceServer);
     summary.resourceServers += 1;
   }
+  // Existing clients are left alone: re-seeding must not undo a rotated secret.
+  const existing = new Set(await services.clients.ids());
   for (const client of DEMO_CLIENTS) {
+    if (existing.has(client.metadata.client_id)) continue;
     await registerClient(services, client.metadata, client.secret);
     summary.clients += 1;
   }
