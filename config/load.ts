@@ -70,19 +70,20 @@ function setPath(target: Json, path: string, value: unknown): void {
   node[parts.at(-1)!] = value;
 }
 
-function parseEnvValue(name: string, raw: string, type: 'string' | 'number' | 'boolean' | 'list'): unknown {
+/** Converts one variable's text; a mistake names the setting and the variable, like schema errors do. */
+function parseEnvValue(name: string, path: string, raw: string, type: 'string' | 'number' | 'boolean' | 'list'): unknown {
   switch (type) {
     case 'string':
       return raw;
     case 'number': {
       const value = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(`config: ${name} must be a number, got "${raw}"`);
+      if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(`config: ${path} (${name}): must be a number, got ${JSON.stringify(raw)}`);
       return value;
     }
     case 'boolean':
       if (/^(1|true|yes|on)$/i.test(raw)) return true;
       if (/^(0|false|no|off)$/i.test(raw)) return false;
-      throw new ConfigError(`config: ${name} must be true or false, got "${raw}"`);
+      throw new ConfigError(`config: ${path} (${name}): must be true or false, got ${JSON.stringify(raw)}`);
     case 'list':
       return raw.split(',').map((item) => item.trim()).filter(Boolean);
   }
@@ -112,7 +113,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
   const mode = env.NODE_ENV ?? 'development';
   if (!['development', 'production', 'test'].includes(mode)) {
-    throw new ConfigError(`config: env (NODE_ENV): must be development, production or test, got "${mode}"`);
+    throw new ConfigError(`config: env (NODE_ENV): must be development, production or test, got ${JSON.stringify(mode)}`);
   }
 
   const unknownEnv = Object.keys(env).filter((name) => name.startsWith('BEHALF_') && name !== 'BEHALF_CONFIG_FILE');
@@ -125,7 +126,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (options.overrides) raw = deepMerge(raw, options.overrides);
   for (const [name, spec] of Object.entries(ENVIRONMENT)) {
     const value = env[name];
-    if (value !== undefined && value !== '') setPath(raw, spec.path, parseEnvValue(name, value, spec.type));
+    if (value !== undefined && value !== '') setPath(raw, spec.path, parseEnvValue(name, spec.path, value, spec.type));
   }
 
   const parsed = configSchema.safeParse(raw);

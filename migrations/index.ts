@@ -1,5 +1,6 @@
 /** Every migration, in order. Listed explicitly so the same list works from src (tests) and dist. */
 import { InitialSchema1795531125052 } from './1795531125052-initial-schema.js';
 import { AuditTrail1795531940838 } from './1795531940838-audit-trail.js';
+import { OnBehalf1795533000000 } from './1795533000000-on-behalf.js';
 
-export const migrations = [InitialSchema1795531125052, AuditTrail1795531940838];
+export const migrations = [InitialSchema1795531125052, AuditTrail1795531940838, OnBehalf1795533000000];

@@ -36,6 +36,11 @@ export function normaliseUsername(username: string): string {
   return username.trim().toLowerCase();
 }
 
+/** PostgreSQL text cannot hold NUL (the query would fail): such a name matches no account. */
+function searchable(username: string): boolean {
+  return !username.includes('\u0000');
+}
+
 export class AccountService {
   constructor(
     private readonly dataSource: DataSource,
@@ -65,6 +70,7 @@ export class AccountService {
   }
 
   async findByUsername(storeId: string | null, username: string): Promise<AccountView | undefined> {
+    if (!searchable(username)) return undefined;
     const account = await this.dataSource.manager.findOneBy(Account, {
       storeId: storeId ?? IsNull(),
       username: normaliseUsername(username),
@@ -79,7 +85,7 @@ export class AccountService {
    */
   async signIn(client: ClientAudience, username: string, password: string, now = new Date()): Promise<SignInResult> {
     const scope = accountScopeFor(client);
-    const account = scope
+    const account = scope && searchable(username)
       ? await this.dataSource
           .getRepository(Account)
           .createQueryBuilder('account')

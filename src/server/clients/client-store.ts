@@ -51,7 +51,8 @@ export class ClientStore {
   }
 
   async findForProvider(clientId: string): Promise<AdapterPayload | undefined> {
-    if (clientId.length > 200) return undefined;
+    // Longer than the column, or a NUL (which PostgreSQL text cannot hold): no such client.
+    if (clientId.length > 200 || clientId.includes('\u0000')) return undefined;
     const row = await this.dataSource
       .getRepository(OAuthClient)
       .createQueryBuilder('client')

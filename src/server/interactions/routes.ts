@@ -5,7 +5,7 @@
  */
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
-import type { Context } from 'koa';
+import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import type { AccountService } from '../../accounts/account-service.js';
@@ -37,13 +37,34 @@ type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 export function interactionRoutes(deps: InteractionDependencies): Router {
   const router = new Router({ prefix: '/interaction' });
-  const forms = bodyParser({ enableTypes: ['form'], formLimit: `${deps.maxBodyBytes}b`, encoding: 'utf-8' });
+  const parseForm = bodyParser({ enableTypes: ['form'], formLimit: `${deps.maxBodyBytes}b`, encoding: 'utf-8' });
 
   function html(ctx: Context, status: number, template: string, data: Record<string, unknown> & { title: string }) {
     ctx.status = status;
     ctx.type = 'html';
     ctx.set('Cache-Control', 'no-store');
     ctx.body = deps.renderer.page(template, data);
+  }
+
+  /**
+   * The form body parser, with its failures (too large, unsupported charset or
+   * encoding, undecodable body) answered as a page for the browser: left to the
+   * app's last-resort handler they became JSON, or a 500 for a broken gzip body.
+   */
+  async function forms(ctx: Context, next: Next) {
+    let parsed = false;
+    try {
+      await parseForm(ctx, async () => {
+        parsed = true;
+      });
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      deps.logger.info('unreadable form refused', { event: 'http.form.refused', path: ctx.path, error: (error as Error).message });
+      if (status === 413) return html(ctx, 413, 'message', { title: 'This form is too large', message: 'Go back, check what you entered and try again.' });
+      if (status === 415) return html(ctx, 415, 'message', { title: 'Unsupported form', message: 'Forms must be sent as UTF-8 application/x-www-form-urlencoded.' });
+      return html(ctx, 400, 'message', { title: 'This form could not be read', message: 'Go back and try again.' });
+    }
+    if (parsed) await next();
   }
 
   function expired(ctx: Context) {

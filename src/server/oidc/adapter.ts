@@ -4,7 +4,7 @@
  * code) and the expiry copied into indexed columns.
  */
 import type { DataSource } from 'typeorm';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 
 export interface AdapterOptions {
   /** Clients come from Behalf's own table, not from `oidc_payload`. */
@@ -12,6 +12,24 @@ export interface AdapterOptions {
 }
 
 type Row = { payload: AdapterPayload; consumed_at: Date | null };
+
+/** The models `revokeByGrantId` removes: the tokens and codes issued under a grant (as in oidc-provider's own adapters). */
+const GRANT_BOUND_MODELS = ['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode'];
+
+/**
+ * Look-up keys come straight from requests (codes, tokens, uids). PostgreSQL
+ * text cannot hold NUL and would fail the query (a 500): no row can match one.
+ */
+function storable(key: string): boolean {
+  return !key.includes('\u0000');
+}
+
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value && typeof value === 'object') return Object.entries(value).some(([key, item]) => key.includes('\u0000') || containsNul(item));
+  return false;
+}
 
 function toPayload(row: Row | undefined): AdapterPayload | undefined {
   if (!row) return undefined;
@@ -26,7 +44,12 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
     constructor(private readonly model: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
-      const expiresAt = typeof expiresIn === 'number' && expiresIn > 0 ? new Date(Date.now() + expiresIn * 1000) : null;
+      // Payloads carry request parameters (state, nonce, login_hint, …) and JSONB cannot hold
+      // \u0000: refuse the request as the client's mistake instead of failing with a 500.
+      if (containsNul(payload)) throw new errors.InvalidRequest('request parameters must not contain NUL characters');
+      // No expiresIn means no expiry. Zero or less means already expired (oidc-provider passes
+      // `exp - now` when it re-saves a token), not "never expires".
+      const expiresAt = typeof expiresIn === 'number' ? new Date(Date.now() + expiresIn * 1000) : null;
       await dataSource.query(
         `INSERT INTO oidc_payload (model, id, payload, grant_id, uid, user_code, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -38,6 +61,7 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
+      if (!storable(id)) return undefined;
       const rows = (await dataSource.query(
         `SELECT payload, consumed_at FROM oidc_payload
          WHERE model = $1 AND id = $2 AND (expires_at IS NULL OR expires_at > now())`,
@@ -47,6 +71,7 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      if (!storable(uid)) return undefined;
       const rows = (await dataSource.query(
         `SELECT payload, consumed_at FROM oidc_payload
          WHERE model = $1 AND uid = $2 AND (expires_at IS NULL OR expires_at > now())`,
@@ -56,6 +81,7 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      if (!storable(userCode)) return undefined;
       const rows = (await dataSource.query(
         `SELECT payload, consumed_at FROM oidc_payload
          WHERE model = $1 AND user_code = $2 AND (expires_at IS NULL OR expires_at > now())`,
@@ -65,16 +91,20 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
     }
 
     async consume(id: string): Promise<void> {
+      if (!storable(id)) return;
       await dataSource.query(`UPDATE oidc_payload SET consumed_at = now() WHERE model = $1 AND id = $2 AND consumed_at IS NULL`, [this.model, id]);
     }
 
     async destroy(id: string): Promise<void> {
+      if (!storable(id)) return;
       await dataSource.query(`DELETE FROM oidc_payload WHERE model = $1 AND id = $2`, [this.model, id]);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      // Every grant-bound model (codes, access and refresh tokens, …) dies with its grant.
-      await dataSource.query(`DELETE FROM oidc_payload WHERE grant_id = $1`, [grantId]);
+      if (!storable(grantId)) return;
+      // Every grant-bound token model (codes, access and refresh tokens, …) dies with its grant.
+      // Other rows that merely name the grant (an interaction in progress) are not tokens of it.
+      await dataSource.query(`DELETE FROM oidc_payload WHERE grant_id = $1 AND model = ANY($2)`, [grantId, GRANT_BOUND_MODELS]);
     }
   }
 

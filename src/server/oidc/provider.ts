@@ -55,6 +55,15 @@ export function buildProvider(deps: ProviderDependencies): Provider {
     }),
   );
 
+  const renderError: NonNullable<Configuration['renderError']> = async (ctx, out) => {
+    ctx.type = 'html';
+    ctx.body = renderer.page('message', {
+      title: 'Something went wrong',
+      message: out.error_description ?? 'The request could not be completed.',
+      detail: `Error: ${out.error}`,
+    });
+  };
+
   const configuration: Configuration = {
     adapter: deps.adapter as Configuration['adapter'],
     clients: config.clients as Configuration['clients'],
@@ -169,18 +178,62 @@ export function buildProvider(deps: ProviderDependencies): Provider {
     rotateRefreshToken: true,
     // Put the scope's claims (name, email, store) in the ID token too, as relying parties expect.
     conformIdTokenClaims: false,
-    renderError: async (ctx, out) => {
-      ctx.type = 'html';
-      ctx.body = renderer.page('message', {
-        title: 'Something went wrong',
-        message: out.error_description ?? 'The request could not be completed.',
-        detail: `Error: ${out.error}`,
-      });
-    },
+    renderError,
   };
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.proxy;
   for (const middleware of deps.use ?? []) provider.use(middleware as Parameters<Provider['use']>[0]);
+  provider.use(unauthorizedClientForDisallowedGrant as Parameters<Provider['use']>[0]);
+  provider.use(answerLateErrors(renderError) as Parameters<Provider['use']>[0]);
   return provider;
+}
+
+/**
+ * oidc-provider saves the browser session after its endpoint's own error
+ * handler has run, so a failure there (a request parameter the session cannot
+ * store, a database error) reached Koa's default handler: a plain-text answer,
+ * every header already set (X-Request-Id, CSP, …) removed, and a 500 for what
+ * may be the client's mistake. Answer it the way oidc-provider's own error
+ * handler does: an HTML page for browsers, the OAuth JSON error otherwise.
+ */
+function answerLateErrors(renderError: NonNullable<Configuration['renderError']>) {
+  return async function lateErrors(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+    try {
+      await next();
+    } catch (error) {
+      if (ctx.headerSent) throw error;
+      const exposed = error instanceof errors.OIDCProviderError && error.expose ? error : undefined;
+      const out = exposed
+        ? { error: exposed.error, ...(exposed.error_description ? { error_description: exposed.error_description } : {}) }
+        : { error: 'server_error', error_description: 'oops! something went wrong' };
+      ctx.status = exposed?.statusCode ?? 500;
+      if (ctx.accepts('json', 'html') === 'html') await renderError(ctx, out, error as Error);
+      else ctx.body = out;
+      if (!exposed) ctx.oidc?.provider.emit('server_error', ctx, error);
+    }
+  };
+}
+
+/**
+ * RFC 6749 §5.2: an authenticated client asking for a grant type it is not
+ * registered for gets `unauthorized_client`; oidc-provider answers
+ * `invalid_request`. Only that refusal is rewritten: the client authenticated,
+ * the grant type is one the server supports, and the client may not use it.
+ */
+async function unauthorizedClientForDisallowedGrant(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
+  await next();
+  const { oidc } = ctx;
+  const body = ctx.body as { error?: unknown } | undefined;
+  const grantType: unknown = oidc?.params?.grant_type;
+  if (
+    oidc?.route === 'token'
+    && ctx.status === 400
+    && body?.error === 'invalid_request'
+    && oidc.client
+    && typeof grantType === 'string'
+    && !oidc.client.grantTypeAllowed(grantType)
+  ) {
+    body.error = 'unauthorized_client';
+  }
 }
