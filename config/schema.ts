@@ -100,6 +100,26 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    onBehalf: z
+      .object({
+        /** An on-behalf session must open within this many seconds of the agent's re-authentication. */
+        reauthMaxAgeSeconds: z.number().int().min(30).max(3600).default(300),
+        /** How long an on-behalf session lasts at most. */
+        sessionMaxMinutes: z.number().int().min(1).max(480).default(60),
+        /** Active on-behalf sessions one agent may hold at once. */
+        maxConcurrentSessions: z.number().int().min(1).max(100).default(3),
+        /** How often expired sessions are closed (and their end audited). */
+        expirySweepSeconds: z.number().min(1).max(3600).default(30),
+      })
+      .strict()
+      .prefault({}),
+    delegation: z
+      .object({
+        /** Deepest `act` chain a delegated token may carry (RFC 8693 §4.1 nesting). */
+        maxChainDepth: z.number().int().min(1).max(10).default(4),
+      })
+      .strict()
+      .prefault({}),
     audit: z
       .object({
         /** How often the chain head is sealed in a signed checkpoint (when it moved). */

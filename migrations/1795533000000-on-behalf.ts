@@ -9,6 +9,8 @@ export class OnBehalf1795533000000 implements MigrationInterface {
   name = 'OnBehalf1795533000000';
 
   async up(q: QueryRunner): Promise<void> {
+    // Logical audience names (RFC 8693 `audience`) beside the resource URI.
+    await q.query(`ALTER TABLE resource_server ADD COLUMN alias varchar(100) UNIQUE CHECK (alias ~ '^[a-z0-9][a-z0-9._:-]*$')`);
     await q.query(`
       CREATE TABLE on_behalf_reauth (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -52,5 +54,6 @@ export class OnBehalf1795533000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE IF EXISTS on_behalf_session`);
     await q.query(`DROP TABLE IF EXISTS on_behalf_reauth`);
+    await q.query(`ALTER TABLE resource_server DROP COLUMN IF EXISTS alias`);
   }
 }

@@ -69,6 +69,13 @@ export class AccountService {
     return account ? this.view(this.dataSource.manager, account) : undefined;
   }
 
+  /** The account with its lock state (for policies that must not act for a locked account). */
+  async findLoginState(id: string): Promise<(AccountView & { lockedUntil: Date | null }) | undefined> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+    const account = await this.dataSource.manager.findOneBy(Account, { id });
+    return account ? { ...(await this.view(this.dataSource.manager, account)), lockedUntil: account.lockedUntil } : undefined;
+  }
+
   async findByUsername(storeId: string | null, username: string): Promise<AccountView | undefined> {
     if (!searchable(username)) return undefined;
     const account = await this.dataSource.manager.findOneBy(Account, {

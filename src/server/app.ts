@@ -17,6 +17,8 @@ import type { ProviderHolder } from './oidc/provider-holder.js';
 import type { Renderer } from './views/renderer.js';
 import type { AuditService } from './audit/audit-service.js';
 import { auditAdminRoutes } from './admin/audit-routes.js';
+import { onBehalfRoutes } from './on-behalf/routes.js';
+import type { PostgresOnBehalfStore } from './on-behalf/on-behalf-store.js';
 
 export interface AppDependencies {
   config: Config;
@@ -28,6 +30,7 @@ export interface AppDependencies {
   logger: Logger;
   metrics: Metrics;
   audit: AuditService;
+  onBehalf: PostgresOnBehalfStore;
   isShuttingDown: () => boolean;
 }
 
@@ -67,6 +70,7 @@ export function createApp(deps: AppDependencies): Koa {
     renderer: deps.renderer,
     logger: deps.logger,
     audit: deps.audit,
+    onBehalf: deps.onBehalf,
     secureCookies: config.issuer.startsWith('https://'),
     maxBodyBytes: config.security.maxBodyBytes,
   });
@@ -74,6 +78,9 @@ export function createApp(deps: AppDependencies): Koa {
 
   const audit = auditAdminRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, audit: deps.audit, logger: deps.logger });
   app.use(audit.routes()).use(audit.allowedMethods());
+
+  const sessions = onBehalfRoutes({ provider: () => deps.providers.current, store: deps.onBehalf, maxBodyBytes: config.security.maxBodyBytes });
+  app.use(sessions.routes()).use(sessions.allowedMethods());
 
   // Everything else is the OIDC provider's; it answers on the raw response.
   const callbacks = new WeakMap<object, ReturnType<Koa['callback']>>();

@@ -22,6 +22,8 @@ import { ProviderHolder, StartupError } from './oidc/provider-holder.js';
 import { createSealer, type Sealer } from './secrets/sealer.js';
 import { Renderer } from './views/renderer.js';
 import { AuditService } from './audit/audit-service.js';
+import { createOnBehalf } from './on-behalf/on-behalf-module.js';
+import type { PostgresOnBehalfStore } from './on-behalf/on-behalf-store.js';
 import { implicitConsentRecorder, logoutAuditMiddleware, providerAuditMiddleware } from './oidc/token-audit.js';
 import { DEMO_SECRETS } from './seed/demo-data.js';
 import { seedDemoIfEmpty } from './seed/seed-demo.js';
@@ -65,6 +67,7 @@ export interface Behalf extends Services {
   app: Koa;
   metrics: Metrics;
   providers: ProviderHolder;
+  onBehalf: PostgresOnBehalfStore;
   provider(): Provider;
   /** Serves the app on `server` until `close()`. */
   attach(server: Server): void;
@@ -89,7 +92,8 @@ export async function createBehalf(config: Config, logger = createLogger(config.
     const metrics = createMetrics();
     const renderer = new Renderer(config.env !== 'development');
     const adapter = createAdapterFactory(dataSource, { clientAdapter: clients.adapter() });
-    const providers = new ProviderHolder({
+    const onBehalf = createOnBehalf(services, () => providers.current, config);
+    const providers: ProviderHolder = new ProviderHolder({
       dataSource,
       sealer,
       resourceServers: services.resourceServers,
@@ -105,16 +109,18 @@ export async function createBehalf(config: Config, logger = createLogger(config.
           stores: services.stores,
           resourceServers: services.resourceServers,
           renderer,
-          use: [providerAuditMiddleware(services.audit, logger), logoutAuditMiddleware(services.audit, logger)],
+          use: [providerAuditMiddleware(services.audit, logger), logoutAuditMiddleware(services.audit, logger, onBehalf.store)],
           onImplicitConsent: implicitConsentRecorder(services.audit),
+          grants: [onBehalf.grant],
         }),
     });
     providers.onProvider((provider) => observeProvider(provider, logger, metrics));
     await providers.start();
 
     let shuttingDown = false;
-    const app = createApp({ config, dataSource, providers, accounts: services.accounts, stores: services.stores, renderer, logger, metrics, audit: services.audit, isShuttingDown: () => shuttingDown });
+    const app = createApp({ config, dataSource, providers, accounts: services.accounts, stores: services.stores, renderer, logger, metrics, audit: services.audit, onBehalf: onBehalf.store, isShuttingDown: () => shuttingDown });
     services.audit.startCheckpoints(config.audit.checkpointIntervalSeconds);
+    onBehalf.start();
     const cleanup = setInterval(() => {
       deleteExpiredPayloads(dataSource)
         .then((deleted) => deleted && logger.debug('expired oidc rows deleted', { deleted }))
@@ -128,6 +134,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
       app,
       metrics,
       providers,
+      onBehalf: onBehalf.store,
       provider: () => providers.current,
       attach(server) {
         servers.push(server);
@@ -138,6 +145,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
         clearInterval(cleanup);
         providers.stop();
         services.audit.stop();
+        onBehalf.stop();
         await Promise.all(servers.map((server) => new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeIdleConnections?.();

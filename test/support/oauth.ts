@@ -41,8 +41,11 @@ export async function readJson(response: Response): Promise<JsonResponse> {
 }
 
 /** A token request authenticated with client_secret_basic. */
-export function tokenRequest(issuer: string, clientId: string, secret: string, params: Record<string, string>): Promise<JsonResponse> {
-  return postForm(`${issuer}/token`, new URLSearchParams(params), { authorization: basic(clientId, secret) });
+/** A token request authenticated with client_secret_basic; `repeated` adds parameters given more than once. */
+export function tokenRequest(issuer: string, clientId: string, secret: string, params: Record<string, string>, repeated: [string, string][] = []): Promise<JsonResponse> {
+  const body = new URLSearchParams(params);
+  for (const [key, value] of repeated) body.append(key, value);
+  return postForm(`${issuer}/token`, body, { authorization: basic(clientId, secret) });
 }
 
 export function discover(issuer: string, clientId: string, secret: string): Promise<client.Configuration> {

@@ -6,6 +6,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import Provider from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { ClientStore, BehalfClientMetadata } from './client-store.js';
+import { GRANT_TYPE as TOKEN_EXCHANGE_GRANT } from '../../token-exchange/types.js';
 import type { ResourceServerRegistry } from './resource-servers.js';
 import type { StoreService } from '../../accounts/store-service.js';
 import { BEHALF_CLIENT_PROPERTIES, validateBehalfClientProperty } from '../oidc/client-metadata.js';
@@ -36,6 +37,8 @@ function metadataValidator(): Provider {
     extraClientMetadata: { properties: BEHALF_CLIENT_PROPERTIES, validator: validateBehalfClientProperty as never },
     scopes: ['openid', 'offline_access', 'profile', 'email'],
   });
+  // The token-exchange grant must be known for clients that list it; the real handler lives in the real provider.
+  validator.registerGrantType(TOKEN_EXCHANGE_GRANT, async () => undefined);
   return validator;
 }
 

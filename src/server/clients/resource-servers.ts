@@ -12,6 +12,7 @@ export interface ResourceServerInput {
   tokenFormat?: TokenFormat;
   scopes?: string[];
   accessTokenTtl?: number | null;
+  alias?: string | null;
 }
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
@@ -39,6 +40,11 @@ export class ResourceServerRegistry {
     }
   }
 
+  /** By resource indicator or by logical alias (RFC 8693 `audience`). */
+  find(value: string): ResourceServer | undefined {
+    return this.get(value) ?? this.all().find((server) => server.alias !== null && server.alias === value);
+  }
+
   all(): ResourceServer[] {
     return [...this.byIdentifier.values()];
   }
@@ -57,6 +63,7 @@ export class ResourceServerRegistry {
         tokenFormat: input.tokenFormat ?? 'jwt',
         scopes,
         accessTokenTtl: input.accessTokenTtl ?? null,
+        alias: input.alias ?? null,
       },
       ['identifier'],
     );

@@ -18,6 +18,8 @@ import { clientAudience } from '../oidc/session-policy.js';
 import { describeConsent } from './consent-text.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { requestMeta } from '../audit/request-meta.js';
+import type { PostgresOnBehalfStore } from '../on-behalf/on-behalf-store.js';
+import { reauthScreen } from './reauth.js';
 
 export interface InteractionDependencies {
   provider: () => Provider;
@@ -26,6 +28,7 @@ export interface InteractionDependencies {
   renderer: Renderer;
   logger: Logger;
   audit: AuditService;
+  onBehalf: PostgresOnBehalfStore;
   secureCookies: boolean;
   maxBodyBytes: number;
 }
@@ -139,9 +142,13 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     html(ctx, status, 'login', { title: 'Sign in', uid: details.uid, clientName: name, csrf: issueCsrfToken(ctx, deps.secureCookies), error, email });
   }
 
+  const reauth = reauthScreen(deps, { html, finish });
+  const isReauth = (details: Details) => details.prompt.name === 'login' && typeof details.params.on_behalf_of === 'string';
+
   router.get('/:uid', async (ctx) => {
     const details = await load(ctx);
     if (!details) return expired(ctx);
+    if (isReauth(details)) return reauth.show(ctx, details);
     if (details.prompt.name === 'login') return renderLogin(ctx, details);
     if (details.prompt.name === 'consent') {
       const { name, client } = await clientName(details);
@@ -164,7 +171,8 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const details = await load(ctx);
     if (!details) return expired(ctx);
     if (rejectForm(ctx)) return;
-    if (details.prompt.name !== 'login') return expired(ctx);
+    // A login-on-behalf interaction is completed only through its own screen.
+    if (details.prompt.name !== 'login' || isReauth(details)) return expired(ctx);
     const body = ctx.request.body as Record<string, unknown>;
     const email = typeof body.email === 'string' ? body.email.trim().slice(0, MAX_FIELD) : '';
     const password = typeof body.password === 'string' ? body.password : '';
@@ -197,6 +205,14 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     // Fail closed: no session without its audit record.
     await deps.audit.record({ type: 'auth.login.succeeded', actor: result.account.id, subject: result.account.id, clientId: client.clientId, ...meta, details: { amr: ['pwd'] } });
     return finish(ctx, { login: { accountId: result.account.id, amr: ['pwd'], remember: true } });
+  });
+
+  router.post('/:uid/reauth', forms, async (ctx) => {
+    const details = await load(ctx);
+    if (!details) return expired(ctx);
+    if (rejectForm(ctx)) return;
+    if (!isReauth(details)) return expired(ctx);
+    return reauth.submit(ctx, details);
   });
 
   router.post('/:uid/confirm', forms, async (ctx) => {

@@ -10,7 +10,25 @@ import { normaliseResourceIndicator } from '../clients/resource-indicator.js';
 export const CLIENT_KINDS = ['storefront', 'backoffice', 'service'] as const;
 export type ClientKind = (typeof CLIENT_KINDS)[number];
 
-export const BEHALF_CLIENT_PROPERTIES = ['first_party', 'client_kind', 'store', 'allowed_resources', 'resource_servers'];
+export const BEHALF_CLIENT_PROPERTIES = ['first_party', 'client_kind', 'store', 'allowed_resources', 'resource_servers', 'on_behalf', 'delegation', 'may_act'];
+
+/** Login-on-behalf policy of a storefront client (absent: the client may not impersonate). */
+export interface OnBehalfMetadata {
+  /** Default resource server for on-behalf tokens. */
+  resource?: string;
+  /** The most an on-behalf token may carry, space-separated (a read-only profile: "orders:read"). */
+  scope: string;
+  /** On-behalf access token lifetime in seconds (at most 900). */
+  token_ttl?: number;
+}
+
+/** Delegation policy: tokens whose audience is `from` may be exchanged for tokens for `to`. */
+export interface DelegationMetadata {
+  from: string;
+  to: string;
+  /** Limits the derived scope further (space-separated). */
+  scope?: string;
+}
 
 function invalid(message: string): never {
   throw new errors.InvalidClientMetadata(message);
@@ -47,7 +65,34 @@ export function validateBehalfClientProperty(_ctx: unknown, key: string, value: 
     case 'resource_servers':
       metadata.resource_servers = checkResourceList(key, value) ?? [];
       return;
+    case 'on_behalf':
+      if (value === undefined) return;
+      checkOnBehalf(value);
+      return;
+    case 'delegation':
+      if (value === undefined) return;
+      if (!Array.isArray(value) || !value.every(isDelegationRule)) invalid('delegation must be a list of { from, to, scope? } with resource indicators or audience names');
+      return;
+    case 'may_act':
+      if (value !== undefined && (typeof value !== 'string' || !value)) invalid('may_act must be the client id allowed to act on this client’s tokens');
+      return;
   }
+}
+
+function checkOnBehalf(value: unknown): void {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) invalid('on_behalf must be an object { resource, scope, token_ttl }');
+  const policy = value as Record<string, unknown>;
+  if (typeof policy.scope !== 'string' || !policy.scope.trim()) invalid('on_behalf.scope must list the scopes on-behalf tokens may carry');
+  if (policy.resource !== undefined) checkResourceList('on_behalf.resource', [policy.resource]);
+  if (policy.token_ttl !== undefined && (!Number.isInteger(policy.token_ttl) || (policy.token_ttl as number) < 30 || (policy.token_ttl as number) > 900)) {
+    invalid('on_behalf.token_ttl must be whole seconds from 30 to 900');
+  }
+}
+
+function isDelegationRule(rule: unknown): rule is DelegationMetadata {
+  if (!rule || typeof rule !== 'object') return false;
+  const { from, to, scope } = rule as Record<string, unknown>;
+  return typeof from === 'string' && !!from && typeof to === 'string' && !!to && (scope === undefined || typeof scope === 'string');
 }
 
 export interface BehalfClientView {
@@ -57,6 +102,9 @@ export interface BehalfClientView {
   firstParty: boolean;
   allowedResources: string[];
   resourceServers: string[];
+  onBehalf?: OnBehalfMetadata;
+  delegation: DelegationMetadata[];
+  mayAct?: string;
 }
 
 /** Behalf's view of a loaded oidc-provider client. */
@@ -69,5 +117,8 @@ export function behalfClient(client: { clientId: string; metadata(): ClientMetad
     firstParty: metadata.first_party === true,
     allowedResources: (metadata.allowed_resources as string[] | undefined) ?? [],
     resourceServers: (metadata.resource_servers as string[] | undefined) ?? [],
+    onBehalf: metadata.on_behalf as OnBehalfMetadata | undefined,
+    delegation: (metadata.delegation as DelegationMetadata[] | undefined) ?? [],
+    mayAct: metadata.may_act as string | undefined,
   };
 }

@@ -27,6 +27,8 @@ export interface ProviderDependencies {
   use?: ((ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>)[];
   /** Told when a first-party client's grant is widened without a consent screen. */
   onImplicitConsent?: ImplicitConsentListener;
+  /** Extension grants (token exchange), registered after construction. */
+  grants?: { name: string; handler: (ctx: KoaContextWithOIDC) => Promise<void>; parameters: string[]; dupes: string[] }[];
 }
 
 /** Behalf's own cookie names, so it never collides with the portal or storefront on localhost. */
@@ -51,6 +53,8 @@ export function buildProvider(deps: ProviderDependencies): Provider {
     new Check('client_audience', 'the signed-in account cannot use this client', async (ctx: KoaContextWithOIDC) => {
       const { session, client } = ctx.oidc;
       if (!session?.accountId || !client) return Check.NO_NEED_TO_PROMPT;
+      // Staff at a storefront: allowed only as the result of this request's own login-on-behalf re-authentication.
+      if (ctx.oidc.params?.on_behalf_of && ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
       return (await clientMayUseSession(deps, client, session.accountId)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
   );
@@ -166,7 +170,8 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       },
     },
     ttl: {
-      AccessToken: config.tokens.accessTokenTtl,
+      // A resource server's own lifetime wins (exchanged tokens set theirs per token).
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.tokens.accessTokenTtl,
       AuthorizationCode: config.tokens.authorizationCodeTtl,
       ClientCredentials: config.tokens.clientCredentialsTtl,
       IdToken: config.tokens.idTokenTtl,
@@ -174,6 +179,25 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       Interaction: config.tokens.interactionTtl,
       Session: config.tokens.sessionTtl,
       Grant: config.tokens.grantTtl,
+    },
+    // oidc-provider replaces a token's `extra` with what this returns: keep the claims an exchange
+    // set (act, obo_sid), and add may_act where the client's issuance policy names an actor.
+    extraTokenClaims: async (ctx, token) => {
+      const extra = { ...((token as { extra?: Record<string, unknown> }).extra ?? {}) };
+      const client = ctx?.oidc?.client;
+      if (client && client.clientId === token.clientId && !extra.may_act) {
+        const mayAct = behalfClient(client).mayAct;
+        if (mayAct) extra.may_act = { sub: mayAct };
+      }
+      return extra;
+    },
+    extraParams: {
+      // Login on behalf: the customer the agent re-authenticates for (validated again at the screen).
+      on_behalf_of(_ctx, value) {
+        if (value === undefined) return;
+        if (!String(_ctx.oidc.params?.prompt ?? '').split(' ').includes('login')) throw new errors.InvalidRequest('login on behalf requires prompt=login');
+        if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) throw new errors.InvalidRequest('on_behalf_of must be a customer account id');
+      },
     },
     rotateRefreshToken: true,
     // Put the scope's claims (name, email, store) in the ID token too, as relying parties expect.
@@ -184,6 +208,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.proxy;
   for (const middleware of deps.use ?? []) provider.use(middleware as Parameters<Provider['use']>[0]);
+  for (const grant of deps.grants ?? []) provider.registerGrantType(grant.name, grant.handler as never, grant.parameters, grant.dupes);
   provider.use(unauthorizedClientForDisallowedGrant as Parameters<Provider['use']>[0]);
   provider.use(answerLateErrors(renderError) as Parameters<Provider['use']>[0]);
   return provider;

@@ -112,8 +112,11 @@ export function providerAuditMiddleware(audit: AuditService, logger: Logger) {
   };
 }
 
-/** RP-initiated logout: the session is already gone, so this one is recorded best-effort. */
-export function logoutAuditMiddleware(audit: AuditService, logger: Logger) {
+/**
+ * RP-initiated logout: the session is already gone, so this one is recorded
+ * best-effort. An agent's logout also ends every on-behalf session they hold.
+ */
+export function logoutAuditMiddleware(audit: AuditService, logger: Logger, onBehalf?: { endAgentSessions(agentId: string, by: string, reason: 'agent_logout', meta: { ip: string | null; userAgent: string | null }): Promise<number> }) {
   return async function auditLogout(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
     await next();
     if (ctx.oidc?.route !== 'end_session_confirm' || ctx.status >= 400) return;
@@ -129,6 +132,7 @@ export function logoutAuditMiddleware(audit: AuditService, logger: Logger) {
         details: { everywhere: Boolean(ctx.oidc.params?.logout) },
       })
       .catch((error) => logger.error('auth.logout could not be recorded', { error }));
+    await onBehalf?.endAgentSessions(accountId, accountId, 'agent_logout', requestMeta(ctx)).catch((error) => logger.error('ending on-behalf sessions at logout failed', { error }));
   };
 }
 

@@ -34,9 +34,15 @@ export const DEMO_CUSTOMERS = [
 /** How many extra contacts the seed generates, so search and paging are real. */
 export const GENERATED_CONTACTS = 300;
 
+/** The downstream service the orders API calls on a customer's behalf (delegation demo). */
+export const PAYMENTS_AUDIENCE = 'urn:behalf:demo:payments';
+
 export const DEMO_RESOURCE_SERVERS = [
-  { identifier: ORDERS_API, name: 'Orders API', tokenFormat: 'jwt' as const, scopes: ['orders:read', 'orders:write'] },
+  { identifier: ORDERS_API, name: 'Orders API', alias: 'orders', tokenFormat: 'jwt' as const, scopes: ['orders:read', 'orders:write'] },
+  { identifier: PAYMENTS_AUDIENCE, name: 'Payments (demo)', alias: 'payments', tokenFormat: 'jwt' as const, scopes: ['orders:read', 'orders:write'] },
 ];
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 export const DEMO_CLIENTS: { secret: string; metadata: BehalfClientMetadata }[] = [
   {
@@ -64,10 +70,11 @@ export const DEMO_CLIENTS: { secret: string; metadata: BehalfClientMetadata }[] 
       first_party: true,
       redirect_uris: [`http://localhost:4001/${store.slug}/callback`],
       post_logout_redirect_uris: [`http://localhost:4001/${store.slug}/`],
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: ['authorization_code', 'refresh_token', TOKEN_EXCHANGE],
       response_types: ['code'],
       scope: 'openid profile email offline_access',
       allowed_resources: [ORDERS_API],
+      on_behalf: { resource: ORDERS_API, scope: 'orders:read orders:write', token_ttl: 600 },
     },
   })),
   {
@@ -80,6 +87,8 @@ export const DEMO_CLIENTS: { secret: string; metadata: BehalfClientMetadata }[] 
       response_types: [],
       grant_types: ['client_credentials'],
       allowed_resources: [ORDERS_API],
+      // Tokens issued to the integrator name the orders API as the party that may act on them.
+      may_act: 'orders-api',
     },
   },
   {
@@ -90,9 +99,11 @@ export const DEMO_CLIENTS: { secret: string; metadata: BehalfClientMetadata }[] 
       client_kind: 'service' as const,
       redirect_uris: [],
       response_types: [],
-      grant_types: ['client_credentials'],
-      allowed_resources: [],
+      grant_types: ['client_credentials', TOKEN_EXCHANGE],
+      allowed_resources: [PAYMENTS_AUDIENCE],
       resource_servers: [ORDERS_API],
+      // Customer tokens for the orders API may be exchanged for the payments service, acting as orders-api.
+      delegation: [{ from: ORDERS_API, to: PAYMENTS_AUDIENCE }],
     },
   },
 ];

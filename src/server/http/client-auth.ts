@@ -1,0 +1,44 @@
+/**
+ * Client authentication for Behalf's own back-channel endpoints (ending and
+ * checking on-behalf sessions): HTTP Basic with the client's id and secret,
+ * form-urlencoded as RFC 6749 §2.3.1 says, compared in constant time.
+ */
+import type { Context, Next } from 'koa';
+import type Provider from 'oidc-provider';
+
+declare module 'koa' {
+  interface DefaultState {
+    client?: Awaited<ReturnType<Provider['Client']['find']>>;
+  }
+}
+
+function decode(part: string): string | undefined {
+  try {
+    return decodeURIComponent(part.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+function refuse(ctx: Context): void {
+  ctx.status = 401;
+  ctx.set('WWW-Authenticate', 'Basic realm="behalf"');
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = { error: 'invalid_client', error_description: 'client authentication failed (use HTTP Basic with the client id and secret)' };
+}
+
+export function requireClient(provider: () => Provider) {
+  return async function authenticateClient(ctx: Context, next: Next): Promise<void> {
+    const match = /^Basic ([A-Za-z0-9+/]+=*)$/.exec(ctx.get('authorization'));
+    if (!match) return refuse(ctx);
+    const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    const clientId = colon > 0 ? decode(decoded.slice(0, colon)) : undefined;
+    const secret = colon > 0 ? decode(decoded.slice(colon + 1)) : undefined;
+    if (!clientId || !secret || clientId.length > 200 || clientId.includes('\u0000')) return refuse(ctx);
+    const client = await provider().Client.find(clientId).catch(() => undefined);
+    if (!client || !client.clientSecret || !client.compareClientSecret(secret)) return refuse(ctx);
+    ctx.state.client = client;
+    await next();
+  };
+}

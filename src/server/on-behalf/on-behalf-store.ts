@@ -1,0 +1,192 @@
+/**
+ * Re-authentications and on-behalf sessions in PostgreSQL. Opening and ending
+ * a session write their audit record in the same transaction (fail closed).
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+import type { AuditEventInput } from '../../audit/index.js';
+import type { OnBehalfSession, OnBehalfStore, ReauthRecord } from '../../token-exchange/ports.js';
+import type { AuditService } from '../audit/audit-service.js';
+
+export interface GrantPort {
+  /** A fresh grant for the customer at the client: every token of the session shares it. */
+  create(accountId: string, clientId: string): Promise<string>;
+  /** Destroys the grant and every opaque token issued under it. */
+  revoke(grantId: string): Promise<void>;
+}
+
+export interface SessionView extends OnBehalfSession {
+  storeId: string;
+  reason: string;
+  ticket: string | null;
+  startedAt: Date;
+  endedBy: string | null;
+  endReason: string | null;
+}
+
+export type EndReason = 'ended_by_client' | 'ended_by_customer' | 'ended_by_admin' | 'agent_logout' | 'expired' | 'kill_switch';
+
+interface SessionRow {
+  id: string;
+  reauth_id: string;
+  agent_account_id: string;
+  customer_account_id: string;
+  store_id: string;
+  client_id: string;
+  reason: string;
+  ticket: string | null;
+  grant_id: string;
+  started_at: Date;
+  expires_at: Date;
+  ended_at: Date | null;
+  ended_by: string | null;
+  end_reason: string | null;
+}
+
+function toSession(row: SessionRow): SessionView {
+  return {
+    id: row.id,
+    agentId: row.agent_account_id,
+    customerId: row.customer_account_id,
+    storeId: row.store_id,
+    clientId: row.client_id,
+    reason: row.reason,
+    ticket: row.ticket,
+    grantId: row.grant_id,
+    startedAt: row.started_at,
+    expiresAt: row.expires_at,
+    endedAt: row.ended_at,
+    endedBy: row.ended_by,
+    endReason: row.end_reason,
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export class PostgresOnBehalfStore implements OnBehalfStore {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly grants: GrantPort,
+  ) {}
+
+  async createReauth(input: { agentId: string; targetId: string; storeId: string; clientId: string; grantId: string; reason: string; ticket: string | null; amr: string[]; authenticatedAt: Date }, event: AuditEventInput): Promise<string> {
+    return this.dataSource.transaction(async (manager) => {
+      const [row] = (await manager.query(
+        `INSERT INTO on_behalf_reauth (agent_account_id, target_account_id, store_id, client_id, grant_id, reason, ticket, amr, authenticated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+        [input.agentId, input.targetId, input.storeId, input.clientId, input.grantId, input.reason, input.ticket, input.amr, input.authenticatedAt],
+      )) as { id: string }[];
+      await this.audit.record({ ...event, details: { ...event.details, reauth_id: row!.id } }, manager);
+      return row!.id;
+    });
+  }
+
+  async reauthByGrant(grantId: string): Promise<ReauthRecord | undefined> {
+    const [row] = (await this.dataSource.query(`SELECT * FROM on_behalf_reauth WHERE grant_id = $1`, [grantId])) as {
+      id: string; agent_account_id: string; target_account_id: string; client_id: string; store_id: string; authenticated_at: Date; reason: string; ticket: string | null;
+    }[];
+    if (!row) return undefined;
+    return { id: row.id, agentId: row.agent_account_id, targetId: row.target_account_id, clientId: row.client_id, storeId: row.store_id, authenticatedAt: row.authenticated_at, reason: row.reason, ticket: row.ticket };
+  }
+
+  async sessionByReauth(reauthId: string): Promise<SessionView | undefined> {
+    const [row] = (await this.dataSource.query(`SELECT * FROM on_behalf_session WHERE reauth_id = $1`, [reauthId])) as SessionRow[];
+    return row ? toSession(row) : undefined;
+  }
+
+  async session(id: string): Promise<SessionView | undefined> {
+    if (!UUID.test(id)) return undefined;
+    const [row] = (await this.dataSource.query(`SELECT * FROM on_behalf_session WHERE id = $1`, [id])) as SessionRow[];
+    return row ? toSession(row) : undefined;
+  }
+
+  async countActiveSessions(agentId: string, now: Date): Promise<number> {
+    const [row] = (await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM on_behalf_session WHERE agent_account_id = $1 AND ended_at IS NULL AND expires_at > $2`,
+      [agentId, now],
+    )) as { n: number }[];
+    return row!.n;
+  }
+
+  async openSession(input: { reauth: ReauthRecord; expiresAt: Date; now: Date }, event: (sessionId: string) => AuditEventInput): Promise<SessionView> {
+    const grantId = await this.grants.create(input.reauth.targetId, input.reauth.clientId);
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        const [row] = (await manager.query(
+          `INSERT INTO on_behalf_session (reauth_id, agent_account_id, customer_account_id, store_id, client_id, reason, ticket, grant_id, started_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
+          [input.reauth.id, input.reauth.agentId, input.reauth.targetId, input.reauth.storeId, input.reauth.clientId, input.reauth.reason, input.reauth.ticket, grantId, input.now, input.expiresAt],
+        )) as SessionRow[];
+        await this.audit.record(event(row!.id), manager);
+        return toSession(row!);
+      });
+    } catch (error) {
+      // Nothing was committed: the grant made for the session must not outlive it.
+      await this.grants.revoke(grantId).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Ends one session (idempotent); returns it as it now is, or undefined when unknown. */
+  async endSession(id: string, by: string, reason: EndReason, meta: { clientId?: string | null; ip?: string | null; userAgent?: string | null } = {}): Promise<SessionView | undefined> {
+    const ended = await this.dataSource.transaction(async (manager) => this.endInTransaction(manager, id, by, reason, meta));
+    if (ended?.changed) await this.grants.revoke(ended.session.grantId);
+    return ended?.session ?? (await this.session(id));
+  }
+
+  private async endInTransaction(manager: EntityManager, id: string, by: string, reason: EndReason, meta: { clientId?: string | null; ip?: string | null; userAgent?: string | null }) {
+    if (!UUID.test(id)) return undefined;
+    const [row] = (await manager.query(
+      // Through a CTE: TypeORM returns UPDATE … RETURNING as [rows, count], a SELECT as rows.
+      `WITH ended AS (
+         UPDATE on_behalf_session SET ended_at = now(), ended_by = $2, end_reason = $3 WHERE id = $1 AND ended_at IS NULL RETURNING *
+       ) SELECT * FROM ended`,
+      [id, by, reason],
+    )) as SessionRow[];
+    if (!row) return undefined;
+    await this.audit.record(
+      {
+        type: 'on_behalf.ended',
+        actor: by,
+        subject: row.customer_account_id,
+        clientId: meta.clientId ?? row.client_id,
+        sessionId: row.id,
+        ip: meta.ip ?? null,
+        userAgent: meta.userAgent ?? null,
+        details: { reason, agent: row.agent_account_id, started_at: row.started_at.toISOString() },
+      },
+      manager,
+    );
+    return { session: toSession(row), changed: true };
+  }
+
+  /** Ends every active session of an agent (agent logout, kill switch); returns how many. */
+  async endAgentSessions(agentId: string, by: string, reason: EndReason, meta: { ip?: string | null; userAgent?: string | null } = {}): Promise<number> {
+    const rows = (await this.dataSource.query(`SELECT id FROM on_behalf_session WHERE agent_account_id = $1 AND ended_at IS NULL`, [agentId])) as { id: string }[];
+    let ended = 0;
+    for (const { id } of rows) if ((await this.endSession(id, by, reason, meta))?.endReason === reason) ended += 1;
+    return ended;
+  }
+
+  /** Closes sessions whose time is up, so their end is audited and their tokens die. */
+  async endExpired(now = new Date()): Promise<number> {
+    const rows = (await this.dataSource.query(`SELECT id FROM on_behalf_session WHERE ended_at IS NULL AND expires_at <= $1 LIMIT 500`, [now])) as { id: string }[];
+    for (const { id } of rows) await this.endSession(id, 'system', 'expired');
+    return rows.length;
+  }
+
+  async list(filter: { agentId?: string; customerId?: string; active?: boolean; limit?: number } = {}): Promise<SessionView[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.agentId) where.push(`agent_account_id = $${params.push(filter.agentId)}`);
+    if (filter.customerId) where.push(`customer_account_id = $${params.push(filter.customerId)}`);
+    if (filter.active === true) where.push('ended_at IS NULL AND expires_at > now()');
+    if (filter.active === false) where.push('(ended_at IS NOT NULL OR expires_at <= now())');
+    params.push(Math.min(Math.max(filter.limit ?? 50, 1), 500));
+    const rows = (await this.dataSource.query(
+      `SELECT * FROM on_behalf_session ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC LIMIT $${params.length}`,
+      params,
+    )) as SessionRow[];
+    return rows.map(toSession);
+  }
+}

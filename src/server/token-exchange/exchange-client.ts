@@ -1,0 +1,23 @@
+/** The requesting client as the token-exchange policy sees it. */
+import type { ClientMetadata } from 'oidc-provider';
+import type { StoreService } from '../../accounts/store-service.js';
+import type { ExchangeClient } from '../../token-exchange/ports.js';
+import { MAX_ON_BEHALF_TOKEN_SECONDS } from '../../token-exchange/impersonation-policy.js';
+import { behalfClient } from '../oidc/client-metadata.js';
+
+export async function exchangeClient(stores: StoreService, client: { clientId: string; metadata(): ClientMetadata }): Promise<ExchangeClient> {
+  const view = behalfClient(client);
+  const store = view.kind === 'storefront' && view.store ? await stores.findBySlug(view.store) : undefined;
+  return {
+    clientId: view.clientId,
+    storeId: store?.id ?? null,
+    onBehalf: {
+      enabled: !!view.onBehalf && view.kind === 'storefront',
+      resource: view.onBehalf?.resource,
+      scope: view.onBehalf?.scope.split(' ').filter(Boolean) ?? [],
+      tokenTtlSeconds: view.onBehalf?.token_ttl ?? MAX_ON_BEHALF_TOKEN_SECONDS,
+    },
+    delegation: view.delegation.map((rule) => ({ from: rule.from, to: rule.to, scope: rule.scope?.split(' ').filter(Boolean) })),
+    operates: view.resourceServers,
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * Login on behalf (DESIGN.md, "Impersonation"): subject = a customer account
+ * id, actor = the agent's access token from a re-authentication. Steps:
+ * read the actor token → check agent, target, binding → decide the session →
+ * decide target and scope → open/continue with its audit record → issue.
+ */
+import type { AuditEventInput } from '../audit/index.js';
+import { invalidRequest } from './errors.js';
+import { checkAgent, checkClientMayImpersonate, checkReauthBinding, checkTarget, decideSession, onBehalfTokenLifetime, type OnBehalfLimits } from './impersonation-policy.js';
+import type { AccountDirectory, Audit, ExchangeClient, OnBehalfSession, OnBehalfStore, Targets, TokenIssuer, TokenReader } from './ports.js';
+import { decideScope, intersect } from './scope.js';
+import { resolveTarget } from './target.js';
+import { GRANT_TYPE, TOKEN_TYPES, type TokenExchangeRequest } from './types.js';
+
+export interface ImpersonationDeps {
+  accounts: AccountDirectory;
+  tokens: TokenReader;
+  onBehalf: OnBehalfStore;
+  targets: Targets;
+  issuer: TokenIssuer;
+  audit: Audit;
+  limits: OnBehalfLimits;
+}
+
+export interface ExchangeResponse {
+  access_token: string;
+  issued_token_type: string;
+  token_type: 'Bearer' | 'N_A';
+  expires_in: number;
+  scope?: string;
+}
+
+export interface RequestContext {
+  client: ExchangeClient;
+  ip: string | null;
+  userAgent: string | null;
+  now: Date;
+}
+
+/** The facts a denial can name: as much as was learned before the refusal. */
+export interface DenialContext {
+  agentId?: string;
+  customerId?: string;
+  sessionId?: string;
+}
+
+export async function exchangeOnBehalf(deps: ImpersonationDeps, request: TokenExchangeRequest, context: RequestContext, learned: DenialContext): Promise<ExchangeResponse> {
+  const { client, now } = context;
+  checkClientMayImpersonate(client.clientId, { ...client.onBehalf, storeId: client.storeId });
+  const storeId = client.storeId!;
+
+  // RFC 8693 §2.1: the actor token is required for login on behalf: it proves the agent re-authenticated.
+  if (!request.actorToken) throw invalidRequest('actor_token (the agent’s access token from the re-authentication) is required for login on behalf', 'missing_actor_token');
+  if (request.actorTokenType !== TOKEN_TYPES.accessToken) throw invalidRequest(`actor_token_type must be ${TOKEN_TYPES.accessToken}`, 'wrong_actor_token_type');
+  const actor = await deps.tokens.read(request.actorToken, 'access_token');
+  if (!actor || actor.format !== 'opaque' || !actor.accountId) throw invalidRequest('actor_token is invalid, expired or revoked', 'invalid_actor_token');
+  learned.agentId = actor.accountId;
+  if (actor.clientId !== client.clientId) throw invalidRequest('actor_token was issued to another client', 'actor_other_client');
+  const found = actor.grantId ? await deps.onBehalf.reauthByGrant(actor.grantId) : undefined;
+  if (!found) throw invalidRequest('actor_token does not come from a login-on-behalf re-authentication (prompt=login with on_behalf_of)', 'not_reauthenticated');
+
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(request.subjectToken)) {
+    throw invalidRequest('subject_token must be a customer account id (a UUID)', 'malformed_subject');
+  }
+  const reauth = found;
+  const target = checkTarget(await deps.accounts.target(request.subjectToken), storeId, actor.accountId, now);
+  learned.customerId = target.id;
+  const agent = checkAgent(await deps.accounts.agent(actor.accountId), storeId);
+  checkReauthBinding(reauth, target.id, client.clientId);
+
+  const existing = await deps.onBehalf.sessionByReauth(reauth.id);
+  if (existing) learned.sessionId = existing.id;
+  const decision = decideSession(reauth, existing, existing ? 0 : await deps.onBehalf.countActiveSessions(agent.id, now), deps.limits, now);
+
+  const resource = resolveTarget(request.resources, request.audiences, { find: (value) => deps.targets.find(value), identifier: (t) => t.identifier }, client.onBehalf.resource ? deps.targets.find(client.onBehalf.resource) : undefined);
+  const allowedScope = intersect(client.onBehalf.scope, resource.scopes);
+  const scope = decideScope(request.scope, allowedScope);
+
+  const common = (sessionId: string): Omit<AuditEventInput, 'type'> => ({
+    actor: agent.id,
+    subject: target.id,
+    clientId: client.clientId,
+    sessionId,
+    ip: context.ip,
+    userAgent: context.userAgent,
+  });
+
+  const expiresAt = decision.kind === 'open' ? decision.expiresAt : decision.session.expiresAt;
+  const expiresIn = onBehalfTokenLifetime(client.onBehalf.tokenTtlSeconds, expiresAt, now);
+  const session = decision.kind === 'open' ? await open() : decision.session;
+  const tokenIssued = (token: Record<string, string>): AuditEventInput => ({
+    ...common(session.id),
+    type: 'token.issued',
+    details: { grant_type: GRANT_TYPE, mode: 'impersonation', audience: resource.identifier, scope: scope.join(' '), expires_in: expiresIn, ...token },
+  });
+
+  if (request.requestedTokenType === TOKEN_TYPES.idToken) {
+    // The banner token: the customer as subject, the agent (with a display name) as actor.
+    const idToken = await deps.issuer.issueIdToken({
+      accountId: target.id,
+      clientId: client.clientId,
+      expiresIn,
+      claims: { name: target.displayName, ...(target.email ? { email: target.email } : {}), act: { sub: agent.id, name: agent.displayName }, obo_sid: session.id },
+    });
+    await deps.audit.record(tokenIssued({ issued_token_type: TOKEN_TYPES.idToken }));
+    return { access_token: idToken, issued_token_type: TOKEN_TYPES.idToken, token_type: 'N_A', expires_in: expiresIn };
+  }
+
+  const prepared = await deps.issuer.prepareAccessToken({
+    accountId: target.id,
+    clientId: client.clientId,
+    target: resource,
+    scope,
+    expiresIn,
+    grantId: session.grantId,
+    claims: { act: { sub: agent.id }, obo_sid: session.id },
+  });
+  // Fail closed: the record is committed before the token exists.
+  await deps.audit.record(tokenIssued({ issued_token_type: TOKEN_TYPES.accessToken, format: prepared.format, ...(prepared.format === 'jwt' ? { jti: prepared.jti } : { token_ref: prepared.reference }) }));
+  return { access_token: await prepared.commit(), issued_token_type: TOKEN_TYPES.accessToken, token_type: 'Bearer', expires_in: expiresIn, scope: scope.join(' ') };
+
+  async function open(): Promise<OnBehalfSession> {
+    const opened = await deps.onBehalf.openSession({ reauth, expiresAt, now }, (newSessionId) => ({
+      ...common(newSessionId),
+      type: 'on_behalf.started',
+      details: { reason: reauth.reason, ticket: reauth.ticket, store_id: storeId, expires_at: expiresAt.toISOString(), reauthenticated_at: reauth.authenticatedAt.toISOString(), audience: resource.identifier, scope: scope.join(' ') },
+    }));
+    learned.sessionId = opened.id;
+    return opened;
+  }
+}

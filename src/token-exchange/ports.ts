@@ -1,0 +1,121 @@
+/**
+ * What the token-exchange grant needs from the rest of Behalf, as small
+ * interfaces. src/server implements them with oidc-provider and TypeORM; tests
+ * can substitute them.
+ */
+import type { AuditEventInput } from '../audit/index.js';
+import type { AgentFacts, ReauthFacts, SessionFacts, TargetFacts } from './impersonation-policy.js';
+import type { ActClaim, MayActClaim } from './types.js';
+
+export interface ResourceTarget {
+  identifier: string;
+  scopes: string[];
+  format: 'jwt' | 'opaque';
+}
+
+export interface OnBehalfClientPolicy {
+  enabled: boolean;
+  /** Default resource server for on-behalf tokens. */
+  resource?: string;
+  /** The most an on-behalf token may carry (a read-only profile lists only read scopes). */
+  scope: string[];
+  tokenTtlSeconds: number;
+}
+
+/** From subject audience → to target resource: what a client may derive by delegation. */
+export interface DelegationRule {
+  from: string;
+  to: string;
+  scope?: string[];
+}
+
+export interface ExchangeClient {
+  clientId: string;
+  /** Store id of a storefront client. */
+  storeId: string | null;
+  onBehalf: OnBehalfClientPolicy;
+  delegation: DelegationRule[];
+  /** Resource servers this client operates (it is their audience). */
+  operates: string[];
+}
+
+export interface Targets {
+  /** By resource URI or logical audience name. */
+  find(value: string): ResourceTarget | undefined;
+}
+
+export interface AccountDirectory {
+  agent(id: string): Promise<(AgentFacts & { displayName: string }) | undefined>;
+  target(id: string): Promise<(TargetFacts & { displayName: string; email: string | null }) | undefined>;
+}
+
+/** An access token Behalf issued, as found by its value (opaque) or verified (JWT). */
+export interface PresentedToken {
+  format: 'opaque' | 'jwt';
+  /** `sub`: an account id, or a client id for client-credentials tokens. */
+  subject: string;
+  accountId?: string;
+  clientId: string;
+  grantId?: string;
+  audience: string[];
+  scope: string[];
+  expiresAt: Date;
+  act?: ActClaim;
+  mayAct?: MayActClaim;
+  oboSessionId?: string;
+  jti: string;
+}
+
+export interface TokenReader {
+  /** An opaque access token or JWT access token Behalf issued and that is still valid, else undefined. */
+  read(value: string, expected: 'access_token' | 'jwt'): Promise<PresentedToken | undefined>;
+}
+
+export interface ReauthRecord extends ReauthFacts {
+  reason: string;
+  ticket: string | null;
+}
+
+export interface OnBehalfSession extends SessionFacts {
+  agentId: string;
+  customerId: string;
+  clientId: string;
+  grantId: string;
+}
+
+export interface OnBehalfStore {
+  reauthByGrant(grantId: string): Promise<ReauthRecord | undefined>;
+  sessionByReauth(reauthId: string): Promise<OnBehalfSession | undefined>;
+  countActiveSessions(agentId: string, now: Date): Promise<number>;
+  /** Opens the session and writes `event` in one transaction; fails if the re-auth already has one. */
+  openSession(input: { reauth: ReauthRecord; expiresAt: Date; now: Date }, event: (sessionId: string) => AuditEventInput): Promise<OnBehalfSession>;
+}
+
+export interface IssueAccessToken {
+  accountId: string;
+  clientId: string;
+  target: ResourceTarget;
+  scope: string[];
+  expiresIn: number;
+  grantId?: string;
+  claims: { act: ActClaim; obo_sid?: string; may_act?: MayActClaim };
+}
+
+export interface PreparedToken {
+  jti: string;
+  format: 'jwt' | 'opaque';
+  /** What the audit trail may name: the jti of a JWT, a hash of an opaque token. */
+  reference: string;
+  expiresIn: number;
+  /** Signs (JWT) or stores (opaque) the token and returns its value. Call only after the audit record is committed. */
+  commit(): Promise<string>;
+}
+
+export interface TokenIssuer {
+  prepareAccessToken(input: IssueAccessToken): Promise<PreparedToken>;
+  issueIdToken(input: { accountId: string; clientId: string; claims: Record<string, unknown>; expiresIn: number }): Promise<string>;
+}
+
+export interface Audit {
+  record(event: AuditEventInput): Promise<unknown>;
+}

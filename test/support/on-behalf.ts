@@ -1,0 +1,81 @@
+/** Drives login on behalf the way a storefront does: the re-auth screen, the code flow, then the exchange. */
+import * as client from 'openid-client';
+import type { RunningBehalf } from './behalf.js';
+import { HttpBrowser, type Page } from './browser.js';
+import { tokenRequest, type JsonResponse } from './oauth.js';
+
+export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+export const ACCOUNT_ID = 'urn:behalf:params:oauth:token-type:account_id';
+export const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
+export const ID_TOKEN = 'urn:ietf:params:oauth:token-type:id_token';
+
+export async function customerId(running: RunningBehalf, store: string, email: string): Promise<string> {
+  const found = await running.behalf.stores.findBySlug(store);
+  return (await running.behalf.accounts.findByUsername(found!.id, email))!.id;
+}
+
+export async function staffId(running: RunningBehalf, email: string): Promise<string> {
+  return (await running.behalf.accounts.findByUsername(null, email))!.id;
+}
+
+export interface ReauthOptions {
+  store?: string;
+  customer: string;
+  email?: string;
+  password?: string;
+  reason?: string;
+  ticket?: string;
+}
+
+export async function storefront(running: RunningBehalf, store = 'electronics') {
+  return client.discovery(new URL(running.issuer), `storefront-${store}`, 'storefront-demo-secret', undefined, { execute: [client.allowInsecureRequests] });
+}
+
+/** Opens the re-auth screen for a customer; returns the page and what completes the flow. */
+export async function openReauth(running: RunningBehalf, options: { store?: string; customer: string; browser?: HttpBrowser; extra?: Record<string, string> }) {
+  const store = options.store ?? 'electronics';
+  const config = await storefront(running, store);
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: `http://localhost:4001/${store}/callback`,
+    scope: 'openid',
+    prompt: 'login',
+    on_behalf_of: options.customer,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    ...options.extra,
+  });
+  const browser = options.browser ?? new HttpBrowser(running.issuer);
+  const page = await browser.follow(url.toString());
+  return { page, browser, config, verifier, state };
+}
+
+/** The whole re-authentication; returns the agent's access token (the actor token). */
+export async function reauthenticate(running: RunningBehalf, options: ReauthOptions): Promise<{ actorToken: string; page: Page }> {
+  const { page, browser, config, verifier, state } = await openReauth(running, options);
+  const done = await browser.submit(page, '/reauth', {
+    email: options.email ?? 'support@example.com',
+    password: options.password ?? 'Support-Demo-2026',
+    reason: options.reason ?? 'Customer cannot complete checkout',
+    ...(options.ticket ? { ticket: options.ticket } : {}),
+  });
+  if (!done.url.includes('/callback')) throw new Error(`re-authentication ended at ${done.url} (${done.status}): ${done.html.slice(0, 800)}`);
+  const tokens = await client.authorizationCodeGrant(config, new URL(done.url), { pkceCodeVerifier: verifier, expectedState: state });
+  return { actorToken: tokens.access_token, page: done };
+}
+
+export function exchange(running: RunningBehalf, params: Record<string, string | string[]>, store = 'electronics', secret = 'storefront-demo-secret'): Promise<JsonResponse> {
+  const body: Record<string, string> = {};
+  const repeated: [string, string][] = [];
+  for (const [key, value] of Object.entries(params)) {
+    if (Array.isArray(value)) for (const item of value) repeated.push([key, item]);
+    else body[key] = value;
+  }
+  return tokenRequest(running.issuer, `storefront-${store}`, secret, { grant_type: TOKEN_EXCHANGE, ...body }, repeated);
+}
+
+export function onBehalfParams(customer: string, actorToken: string, extra: Record<string, string | string[]> = {}): Record<string, string | string[]> {
+  return { subject_token: customer, subject_token_type: ACCOUNT_ID, actor_token: actorToken, actor_token_type: ACCESS_TOKEN, ...extra };
+}
