@@ -16,6 +16,7 @@ import { registerMigrate } from './commands/migrate.js';
 import { registerPermissions } from './commands/permissions.js';
 import { registerResourceServers } from './commands/resource-servers.js';
 import { registerSeed } from './commands/seed.js';
+import { registerSessions } from './commands/sessions.js';
 import { registerStores } from './commands/stores.js';
 import { CliContext, type CliIo, type CliRunOptions } from './context.js';
 import { describeError, SilentExit } from './errors.js';
@@ -35,7 +36,7 @@ function version(): string {
 export function buildProgram(cli: CliContext): Command {
   const program = new Command('behalf')
     .usage('<command> [options]   (run as: npm run cli -- <command> [options])')
-    .description('Behalf admin CLI: database, demo data, clients, resource servers, stores, accounts, permissions, signing keys, audit trail')
+    .description('Behalf admin CLI: database, demo data, clients, resource servers, stores, accounts, permissions, signing keys, audit trail, on-behalf sessions')
     .version(version(), '-V, --version', 'print the Behalf version')
     // Settings made here are inherited by every subcommand added below.
     .exitOverride()
@@ -78,6 +79,7 @@ export function buildProgram(cli: CliContext): Command {
   registerPermissions(program, cli);
   registerKeys(program, cli);
   registerAudit(program, cli);
+  registerSessions(program, cli);
   return program;
 }
 

@@ -18,6 +18,7 @@ import type { Renderer } from './views/renderer.js';
 import type { AuditService } from './audit/audit-service.js';
 import { auditAdminRoutes } from './admin/audit-routes.js';
 import { onBehalfRoutes } from './on-behalf/routes.js';
+import { sessionAdminRoutes } from './admin/session-routes.js';
 import type { PostgresOnBehalfStore } from './on-behalf/on-behalf-store.js';
 
 export interface AppDependencies {
@@ -78,6 +79,9 @@ export function createApp(deps: AppDependencies): Koa {
 
   const audit = auditAdminRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, audit: deps.audit, logger: deps.logger });
   app.use(audit.routes()).use(audit.allowedMethods());
+
+  const sessionAdmin = sessionAdminRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, store: deps.onBehalf });
+  app.use(sessionAdmin.routes()).use(sessionAdmin.allowedMethods());
 
   const sessions = onBehalfRoutes({ provider: () => deps.providers.current, store: deps.onBehalf, maxBodyBytes: config.security.maxBodyBytes });
   app.use(sessions.routes()).use(sessions.allowedMethods());

@@ -127,11 +127,16 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
     }
   }
 
-  /** Ends one session (idempotent); returns it as it now is, or undefined when unknown. */
-  async endSession(id: string, by: string, reason: EndReason, meta: { clientId?: string | null; ip?: string | null; userAgent?: string | null } = {}): Promise<SessionView | undefined> {
+  /** Ends one session (idempotent); returns it as it now is (`endedNow`: by this call), or undefined when unknown. */
+  async endSession(id: string, by: string, reason: EndReason, meta: { clientId?: string | null; ip?: string | null; userAgent?: string | null } = {}): Promise<(SessionView & { endedNow: boolean }) | undefined> {
     const ended = await this.dataSource.transaction(async (manager) => this.endInTransaction(manager, id, by, reason, meta));
-    if (ended?.changed) await this.grants.revoke(ended.session.grantId);
-    return ended?.session ?? (await this.session(id));
+    if (ended) {
+      // Opaque tokens of the session die with its grant; JWTs through the status check.
+      await this.grants.revoke(ended.session.grantId);
+      return { ...ended.session, endedNow: true };
+    }
+    const current = await this.session(id);
+    return current && { ...current, endedNow: false };
   }
 
   private async endInTransaction(manager: EntityManager, id: string, by: string, reason: EndReason, meta: { clientId?: string | null; ip?: string | null; userAgent?: string | null }) {
@@ -157,14 +162,14 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
       },
       manager,
     );
-    return { session: toSession(row), changed: true };
+    return { session: toSession(row) };
   }
 
   /** Ends every active session of an agent (agent logout, kill switch); returns how many. */
   async endAgentSessions(agentId: string, by: string, reason: EndReason, meta: { ip?: string | null; userAgent?: string | null } = {}): Promise<number> {
     const rows = (await this.dataSource.query(`SELECT id FROM on_behalf_session WHERE agent_account_id = $1 AND ended_at IS NULL`, [agentId])) as { id: string }[];
     let ended = 0;
-    for (const { id } of rows) if ((await this.endSession(id, by, reason, meta))?.endReason === reason) ended += 1;
+    for (const { id } of rows) if ((await this.endSession(id, by, reason, meta))?.endedNow) ended += 1;
     return ended;
   }
 

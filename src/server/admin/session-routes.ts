@@ -1,0 +1,82 @@
+/**
+ * Admin API over on-behalf sessions (for the portal): list active and past
+ * sessions, end one, or end all of an agent (kill switch). Admin role only;
+ * every end is audited with the admin as the one who ended it.
+ */
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { AccountService } from '../../accounts/account-service.js';
+import { requestMeta } from '../audit/request-meta.js';
+import type { PostgresOnBehalfStore, SessionView } from '../on-behalf/on-behalf-store.js';
+import { requireStaffToken } from './bearer-auth.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function sessionJson(session: SessionView, now = new Date()): Record<string, unknown> {
+  return {
+    id: session.id,
+    agent_id: session.agentId,
+    customer_id: session.customerId,
+    client_id: session.clientId,
+    reason: session.reason,
+    ticket: session.ticket,
+    started_at: session.startedAt.toISOString(),
+    expires_at: session.expiresAt.toISOString(),
+    ended_at: session.endedAt?.toISOString() ?? null,
+    ended_by: session.endedBy,
+    end_reason: session.endReason ?? (session.expiresAt <= now ? 'expired' : null),
+    active: !session.endedAt && session.expiresAt > now,
+  };
+}
+
+function bad(ctx: Context, description: string): void {
+  ctx.status = 400;
+  ctx.body = { error: 'invalid_request', error_description: description };
+}
+
+export function sessionAdminRoutes(deps: { provider: () => Provider; accounts: AccountService; store: PostgresOnBehalfStore }): Router {
+  const router = new Router({ prefix: '/admin/on-behalf' });
+  router.use(requireStaffToken(deps.provider, deps.accounts, 'admin'));
+  router.use(async (ctx, next) => {
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  });
+
+  router.get('/sessions', async (ctx) => {
+    const { agent, customer, active, limit } = ctx.query;
+    for (const [name, value] of Object.entries({ agent, customer })) {
+      if (value !== undefined && (typeof value !== 'string' || !UUID.test(value))) return bad(ctx, `${name} must be an account id`);
+    }
+    if (active !== undefined && active !== 'true' && active !== 'false') return bad(ctx, 'active must be true or false');
+    if (limit !== undefined && (typeof limit !== 'string' || !/^\d{1,3}$/.test(limit) || Number(limit) < 1 || Number(limit) > 500)) return bad(ctx, 'limit must be a whole number from 1 to 500');
+    const sessions = await deps.store.list({
+      agentId: agent as string | undefined,
+      customerId: customer as string | undefined,
+      active: active === undefined ? undefined : active === 'true',
+      limit: limit ? Number(limit) : undefined,
+    });
+    ctx.body = { sessions: sessions.map((session) => sessionJson(session)) };
+  });
+
+  router.post('/sessions/:id/end', async (ctx) => {
+    const session = await deps.store.session(ctx.params.id!);
+    if (!session) {
+      ctx.status = 404;
+      ctx.body = { error: 'not_found', error_description: 'no such on-behalf session' };
+      return;
+    }
+    const admin = ctx.state.principal!;
+    const ended = await deps.store.endSession(session.id, admin.account.id, 'ended_by_admin', { clientId: admin.clientId, ...requestMeta(ctx) });
+    ctx.body = sessionJson(ended ?? session);
+  });
+
+  router.post('/agents/:id/end-all', async (ctx) => {
+    if (!UUID.test(ctx.params.id!)) return bad(ctx, 'the agent must be named by account id');
+    const admin = ctx.state.principal!;
+    const ended = await deps.store.endAgentSessions(ctx.params.id!, admin.account.id, 'kill_switch', requestMeta(ctx));
+    ctx.body = { agent_id: ctx.params.id, ended };
+  });
+
+  return router;
+}

@@ -1,0 +1,17 @@
+/**
+ * Grant revocation without a running provider (the CLI): the same rows
+ * oidc-provider's `revokeByGrantId` and `Grant#destroy` remove.
+ */
+import type { DataSource } from 'typeorm';
+import type { GrantPort } from './on-behalf-store.js';
+
+export function sqlGrants(dataSource: DataSource): GrantPort {
+  return {
+    async create() {
+      throw new Error('sessions are opened by the running server, not the CLI');
+    },
+    async revoke(grantId) {
+      await dataSource.query(`DELETE FROM oidc_payload WHERE grant_id = $1 OR (model = 'Grant' AND id = $1)`, [grantId]);
+    },
+  };
+}
