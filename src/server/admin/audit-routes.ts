@@ -45,7 +45,7 @@ export function auditAdminRoutes(deps: { provider: () => Provider; accounts: Acc
   });
 
   router.get('/export', async (ctx) => {
-    const principal = ctx.state.principal!;
+    const principal = ctx.state.staff!;
     await deps.audit.record({ type: 'admin.audit.exported', actor: principal.account.id, clientId: principal.clientId, ...requestMeta(ctx) });
     const stream = new PassThrough();
     ctx.type = 'application/x-ndjson';

@@ -16,7 +16,7 @@ export interface ApiPrincipal {
 
 declare module 'koa' {
   interface DefaultState {
-    principal?: ApiPrincipal;
+    staff?: ApiPrincipal;
   }
 }
 
@@ -40,7 +40,7 @@ export function requireStaffToken(provider: () => Provider, accounts: AccountSer
     const account = await accounts.findById(token.accountId);
     if (!account || account.status !== 'active' || account.storeId !== null) return challenge(ctx, 401, 'invalid_token', 'the account behind this token is not active staff');
     if (!account.roles.includes(role)) return challenge(ctx, 403, 'insufficient_scope', `the ${role} role is required`);
-    ctx.state.principal = { account, clientId: client.clientId };
+    ctx.state.staff = { account, clientId: client.clientId };
     await next();
   };
 }

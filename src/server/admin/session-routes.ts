@@ -66,14 +66,14 @@ export function sessionAdminRoutes(deps: { provider: () => Provider; accounts: A
       ctx.body = { error: 'not_found', error_description: 'no such on-behalf session' };
       return;
     }
-    const admin = ctx.state.principal!;
+    const admin = ctx.state.staff!;
     const ended = await deps.store.endSession(session.id, admin.account.id, 'ended_by_admin', { clientId: admin.clientId, ...requestMeta(ctx) });
     ctx.body = sessionJson(ended ?? session);
   });
 
   router.post('/agents/:id/end-all', async (ctx) => {
     if (!UUID.test(ctx.params.id!)) return bad(ctx, 'the agent must be named by account id');
-    const admin = ctx.state.principal!;
+    const admin = ctx.state.staff!;
     const ended = await deps.store.endAgentSessions(ctx.params.id!, admin.account.id, 'kill_switch', requestMeta(ctx));
     ctx.body = { agent_id: ctx.params.id, ended };
   });

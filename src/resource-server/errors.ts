@@ -1,0 +1,39 @@
+/**
+ * Errors the kit raises, each with a stable `code` callers can switch on, the
+ * HTTP status and the RFC 6750 §3.1 error to put in WWW-Authenticate.
+ */
+export type KitErrorCode =
+  | 'missing_token'
+  | 'invalid_token'
+  | 'token_expired'
+  | 'wrong_audience'
+  | 'insufficient_scope'
+  | 'session_ended'
+  | 'session_unverifiable'
+  | 'on_behalf_forbidden';
+
+const HTTP: Record<KitErrorCode, { status: number; oauth: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | undefined }> = {
+  missing_token: { status: 401, oauth: undefined },
+  invalid_token: { status: 401, oauth: 'invalid_token' },
+  token_expired: { status: 401, oauth: 'invalid_token' },
+  wrong_audience: { status: 401, oauth: 'invalid_token' },
+  session_ended: { status: 401, oauth: 'invalid_token' },
+  session_unverifiable: { status: 503, oauth: undefined },
+  insufficient_scope: { status: 403, oauth: 'insufficient_scope' },
+  on_behalf_forbidden: { status: 403, oauth: undefined },
+};
+
+export class KitError extends Error {
+  override name = 'KitError';
+  readonly status: number;
+  readonly oauthError: string | undefined;
+
+  constructor(
+    readonly code: KitErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.status = HTTP[code].status;
+    this.oauthError = HTTP[code].oauth;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Koa middleware: `requireAuth` turns a Bearer token into a principal (or an
+ * RFC 6750 error), and `forbidOnBehalf` guards operations a support agent must
+ * never perform as a customer (password, email, second factor, payment
+ * methods, account deletion).
+ */
+import type { Context, Next } from 'koa';
+import { runWithPrincipal } from './context.js';
+import { KitError } from './errors.js';
+import { toPrincipal, type Principal } from './principal.js';
+import type { SessionStatusChecker } from './session-status.js';
+import type { AccessTokenVerifier } from './verify.js';
+
+declare module 'koa' {
+  interface DefaultState {
+    principal?: Principal;
+  }
+}
+
+export interface RequireAuthOptions {
+  verifier: AccessTokenVerifier;
+  /** Every one of these scopes is required. */
+  scopes?: string[];
+  /** Checks on-behalf tokens against Behalf's session status (recommended whenever tokens are JWTs). */
+  sessionStatus?: SessionStatusChecker;
+  realm?: string;
+}
+
+function quoted(value: string): string {
+  return value.replace(/["\\]/g, '');
+}
+
+/** Writes a kit error as an RFC 6750 response. */
+export function respondWithKitError(ctx: Context, error: KitError, realm = 'api', scopes?: string[]): void {
+  ctx.status = error.status;
+  const params = [`realm="${quoted(realm)}"`];
+  if (error.oauthError) params.push(`error="${error.oauthError}"`, `error_description="${quoted(error.message)}"`);
+  if (error.code === 'insufficient_scope' && scopes?.length) params.push(`scope="${quoted(scopes.join(' '))}"`);
+  if (error.status === 401 || error.oauthError) ctx.set('WWW-Authenticate', `Bearer ${params.join(', ')}`);
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = { error: error.oauthError ?? error.code, error_description: error.message };
+}
+
+/**
+ * @example
+ * router.get('/orders', requireAuth({ verifier, scopes: ['orders:read'], sessionStatus }), listOrders);
+ */
+export function requireAuth(options: RequireAuthOptions) {
+  const realm = options.realm ?? 'api';
+  return async function authenticate(ctx: Context, next: Next): Promise<void> {
+    let principal: Principal;
+    try {
+      const header = ctx.get('authorization');
+      const match = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
+      if (!match) throw new KitError(header ? 'invalid_token' : 'missing_token', header ? 'the Authorization header must be "Bearer <token>"' : 'an access token is required');
+      const claims = await options.verifier(match[1]!);
+      try {
+        principal = toPrincipal(claims);
+      } catch {
+        throw new KitError('invalid_token', 'the access token has no subject');
+      }
+      if (principal.onBehalfSessionId && options.sessionStatus) await options.sessionStatus.assertActive(principal.onBehalfSessionId);
+      const missing = (options.scopes ?? []).filter((scope) => !principal.scopes.includes(scope));
+      if (missing.length) throw new KitError('insufficient_scope', `this request needs the scope ${missing.join(' ')}`);
+    } catch (error) {
+      if (error instanceof KitError) return respondWithKitError(ctx, error, realm, options.scopes);
+      throw error;
+    }
+    ctx.state.principal = principal;
+    await runWithPrincipal(principal, next);
+  };
+}
+
+/**
+ * Refuses the route while someone acts on behalf of the subject.
+ *
+ * @example
+ * router.put('/payment-methods', requireAuth(auth), forbidOnBehalf('changing payment methods'), updatePaymentMethods);
+ */
+export function forbidOnBehalf(operation = 'this operation') {
+  return async function refuseOnBehalf(ctx: Context, next: Next): Promise<void> {
+    if (ctx.state.principal?.onBehalf) {
+      return respondWithKitError(ctx, new KitError('on_behalf_forbidden', `${operation} is not allowed while acting on behalf of a customer`));
+    }
+    await next();
+  };
+}

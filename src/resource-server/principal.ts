@@ -1,0 +1,78 @@
+/**
+ * Who is calling: the owner (`subject`) and, when someone acts for them, the
+ * doer (`actor`). RFC 8693 §4.1: only the outermost `act` is the current
+ * actor; nested ones are earlier actors, informational only.
+ */
+
+/** An actor in an `act` chain. */
+export interface Actor {
+  sub: string;
+  clientId?: string;
+  name?: string;
+}
+
+export interface Principal {
+  /** `sub`: whose data this is (the customer). */
+  subject: string;
+  /** The outermost `act`: who is acting now (the support agent), if anyone. */
+  actor?: Actor;
+  /** Every actor, outermost first. */
+  actorChain: Actor[];
+  clientId: string;
+  scopes: string[];
+  /** `obo_sid`: the login-on-behalf session this token belongs to. */
+  onBehalfSessionId?: string;
+  /** True when someone acts for the subject. */
+  onBehalf: boolean;
+  /** Who did it, for CreatedBy/ModifiedBy: the actor if any, else the subject. */
+  doer: string;
+  tokenId?: string;
+  expiresAt?: Date;
+}
+
+/** Verified access-token claims (JWT payload or introspection response). */
+export interface AccessTokenClaims {
+  sub?: unknown;
+  act?: unknown;
+  client_id?: unknown;
+  scope?: unknown;
+  obo_sid?: unknown;
+  jti?: unknown;
+  exp?: unknown;
+}
+
+function toActor(value: unknown): Actor | undefined {
+  if (!value || typeof value !== 'object' || typeof (value as { sub?: unknown }).sub !== 'string') return undefined;
+  const act = value as { sub: string; client_id?: unknown; name?: unknown };
+  return { sub: act.sub, ...(typeof act.client_id === 'string' ? { clientId: act.client_id } : {}), ...(typeof act.name === 'string' ? { name: act.name } : {}) };
+}
+
+/**
+ * Builds a principal from verified claims.
+ *
+ * @example
+ * const principal = toPrincipal({ sub: 'customer-id', act: { sub: 'agent-id' }, client_id: 'shop', scope: 'orders:read' });
+ * principal.doer; // 'agent-id'
+ */
+export function toPrincipal(claims: AccessTokenClaims): Principal {
+  if (typeof claims.sub !== 'string' || !claims.sub) throw new TypeError('token has no subject');
+  const actorChain: Actor[] = [];
+  for (let act: unknown = claims.act; act && actorChain.length < 16; act = (act as { act?: unknown }).act) {
+    const actor = toActor(act);
+    if (!actor) break;
+    actorChain.push(actor);
+  }
+  const actor = actorChain[0];
+  return {
+    subject: claims.sub,
+    ...(actor ? { actor } : {}),
+    actorChain,
+    clientId: typeof claims.client_id === 'string' ? claims.client_id : '',
+    scopes: typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [],
+    ...(typeof claims.obo_sid === 'string' ? { onBehalfSessionId: claims.obo_sid } : {}),
+    onBehalf: !!actor,
+    doer: actor?.sub ?? claims.sub,
+    ...(typeof claims.jti === 'string' ? { tokenId: claims.jti } : {}),
+    ...(typeof claims.exp === 'number' ? { expiresAt: new Date(claims.exp * 1000) } : {}),
+  };
+}
