@@ -19,6 +19,7 @@ import type { AuditService } from './audit/audit-service.js';
 import { auditAdminRoutes } from './admin/audit-routes.js';
 import { onBehalfRoutes } from './on-behalf/routes.js';
 import { sessionAdminRoutes } from './admin/session-routes.js';
+import { accountRoutes } from './account-api/routes.js';
 import type { PostgresOnBehalfStore } from './on-behalf/on-behalf-store.js';
 
 export interface AppDependencies {
@@ -82,6 +83,9 @@ export function createApp(deps: AppDependencies): Koa {
 
   const sessionAdmin = sessionAdminRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, store: deps.onBehalf });
   app.use(sessionAdmin.routes()).use(sessionAdmin.allowedMethods());
+
+  const account = accountRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, store: deps.onBehalf });
+  app.use(account.routes()).use(account.allowedMethods());
 
   const sessions = onBehalfRoutes({ provider: () => deps.providers.current, store: deps.onBehalf, maxBodyBytes: config.security.maxBodyBytes });
   app.use(sessions.routes()).use(sessions.allowedMethods());

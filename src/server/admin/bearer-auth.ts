@@ -17,30 +17,61 @@ export interface ApiPrincipal {
 declare module 'koa' {
   interface DefaultState {
     staff?: ApiPrincipal;
+    customer?: ApiPrincipal;
   }
 }
 
 function challenge(ctx: Context, status: 401 | 403, error: 'invalid_token' | 'insufficient_scope' | 'invalid_request', description: string): void {
   ctx.status = status;
-  ctx.set('WWW-Authenticate', `Bearer realm="behalf", error="${error}", error_description="${description}"`);
+  // Header values must be visible ASCII (RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E).
+  const safe = description.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '');
+  ctx.set('WWW-Authenticate', `Bearer realm="behalf", error="${error}", error_description="${safe}"`);
   ctx.set('Cache-Control', 'no-store');
   ctx.body = { error, error_description: description };
 }
 
+interface BearerResult {
+  account: AccountView;
+  clientId: string;
+  kind: string;
+  onBehalf: boolean;
+}
+
+/** The account and client behind a Behalf opaque access token, or an RFC 6750 challenge already written. */
+async function bearerAccount(ctx: Context, provider: () => Provider, accounts: AccountService): Promise<BearerResult | undefined> {
+  const header = ctx.get('authorization');
+  const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
+  if (!match) return void challenge(ctx, 401, header ? 'invalid_request' : 'invalid_token', 'a Bearer access token is required');
+  const value = match[1]!;
+  const token = value.length <= 512 ? await provider().AccessToken.find(value) : undefined;
+  if (!token || !token.accountId) return void challenge(ctx, 401, 'invalid_token', 'the access token is invalid, expired or revoked');
+  const client = token.clientId ? await provider().Client.find(token.clientId) : undefined;
+  const account = await accounts.findById(token.accountId);
+  if (!client || !account || account.status !== 'active') return void challenge(ctx, 401, 'invalid_token', 'the account behind this token is not active');
+  const onBehalf = !!(token.extra as { act?: unknown } | undefined)?.act;
+  return { account, clientId: client.clientId, kind: behalfClient(client).kind, onBehalf };
+}
+
 export function requireStaffToken(provider: () => Provider, accounts: AccountService, role: RoleName) {
   return async function staffBearerToken(ctx: Context, next: Next): Promise<void> {
-    const header = ctx.get('authorization');
-    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
-    if (!match) return challenge(ctx, 401, header ? 'invalid_request' : 'invalid_token', 'a Bearer access token is required');
-    const value = match[1]!;
-    const token = value.length <= 512 ? await provider().AccessToken.find(value) : undefined;
-    if (!token || !token.accountId) return challenge(ctx, 401, 'invalid_token', 'the access token is invalid, expired or revoked');
-    const client = token.clientId ? await provider().Client.find(token.clientId) : undefined;
-    if (!client || behalfClient(client).kind !== 'backoffice') return challenge(ctx, 403, 'insufficient_scope', 'this API takes tokens issued to back-office clients only');
-    const account = await accounts.findById(token.accountId);
-    if (!account || account.status !== 'active' || account.storeId !== null) return challenge(ctx, 401, 'invalid_token', 'the account behind this token is not active staff');
-    if (!account.roles.includes(role)) return challenge(ctx, 403, 'insufficient_scope', `the ${role} role is required`);
-    ctx.state.staff = { account, clientId: client.clientId };
+    const found = await bearerAccount(ctx, provider, accounts);
+    if (!found) return;
+    if (found.kind !== 'backoffice') return challenge(ctx, 403, 'insufficient_scope', 'this API takes tokens issued to back-office clients only');
+    if (found.account.storeId !== null) return challenge(ctx, 401, 'invalid_token', 'the account behind this token is not staff');
+    if (!found.account.roles.includes(role)) return challenge(ctx, 403, 'insufficient_scope', `the ${role} role is required`);
+    ctx.state.staff = { account: found.account, clientId: found.clientId };
+    await next();
+  };
+}
+
+/** A customer's own token (from their store's client), never one used on their behalf. */
+export function requireCustomerToken(provider: () => Provider, accounts: AccountService) {
+  return async function customerBearerToken(ctx: Context, next: Next): Promise<void> {
+    const found = await bearerAccount(ctx, provider, accounts);
+    if (!found) return;
+    if (found.kind !== 'storefront' || !found.account.roles.includes('customer')) return challenge(ctx, 403, 'insufficient_scope', "this API takes a customer's own tokens from their store");
+    if (found.onBehalf) return challenge(ctx, 403, 'insufficient_scope', 'not allowed while acting on behalf of a customer');
+    ctx.state.customer = { account: found.account, clientId: found.clientId };
     await next();
   };
 }

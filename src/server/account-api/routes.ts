@@ -1,0 +1,64 @@
+/**
+ * The customer's own view of login on behalf: who acted on their account,
+ * when, why (reason, ticket), through which app, and a way to end a session
+ * that is still running. Authenticated with the customer's own access token.
+ */
+import Router from '@koa/router';
+import type Provider from 'oidc-provider';
+import type { AccountService } from '../../accounts/account-service.js';
+import { requireCustomerToken } from '../admin/bearer-auth.js';
+import { requestMeta } from '../audit/request-meta.js';
+import type { PostgresOnBehalfStore, SessionView } from '../on-behalf/on-behalf-store.js';
+
+export function accountRoutes(deps: { provider: () => Provider; accounts: AccountService; store: PostgresOnBehalfStore }): Router {
+  const router = new Router({ prefix: '/account' });
+  router.use(requireCustomerToken(deps.provider, deps.accounts));
+  router.use(async (ctx, next) => {
+    ctx.set('Cache-Control', 'no-store');
+    await next();
+  });
+
+  async function describe(sessions: SessionView[]) {
+    const names = new Map<string, string>();
+    const clients = new Map<string, string>();
+    const now = new Date();
+    return Promise.all(
+      sessions.map(async (session) => {
+        if (!names.has(session.agentId)) names.set(session.agentId, (await deps.accounts.findById(session.agentId))?.displayName ?? 'a former support agent');
+        if (!clients.has(session.clientId)) clients.set(session.clientId, (await deps.provider().Client.find(session.clientId))?.clientName ?? session.clientId);
+        return {
+          id: session.id,
+          agent: { id: session.agentId, name: names.get(session.agentId) },
+          client: { id: session.clientId, name: clients.get(session.clientId) },
+          reason: session.reason,
+          ticket: session.ticket,
+          started_at: session.startedAt.toISOString(),
+          expires_at: session.expiresAt.toISOString(),
+          ended_at: session.endedAt?.toISOString() ?? null,
+          end_reason: session.endReason ?? (session.expiresAt <= now ? 'expired' : null),
+          active: !session.endedAt && session.expiresAt > now,
+        };
+      }),
+    );
+  }
+
+  router.get('/on-behalf-sessions', async (ctx) => {
+    const customer = ctx.state.customer!;
+    ctx.body = { sessions: await describe(await deps.store.list({ customerId: customer.account.id, limit: 100 })) };
+  });
+
+  router.post('/on-behalf-sessions/:id/end', async (ctx) => {
+    const customer = ctx.state.customer!;
+    const session = await deps.store.session(ctx.params.id!);
+    // Another customer's session looks exactly like a missing one.
+    if (!session || session.customerId !== customer.account.id) {
+      ctx.status = 404;
+      ctx.body = { error: 'not_found', error_description: 'no such on-behalf session on your account' };
+      return;
+    }
+    const ended = await deps.store.endSession(session.id, customer.account.id, 'ended_by_customer', { clientId: customer.clientId, ...requestMeta(ctx) });
+    ctx.body = (await describe([ended ?? session]))[0];
+  });
+
+  return router;
+}
