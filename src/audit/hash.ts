@@ -6,27 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
+import { contentJson } from './rows.js';
 import type { AuditEvent } from './types.js';
 
 export type EventContent = Pick<AuditEvent, 'id' | 'occurredAt' | 'type' | 'actor' | 'subject' | 'clientId' | 'sessionId' | 'ip' | 'userAgent' | 'details'>;
 
 export function contentHash(event: EventContent): string {
-  return createHash('sha256')
-    .update(
-      canonicalJson({
-        id: event.id,
-        occurred_at: event.occurredAt.toISOString(),
-        type: event.type,
-        actor: event.actor,
-        subject: event.subject,
-        client_id: event.clientId,
-        session_id: event.sessionId,
-        ip: event.ip,
-        user_agent: event.userAgent,
-        details: event.details,
-      }),
-    )
-    .digest('hex');
+  return createHash('sha256').update(canonicalJson(contentJson(event))).digest('hex');
 }
 
 export function linkHash(prevHash: string, seq: number, content: string): string {

@@ -41,10 +41,9 @@ export function toEvent(row: AuditRow): StoredAuditEvent {
   };
 }
 
-/** The JSON-lines form of an event (export files, the admin API). */
-export function toJson(event: StoredAuditEvent): Record<string, unknown> {
+/** The hashed content of an event, in its stored (snake_case) names. */
+export function contentJson(event: Omit<StoredAuditEvent, 'seq' | 'contentHash' | 'prevHash' | 'hash'>): Record<string, unknown> {
   return {
-    seq: event.seq,
     id: event.id,
     occurred_at: event.occurredAt.toISOString(),
     type: event.type,
@@ -55,10 +54,12 @@ export function toJson(event: StoredAuditEvent): Record<string, unknown> {
     ip: event.ip,
     user_agent: event.userAgent,
     details: event.details,
-    content_hash: event.contentHash,
-    prev_hash: event.prevHash,
-    hash: event.hash,
   };
+}
+
+/** The JSON-lines form of an event (export files, the admin API). */
+export function toJson(event: StoredAuditEvent): Record<string, unknown> {
+  return { seq: event.seq, ...contentJson(event), content_hash: event.contentHash, prev_hash: event.prevHash, hash: event.hash };
 }
 
 export function fromJson(value: Record<string, unknown>): StoredAuditEvent {

@@ -60,34 +60,27 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
       );
     }
 
-    async find(id: string): Promise<AdapterPayload | undefined> {
-      if (!storable(id)) return undefined;
+    /** The live (unexpired) row whose `column` equals `value`. */
+    private async findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
+      if (!storable(value)) return undefined;
       const rows = (await dataSource.query(
         `SELECT payload, consumed_at FROM oidc_payload
-         WHERE model = $1 AND id = $2 AND (expires_at IS NULL OR expires_at > now())`,
-        [this.model, id],
+         WHERE model = $1 AND ${column} = $2 AND (expires_at IS NULL OR expires_at > now())`,
+        [this.model, value],
       )) as Row[];
       return toPayload(rows[0]);
     }
 
-    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      if (!storable(uid)) return undefined;
-      const rows = (await dataSource.query(
-        `SELECT payload, consumed_at FROM oidc_payload
-         WHERE model = $1 AND uid = $2 AND (expires_at IS NULL OR expires_at > now())`,
-        [this.model, uid],
-      )) as Row[];
-      return toPayload(rows[0]);
+    find(id: string): Promise<AdapterPayload | undefined> {
+      return this.findBy('id', id);
     }
 
-    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      if (!storable(userCode)) return undefined;
-      const rows = (await dataSource.query(
-        `SELECT payload, consumed_at FROM oidc_payload
-         WHERE model = $1 AND user_code = $2 AND (expires_at IS NULL OR expires_at > now())`,
-        [this.model, userCode],
-      )) as Row[];
-      return toPayload(rows[0]);
+    findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      return this.findBy('uid', uid);
+    }
+
+    findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      return this.findBy('user_code', userCode);
     }
 
     async consume(id: string): Promise<void> {
