@@ -103,10 +103,19 @@ export function decideSession<S extends SessionFacts>(reauth: ReauthFacts, sessi
   if (age > limits.reauthMaxAgeSeconds) {
     throw invalidRequest(`the re-authentication is ${Math.floor(age)} s old; an on-behalf session must start within ${limits.reauthMaxAgeSeconds} s of it`, 'stale_reauth');
   }
-  if (activeSessions >= limits.maxConcurrentSessions) {
-    throw invalidRequest(`the agent already has ${activeSessions} active on-behalf sessions (limit ${limits.maxConcurrentSessions}); end one first`, 'session_limit');
-  }
+  checkSessionLimit(activeSessions, limits.maxConcurrentSessions);
   return { kind: 'open', expiresAt: new Date(now.getTime() + limits.sessionMaxSeconds * 1000) };
+}
+
+/**
+ * The per-agent limit of concurrent sessions. Also applied by the session
+ * store under a per-agent lock when it opens one: counted only beforehand,
+ * concurrent first exchanges could each see room and together pass the limit.
+ */
+export function checkSessionLimit(activeSessions: number, maxConcurrentSessions: number): void {
+  if (activeSessions >= maxConcurrentSessions) {
+    throw invalidRequest(`the agent already has ${activeSessions} active on-behalf sessions (limit ${maxConcurrentSessions}); end one first`, 'session_limit');
+  }
 }
 
 /** Seconds an on-behalf token may live: the client's setting, at most 15 minutes, never past the session. */

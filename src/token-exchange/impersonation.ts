@@ -53,26 +53,38 @@ export async function exchangeOnBehalf(deps: ImpersonationDeps, request: TokenEx
   if (!request.actorToken) throw invalidRequest('actor_token (the agent’s access token from the re-authentication) is required for login on behalf', 'missing_actor_token');
   if (request.actorTokenType !== TOKEN_TYPES.accessToken) throw invalidRequest(`actor_token_type must be ${TOKEN_TYPES.accessToken}`, 'wrong_actor_token_type');
   const actor = await deps.tokens.read(request.actorToken, 'access_token');
-  if (!actor || actor.format !== 'opaque' || !actor.accountId) throw invalidRequest('actor_token is invalid, expired or revoked', 'invalid_actor_token');
+  if (!actor) throw invalidRequest('actor_token is invalid, expired or revoked', 'invalid_actor_token');
+  // A genuine JWT access token (say, an earlier on-behalf token) is not "invalid": it is the wrong kind
+  // of token, and saying "expired or revoked" would send the caller looking in the wrong place.
+  if (actor.format !== 'opaque' || !actor.accountId) {
+    throw invalidRequest('actor_token must be the agent’s access token from the login-on-behalf re-authentication at this client, not a JWT access token or a client’s own token', 'actor_not_reauthenticated');
+  }
   learned.agentId = actor.accountId;
-  if (actor.clientId !== client.clientId) throw invalidRequest('actor_token was issued to another client', 'actor_other_client');
+  if (actor.clientId !== client.clientId) {
+    throw invalidRequest(`actor_token was issued to another client (${actor.clientId}); re-authenticate through ${client.clientId}`, 'actor_other_client');
+  }
   const found = actor.grantId ? await deps.onBehalf.reauthByGrant(actor.grantId) : undefined;
   if (!found) throw invalidRequest('actor_token does not come from a login-on-behalf re-authentication (prompt=login with on_behalf_of)', 'not_reauthenticated');
 
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(request.subjectToken)) {
-    throw invalidRequest('subject_token must be a customer account id (a UUID)', 'malformed_subject');
-  }
   const reauth = found;
-  const target = checkTarget(await deps.accounts.target(request.subjectToken), storeId, actor.accountId, now);
-  learned.customerId = target.id;
+  // Looked up before the checks so that a refusal in the middle of a session (customer disabled,
+  // permission revoked) is recorded against that session.
+  const existing = await deps.onBehalf.sessionByReauth(reauth.id);
+  if (existing) learned.sessionId = existing.id;
+  const account = await deps.accounts.target(request.subjectToken);
+  // The trail names whom the agent tried to act for, also when that account is refused (staff, disabled, …).
+  if (account) learned.customerId = account.id;
+  const target = checkTarget(account, storeId, actor.accountId, now);
   const agent = checkAgent(await deps.accounts.agent(actor.accountId), storeId);
   checkReauthBinding(reauth, target.id, client.clientId);
 
-  const existing = await deps.onBehalf.sessionByReauth(reauth.id);
-  if (existing) learned.sessionId = existing.id;
   const decision = decideSession(reauth, existing, existing ? 0 : await deps.onBehalf.countActiveSessions(agent.id, now), deps.limits, now);
 
   const resource = resolveTarget(request.resources, request.audiences, { find: (value) => deps.targets.find(value), identifier: (t) => t.identifier }, client.onBehalf.resource ? deps.targets.find(client.onBehalf.resource) : undefined);
+  // RFC 8693 §2.1: a requested type is honoured or refused, never silently swapped for another.
+  if (request.requestedTokenType === TOKEN_TYPES.jwt && resource.format !== 'jwt') {
+    throw invalidRequest(`requested_token_type ${TOKEN_TYPES.jwt} cannot be issued for ${resource.identifier}, which takes opaque access tokens; request ${TOKEN_TYPES.accessToken}`, 'unsupported_requested_token_type');
+  }
   const allowedScope = intersect(client.onBehalf.scope, resource.scopes);
   const scope = decideScope(request.scope, allowedScope);
 
@@ -115,9 +127,10 @@ export async function exchangeOnBehalf(deps: ImpersonationDeps, request: TokenEx
     grantId: session.grantId,
     claims: { act: { sub: agent.id }, obo_sid: session.id },
   });
+  const issuedType = request.requestedTokenType === TOKEN_TYPES.jwt ? TOKEN_TYPES.jwt : TOKEN_TYPES.accessToken;
   // Fail closed: the record is committed before the token exists.
-  await deps.audit.record(tokenIssued({ issued_token_type: TOKEN_TYPES.accessToken, format: prepared.format, ...(prepared.format === 'jwt' ? { jti: prepared.jti } : { token_ref: prepared.reference }) }));
-  return { access_token: await prepared.commit(), issued_token_type: TOKEN_TYPES.accessToken, token_type: 'Bearer', expires_in: expiresIn, scope: scope.join(' ') };
+  await deps.audit.record(tokenIssued({ issued_token_type: issuedType, format: prepared.format, ...(prepared.format === 'jwt' ? { jti: prepared.jti } : { token_ref: prepared.reference }) }));
+  return { access_token: await prepared.commit(), issued_token_type: issuedType, token_type: 'Bearer', expires_in: expiresIn, scope: scope.join(' ') };
 
   async function open(): Promise<OnBehalfSession> {
     const opened = await deps.onBehalf.openSession({ reauth, expiresAt, now }, (newSessionId) => ({

@@ -33,7 +33,7 @@ export function providerGrants(provider: () => Provider): GrantPort {
 }
 
 export function createOnBehalf(services: Services, provider: () => Provider, config: Config): OnBehalfModule {
-  const store = new PostgresOnBehalfStore(services.dataSource, services.audit, providerGrants(provider));
+  const store = new PostgresOnBehalfStore(services.dataSource, services.audit, providerGrants(provider), { maxConcurrentSessions: config.onBehalf.maxConcurrentSessions });
   const handler = tokenExchangeHandler({
     accounts: services.accounts,
     stores: services.stores,
@@ -47,6 +47,7 @@ export function createOnBehalf(services: Services, provider: () => Provider, con
       maxConcurrentSessions: config.onBehalf.maxConcurrentSessions,
     },
     maxChainDepth: config.delegation.maxChainDepth,
+    resourceAccessTokenTtl: config.tokens.resourceAccessTokenTtl,
   });
   let timer: NodeJS.Timeout | undefined;
   return {

@@ -6,6 +6,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditEventInput } from '../../audit/index.js';
 import type { OnBehalfSession, OnBehalfStore, ReauthRecord } from '../../token-exchange/ports.js';
 import type { AuditService } from '../audit/audit-service.js';
+import { invalidRequest } from '../../token-exchange/errors.js';
+import { checkSessionLimit } from '../../token-exchange/impersonation-policy.js';
 
 export interface GrantPort {
   /** A fresh grant for the customer at the client: every token of the session shares it. */
@@ -67,6 +69,8 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly grants: GrantPort,
+    /** Enforced again when a session opens (see openSession); the CLI, which opens none, leaves it out. */
+    private readonly options: { maxConcurrentSessions?: number } = {},
   ) {}
 
   async createReauth(input: { agentId: string; targetId: string; storeId: string; clientId: string; grantId: string; reason: string; ticket: string | null; amr: string[]; authenticatedAt: Date }, event: AuditEventInput): Promise<string> {
@@ -110,21 +114,43 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
 
   async openSession(input: { reauth: ReauthRecord; expiresAt: Date; now: Date }, event: (sessionId: string) => AuditEventInput): Promise<SessionView> {
     const grantId = await this.grants.create(input.reauth.targetId, input.reauth.clientId);
+    let outcome: { session: SessionView; opened: boolean };
     try {
-      return await this.dataSource.transaction(async (manager) => {
+      outcome = await this.dataSource.transaction(async (manager) => {
+        // The caller decided to open after counting and looking without a lock: concurrent first
+        // exchanges of one agent all passed that check (four sessions under a limit of three), and
+        // two with the same actor token met the unique reauth_id as a 500. One agent's opens
+        // therefore take turns here, and the decision is checked again under the lock.
+        await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`on_behalf_session:${input.reauth.agentId}`]);
+        const [already] = (await manager.query(`SELECT * FROM on_behalf_session WHERE reauth_id = $1`, [input.reauth.id])) as SessionRow[];
+        if (already) {
+          // Opened a moment ago by a concurrent exchange with the same actor token: continue it.
+          if (already.ended_at) throw invalidRequest('the on-behalf session has ended; re-authenticate to start a new one', 'session_ended');
+          if (already.expires_at <= input.now) throw invalidRequest('the on-behalf session has expired; re-authenticate to start a new one', 'session_expired');
+          return { session: toSession(already), opened: false };
+        }
+        if (this.options.maxConcurrentSessions !== undefined) {
+          const [active] = (await manager.query(
+            `SELECT count(*)::int AS n FROM on_behalf_session WHERE agent_account_id = $1 AND ended_at IS NULL AND expires_at > $2`,
+            [input.reauth.agentId, input.now],
+          )) as { n: number }[];
+          checkSessionLimit(active!.n, this.options.maxConcurrentSessions);
+        }
         const [row] = (await manager.query(
           `INSERT INTO on_behalf_session (reauth_id, agent_account_id, customer_account_id, store_id, client_id, reason, ticket, grant_id, started_at, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
           [input.reauth.id, input.reauth.agentId, input.reauth.targetId, input.reauth.storeId, input.reauth.clientId, input.reauth.reason, input.reauth.ticket, grantId, input.now, input.expiresAt],
         )) as SessionRow[];
         await this.audit.record(event(row!.id), manager);
-        return toSession(row!);
+        return { session: toSession(row!), opened: true };
       });
     } catch (error) {
       // Nothing was committed: the grant made for the session must not outlive it.
       await this.grants.revoke(grantId).catch(() => undefined);
       throw error;
     }
+    if (!outcome.opened) await this.grants.revoke(grantId).catch(() => undefined);
+    return outcome.session;
   }
 
   /** Ends one session (idempotent); returns it as it now is (`endedNow`: by this call), or undefined when unknown. */

@@ -6,7 +6,7 @@
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { StoreService } from '../../accounts/store-service.js';
 import type { AccountService } from '../../accounts/account-service.js';
-import { exchangeDelegation } from '../../token-exchange/delegation.js';
+import { exchangeDelegation, type DelegationDeps, type DelegationIssuer } from '../../token-exchange/delegation.js';
 import { TokenExchangeError, invalidTarget } from '../../token-exchange/errors.js';
 import { exchangeOnBehalf, type DenialContext } from '../../token-exchange/impersonation.js';
 import type { OnBehalfLimits } from '../../token-exchange/impersonation-policy.js';
@@ -17,6 +17,7 @@ import type { AuditService } from '../audit/audit-service.js';
 import { requestMeta } from '../audit/request-meta.js';
 import type { ResourceServerRegistry } from '../clients/resource-servers.js';
 import { behalfClient } from '../oidc/client-metadata.js';
+import { tokenReference } from '../oidc/token-audit.js';
 import type { PostgresOnBehalfStore } from '../on-behalf/on-behalf-store.js';
 import { accountDirectory } from './account-directory.js';
 import { exchangeClient } from './exchange-client.js';
@@ -36,6 +37,8 @@ export interface TokenExchangeDependencies {
   audit: AuditService;
   limits: OnBehalfLimits;
   maxChainDepth: number;
+  /** Lifetime of a resource server's tokens when it sets none (config tokens.resourceAccessTokenTtl). */
+  resourceAccessTokenTtl: number;
 }
 
 /** The resource servers this client may get tokens for, by URI or alias. */
@@ -48,6 +51,21 @@ function targetsFor(registry: ResourceServerRegistry, allowed: string[]): Target
       const target: ResourceTarget = { identifier: server.identifier, scopes: server.scopes, format: server.tokenFormat };
       return target;
     },
+  };
+}
+
+function delegationDeps(deps: TokenExchangeDependencies, targets: Targets, issuer: DelegationIssuer): DelegationDeps {
+  const registry = deps.resourceServers;
+  return {
+    tokens: deps.tokens,
+    targets,
+    issuer,
+    audit: deps.audit,
+    maxChainDepth: deps.maxChainDepth,
+    sessions: { find: (id) => deps.onBehalf.session(id) },
+    canonical: (value) => registry.find(value)?.identifier ?? value,
+    tokenLifetime: (target) => registry.get(target.identifier)?.accessTokenTtl ?? deps.resourceAccessTokenTtl,
+    reference: tokenReference,
   };
 }
 
@@ -68,7 +86,7 @@ export function tokenExchangeHandler(deps: TokenExchangeDependencies) {
       const response =
         request.mode === 'impersonation'
           ? await exchangeOnBehalf({ accounts: directory, tokens: deps.tokens, onBehalf: deps.onBehalf, targets, issuer, audit: deps.audit, limits: deps.limits }, request, context, learned)
-          : await exchangeDelegation({ tokens: deps.tokens, targets, issuer, audit: deps.audit, maxChainDepth: deps.maxChainDepth }, request, context, learned);
+          : await exchangeDelegation(delegationDeps(deps, targets, issuer), request, context, learned);
       ctx.set('Cache-Control', 'no-store');
       ctx.body = response;
     } catch (error) {

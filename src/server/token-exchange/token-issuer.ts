@@ -1,12 +1,15 @@
 /** Issues exchanged tokens with oidc-provider's own models, so formats, keys and storage stay its. */
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { DelegationIssuer } from '../../token-exchange/delegation.js';
 import type { TokenIssuer } from '../../token-exchange/ports.js';
 import { tokenReference } from '../oidc/token-audit.js';
 
-export function oidcTokenIssuer(ctx: KoaContextWithOIDC): TokenIssuer {
+const epoch = () => Math.floor(Date.now() / 1000);
+
+export function oidcTokenIssuer(ctx: KoaContextWithOIDC): TokenIssuer & DelegationIssuer {
   const { provider } = ctx.oidc;
   return {
-    async prepareAccessToken(input) {
+    async prepareAccessToken(input: Parameters<DelegationIssuer['prepareAccessToken']>[0]) {
       const client = await provider.Client.find(input.clientId);
       if (!client) throw new Error(`client ${input.clientId} vanished during the exchange`);
       const jwt = input.target.format === 'jwt';
@@ -27,12 +30,22 @@ export function oidcTokenIssuer(ctx: KoaContextWithOIDC): TokenIssuer {
         resourceServer,
         expiresIn: input.expiresIn,
       } as never);
+      // The id exists from here on, so the audit record written before commit() can name it.
+      if (!token.jti) token.jti = (token as unknown as { generateTokenId(): string }).generateTokenId();
       return {
         jti: token.jti,
         format: input.target.format,
         reference: jwt ? token.jti : tokenReference(token.jti),
         expiresIn: input.expiresIn,
-        commit: () => token.save(),
+        async commit() {
+          if (input.notAfter) {
+            // Set at the moment of issue: a second that passed since the policy ran cannot push exp past the cap.
+            const iat = epoch();
+            token.iat = iat;
+            token.exp = Math.min(iat + input.expiresIn, Math.floor(input.notAfter.getTime() / 1000));
+          }
+          return token.save();
+        },
       };
     },
 

@@ -66,6 +66,16 @@ export class OidcTokenReader implements TokenReader {
     };
   }
 
+  /**
+   * What oidc-provider's introspection requires of a grant-bound token: the
+   * grant still exists, is unexpired, and is this client's for this account.
+   * A token whose grant was revoked (session ended, logout) is not valid here either.
+   */
+  private async grantHolds(grantId: string, clientId: string, accountId: string | undefined): Promise<boolean> {
+    const grant = await this.provider().Grant.find(grantId, { ignoreExpiration: true });
+    return !!grant && !grant.isExpired && grant.clientId === clientId && grant.accountId === accountId;
+  }
+
   private async readOpaque(value: string): Promise<PresentedToken | undefined> {
     if (value.length > 200 || value.includes('\u0000')) return undefined;
     const provider = this.provider();
@@ -74,12 +84,14 @@ export class OidcTokenReader implements TokenReader {
     const extra = (token.extra ?? {}) as Record<string, unknown>;
     const aud = (token as { aud?: string | string[] }).aud;
     const accountId = (token as { accountId?: string }).accountId;
+    const grantId = (token as { grantId?: string }).grantId;
+    if (grantId && !(await this.grantHolds(grantId, token.clientId!, accountId))) return undefined;
     return {
       format: 'opaque',
       subject: accountId ?? token.clientId!,
       accountId,
       clientId: token.clientId!,
-      grantId: (token as { grantId?: string }).grantId,
+      grantId,
       audience: Array.isArray(aud) ? aud : aud ? [aud] : [],
       scope: scopeList(token.scope),
       expiresAt: new Date(token.exp! * 1000),
