@@ -5,12 +5,15 @@
  * decide target and scope → open/continue with its audit record → issue.
  */
 import type { AuditEventInput } from '../audit/index.js';
-import { invalidRequest } from './errors.js';
+import { TokenExchangeError, invalidRequest } from './errors.js';
 import { checkAgent, checkClientMayImpersonate, checkReauthBinding, checkTarget, decideSession, onBehalfTokenLifetime, type OnBehalfLimits } from './impersonation-policy.js';
 import type { AccountDirectory, Audit, ExchangeClient, OnBehalfSession, OnBehalfStore, Targets, TokenIssuer, TokenReader } from './ports.js';
 import { decideScope, intersect } from './scope.js';
 import { resolveTarget } from './target.js';
 import { GRANT_TYPE, TOKEN_TYPES, type TokenExchangeRequest } from './types.js';
+
+/** Refusals that mean a running session can no longer be allowed to continue. */
+const ENDS_SESSION = new Set(['no_permission', 'agent_inactive', 'target_inactive']);
 
 export interface ImpersonationDeps {
   accounts: AccountDirectory;
@@ -74,8 +77,20 @@ export async function exchangeOnBehalf(deps: ImpersonationDeps, request: TokenEx
   const account = await deps.accounts.target(request.subjectToken);
   // The trail names whom the agent tried to act for, also when that account is refused (staff, disabled, …).
   if (account) learned.customerId = account.id;
-  const target = checkTarget(account, storeId, actor.accountId, now);
-  const agent = checkAgent(await deps.accounts.agent(actor.accountId), storeId);
+  const agentFacts = await deps.accounts.agent(actor.accountId);
+  let target: NonNullable<typeof account>;
+  let agent: NonNullable<typeof agentFacts>;
+  try {
+    target = checkTarget(account, storeId, actor.accountId, now);
+    agent = checkAgent(agentFacts, storeId);
+  } catch (error) {
+    // The permission was revoked or the customer disabled since the session opened: it ends now,
+    // rather than lingering until it expires.
+    if (existing && !existing.endedAt && error instanceof TokenExchangeError && ENDS_SESSION.has(error.reason)) {
+      await deps.onBehalf.endSession(existing.id, 'system', 'policy_revoked');
+    }
+    throw error;
+  }
   checkReauthBinding(reauth, target.id, client.clientId);
 
   const decision = decideSession(reauth, existing, existing ? 0 : await deps.onBehalf.countActiveSessions(agent.id, now), deps.limits, now);
@@ -126,6 +141,7 @@ export async function exchangeOnBehalf(deps: ImpersonationDeps, request: TokenEx
     expiresIn,
     grantId: session.grantId,
     claims: { act: { sub: agent.id }, obo_sid: session.id },
+    notAfter: session.expiresAt,
   });
   const issuedType = request.requestedTokenType === TOKEN_TYPES.jwt ? TOKEN_TYPES.jwt : TOKEN_TYPES.accessToken;
   // Fail closed: the record is committed before the token exists.

@@ -87,6 +87,8 @@ export interface OnBehalfStore {
   reauthByGrant(grantId: string): Promise<ReauthRecord | undefined>;
   sessionByReauth(reauthId: string): Promise<OnBehalfSession | undefined>;
   countActiveSessions(agentId: string, now: Date): Promise<number>;
+  /** Ends a running session (its permission or its customer went away). */
+  endSession(id: string, by: string, reason: 'policy_revoked'): Promise<unknown>;
   /** Opens the session and writes `event` in one transaction; fails if the re-auth already has one. */
   openSession(input: { reauth: ReauthRecord; expiresAt: Date; now: Date }, event: (sessionId: string) => AuditEventInput): Promise<OnBehalfSession>;
 }
@@ -99,6 +101,8 @@ export interface IssueAccessToken {
   expiresIn: number;
   grantId?: string;
   claims: { act: ActClaim; obo_sid?: string; may_act?: MayActClaim };
+  /** The token must not outlive this (the session's end, the subject token's expiry). */
+  notAfter?: Date;
 }
 
 export interface PreparedToken {

@@ -12,6 +12,7 @@ import type { AuditService } from '../audit/audit-service.js';
 import { requestMeta } from '../audit/request-meta.js';
 import type { Logger } from '../observability/logger.js';
 import type { ImplicitConsentListener } from './first-party-grant.js';
+import { handledExchanges } from '../token-exchange/grant.js';
 
 /** Grants that write their own audit record inside their own transaction. */
 const SELF_AUDITED_GRANTS = new Set(['urn:ietf:params:oauth:grant-type:token-exchange']);
@@ -74,11 +75,37 @@ async function destroyIssued(ctx: KoaContextWithOIDC): Promise<void> {
   }
 }
 
+/**
+ * Token-exchange requests oidc-provider refused before the grant ran (client
+ * authentication, a client without the grant, duplicated parameters) are
+ * denials too: every denial is audited.
+ */
+async function recordEarlyRefusal(ctx: KoaContextWithOIDC, audit: AuditService, logger: Logger): Promise<void> {
+  if (handledExchanges.has(ctx)) return;
+  const body = (ctx.body ?? {}) as { error?: unknown; error_description?: unknown };
+  const params = (ctx.oidc.params ?? (ctx.oidc as { body?: Record<string, unknown> }).body ?? {}) as Record<string, unknown>;
+  const clientId = ctx.oidc.client?.clientId ?? null;
+  await audit
+    .record({
+      type: params.subject_token_type === 'urn:behalf:params:oauth:token-type:account_id' ? 'on_behalf.denied' : 'delegation.denied',
+      actor: clientId ? `client:${clientId}` : null,
+      clientId,
+      ...requestMeta(ctx),
+      details: { error: String(body.error ?? 'invalid_request'), reason: 'refused_before_exchange', description: String(body.error_description ?? '') },
+    })
+    .catch((error) => logger.error('token-exchange refusal could not be recorded', { error }));
+}
+
 export function providerAuditMiddleware(audit: AuditService, logger: Logger) {
   return async function auditProviderResponses(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
     await next();
     const route = ctx.oidc?.route;
-    if (!route || ctx.status !== 200) return;
+    if (!route) return;
+    if (route === 'token' && ctx.status >= 400 && SELF_AUDITED_GRANTS.has(String(ctx.oidc.params?.grant_type ?? (ctx.oidc as { body?: Record<string, unknown> }).body?.grant_type))) {
+      await recordEarlyRefusal(ctx, audit, logger);
+      return;
+    }
+    if (ctx.status !== 200) return;
 
     if (route === 'token' && !SELF_AUDITED_GRANTS.has(String(ctx.oidc.params?.grant_type))) {
       try {

@@ -48,6 +48,7 @@ export function createOnBehalf(services: Services, provider: () => Provider, con
     },
     maxChainDepth: config.delegation.maxChainDepth,
     resourceAccessTokenTtl: config.tokens.resourceAccessTokenTtl,
+    logger: services.logger,
   });
   let timer: NodeJS.Timeout | undefined;
   return {

@@ -25,7 +25,7 @@ export interface SessionView extends OnBehalfSession {
   endReason: string | null;
 }
 
-export type EndReason = 'ended_by_client' | 'ended_by_customer' | 'ended_by_admin' | 'agent_logout' | 'expired' | 'kill_switch';
+export type EndReason = 'ended_by_client' | 'ended_by_customer' | 'ended_by_admin' | 'agent_logout' | 'expired' | 'kill_switch' | 'policy_revoked' | 'account_disabled';
 
 interface SessionRow {
   id: string;

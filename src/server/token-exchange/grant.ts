@@ -13,6 +13,7 @@ import type { OnBehalfLimits } from '../../token-exchange/impersonation-policy.j
 import { parseTokenExchangeRequest, type RawParams } from '../../token-exchange/parse.js';
 import type { ResourceTarget, Targets } from '../../token-exchange/ports.js';
 import { GRANT_TYPE, TOKEN_TYPES } from '../../token-exchange/types.js';
+import type { Logger } from '../observability/logger.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { requestMeta } from '../audit/request-meta.js';
 import type { ResourceServerRegistry } from '../clients/resource-servers.js';
@@ -39,7 +40,11 @@ export interface TokenExchangeDependencies {
   maxChainDepth: number;
   /** Lifetime of a resource server's tokens when it sets none (config tokens.resourceAccessTokenTtl). */
   resourceAccessTokenTtl: number;
+  logger: Logger;
 }
+
+/** Exchanges whose outcome this handler already recorded; the provider-level audit skips them. */
+export const handledExchanges = new WeakSet<object>();
 
 /** The resource servers this client may get tokens for, by URI or alias. */
 function targetsFor(registry: ResourceServerRegistry, allowed: string[]): Targets {
@@ -90,7 +95,11 @@ export function tokenExchangeHandler(deps: TokenExchangeDependencies) {
       ctx.set('Cache-Control', 'no-store');
       ctx.body = response;
     } catch (error) {
-      if (!(error instanceof TokenExchangeError)) throw error;
+      handledExchanges.add(ctx);
+      if (!(error instanceof TokenExchangeError)) {
+        deps.logger.error('token exchange failed', { error, clientId: client.clientId });
+        throw unavailable(error);
+      }
       // Every refusal is in the trail, with whatever was learned before it.
       await deps.audit.record({
         type: impersonating ? 'on_behalf.denied' : 'delegation.denied',
@@ -104,6 +113,16 @@ export function tokenExchangeHandler(deps: TokenExchangeDependencies) {
       throw new errors.CustomOIDCProviderError(error.code, error.description);
     }
   };
+}
+
+/**
+ * Anything but a policy refusal (the database or the audit trail failing) is
+ * a 503 the client may retry: nothing was issued, and nothing half-done stays.
+ */
+function unavailable(cause: unknown): Error {
+  const error = new errors.CustomOIDCProviderError('temporarily_unavailable', 'the exchange could not be completed and recorded right now; no token was issued; try again');
+  Object.assign(error, { status: 503, statusCode: 503, cause });
+  return error;
 }
 
 export { GRANT_TYPE };
