@@ -261,4 +261,12 @@ async function unauthorizedClientForDisallowedGrant(ctx: KoaContextWithOIDC, nex
   ) {
     body.error = 'unauthorized_client';
   }
+  // RFC 6749 §5.2: "no client authentication included" is invalid_client (401), which
+  // oidc-provider reports as invalid_request.
+  const description = (body as { error_description?: unknown } | undefined)?.error_description;
+  if (ctx.status === 400 && body?.error === 'invalid_request' && description === 'no client authentication mechanism provided') {
+    body.error = 'invalid_client';
+    ctx.status = 401;
+    ctx.set('WWW-Authenticate', 'Basic realm="behalf"');
+  }
 }
