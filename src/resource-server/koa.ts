@@ -5,7 +5,7 @@
  * methods, account deletion).
  */
 import type { Context, Next } from 'koa';
-import { runWithPrincipal } from './context.js';
+import { currentPrincipal, runWithPrincipal } from './context.js';
 import { KitError } from './errors.js';
 import { toPrincipal, type Principal } from './principal.js';
 import type { SessionStatusChecker } from './session-status.js';
@@ -30,18 +30,35 @@ function quoted(value: string): string {
   return value.replace(/["\\]/g, '');
 }
 
-/** Writes a kit error as an RFC 6750 response. */
+/**
+ * Writes a kit error as an RFC 6750 response (use it when verifying by hand).
+ *
+ * @example
+ * try {
+ *   ctx.state.principal = toPrincipal(await verifier(token));
+ * } catch (error) {
+ *   if (error instanceof KitError) return respondWithKitError(ctx, error);
+ *   throw error;
+ * }
+ */
 export function respondWithKitError(ctx: Context, error: KitError, realm = 'api', scopes?: string[]): void {
   ctx.status = error.status;
   const params = [`realm="${quoted(realm)}"`];
   if (error.oauthError) params.push(`error="${error.oauthError}"`, `error_description="${quoted(error.message)}"`);
   if (error.code === 'insufficient_scope' && scopes?.length) params.push(`scope="${quoted(scopes.join(' '))}"`);
   if (error.status === 401 || error.oauthError) ctx.set('WWW-Authenticate', `Bearer ${params.join(', ')}`);
+  if (error.status === 503) ctx.set('Retry-After', '1');
   ctx.set('Cache-Control', 'no-store');
   ctx.body = { error: error.oauthError ?? error.code, error_description: error.message };
 }
 
 /**
+ * Verifies the Bearer token, checks an on-behalf token's session (when
+ * `sessionStatus` is given) and the scopes, then runs the rest of the request
+ * with the principal in `ctx.state.principal` and in `currentPrincipal()`.
+ * Refusals are RFC 6750 answers: 401 (no or bad token, ended session), 403
+ * `insufficient_scope` with the scopes needed, 503 when Behalf cannot be asked.
+ *
  * @example
  * router.get('/orders', requireAuth({ verifier, scopes: ['orders:read'], sessionStatus }), listOrders);
  */
@@ -50,15 +67,12 @@ export function requireAuth(options: RequireAuthOptions) {
   return async function authenticate(ctx: Context, next: Next): Promise<void> {
     let principal: Principal;
     try {
-      const header = ctx.get('authorization');
+      const header = ctx.get('authorization').trim();
+      // RFC 6750 §3.1: no credentials, or another scheme (Basic…), gets a challenge without an error code.
+      if (!/^Bearer(\s|$)/i.test(header)) throw new KitError('missing_token', header ? 'this API takes Bearer access tokens (RFC 6750)' : 'an access token is required');
       const match = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
-      if (!match) throw new KitError(header ? 'invalid_token' : 'missing_token', header ? 'the Authorization header must be "Bearer <token>"' : 'an access token is required');
-      const claims = await options.verifier(match[1]!);
-      try {
-        principal = toPrincipal(claims);
-      } catch {
-        throw new KitError('invalid_token', 'the access token has no subject');
-      }
+      if (!match) throw new KitError('invalid_token', 'the Authorization header must be "Bearer <token>"');
+      principal = toPrincipal(await options.verifier(match[1]!));
       if (principal.onBehalfSessionId && options.sessionStatus) await options.sessionStatus.assertActive(principal.onBehalfSessionId);
       const missing = (options.scopes ?? []).filter((scope) => !principal.scopes.includes(scope));
       if (missing.length) throw new KitError('insufficient_scope', `this request needs the scope ${missing.join(' ')}`);
@@ -72,15 +86,20 @@ export function requireAuth(options: RequireAuthOptions) {
 }
 
 /**
- * Refuses the route while someone acts on behalf of the subject.
+ * Refuses the route while someone acts on behalf of the subject: 403 with
+ * `error: "on_behalf_forbidden"`. Mount it after `requireAuth`; without a
+ * principal it throws (a wiring mistake must not open the route).
  *
  * @example
  * router.put('/payment-methods', requireAuth(auth), forbidOnBehalf('changing payment methods'), updatePaymentMethods);
  */
 export function forbidOnBehalf(operation = 'this operation') {
   return async function refuseOnBehalf(ctx: Context, next: Next): Promise<void> {
-    if (ctx.state.principal?.onBehalf) {
-      return respondWithKitError(ctx, new KitError('on_behalf_forbidden', `${operation} is not allowed while acting on behalf of a customer`));
+    const principal = ctx.state.principal ?? currentPrincipal();
+    // Fail closed: mounted without (or before) requireAuth, the guard cannot know who acts.
+    if (!principal) throw new Error('forbidOnBehalf must run after requireAuth: there is no principal to check');
+    if (principal.onBehalf) {
+      return respondWithKitError(ctx, new KitError('on_behalf_forbidden', `${operation} is not allowed while acting on behalf of a customer; the customer must do it themselves`));
     }
     await next();
   };

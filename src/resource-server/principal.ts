@@ -3,6 +3,7 @@
  * doer (`actor`). RFC 8693 §4.1: only the outermost `act` is the current
  * actor; nested ones are earlier actors, informational only.
  */
+import { KitError } from './errors.js';
 
 /** An actor in an `act` chain. */
 export interface Actor {
@@ -41,26 +42,37 @@ export interface AccessTokenClaims {
   exp?: unknown;
 }
 
-function toActor(value: unknown): Actor | undefined {
-  if (!value || typeof value !== 'object' || typeof (value as { sub?: unknown }).sub !== 'string') return undefined;
-  const act = value as { sub: string; client_id?: unknown; name?: unknown };
+/** Longest `act` chain accepted; Behalf limits delegation depth well below this. */
+export const MAX_ACTOR_CHAIN = 16;
+
+function malformed(reason: string): KitError {
+  return new KitError('invalid_token', `the access token is malformed: ${reason}`);
+}
+
+function toActor(value: unknown, depth: number): Actor {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw malformed(`act at depth ${depth} is not an object`);
+  const act = value as { sub?: unknown; client_id?: unknown; name?: unknown };
+  if (typeof act.sub !== 'string' || !act.sub) throw malformed(`act at depth ${depth} has no sub`);
   return { sub: act.sub, ...(typeof act.client_id === 'string' ? { clientId: act.client_id } : {}), ...(typeof act.name === 'string' ? { name: act.name } : {}) };
 }
 
 /**
- * Builds a principal from verified claims.
+ * Builds a principal from verified claims. Throws `KitError('invalid_token')`
+ * when there is no subject, or when an `act` is present but malformed (not an
+ * object, no `sub`, a nested `act` that is not an object, a chain deeper than
+ * {@link MAX_ACTOR_CHAIN}): a token that says someone acts must never be
+ * mistaken for the subject's own.
  *
  * @example
  * const principal = toPrincipal({ sub: 'customer-id', act: { sub: 'agent-id' }, client_id: 'shop', scope: 'orders:read' });
  * principal.doer; // 'agent-id'
  */
 export function toPrincipal(claims: AccessTokenClaims): Principal {
-  if (typeof claims.sub !== 'string' || !claims.sub) throw new TypeError('token has no subject');
+  if (typeof claims.sub !== 'string' || !claims.sub) throw new KitError('invalid_token', 'the access token has no subject');
   const actorChain: Actor[] = [];
-  for (let act: unknown = claims.act; act && actorChain.length < 16; act = (act as { act?: unknown }).act) {
-    const actor = toActor(act);
-    if (!actor) break;
-    actorChain.push(actor);
+  for (let act: unknown = claims.act; act !== undefined && act !== null; act = (act as { act?: unknown }).act) {
+    if (actorChain.length >= MAX_ACTOR_CHAIN) throw malformed(`the act chain is deeper than ${MAX_ACTOR_CHAIN}`);
+    actorChain.push(toActor(act, actorChain.length + 1));
   }
   const actor = actorChain[0];
   return {
@@ -69,7 +81,7 @@ export function toPrincipal(claims: AccessTokenClaims): Principal {
     actorChain,
     clientId: typeof claims.client_id === 'string' ? claims.client_id : '',
     scopes: typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [],
-    ...(typeof claims.obo_sid === 'string' ? { onBehalfSessionId: claims.obo_sid } : {}),
+    ...(typeof claims.obo_sid === 'string' && claims.obo_sid ? { onBehalfSessionId: claims.obo_sid } : {}),
     onBehalf: !!actor,
     doer: actor?.sub ?? claims.sub,
     ...(typeof claims.jti === 'string' ? { tokenId: claims.jti } : {}),

@@ -42,10 +42,17 @@ export function createSessionStatusChecker(options: SessionStatusOptions): Sessi
     } catch {
       throw new KitError('session_unverifiable', 'the on-behalf session could not be checked right now');
     }
+    // 404: Behalf knows no such session (for this client): refuse, as for an ended one.
     if (response.status === 404) return false;
-    if (!response.ok) throw new KitError('session_unverifiable', 'the on-behalf session could not be checked right now');
-    const body = (await response.json()) as { active?: unknown };
-    return body.active === true;
+    let body: unknown;
+    try {
+      body = response.ok ? await response.json() : undefined;
+    } catch {
+      body = undefined;
+    }
+    const active = body && typeof body === 'object' ? (body as { active?: unknown }).active : undefined;
+    if (typeof active !== 'boolean') throw new KitError('session_unverifiable', 'the on-behalf session could not be checked right now');
+    return active;
   }
 
   return {

@@ -1,14 +1,23 @@
 /**
  * TypeORM subscribers that make attribution automatic:
- * - `AttributionSubscriber` stamps `createdBy`, `modifiedBy` (the doer: the
- *   actor if any, else the subject) and `onBehalfOf` (the subject when an
- *   actor acts for them) on entities that have those properties;
- * - `AuditTrailSubscriber` records every insert, update and delete as
- *   `resource.<entity>.<created|updated|deleted>` in the resource server's own
- *   chained audit table, in the same transaction as the write.
+ * - `AttributionSubscriber` stamps entities that have `createdBy`,
+ *   `modifiedBy` and `onBehalfOf` properties. On insert: `createdBy` =
+ *   `modifiedBy` = the doer (the actor if any, else the subject) and
+ *   `onBehalfOf` = the subject when an actor acts for them, else null. On
+ *   update only `modifiedBy` changes: `createdBy` and `onBehalfOf` describe
+ *   the creation and keep their stored values even if the code (or a request
+ *   body merged into the entity) tried to change them. Who changed what on
+ *   whose behalf later is in the audit trail.
+ * - `AuditTrailSubscriber` records every insert, update and delete (soft ones
+ *   too) as `resource.<entity>.<created|updated|deleted>` in the resource
+ *   server's own chained audit table, in the same transaction as the write.
+ *   Fail closed: a write that runs outside a transaction (a query-builder
+ *   `insert`/`update`/`delete`, `repository.update()`…) is refused, because
+ *   its audit record could not commit with it; use `save()`/`remove()` or
+ *   wrap the write in `dataSource.transaction()`.
  */
-import type { EntityMetadata, EntitySubscriberInterface, InsertEvent, RemoveEvent, UpdateEvent } from 'typeorm';
-import type { AuditWriter } from '../audit/index.js';
+import type { EntityMetadata, EntitySubscriberInterface, InsertEvent, QueryRunner, RecoverEvent, RemoveEvent, SoftRemoveEvent, UpdateEvent } from 'typeorm';
+import type { AuditWriter, JsonValue } from '../audit/index.js';
 import { currentPrincipal } from './context.js';
 import type { Principal } from './principal.js';
 
@@ -24,6 +33,12 @@ function stamps(principal: Principal | undefined): { by: string; onBehalfOf: str
   return { by: principal.doer, onBehalfOf: principal.onBehalf ? principal.subject : null };
 }
 
+/**
+ * Stamps CreatedBy/ModifiedBy/OnBehalfOf from the request's principal.
+ *
+ * @example
+ * const dataSource = new DataSource({ type: 'postgres', url, entities: [Order], subscribers: [AttributionSubscriber] });
+ */
 export class AttributionSubscriber implements EntitySubscriberInterface {
   beforeInsert(event: InsertEvent<Record<string, unknown>>): void {
     if (!event.entity || !attributed(event.metadata)) return;
@@ -35,9 +50,17 @@ export class AttributionSubscriber implements EntitySubscriberInterface {
 
   beforeUpdate(event: UpdateEvent<Record<string, unknown>>): void {
     if (!event.entity || !attributed(event.metadata)) return;
-    const { by, onBehalfOf } = stamps(currentPrincipal());
-    event.entity.modifiedBy = by;
-    event.entity.onBehalfOf = onBehalfOf;
+    const entity = event.entity as Record<string, unknown>;
+    if (event.databaseEntity) {
+      // save(): put back what the creation stamped.
+      entity.createdBy = event.databaseEntity.createdBy;
+      entity.onBehalfOf = event.databaseEntity.onBehalfOf;
+    } else {
+      // A query-builder update: its values are the SET clause; creation stamps are not the caller's to set.
+      delete entity.createdBy;
+      delete entity.onBehalfOf;
+    }
+    entity.modifiedBy = stamps(currentPrincipal()).by;
   }
 }
 
@@ -48,18 +71,38 @@ export interface AuditTrailOptions {
   skip?: string[];
 }
 
+/**
+ * Audits every write of every entity (but `options.skip`) through `writer`.
+ *
+ * @example
+ * await dataSource.initialize();
+ * dataSource.subscribers.push(new AttributionSubscriber(), new AuditTrailSubscriber(new AuditWriter('orders_audit_event'), { names: { shop_order: 'order' } }));
+ * // in a request: repository.save(order) → resource.order.created, actor = the agent, subject = the customer
+ */
 export class AuditTrailSubscriber implements EntitySubscriberInterface {
   constructor(
     private readonly writer: AuditWriter,
     private readonly options: AuditTrailOptions = {},
   ) {}
 
+  /** The event's entity segment, `[a-z][a-z0-9_]*` as audit event types require. */
   private name(metadata: EntityMetadata): string | undefined {
     if (this.options.skip?.includes(metadata.tableName)) return undefined;
-    return (this.options.names?.[metadata.tableName] ?? metadata.tableName).replace(/[^a-z0-9_]/gi, '_').toLowerCase();
+    const name = (this.options.names?.[metadata.tableName] ?? metadata.tableName)
+      .toLowerCase()
+      .replace(/[^a-z0-9_]/g, '_')
+      .slice(0, 60);
+    // `2fa_code` → `e2fa_code`: an event type segment starts with a letter.
+    return /^[a-z]/.test(name) ? name : `e${name}`;
   }
 
-  private async record(manager: InsertEvent<unknown>['manager'], metadata: EntityMetadata, change: 'created' | 'updated' | 'deleted', id: unknown, changed?: string[]): Promise<void> {
+  /** Refuses, before it happens, a write whose audit record could not commit with it. */
+  private requireTransaction(queryRunner: QueryRunner, metadata: EntityMetadata, change: string): void {
+    if (!this.name(metadata) || queryRunner.isTransactionActive) return;
+    throw new Error(`audited ${change} of ${metadata.tableName} outside a transaction: use save()/remove() or wrap it in dataSource.transaction()`);
+  }
+
+  private async record(manager: InsertEvent<unknown>['manager'], metadata: EntityMetadata, change: 'created' | 'updated' | 'deleted', id: unknown, extra: Record<string, JsonValue> = {}): Promise<void> {
     const name = this.name(metadata);
     if (!name) return;
     const principal = currentPrincipal();
@@ -67,26 +110,68 @@ export class AuditTrailSubscriber implements EntitySubscriberInterface {
       type: `resource.${name}.${change}`,
       actor: principal?.doer ?? 'system',
       subject: principal?.subject ?? null,
-      clientId: principal?.clientId ?? null,
+      clientId: principal?.clientId || null,
       sessionId: principal?.onBehalfSessionId ?? null,
       details: {
-        id: typeof id === 'object' && id !== null ? JSON.parse(JSON.stringify(id)) : (id as string | number | null) ?? null,
+        id: typeof id === 'object' && id !== null ? (JSON.parse(JSON.stringify(id)) as JsonValue) : ((id as string | number | null | undefined) ?? null),
         ...(principal?.onBehalf ? { on_behalf_of: principal.subject, actor_chain: principal.actorChain.map((actor) => actor.sub) } : {}),
-        ...(changed ? { changed } : {}),
+        ...extra,
       },
     });
   }
 
+  beforeInsert(event: InsertEvent<Record<string, unknown>>): void {
+    this.requireTransaction(event.queryRunner, event.metadata, 'insert');
+  }
+
+  beforeUpdate(event: UpdateEvent<Record<string, unknown>>): void {
+    this.requireTransaction(event.queryRunner, event.metadata, 'update');
+  }
+
+  beforeRemove(event: RemoveEvent<Record<string, unknown>>): void {
+    this.requireTransaction(event.queryRunner, event.metadata, 'delete');
+  }
+
+  beforeSoftRemove(event: SoftRemoveEvent<Record<string, unknown>>): void {
+    this.requireTransaction(event.queryRunner, event.metadata, 'soft delete');
+  }
+
+  beforeRecover(event: RecoverEvent<Record<string, unknown>>): void {
+    this.requireTransaction(event.queryRunner, event.metadata, 'recover');
+  }
+
   async afterInsert(event: InsertEvent<Record<string, unknown>>): Promise<void> {
-    await this.record(event.manager, event.metadata, 'created', event.metadata.getEntityIdMixedMap(event.entity) ?? null);
+    await this.record(event.manager, event.metadata, 'created', idOf(event.metadata, event.entity));
   }
 
   async afterUpdate(event: UpdateEvent<Record<string, unknown>>): Promise<void> {
-    const id = event.entity ? event.metadata.getEntityIdMixedMap(event.entity as Record<string, unknown>) : undefined;
-    await this.record(event.manager, event.metadata, 'updated', id ?? null, event.updatedColumns.map((column) => column.propertyName));
+    const entity = event.entity as Record<string, unknown> | undefined;
+    // save() knows the changed columns; a query-builder update only its SET values (and no id).
+    const changed = event.updatedColumns.length ? event.updatedColumns.map((column) => column.propertyName) : Object.keys(entity ?? {});
+    await this.record(event.manager, event.metadata, 'updated', idOf(event.metadata, entity) ?? idOf(event.metadata, event.databaseEntity), { changed });
   }
 
   async afterRemove(event: RemoveEvent<Record<string, unknown>>): Promise<void> {
-    await this.record(event.manager, event.metadata, 'deleted', event.entityId ?? null);
+    await this.record(event.manager, event.metadata, 'deleted', scalarId(event.entityId) ?? idOf(event.metadata, event.databaseEntity));
   }
+
+  async afterSoftRemove(event: SoftRemoveEvent<Record<string, unknown>>): Promise<void> {
+    await this.record(event.manager, event.metadata, 'deleted', scalarId(event.entityId) ?? idOf(event.metadata, event.entity), { soft: true });
+  }
+
+  async afterRecover(event: RecoverEvent<Record<string, unknown>>): Promise<void> {
+    await this.record(event.manager, event.metadata, 'updated', scalarId(event.entityId) ?? idOf(event.metadata, event.entity), { recovered: true });
+  }
+}
+
+/** A primary key as recorded: a scalar for a single column, an object for a composite key. */
+function scalarId(ids: unknown): unknown {
+  if (!ids || typeof ids !== 'object') return ids;
+  const values = Object.values(ids);
+  return values.length === 1 ? values[0] : ids;
+}
+
+/** The entity's primary key, if the entity carries it. */
+function idOf(metadata: EntityMetadata, entity: Record<string, unknown> | undefined): unknown {
+  return entity ? scalarId(metadata.getEntityIdMap(entity)) : undefined;
 }

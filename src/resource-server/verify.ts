@@ -3,10 +3,15 @@
  * jose with a cached remote JWKS, issuer, audience, `typ`, algorithms and
  * expiry pinned; opaque tokens through RFC 7662 introspection with the
  * resource server's own client credentials, cached briefly.
+ *
+ * Anything wrong with the token is a 401 `invalid_token`; Behalf being
+ * unreachable (JWKS or introspection) is a 503 `token_unverifiable`, so a
+ * client never throws away a good token because of an outage.
  */
 import { createHash } from 'node:crypto';
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { KitError } from './errors.js';
+import { JwksUnavailableError, remoteKeys } from './jwks.js';
 import type { AccessTokenClaims } from './principal.js';
 
 export interface IntrospectionOptions {
@@ -24,6 +29,14 @@ export interface VerifierOptions {
   audience: string;
   /** Default: `<issuer>/jwks`. */
   jwksUri?: string;
+  /** How long the fetched JWKS is used before it is fetched again. Default 600 s. */
+  jwksCacheSeconds?: number;
+  /**
+   * Minimum time between JWKS refetches caused by a token with an unknown
+   * `kid`. The first token signed with a new key refetches at once; tokens
+   * with made-up `kid`s cannot make the kit fetch more often than this. Default 10 s.
+   */
+  jwksCooldownSeconds?: number;
   /** Default ['ES256'] (what Behalf signs access tokens with). */
   algorithms?: string[];
   /** Default 5 s. */
@@ -36,8 +49,25 @@ export interface VerifierOptions {
 
 export type AccessTokenVerifier = (token: string) => Promise<AccessTokenClaims>;
 
-const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const MAX_CACHE = 10_000;
+
+/**
+ * Behalf normalises resource indicators: an origin-only URL has no trailing
+ * slash (`http://localhost:4003/` is issued as `aud: "http://localhost:4003"`).
+ */
+function normaliseAudience(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.pathname === '/' && !url.search && !url.hash && !value.includes('#')) return url.href.replace(/\/\??$/, '');
+    return url.href;
+  } catch {
+    return value; // a logical name, compared as is
+  }
+}
+
+function asClaims(value: unknown): Record<string, unknown> | undefined {
+  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
 
 function basic(clientId: string, secret: string): string {
   const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
@@ -53,27 +83,37 @@ function basic(clientId: string, secret: string): string {
  */
 export function createAccessTokenVerifier(options: VerifierOptions): AccessTokenVerifier {
   const issuer = options.issuer.replace(/\/+$/, '');
-  // jose refetches the JWKS for an unknown kid at most once per cooldown: no fetch storm.
-  const keys = options.keys ?? createRemoteJWKSet(new URL(options.jwksUri ?? `${issuer}/jwks`), { cooldownDuration: 30_000, cacheMaxAge: 600_000, timeoutDuration: 5_000 });
+  const audience = normaliseAudience(options.audience);
+  const keys =
+    options.keys ??
+    remoteKeys(new URL(options.jwksUri ?? `${issuer}/jwks`), {
+      maxAgeMs: (options.jwksCacheSeconds ?? 600) * 1000,
+      cooldownMs: (options.jwksCooldownSeconds ?? 10) * 1000,
+      timeoutMs: 5_000,
+    });
   const algorithms = options.algorithms ?? ['ES256'];
   const cache = new Map<string, { claims: AccessTokenClaims; until: number }>();
 
   async function verifyJwt(token: string): Promise<AccessTokenClaims> {
+    let payload: Record<string, unknown>;
     try {
-      const { payload } = await jwtVerify(token, keys, {
+      ({ payload } = await jwtVerify(token, keys, {
         issuer,
-        audience: options.audience,
+        audience,
         typ: 'at+jwt',
         algorithms,
         clockTolerance: options.clockToleranceSeconds ?? 5,
         requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'jti'],
-      });
-      return payload;
+      }));
     } catch (error) {
+      if (error instanceof JwksUnavailableError) throw new KitError('token_unverifiable', 'the access token could not be checked right now');
       if (error instanceof joseErrors.JWTExpired) throw new KitError('token_expired', 'the access token has expired');
       if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'aud') throw new KitError('wrong_audience', 'the access token is not meant for this resource server');
       throw new KitError('invalid_token', 'the access token is invalid');
     }
+    // A sender-constrained token (DPoP, mTLS) is only good with its proof, which this kit does not check.
+    if (payload.cnf !== undefined) throw new KitError('invalid_token', 'sender-constrained access tokens are not accepted here');
+    return payload;
   }
 
   async function introspect(token: string): Promise<AccessTokenClaims> {
@@ -82,31 +122,41 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     const key = createHash('sha256').update(token).digest('base64url');
     const cached = cache.get(key);
     if (cached && cached.until > Date.now()) return cached.claims;
-    let body: Record<string, unknown>;
+    let response: Response;
+    let body: Record<string, unknown> | undefined;
     try {
-      const response = await fetch(introspection.endpoint ?? `${issuer}/token/introspection`, {
+      response = await fetch(introspection.endpoint ?? `${issuer}/token/introspection`, {
         method: 'POST',
         headers: { authorization: basic(introspection.clientId, introspection.clientSecret), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
         signal: AbortSignal.timeout(5000),
       });
-      if (!response.ok) throw new Error(`introspection answered ${response.status}`);
-      body = (await response.json()) as Record<string, unknown>;
+      body = asClaims(await response.json());
     } catch {
-      throw new KitError('session_unverifiable', 'the access token could not be checked right now');
+      throw new KitError('token_unverifiable', 'the access token could not be checked right now');
     }
+    // 400: Behalf refused to look at this token (malformed); anything else (our own credentials refused, 5xx) is not the token's fault.
+    if (response.status === 400) throw new KitError('invalid_token', 'the access token is invalid');
+    if (!response.ok || !body) throw new KitError('token_unverifiable', 'the access token could not be checked right now');
     if (body.active !== true) throw new KitError('invalid_token', 'the access token is invalid, expired or revoked');
-    const aud = Array.isArray(body.aud) ? body.aud : [body.aud];
     if (body.iss !== undefined && body.iss !== issuer) throw new KitError('invalid_token', 'the access token was issued by someone else');
-    if (!aud.includes(options.audience)) throw new KitError('wrong_audience', 'the access token is not meant for this resource server');
-    const exp = typeof body.exp === 'number' ? body.exp * 1000 : Date.now();
+    // Refresh tokens are introspectable too (no token_type); DPoP-bound ones need their proof.
+    if (body.token_type !== 'Bearer') throw new KitError('invalid_token', 'the token is not a Bearer access token');
+    if (body.cnf !== undefined) throw new KitError('invalid_token', 'sender-constrained access tokens are not accepted here');
+    const aud = Array.isArray(body.aud) ? body.aud : [body.aud];
+    if (!aud.includes(audience)) throw new KitError('wrong_audience', 'the access token is not meant for this resource server');
+    if (typeof body.exp !== 'number') throw new KitError('invalid_token', 'the access token has no expiry');
+    if (body.exp * 1000 <= Date.now()) throw new KitError('token_expired', 'the access token has expired');
+    // Client-credentials tokens have no account: the client is the subject, as in Behalf's JWTs.
+    const claims: AccessTokenClaims = body.sub === undefined && typeof body.client_id === 'string' ? { ...body, sub: body.client_id } : body;
     if (cache.size >= MAX_CACHE) cache.clear();
-    cache.set(key, { claims: body, until: Math.min(Date.now() + (introspection.cacheSeconds ?? 30) * 1000, exp) });
-    return body;
+    cache.set(key, { claims, until: Math.min(Date.now() + (introspection.cacheSeconds ?? 30) * 1000, body.exp * 1000) });
+    return claims;
   }
 
   return async (token) => {
     if (!token || token.length > 16_384) throw new KitError('invalid_token', 'the access token is invalid');
-    return JWT_SHAPE.test(token) ? verifyJwt(token) : introspect(token);
+    // Anything with a dot is a JWT (or garbage) and never goes to introspection, which refuses JWTs.
+    return token.includes('.') ? verifyJwt(token) : introspect(token);
   };
 }
