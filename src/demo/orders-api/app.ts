@@ -1,0 +1,130 @@
+/**
+ * The demo Orders API: a resource server built only on the kit
+ * (src/resource-server) and the audit trail (src/audit). It knows Behalf
+ * only through public interfaces: the issuer's JWKS, introspection and the
+ * on-behalf session status endpoint.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import Koa, { type Context } from 'koa';
+import type { DataSource } from 'typeorm';
+import { AuditStore } from '../../audit/index.js';
+import { createAccessTokenVerifier, createSessionStatusChecker, requireAuth, type VerifierOptions } from '../../resource-server/index.js';
+import { DEFAULT_RESOURCE } from './config.js';
+import { attachKitSubscribers, createOrdersDataSource, ORDERS_AUDIT_TABLE } from './data-source.js';
+import { apiHeaders, errorHandler, strictCors } from './http.js';
+import { accountRoutes } from './routes/account.js';
+import { cartRoutes } from './routes/cart.js';
+import type { RouteDeps } from './routes/deps.js';
+import { orderRoutes } from './routes/orders.js';
+import { productRoutes } from './routes/products.js';
+import { seedProducts } from './seed.js';
+
+export interface OrdersApiOptions {
+  /** Behalf's issuer URL. */
+  issuer: string;
+  databaseUrl: string;
+  /** Default http://localhost:4003 (what Behalf puts in `aud`). */
+  resource?: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** Default ['http://localhost:4001'] (the storefront). */
+  corsOrigins?: string[];
+  /** How long a session's "active" answer is reused (default 5 s): an ended session is refused within this. */
+  sessionStatusCacheSeconds?: number;
+  /** Default 16 KiB. */
+  maxBodyBytes?: number;
+  /** Default true: apply migrations at start. */
+  migrate?: boolean;
+  /** Unexpected errors (the 500s); default console.error. */
+  onError?: (error: unknown, ctx: Context) => void;
+  /** Override the key source (tests). */
+  keys?: VerifierOptions['keys'];
+}
+
+export interface OrdersApi {
+  app: Koa;
+  dataSource: DataSource;
+  /** Listens on `port` (0: any free one); resolves with the base URL. */
+  listen(port?: number, host?: string): Promise<{ url: string; server: Server }>;
+  close(): Promise<void>;
+}
+
+function defaultOnError(error: unknown, ctx: Context): void {
+  console.error(`orders-api: ${ctx.method} ${ctx.path} failed:`, error);
+}
+
+export async function createOrdersApi(options: OrdersApiOptions): Promise<OrdersApi> {
+  const issuer = options.issuer.replace(/\/+$/, '');
+  const clientId = options.clientId ?? 'orders-api';
+  const clientSecret = options.clientSecret ?? 'orders-api-demo-secret';
+  const maxBodyBytes = options.maxBodyBytes ?? 16_384;
+
+  const dataSource = createOrdersDataSource(options.databaseUrl);
+  await dataSource.initialize();
+  try {
+    if (options.migrate ?? true) await dataSource.runMigrations({ transaction: 'each' });
+    attachKitSubscribers(dataSource);
+    await seedProducts(dataSource);
+  } catch (error) {
+    await dataSource.destroy();
+    throw error;
+  }
+
+  const verifier = createAccessTokenVerifier({
+    issuer,
+    audience: options.resource ?? DEFAULT_RESOURCE,
+    // Opaque tokens too, should Behalf be configured to issue them for this API.
+    introspection: { clientId, clientSecret },
+    ...(options.keys ? { keys: options.keys } : {}),
+  });
+  const sessionStatus = createSessionStatusChecker({ issuer, clientId, clientSecret, cacheSeconds: options.sessionStatusCacheSeconds ?? 5 });
+  const deps: RouteDeps = {
+    dataSource,
+    audit: new AuditStore(dataSource, ORDERS_AUDIT_TABLE),
+    auth: (...scopes) => requireAuth({ verifier, sessionStatus, scopes, realm: 'orders-api' }),
+  };
+
+  const app = new Koa();
+  app.silent = true;
+  app.use(errorHandler(maxBodyBytes, options.onError ?? defaultOnError));
+  app.use(apiHeaders);
+  app.use(strictCors(options.corsOrigins ?? ['http://localhost:4001']));
+  // JSON only; strict: a body must be an object or array. The limit answers 413 beyond it.
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: maxBodyBytes, jsonStrict: true, encoding: 'utf-8' }));
+
+  const health = new Router();
+  health.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  for (const router of [health, productRoutes(deps), cartRoutes(deps), orderRoutes(deps), accountRoutes(deps)]) {
+    app.use(router.routes()).use(router.allowedMethods({ throw: true }));
+  }
+
+  let server: Server | undefined;
+  return {
+    app,
+    dataSource,
+    async listen(port = 0, host = '127.0.0.1') {
+      server = createServer(app.callback());
+      // Bound request time and header size: a slow client cannot hold a connection forever.
+      server.requestTimeout = 30_000;
+      server.headersTimeout = 10_000;
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(port, host, resolve);
+      });
+      const address = server.address() as AddressInfo;
+      return { url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`, server };
+    },
+    async close() {
+      if (server) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server!.close(() => resolve()));
+      }
+      if (dataSource.isInitialized) await dataSource.destroy();
+    },
+  };
+}
