@@ -11,13 +11,17 @@
  * - `AuditTrailSubscriber` records every insert, update and delete (soft ones
  *   too) as `resource.<entity>.<created|updated|deleted>` in the resource
  *   server's own chained audit table, in the same transaction as the write.
+ *   The records are collected during the transaction and appended just before
+ *   COMMIT, because the chain lock is held from the first append to the
+ *   commit (see src/audit/schema.ts): appending as each row is written would
+ *   make every writing request wait for the whole of another's transaction.
  *   Fail closed: a write that runs outside a transaction (a query-builder
  *   `insert`/`update`/`delete`, `repository.update()`…) is refused, because
  *   its audit record could not commit with it; use `save()`/`remove()` or
  *   wrap the write in `dataSource.transaction()`.
  */
-import type { EntityMetadata, EntitySubscriberInterface, InsertEvent, QueryRunner, RecoverEvent, RemoveEvent, SoftRemoveEvent, UpdateEvent } from 'typeorm';
-import type { AuditWriter, JsonValue } from '../audit/index.js';
+import type { EntityMetadata, EntitySubscriberInterface, InsertEvent, QueryRunner, RecoverEvent, RemoveEvent, SoftRemoveEvent, TransactionCommitEvent, TransactionRollbackEvent, UpdateEvent } from 'typeorm';
+import type { AuditEventInput, AuditWriter, JsonValue } from '../audit/index.js';
 import { currentPrincipal } from './context.js';
 import type { Principal } from './principal.js';
 
@@ -25,6 +29,11 @@ const STAMPS = ['createdBy', 'modifiedBy', 'onBehalfOf'] as const;
 
 function attributed(metadata: EntityMetadata): boolean {
   return STAMPS.every((property) => metadata.findColumnWithPropertyName(property));
+}
+
+/** How deep in (save)points the runner's transaction is: 1 for the outermost. TypeORM keeps it protected. */
+function depthOf(queryRunner: QueryRunner): number {
+  return (queryRunner as unknown as { transactionDepth?: number }).transactionDepth ?? 1;
 }
 
 /** Who the write is for and by; writes outside a request (seeding, jobs) are the system's. */
@@ -102,11 +111,16 @@ export class AuditTrailSubscriber implements EntitySubscriberInterface {
     throw new Error(`audited ${change} of ${metadata.tableName} outside a transaction: use save()/remove() or wrap it in dataSource.transaction()`);
   }
 
-  private async record(manager: InsertEvent<unknown>['manager'], metadata: EntityMetadata, change: 'created' | 'updated' | 'deleted', id: unknown, extra: Record<string, JsonValue> = {}): Promise<void> {
+  /** Events of each open transaction (with the savepoint depth they belong to), appended at its commit. */
+  private readonly pending = new WeakMap<QueryRunner, { depth: number; input: AuditEventInput }[]>();
+
+  private async record(queryRunner: QueryRunner, metadata: EntityMetadata, change: 'created' | 'updated' | 'deleted', id: unknown, extra: Record<string, JsonValue> = {}): Promise<void> {
     const name = this.name(metadata);
     if (!name) return;
+    // The principal is read now, inside the request, not at commit time.
     const principal = currentPrincipal();
-    await this.writer.append(manager, {
+    const events = this.pending.get(queryRunner) ?? [];
+    events.push({ depth: depthOf(queryRunner), input: {
       type: `resource.${name}.${change}`,
       actor: principal?.doer ?? 'system',
       subject: principal?.subject ?? null,
@@ -117,7 +131,26 @@ export class AuditTrailSubscriber implements EntitySubscriberInterface {
         ...(principal?.onBehalf ? { on_behalf_of: principal.subject, actor_chain: principal.actorChain.map((actor) => actor.sub) } : {}),
         ...extra,
       },
-    });
+    } });
+    this.pending.set(queryRunner, events);
+  }
+
+  /**
+   * Appends the transaction's records as its last statements, at the real COMMIT
+   * (not at a savepoint's release); a failure here aborts the commit.
+   */
+  async beforeTransactionCommit(event: TransactionCommitEvent): Promise<void> {
+    if (depthOf(event.queryRunner) > 1) return;
+    const events = this.pending.get(event.queryRunner);
+    this.pending.delete(event.queryRunner);
+    for (const { input } of events ?? []) await this.writer.append(event.manager, input);
+  }
+
+  /** A rolled-back savepoint takes its records with it; the enclosing transaction keeps its own. */
+  beforeTransactionRollback(event: TransactionRollbackEvent): void {
+    const depth = depthOf(event.queryRunner);
+    const kept = (this.pending.get(event.queryRunner) ?? []).filter((entry) => entry.depth < depth);
+    this.pending.set(event.queryRunner, kept);
   }
 
   beforeInsert(event: InsertEvent<Record<string, unknown>>): void {
@@ -141,26 +174,26 @@ export class AuditTrailSubscriber implements EntitySubscriberInterface {
   }
 
   async afterInsert(event: InsertEvent<Record<string, unknown>>): Promise<void> {
-    await this.record(event.manager, event.metadata, 'created', idOf(event.metadata, event.entity));
+    await this.record(event.queryRunner, event.metadata, 'created', idOf(event.metadata, event.entity));
   }
 
   async afterUpdate(event: UpdateEvent<Record<string, unknown>>): Promise<void> {
     const entity = event.entity as Record<string, unknown> | undefined;
     // save() knows the changed columns; a query-builder update only its SET values (and no id).
     const changed = event.updatedColumns.length ? event.updatedColumns.map((column) => column.propertyName) : Object.keys(entity ?? {});
-    await this.record(event.manager, event.metadata, 'updated', idOf(event.metadata, entity) ?? idOf(event.metadata, event.databaseEntity), { changed });
+    await this.record(event.queryRunner, event.metadata, 'updated', idOf(event.metadata, entity) ?? idOf(event.metadata, event.databaseEntity), { changed });
   }
 
   async afterRemove(event: RemoveEvent<Record<string, unknown>>): Promise<void> {
-    await this.record(event.manager, event.metadata, 'deleted', scalarId(event.entityId) ?? idOf(event.metadata, event.databaseEntity));
+    await this.record(event.queryRunner, event.metadata, 'deleted', scalarId(event.entityId) ?? idOf(event.metadata, event.databaseEntity));
   }
 
   async afterSoftRemove(event: SoftRemoveEvent<Record<string, unknown>>): Promise<void> {
-    await this.record(event.manager, event.metadata, 'deleted', scalarId(event.entityId) ?? idOf(event.metadata, event.entity), { soft: true });
+    await this.record(event.queryRunner, event.metadata, 'deleted', scalarId(event.entityId) ?? idOf(event.metadata, event.entity), { soft: true });
   }
 
   async afterRecover(event: RecoverEvent<Record<string, unknown>>): Promise<void> {
-    await this.record(event.manager, event.metadata, 'updated', scalarId(event.entityId) ?? idOf(event.metadata, event.entity), { recovered: true });
+    await this.record(event.queryRunner, event.metadata, 'updated', scalarId(event.entityId) ?? idOf(event.metadata, event.entity), { recovered: true });
   }
 }
 
