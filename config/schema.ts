@@ -14,6 +14,13 @@ const base64urlKey = z
 
 const port = z.number().int().min(0).max(65535);
 
+/** A budget of `points` requests per `durationSeconds`. */
+const limit = (points: number, durationSeconds: number) =>
+  z
+    .object({ points: z.number().int().min(1).max(1_000_000), durationSeconds: z.number().int().min(1).max(86_400) })
+    .strict()
+    .prefault({ points, durationSeconds });
+
 /** A static client registered from configuration (CLI-made clients live in the database). */
 const staticClient = z
   .object({
@@ -97,6 +104,20 @@ export const configSchema = z
       .object({
         /** How often expired oidc-provider rows are deleted. */
         cleanupIntervalSeconds: z.number().min(1).default(300),
+      })
+      .strict()
+      .prefault({}),
+    rateLimits: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Sign-in and re-authentication attempts per client IP. */
+        signInPerIp: limit(30, 60),
+        /** Sign-in attempts per account name (whoever tries it). */
+        signInPerAccount: limit(10, 300),
+        /** Token-endpoint requests per client IP. */
+        tokenPerIp: limit(600, 60),
+        /** Token-endpoint requests per client id. */
+        tokenPerClient: limit(1200, 60),
       })
       .strict()
       .prefault({}),

@@ -18,9 +18,13 @@ import type { Renderer } from './views/renderer.js';
 import type { AuditService } from './audit/audit-service.js';
 import { auditAdminRoutes } from './admin/audit-routes.js';
 import { onBehalfRoutes } from './on-behalf/routes.js';
+import { tokenEndpointLimits } from './http/token-limits.js';
+import type { RateLimits } from './http/rate-limits.js';
 import { sessionAdminRoutes } from './admin/session-routes.js';
 import { accountRoutes } from './account-api/routes.js';
 import type { PostgresOnBehalfStore } from './on-behalf/on-behalf-store.js';
+import { directoryRoutes } from './directory/routes.js';
+import { DirectoryQuery } from './directory/directory-query.js';
 
 export interface AppDependencies {
   config: Config;
@@ -33,6 +37,7 @@ export interface AppDependencies {
   metrics: Metrics;
   audit: AuditService;
   onBehalf: PostgresOnBehalfStore;
+  limits: RateLimits;
   isShuttingDown: () => boolean;
 }
 
@@ -73,6 +78,7 @@ export function createApp(deps: AppDependencies): Koa {
     logger: deps.logger,
     audit: deps.audit,
     onBehalf: deps.onBehalf,
+    limits: deps.limits,
     secureCookies: config.issuer.startsWith('https://'),
     maxBodyBytes: config.security.maxBodyBytes,
   });
@@ -84,11 +90,16 @@ export function createApp(deps: AppDependencies): Koa {
   const sessionAdmin = sessionAdminRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, store: deps.onBehalf });
   app.use(sessionAdmin.routes()).use(sessionAdmin.allowedMethods());
 
+  const directory = directoryRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, query: new DirectoryQuery(deps.dataSource) });
+  app.use(directory.routes()).use(directory.allowedMethods());
+
   const account = accountRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, store: deps.onBehalf });
   app.use(account.routes()).use(account.allowedMethods());
 
   const sessions = onBehalfRoutes({ provider: () => deps.providers.current, store: deps.onBehalf, maxBodyBytes: config.security.maxBodyBytes });
   app.use(sessions.routes()).use(sessions.allowedMethods());
+
+  app.use(tokenEndpointLimits(deps.limits));
 
   // Everything else is the OIDC provider's; it answers on the raw response.
   const callbacks = new WeakMap<object, ReturnType<Koa['callback']>>();

@@ -23,6 +23,7 @@ import { createSealer, type Sealer } from './secrets/sealer.js';
 import { Renderer } from './views/renderer.js';
 import { AuditService } from './audit/audit-service.js';
 import { createOnBehalf } from './on-behalf/on-behalf-module.js';
+import { createRateLimits } from './http/rate-limits.js';
 import type { PostgresOnBehalfStore } from './on-behalf/on-behalf-store.js';
 import { implicitConsentRecorder, logoutAuditMiddleware, providerAuditMiddleware } from './oidc/token-audit.js';
 import { DEMO_SECRETS } from './seed/demo-data.js';
@@ -118,7 +119,8 @@ export async function createBehalf(config: Config, logger = createLogger(config.
     await providers.start();
 
     let shuttingDown = false;
-    const app = createApp({ config, dataSource, providers, accounts: services.accounts, stores: services.stores, renderer, logger, metrics, audit: services.audit, onBehalf: onBehalf.store, isShuttingDown: () => shuttingDown });
+    const limits = createRateLimits(dataSource, config);
+    const app = createApp({ config, dataSource, providers, accounts: services.accounts, stores: services.stores, renderer, logger, metrics, audit: services.audit, onBehalf: onBehalf.store, limits, isShuttingDown: () => shuttingDown });
     services.audit.startCheckpoints(config.audit.checkpointIntervalSeconds);
     onBehalf.start();
     const cleanup = setInterval(() => {

@@ -18,6 +18,8 @@ import { issueCsrfToken } from '../http/csrf.js';
 import { behalfClient } from '../oidc/client-metadata.js';
 import type { PostgresOnBehalfStore } from '../on-behalf/on-behalf-store.js';
 import { accountDirectory } from '../token-exchange/account-directory.js';
+import type { RateLimits } from '../http/rate-limits.js';
+import { signInThrottled } from './throttle.js';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -32,6 +34,7 @@ export interface ReauthDependencies {
   stores: StoreService;
   audit: AuditService;
   onBehalf: PostgresOnBehalfStore;
+  limits: RateLimits;
   secureCookies: boolean;
 }
 
@@ -127,6 +130,7 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
         await deny(ctx, details, 'missing_reason', { customerId: facts.target.id });
         return again(400, 'Enter the reason for logging in on behalf of this customer.');
       }
+      if (await signInThrottled(ctx, { ...deps, html: kit.html }, facts.client.clientId, email)) return;
       const signIn = await deps.accounts.signIn({ kind: 'backoffice' }, email, password);
       if (!signIn.ok) {
         await deps.audit.record({

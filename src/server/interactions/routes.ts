@@ -20,6 +20,8 @@ import type { AuditService } from '../audit/audit-service.js';
 import { requestMeta } from '../audit/request-meta.js';
 import type { PostgresOnBehalfStore } from '../on-behalf/on-behalf-store.js';
 import { reauthScreen } from './reauth.js';
+import { signInThrottled } from './throttle.js';
+import type { RateLimits } from '../http/rate-limits.js';
 
 export interface InteractionDependencies {
   provider: () => Provider;
@@ -29,6 +31,7 @@ export interface InteractionDependencies {
   logger: Logger;
   audit: AuditService;
   onBehalf: PostgresOnBehalfStore;
+  limits: RateLimits;
   secureCookies: boolean;
   maxBodyBytes: number;
 }
@@ -184,6 +187,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     if (!client || !audience || behalfClient(client).kind === 'service') {
       return html(ctx, 400, 'message', { title: 'Sign-in is not available', message: 'This application does not sign users in.' });
     }
+    if (await signInThrottled(ctx, { ...deps, html }, client.clientId, email)) return;
     const result = await deps.accounts.signIn(audience, email, password);
     const meta = requestMeta(ctx);
     if (!result.ok) {
