@@ -1,7 +1,8 @@
 /**
  * Authentication for Behalf's own APIs: a Bearer access token that Behalf
  * issued to a back-office client, belonging to an active staff account that
- * holds the required role. Errors follow RFC 6750 §3.
+ * holds the required role (and, for scoped APIs, whose token carries the
+ * required scope). Errors follow RFC 6750 §3.
  */
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
@@ -21,11 +22,12 @@ declare module 'koa' {
   }
 }
 
-function challenge(ctx: Context, status: 401 | 403, error: 'invalid_token' | 'insufficient_scope' | 'invalid_request', description: string): void {
+function challenge(ctx: Context, status: 401 | 403, error: 'invalid_token' | 'insufficient_scope' | 'invalid_request', description: string, scope?: string): void {
   ctx.status = status;
   // Header values must be visible ASCII (RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E).
   const safe = description.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '');
-  ctx.set('WWW-Authenticate', `Bearer realm="behalf", error="${error}", error_description="${safe}"`);
+  // RFC 6750 §3: `scope` tells the client which scope would have been enough.
+  ctx.set('WWW-Authenticate', `Bearer realm="behalf", error="${error}", error_description="${safe}"${scope ? `, scope="${scope}"` : ''}`);
   ctx.set('Cache-Control', 'no-store');
   ctx.body = { error, error_description: description };
 }
@@ -35,6 +37,7 @@ interface BearerResult {
   clientId: string;
   kind: string;
   onBehalf: boolean;
+  scopes: Set<string>;
 }
 
 /** The account and client behind a Behalf opaque access token, or an RFC 6750 challenge already written. */
@@ -49,19 +52,44 @@ async function bearerAccount(ctx: Context, provider: () => Provider, accounts: A
   const account = await accounts.findById(token.accountId);
   if (!client || !account || account.status !== 'active') return void challenge(ctx, 401, 'invalid_token', 'the account behind this token is not active');
   const onBehalf = !!(token.extra as { act?: unknown } | undefined)?.act;
-  return { account, clientId: client.clientId, kind: behalfClient(client).kind, onBehalf };
+  const scopes = new Set(String(token.scope ?? '').split(' ').filter(Boolean));
+  return { account, clientId: client.clientId, kind: behalfClient(client).kind, onBehalf, scopes };
 }
 
-export function requireStaffToken(provider: () => Provider, accounts: AccountService, role: RoleName) {
+/** Every role that makes an account back-office staff. */
+const STAFF_ROLES: readonly RoleName[] = ['support', 'admin'];
+
+interface StaffRequirement {
+  /** Any one of these roles will do. */
+  roles: readonly RoleName[];
+  /** A scope the token itself must carry (consented to by the staff member, allowed for the client). */
+  scope?: string;
+}
+
+function requireStaff(provider: () => Provider, accounts: AccountService, requirement: StaffRequirement) {
+  const roleText = requirement.roles.length === 1 ? `the ${requirement.roles[0]} role is required` : `one of the roles ${requirement.roles.join(', ')} is required`;
   return async function staffBearerToken(ctx: Context, next: Next): Promise<void> {
     const found = await bearerAccount(ctx, provider, accounts);
     if (!found) return;
     if (found.kind !== 'backoffice') return challenge(ctx, 403, 'insufficient_scope', 'this API takes tokens issued to back-office clients only');
     if (found.account.storeId !== null) return challenge(ctx, 401, 'invalid_token', 'the account behind this token is not staff');
-    if (!found.account.roles.includes(role)) return challenge(ctx, 403, 'insufficient_scope', `the ${role} role is required`);
+    if (!requirement.roles.some((role) => found.account.roles.includes(role))) return challenge(ctx, 403, 'insufficient_scope', roleText);
+    if (requirement.scope && !found.scopes.has(requirement.scope)) {
+      return challenge(ctx, 403, 'insufficient_scope', `the access token must carry the scope ${requirement.scope}`, requirement.scope);
+    }
     ctx.state.staff = { account: found.account, clientId: found.clientId };
     await next();
   };
+}
+
+/** Staff holding `role` (the admin APIs). */
+export function requireStaffToken(provider: () => Provider, accounts: AccountService, role: RoleName) {
+  return requireStaff(provider, accounts, { roles: [role] });
+}
+
+/** Any staff member (support or admin) whose token carries `scope` (the directory API). */
+export function requireStaffScope(provider: () => Provider, accounts: AccountService, scope: string) {
+  return requireStaff(provider, accounts, { roles: STAFF_ROLES, scope });
 }
 
 /** A customer's own token (from their store's client), never one used on their behalf. */

@@ -10,6 +10,7 @@ import { GRANT_TYPE as TOKEN_EXCHANGE_GRANT } from '../../token-exchange/types.j
 import type { ResourceServerRegistry } from './resource-servers.js';
 import type { StoreService } from '../../accounts/store-service.js';
 import { BEHALF_CLIENT_PROPERTIES, validateBehalfClientProperty } from '../oidc/client-metadata.js';
+import { SUPPORTED_SCOPES } from '../oidc/scopes.js';
 
 export class ClientRegistrationError extends Error {
   override name = 'ClientRegistrationError';
@@ -35,7 +36,7 @@ function metadataValidator(): Provider {
     },
     responseTypes: ['code', 'none'],
     extraClientMetadata: { properties: BEHALF_CLIENT_PROPERTIES, validator: validateBehalfClientProperty as never },
-    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    scopes: [...SUPPORTED_SCOPES],
   });
   // The token-exchange grant must be known for clients that list it; the real handler lives in the real provider.
   validator.registerGrantType(TOKEN_EXCHANGE_GRANT, async () => undefined);

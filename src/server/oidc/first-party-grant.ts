@@ -6,6 +6,7 @@
  */
 import type { Grant, KoaContextWithOIDC } from 'oidc-provider';
 import { behalfClient } from './client-metadata.js';
+import { SUPPORTED_SCOPES } from './scopes.js';
 
 export interface ImplicitConsent {
   grantId: string;
@@ -18,7 +19,6 @@ export interface ImplicitConsent {
 
 export type ImplicitConsentListener = (ctx: KoaContextWithOIDC, consent: ImplicitConsent) => Promise<void>;
 
-const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
 
 export function createLoadExistingGrant(onImplicitConsent?: ImplicitConsentListener) {
   return async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undefined> {
@@ -32,7 +32,7 @@ export function createLoadExistingGrant(onImplicitConsent?: ImplicitConsentListe
     const grant = existing ?? new oidc.provider.Grant({ clientId: client.clientId, accountId });
     const requested = [...oidc.requestParamScopes];
     const granted = new Set(grant.getOIDCScope().split(' '));
-    const scopes = requested.filter((scope) => OIDC_SCOPES.includes(scope) && !granted.has(scope));
+    const scopes = requested.filter((scope) => SUPPORTED_SCOPES.includes(scope) && !granted.has(scope));
     if (scopes.length) grant.addOIDCScope(scopes.join(' '));
     const knownClaims = new Set(grant.getOIDCClaims());
     const claims = [...oidc.requestParamClaims].filter((claim) => !knownClaims.has(claim));

@@ -13,6 +13,7 @@ import { BEHALF_CLIENT_PROPERTIES, behalfClient, validateBehalfClientProperty } 
 import { createFindAccount } from './find-account.js';
 import { createLoadExistingGrant, type ImplicitConsentListener } from './first-party-grant.js';
 import { clientMayUseSession } from './session-policy.js';
+import { SUPPORTED_SCOPES } from './scopes.js';
 import { normaliseResourceIndicator } from '../clients/resource-indicator.js';
 
 export interface ProviderDependencies {
@@ -38,6 +39,13 @@ export const COOKIE_NAMES = {
   resume: 'behalf.resume',
   state: 'behalf.state',
 };
+
+/**
+ * The scopes clients may ask for (resource servers add their own). One list for
+ * the provider and for client registration (clients/register.ts), so a client
+ * that registers can also sign in. `directory:read`: the portal's access to
+ * the directory API (contacts and accounts), staff only.
+ */
 
 function audienceOf(token: { aud?: string | string[] }): string[] {
   if (!token.aud) return [];
@@ -89,7 +97,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       profile: ['name', 'preferred_username', 'store'],
       email: ['email'],
     },
-    scopes: ['openid', 'offline_access', 'profile', 'email'],
+    scopes: [...SUPPORTED_SCOPES],
     responseTypes: ['code', 'none'],
     clientDefaults: {
       grant_types: ['authorization_code'],

@@ -56,7 +56,7 @@ export const DEMO_CLIENTS: { secret: string; metadata: BehalfClientMetadata }[] 
       post_logout_redirect_uris: ['http://localhost:4002/'],
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
-      scope: 'openid profile email offline_access',
+      scope: 'openid profile email offline_access directory:read',
       allowed_resources: [],
     },
   },

@@ -1,0 +1,98 @@
+/**
+ * Admins: on-behalf sessions (active and past, by agent or customer), ending
+ * one, and ending all of an agent's (the kill switch), through Behalf's admin
+ * API. Behalf records each end with the admin as the one who ended it.
+ */
+import Router from '@koa/router';
+import { PortalError } from '../behalf-api.js';
+import { localPath, param, render, requireAdmin, type PortalDeps } from './deps.js';
+
+interface SessionJson {
+  id: string;
+  agent_id: string;
+  customer_id: string;
+  client_id: string;
+  reason: string;
+  ticket: string | null;
+  started_at: string;
+  expires_at: string;
+  ended_at: string | null;
+  ended_by: string | null;
+  end_reason: string | null;
+  active: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const STATES: Record<string, string | undefined> = { active: 'true', ended: 'false', all: undefined };
+/** Behalf's end reasons, in words (unknown ones are shown as they come). */
+const END_REASONS: Record<string, string> = {
+  ended_by_admin: 'ended by an admin',
+  kill_switch: 'ended with all of the agent’s sessions',
+  ended_by_client: 'ended from the storefront',
+  ended_by_customer: 'ended by the customer',
+  agent_logout: 'the agent signed out',
+  policy_revoked: 'the agent lost the permission',
+  account_disabled: 'an account was disabled',
+  expired: 'expired',
+};
+
+/** "2026-11-24 15:30:12 UTC": unambiguous for staff in any time zone. */
+export function when(iso: string | null): string {
+  return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC` : '';
+}
+
+export function sessionRoutes(deps: PortalDeps): Router {
+  const router = new Router();
+
+  router.get('/sessions', async (ctx) => {
+    const { user } = await requireAdmin(deps, ctx);
+    const filters = { agent: param(ctx, 'agent'), customer: param(ctx, 'customer'), state: param(ctx, 'state') || 'all' };
+    let sessions: SessionJson[] = [];
+    let error: string | undefined;
+    try {
+      if (!(filters.state in STATES)) throw new PortalError(400, 'Check the filter', 'Show must be active, past, or both.');
+      sessions = (await deps.api.get<{ sessions: SessionJson[] }>('/admin/on-behalf/sessions', user.accessToken, {
+        agent: filters.agent,
+        customer: filters.customer,
+        active: STATES[filters.state],
+        limit: '200',
+      })).sessions;
+    } catch (caught) {
+      if (!(caught instanceof PortalError) || caught.status !== 400) throw caught;
+      error = caught.message;
+    }
+    await render(deps, ctx, 'sessions', {
+      title: 'On-behalf sessions',
+      section: 'sessions',
+      ...filters,
+      agentIsId: UUID.test(filters.agent),
+      error,
+      returnTo: ctx.originalUrl,
+      sessions: sessions.map((session) => ({
+        ...session,
+        started: when(session.started_at),
+        expires: when(session.expires_at),
+        ended: when(session.ended_at),
+        endText: session.end_reason ? (END_REASONS[session.end_reason] ?? session.end_reason.replace(/_/g, ' ')) : '',
+      })),
+    }, error ? 400 : 200);
+  });
+
+  router.post('/sessions/:id/end', async (ctx) => {
+    const { session, user } = await requireAdmin(deps, ctx);
+    if (!UUID.test(ctx.params.id!)) throw new PortalError(404, 'Not found', 'There is no such on-behalf session.');
+    const ended = await deps.api.post<SessionJson>(`/admin/on-behalf/sessions/${ctx.params.id}/end`, user.accessToken);
+    session.flash = ended.active ? 'The session is still active.' : 'The on-behalf session has ended; its tokens stop working within seconds.';
+    ctx.redirect(localPath((ctx.request.body as Record<string, unknown>).return_to, '/sessions'));
+  });
+
+  router.post('/agents/:id/end-all', async (ctx) => {
+    const { session, user } = await requireAdmin(deps, ctx);
+    if (!UUID.test(ctx.params.id!)) throw new PortalError(404, 'Not found', 'There is no such agent.');
+    const result = await deps.api.post<{ ended: number }>(`/admin/on-behalf/agents/${ctx.params.id}/end-all`, user.accessToken);
+    session.flash = result.ended === 1 ? 'Ended 1 session of this agent.' : `Ended ${result.ended} sessions of this agent.`;
+    ctx.redirect(localPath((ctx.request.body as Record<string, unknown>).return_to, '/sessions'));
+  });
+
+  return router;
+}
