@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { createBehalf } from './server/system.js';
 import { createLogger } from './server/observability/logger.js';
 import { describeStartupFailure } from './server/startup-errors.js';
-import { DEMO_PASSWORDS, DEMO_STAFF } from './server/seed/demo-data.js';
+import { printDevelopmentBanner } from './server/banner.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -21,23 +21,7 @@ async function main(): Promise<void> {
   });
   logger.info('Behalf started', { event: 'server.started', issuer: config.issuer, listen: `${config.host}:${config.port}`, env: config.env, database: behalf.database.embedded ? 'embedded' : 'external' });
 
-  if (config.env === 'development') {
-    const lines = [
-      '',
-      `  Behalf is running at ${config.issuer}`,
-      `    discovery: ${config.issuer}/.well-known/openid-configuration`,
-      `    health:    ${config.issuer}/healthz   readiness: ${config.issuer}/readyz   metrics: ${config.issuer}/metrics`,
-      `    database:  ${behalf.database.embedded ? `embedded PostgreSQL (data in ${config.database.embeddedDir})` : 'DATABASE_URL'}`,
-      '',
-      '  Demo sign-ins (development only):',
-      ...DEMO_STAFF.map((member) => `    ${member.name.padEnd(12)} ${member.email.padEnd(26)} ${member.password}`),
-      `    customers    oleg@example.com, anna@example.com  ${DEMO_PASSWORDS.customer}`,
-      '  Demo clients: portal / portal-demo-secret, storefront-electronics and storefront-books / storefront-demo-secret,',
-      '                integrator-demo / integrator-demo-secret, orders-api / orders-api-demo-secret',
-      '',
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-  }
+  if (config.env === 'development') printDevelopmentBanner(config, behalf.database.embedded);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -53,6 +53,9 @@ export function createApp(deps: AppDependencies): Koa {
         useDefaults: false,
         directives: {
           defaultSrc: ["'none'"],
+          // oidc-provider adds the hash of its own self-submitting forms (form_post,
+          // session switches) to script-src; without the directive it has nowhere to go.
+          scriptSrc: ["'self'"],
           styleSrc: ["'self'"],
           imgSrc: ["'self'", 'data:'],
           baseUri: ["'none'"],

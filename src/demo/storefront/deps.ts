@@ -1,0 +1,29 @@
+import type { BehalfApi } from './behalf-api.js';
+import type { OidcClients } from './oidc.js';
+import type { OrdersApi } from './orders-api.js';
+import type { Renderer } from './render.js';
+import type { Session, SessionStore } from './sessions.js';
+import type { StoreDefinition } from './stores.js';
+
+declare module 'koa' {
+  interface DefaultState {
+    /** The browser's storefront session for the current store, if any. */
+    session?: Session;
+  }
+}
+
+/** What every piece of a store's request handling needs; one per store. */
+export interface StoreDeps {
+  store: StoreDefinition;
+  sessions: SessionStore;
+  oidc: OidcClients;
+  behalf: BehalfApi;
+  orders: OrdersApi;
+  render: Renderer;
+  /** The orders API's resource identifier (what its tokens' `aud` says). */
+  ordersResource: string;
+  /** How long Behalf's "the on-behalf session is active" answer is trusted. */
+  statusCacheMs: number;
+  /** Tokens are renewed when less than this is left. */
+  renewBeforeMs: number;
+}

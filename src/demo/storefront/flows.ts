@@ -1,0 +1,139 @@
+/**
+ * The authorization requests the storefront sends through the browser, and
+ * their common callback (one registered redirect URI per store):
+ * - sign-in: the customer signs in (code + PKCE, `resource` = the orders API,
+ *   its scopes): the access token is a JWT for the orders API;
+ * - renew: the same, silently (`prompt=none`), when that JWT runs out;
+ * - account-token: silently, without `resource`: an opaque Behalf token for
+ *   the customer API (Behalf's resource indicators bind every token of a code
+ *   to the code's resource, so this needs its own authorization request);
+ * - on-behalf: the agent's re-authentication (`prompt=login`, `on_behalf_of`),
+ *   then the token exchange (on-behalf.ts).
+ */
+import * as client from 'openid-client';
+import type { Context } from 'koa';
+import type { StoreDeps } from './deps.js';
+import { badRequest, PageError, queryParam } from './http.js';
+import { establishOnBehalf, endOnBehalfQuietly } from './on-behalf.js';
+import { displayName, oauthError } from './oidc.js';
+import { heldToken, type PendingFlow, type Session } from './sessions.js';
+
+const CUSTOMER_SCOPE = 'openid profile email';
+const ORDERS_SCOPE = 'orders:read orders:write';
+/** After a failed silent request for the customer-API token, wait this long before trying again. */
+const ACCOUNT_TOKEN_RETRY_MS = 60_000;
+
+/** A path of this store, or the store's home: never another site (no open redirect). */
+export function safeReturnTo(deps: StoreDeps, path: string | undefined): string {
+  const base = `/${deps.store.slug}/`;
+  if (!path || !path.startsWith(base) || path.includes('//') || path.includes('\\') || path.length > 500) return base;
+  return path;
+}
+
+/** Starts an authorization request; returns Behalf's URL to send the browser to. */
+export async function startFlow(ctx: Context, deps: StoreDeps, kind: PendingFlow['kind'], options: { returnTo?: string; customer?: string } = {}): Promise<string> {
+  const session = deps.sessions.ensure(ctx, deps.store, ctx.state.session);
+  ctx.state.session = session;
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const params: Record<string, string> = { nonce };
+  if (kind === 'sign-in' || kind === 'renew') Object.assign(params, { scope: `${CUSTOMER_SCOPE} ${ORDERS_SCOPE}`, resource: deps.ordersResource });
+  if (kind === 'renew' || kind === 'account-token') params.prompt = 'none';
+  if (kind === 'account-token') params.scope = 'openid';
+  if (kind === 'on-behalf') Object.assign(params, { scope: 'openid', prompt: 'login', on_behalf_of: options.customer! });
+  const url = await deps.oidc.authorizationUrl(deps.store, verifier, state, params);
+  deps.sessions.addPending(session, state, { kind, verifier, nonce, returnTo: safeReturnTo(deps, options.returnTo), createdAt: Date.now(), ...(options.customer ? { customer: options.customer } : {}) });
+  return url;
+}
+
+/** Where the browser goes after the sign-out that a failed silent renewal means. */
+function signedOut(deps: StoreDeps, reason: string): string {
+  return `/${deps.store.slug}/signed-out?reason=${reason}`;
+}
+
+/** GET /<store>/callback: finishes whichever flow `state` names; returns where to go next. */
+export async function completeFlow(ctx: Context, deps: StoreDeps): Promise<string> {
+  const query = ctx.query as Record<string, string | string[] | undefined>;
+  const session = ctx.state.session;
+  const flow = deps.sessions.takePending(session, queryParam(query, 'state'));
+  if (!flow || !session) {
+    throw badRequest('This sign-in response does not belong to a sign-in started in this browser, or it was already used or has expired. Start again from the store.');
+  }
+  const error = queryParam(query, 'error');
+  if (error) return failedFlow(ctx, deps, session, flow, error, queryParam(query, 'error_description'));
+
+  const checks = { verifier: flow.verifier, state: queryParam(query, 'state')!, ...(flow.nonce ? { nonce: flow.nonce } : {}) };
+  let tokens: Awaited<ReturnType<typeof deps.oidc.redeem>>;
+  try {
+    tokens = await deps.oidc.redeem(deps.store, ctx.querystring, checks, flow.kind === 'sign-in' || flow.kind === 'renew' ? { resource: deps.ordersResource } : {});
+  } catch (caught) {
+    const said = oauthError(caught);
+    if (!said) throw caught;
+    throw new PageError(400, 'Sign-in failed', 'Behalf did not accept this sign-in response. Start again from the store.', said.description ?? said.code);
+  }
+  const claims = tokens.claims();
+  if (!claims) throw new PageError(502, 'Sign-in failed', 'Behalf sent no ID token.');
+
+  const user = session.user;
+  if (flow.kind === 'sign-in') {
+    // An on-behalf session this browser had here ends with the customer's own sign-in.
+    if (user?.mode === 'on-behalf') await endOnBehalfQuietly(deps, user.sessionId);
+    const fresh = deps.sessions.rotate(ctx, deps.store, session);
+    ctx.state.session = fresh;
+    fresh.user = {
+      mode: 'customer',
+      accountId: claims.sub,
+      name: displayName(claims),
+      ...(typeof claims.email === 'string' ? { email: claims.email } : {}),
+      idToken: tokens.id_token!,
+      orders: heldToken(tokens.access_token, tokens.expires_in),
+    };
+    return flow.returnTo;
+  }
+
+  // A silent answer for someone else (another account signed in at Behalf meanwhile) must never be taken.
+  if (flow.kind === 'renew' || flow.kind === 'account-token') {
+    if (user?.mode !== 'customer' || user.accountId !== claims.sub) {
+      deps.sessions.destroy(ctx, deps.store, session);
+      return signedOut(deps, 'account_changed');
+    }
+    if (flow.kind === 'renew') {
+      user.orders = heldToken(tokens.access_token, tokens.expires_in);
+      user.idToken = tokens.id_token!;
+    } else {
+      user.account = heldToken(tokens.access_token, tokens.expires_in);
+      user.accountUnavailableUntil = undefined;
+    }
+    return flow.returnTo;
+  }
+
+  // on-behalf: this access token is the agent's own, bound at Behalf to this re-authentication.
+  const onBehalf = await establishOnBehalf(deps, flow.customer!, heldToken(tokens.access_token, tokens.expires_in));
+  // A session this browser already had (another customer, an earlier on-behalf session) ends now.
+  if (user?.mode === 'on-behalf') await endOnBehalfQuietly(deps, user.sessionId);
+  const fresh = deps.sessions.rotate(ctx, deps.store, session);
+  ctx.state.session = fresh;
+  fresh.user = onBehalf;
+  fresh.flash = { kind: 'info', text: `You are now acting as ${onBehalf.customerName}. Everything you do is recorded under your own name.` };
+  return `/${deps.store.slug}/`;
+}
+
+/** Behalf answered the authorization request with an error (RFC 6749 §4.1.2.1). */
+function failedFlow(ctx: Context, deps: StoreDeps, session: Session, flow: PendingFlow, error: string, description: string | undefined): string {
+  if (flow.kind === 'renew') {
+    // The silent renewal needs Behalf's sign-in session; without it the customer signs in again.
+    deps.sessions.destroy(ctx, deps.store, session);
+    return signedOut(deps, 'signin_expired');
+  }
+  if (flow.kind === 'account-token') {
+    if (session.user?.mode === 'customer') session.user.accountUnavailableUntil = Date.now() + ACCOUNT_TOKEN_RETRY_MS;
+    return flow.returnTo;
+  }
+  if (error === 'access_denied') {
+    const what = flow.kind === 'on-behalf' ? 'Login on behalf was cancelled' : 'Sign-in was cancelled';
+    throw new PageError(200, what, `${what}. Nothing was started.`);
+  }
+  const title = flow.kind === 'on-behalf' ? 'Login on behalf was refused' : 'Sign-in failed';
+  throw new PageError(400, title, 'Behalf refused the request.', description ? `${error}: ${description}` : error);
+}
