@@ -1,0 +1,182 @@
+/**
+ * The product brief's journey in a real browser (Debian's Chromium driven by
+ * playwright-core): the agent signs in to the portal, finds Oleg, logs in on
+ * his behalf in a new tab, shops and pays under the banner, ends the session;
+ * Oleg then sees what was done on his behalf. Screenshots of each step go to
+ * test-artifacts/e2e/. Without a Chromium the suite is skipped, saying how to
+ * install one (CI installs it).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { AuditStore, verifyChain } from '../../src/audit/index.js';
+import { startSystem, type RunningSystem } from '../support/system.js';
+
+const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'e2e');
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+if (!executablePath) {
+  console.warn('browser tests skipped: no Chromium found; install it with `apt-get install chromium` or set CHROMIUM_PATH');
+}
+// Skipped only when this machine has no browser to drive (reason above).
+const inBrowser = executablePath ? describe : describe.skip;
+
+inBrowser('Login on behalf in a real browser', () => {
+  let system: RunningSystem;
+  let browser: Browser;
+  let shot = 0;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    system = await startSystem();
+    browser = await chromium.launch({ executablePath, args: ARGS });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await system?.stop();
+  });
+
+  async function snap(page: Page, name: string): Promise<void> {
+    shot += 1;
+    await page.screenshot({ path: join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  }
+
+  async function signInAtBehalf(page: Page, email: string, password: string): Promise<void> {
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  async function portalAs(context: BrowserContext, email: string, password: string): Promise<Page> {
+    const page = await context.newPage();
+    await page.goto(`${system.portalUrl}/`);
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await signInAtBehalf(page, email, password);
+    await page.waitForURL(`${system.portalUrl}/**`);
+    return page;
+  }
+
+  async function openOleg(page: Page): Promise<void> {
+    await page.goto(`${system.portalUrl}/contacts`);
+    await page.getByLabel('Name, email or phone').fill('Oleg');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: 'Oleg Petrov' }).click();
+    await page.getByRole('heading', { name: 'Oleg Petrov' }).waitFor();
+  }
+
+  it('the whole journey: portal → re-auth → shop and pay on behalf → end → the customer sees it', async () => {
+    const agent = await browser.newContext();
+    const portal = await portalAs(agent, 'support@example.com', 'Support-Demo-2026');
+    await snap(portal, 'portal-signed-in');
+    await openOleg(portal);
+    await snap(portal, 'portal-contact');
+
+    const row = portal.getByRole('row').filter({ hasText: 'Electronics' });
+    const [shop] = await Promise.all([agent.waitForEvent('page'), row.getByRole('link', { name: /Login on behalf/ }).click()]);
+    await shop.waitForLoadState();
+    await shop.getByText('Confirm it is you to sign in as').waitFor();
+    expect(await shop.textContent('main')).toContain('Oleg Petrov (oleg@example.com) at Electronics');
+    await snap(shop, 'reauth-screen');
+    await shop.getByLabel('Email').fill('support@example.com');
+    await shop.getByLabel('Password').fill('Support-Demo-2026');
+    await shop.getByLabel('Reason').fill('Customer cannot complete checkout');
+    await shop.getByLabel(/Ticket id/).fill('SUP-4242');
+    await shop.getByRole('button', { name: 'Confirm' }).click();
+
+    const banner = shop.getByRole('status').filter({ hasText: 'is acting as' });
+    await banner.waitFor();
+    expect((await banner.textContent())!.replace(/\s+/g, ' ')).toContain('Support agent Sam Support is acting as Oleg Petrov — End session');
+    await snap(shop, 'storefront-on-behalf');
+
+    await shop.goto(`${system.storefrontUrl}/electronics/`);
+    await shop.getByRole('button', { name: /Add to cart/ }).first().click();
+    await shop.goto(`${system.storefrontUrl}/electronics/cart`);
+    await snap(shop, 'cart');
+    await shop.getByRole('button', { name: 'Check out' }).click();
+    await shop.getByRole('heading', { name: /^Order / }).waitFor();
+    await shop.getByRole('button', { name: /^Pay / }).click();
+    await shop.getByText('This order is paid in full.').waitFor();
+    expect(await banner.isVisible()).toBe(true);
+    await snap(shop, 'order-paid-on-behalf');
+
+    await shop.goto(`${system.storefrontUrl}/electronics/account/payment-methods`);
+    expect(await shop.textContent('main')).toMatch(/not allowed while acting on behalf|while you act on behalf|on behalf/i);
+    await snap(shop, 'settings-refused');
+
+    await banner.getByRole('button', { name: 'End session' }).click();
+    await shop.getByText('The on-behalf session has ended').waitFor();
+    await snap(shop, 'session-ended');
+    await agent.close();
+
+    // Oleg, in his own browser.
+    const customer = await browser.newContext();
+    const own = await customer.newPage();
+    await own.goto(`${system.storefrontUrl}/electronics/`);
+    await own.getByRole('link', { name: 'Sign in' }).first().click();
+    await signInAtBehalf(own, 'oleg@example.com', 'Customer-Demo-2026');
+    await own.waitForURL(`${system.storefrontUrl}/electronics/**`);
+    await own.goto(`${system.storefrontUrl}/electronics/orders`);
+    await own.getByText('Placed by support agent Sam Support on your behalf').first().waitFor();
+    await snap(own, 'customer-orders');
+    await own.goto(`${system.storefrontUrl}/electronics/account/history`);
+    expect(await own.textContent('main')).toContain('Sam Support');
+    expect(await own.textContent('main')).toContain('Customer cannot complete checkout');
+    await snap(own, 'customer-history');
+    await customer.close();
+
+    // The records agree: the order is Oleg's, made by Sam; both audit chains verify.
+    const sam = (await system.behalf.behalf.accounts.findByUsername(null, 'support@example.com'))!.id;
+    const electronics = (await system.behalf.behalf.stores.findBySlug('electronics'))!.id;
+    const oleg = (await system.behalf.behalf.accounts.findByUsername(electronics, 'oleg@example.com'))!.id;
+    const rows = (await system.orders.dataSource.query(`SELECT owner_id, created_by, on_behalf_of FROM shop_order WHERE created_by = $1`, [sam])) as { owner_id: string; created_by: string; on_behalf_of: string }[];
+    expect(rows).toEqual([{ owner_id: oleg, created_by: sam, on_behalf_of: oleg }]);
+    expect((await system.behalf.behalf.audit.verify()).ok).toBe(true);
+    const orders = new AuditStore(system.orders.dataSource, 'orders_audit_event');
+    expect((await verifyChain('orders_audit_event', orders.stream(), [], async () => { throw new Error('no checkpoints expected'); })).ok).toBe(true);
+  }, 120_000);
+
+  it('refusals in the browser: no button for Vic, a clear page when he forces the entry URL, Bea not in Electronics', async () => {
+    const electronics = (await system.behalf.behalf.stores.findBySlug('electronics'))!.id;
+    const oleg = (await system.behalf.behalf.accounts.findByUsername(electronics, 'oleg@example.com'))!.id;
+
+    const vicContext = await browser.newContext();
+    const vic = await portalAs(vicContext, 'viewer@example.com', 'Support-Demo-2026');
+    await openOleg(vic);
+    expect(await vic.getByRole('link', { name: /Login on behalf/ }).count()).toBe(0);
+    await snap(vic, 'vic-no-button');
+    await vic.goto(`${system.storefrontUrl}/electronics/on-behalf/start?customer=${oleg}`);
+    await vic.getByLabel('Email').fill('viewer@example.com');
+    await vic.getByLabel('Password').fill('Support-Demo-2026');
+    await vic.getByLabel('Reason').fill('Trying anyway');
+    await vic.getByRole('button', { name: 'Confirm' }).click();
+    await vic.getByText('You do not have permission to log in on behalf of customers of this store.').waitFor();
+    await snap(vic, 'vic-refused');
+    await vicContext.close();
+
+    const beaContext = await browser.newContext();
+    const bea = await portalAs(beaContext, 'books-support@example.com', 'Support-Demo-2026');
+    await openOleg(bea);
+    const rows = bea.getByRole('row');
+    expect(await rows.filter({ hasText: 'Electronics' }).getByRole('link', { name: /Login on behalf/ }).count()).toBe(0);
+    expect(await rows.filter({ hasText: 'Books' }).getByRole('link', { name: /Login on behalf/ }).count()).toBe(1);
+    await beaContext.close();
+
+    // Wrong password and a missing reason are said on the screen.
+    const other = await browser.newContext();
+    const page = await other.newPage();
+    await page.goto(`${system.storefrontUrl}/electronics/on-behalf/start?customer=${oleg}`);
+    await page.getByLabel('Email').fill('support@example.com');
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByLabel('Reason').fill('Checking');
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Invalid email or password' }).waitFor();
+    await page.getByLabel('Password').fill('Support-Demo-2026');
+    await page.getByLabel('Reason').fill('');
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Enter the reason' }).waitFor();
+    await snap(page, 'reauth-missing-reason');
+    expect(await page.title()).toMatch(/Login on behalf/);
+    await other.close();
+  }, 120_000);
+});
