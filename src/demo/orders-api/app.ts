@@ -4,10 +4,10 @@
  * only through public interfaces: the issuer's JWKS, introspection and the
  * on-behalf session status endpoint.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
+import { serve } from '../shared/http-server.js';
 import Koa, { type Context } from 'koa';
 import type { DataSource } from 'typeorm';
 import { AuditStore } from '../../audit/index.js';
@@ -103,27 +103,13 @@ export async function createOrdersApi(options: OrdersApiOptions): Promise<Orders
     app.use(router.routes()).use(router.allowedMethods({ throw: true }));
   }
 
-  let server: Server | undefined;
+  const served = serve(app);
   return {
     app,
     dataSource,
-    async listen(port = 0, host = '127.0.0.1') {
-      server = createServer(app.callback());
-      // Bound request time and header size: a slow client cannot hold a connection forever.
-      server.requestTimeout = 30_000;
-      server.headersTimeout = 10_000;
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(port, host, resolve);
-      });
-      const address = server.address() as AddressInfo;
-      return { url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`, server };
-    },
+    listen: served.listen,
     async close() {
-      if (server) {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server!.close(() => resolve()));
-      }
+      await served.close();
       if (dataSource.isInitialized) await dataSource.destroy();
     },
   };

@@ -4,10 +4,10 @@
  * admins also see on-behalf sessions and the audit trail. It uses only
  * public interfaces: OpenID Connect (openid-client) and Behalf's HTTP APIs.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
+import { serve } from '../shared/http-server.js';
 import Koa, { type Context, type Next } from 'koa';
 import helmet from 'koa-helmet';
 import { BehalfApi, PortalError, SignInRequired } from './behalf-api.js';
@@ -148,26 +148,13 @@ export function createPortal(options: PortalOptions): Portal {
     app.use(router.routes()).use(router.allowedMethods());
   }
 
-  let server: Server | undefined;
+  const served = serve(app);
   return {
     app,
-    async listen(port = 0, host = '127.0.0.1') {
-      server = createServer(app.callback());
-      server.requestTimeout = 30_000;
-      server.headersTimeout = 10_000;
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(port, host, resolve);
-      });
-      const address = server.address() as AddressInfo;
-      return { url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`, server };
-    },
+    listen: served.listen,
     async close() {
       sessions.close();
-      if (server) {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server!.close(() => resolve()));
-      }
+      await served.close();
     },
   };
 }

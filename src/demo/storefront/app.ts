@@ -6,11 +6,11 @@
  * Content-Security-Policy allows none.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
+import { serve } from '../shared/http-server.js';
 import Koa, { type Context, type Next } from 'koa';
 import helmet from 'koa-helmet';
 import { BehalfApi } from './behalf-api.js';
@@ -145,26 +145,13 @@ export function createStorefront(options: StorefrontOptions): Storefront {
     if (ctx.status === 404 && ctx.body === undefined) throw notFound();
   });
 
-  let server: Server | undefined;
+  const served = serve(app);
   return {
     app,
-    async listen(port = 0, host = '127.0.0.1') {
-      server = createServer(app.callback());
-      server.requestTimeout = 30_000;
-      server.headersTimeout = 10_000;
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(port, host, resolve);
-      });
-      const address = server.address() as AddressInfo;
-      return { url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`, server };
-    },
+    listen: served.listen,
     async close() {
       sessions.close();
-      if (server) {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server!.close(() => resolve()));
-      }
+      await served.close();
     },
   };
 }
