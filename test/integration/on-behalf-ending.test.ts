@@ -88,6 +88,17 @@ describe('CLI', () => {
     expect(all.stdout).toMatch(/^ended 1 active on-behalf session\(s\) of support@example.com/);
     expect((await cli('sessions', 'end', 'not-a-session')).code).toBe(1);
   });
+
+  it('disabling an account ends the on-behalf sessions it takes part in', async () => {
+    const id = await openSession(anna);
+    expect((await cli('accounts', 'disable', 'anna@example.com', '--store', 'electronics')).code).toBe(0);
+    try {
+      expect(await running.behalf.onBehalf.session(id)).toMatchObject({ endReason: 'account_disabled' });
+      expect((await endedEvent(id))!.actor).toMatch(/^cli:/);
+    } finally {
+      expect((await cli('accounts', 'enable', 'anna@example.com', '--store', 'electronics')).code).toBe(0);
+    }
+  });
 });
 
 describe('agent logout and expiry', () => {

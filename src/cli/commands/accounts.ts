@@ -1,5 +1,7 @@
 /** `accounts …`: customers (one login per store) and staff (no store). */
 import { Argument, Option, type Command } from 'commander';
+import { PostgresOnBehalfStore } from '../../server/on-behalf/on-behalf-store.js';
+import { sqlGrants } from '../../server/on-behalf/sql-grants.js';
 import { AccountError } from '../../accounts/account-service.js';
 import { AccountRole, ROLES, type RoleName } from '../../accounts/entities/index.js';
 import { assertAcceptablePassword } from '../../accounts/passwords.js';
@@ -118,6 +120,8 @@ export function registerAccounts(program: Command, cli: CliContext): void {
         const account = await cli.withServices(async (services) => {
           const account = await resolveAccount(services, reference, options.store);
           await services.accounts.setStatus(account.id, status);
+          // A disabled agent or customer takes part in no on-behalf session any more.
+          if (status === 'disabled') await new PostgresOnBehalfStore(services.dataSource, services.audit, sqlGrants(services.dataSource)).endAccountSessions(account.id, cli.actor(), 'account_disabled');
           await cli.recordAdmin(services, { type: `admin.account.${name === 'disable' ? 'disabled' : 'enabled'}`, subject: account.id, details: { username: account.username } });
           return account;
         });

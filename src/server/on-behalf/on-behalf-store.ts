@@ -193,7 +193,16 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
 
   /** Ends every active session of an agent (agent logout, kill switch); returns how many. */
   async endAgentSessions(agentId: string, by: string, reason: EndReason, meta: { ip?: string | null; userAgent?: string | null } = {}): Promise<number> {
-    const rows = (await this.dataSource.query(`SELECT id FROM on_behalf_session WHERE agent_account_id = $1 AND ended_at IS NULL`, [agentId])) as { id: string }[];
+    return this.endWhere('agent_account_id = $1', agentId, by, reason, meta);
+  }
+
+  /** Ends every active session in which an account takes part, as agent or as customer (account disabled). */
+  async endAccountSessions(accountId: string, by: string, reason: EndReason): Promise<number> {
+    return this.endWhere('(agent_account_id = $1 OR customer_account_id = $1)', accountId, by, reason, {});
+  }
+
+  private async endWhere(condition: string, accountId: string, by: string, reason: EndReason, meta: { ip?: string | null; userAgent?: string | null }): Promise<number> {
+    const rows = (await this.dataSource.query(`SELECT id FROM on_behalf_session WHERE ${condition} AND ended_at IS NULL`, [accountId])) as { id: string }[];
     let ended = 0;
     for (const { id } of rows) if ((await this.endSession(id, by, reason, meta))?.endedNow) ended += 1;
     return ended;
