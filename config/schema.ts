@@ -75,6 +75,12 @@ export const configSchema = z
         lockoutSeconds: z.number().int().min(1).default(900),
         /** Largest request body accepted by Behalf's own forms and APIs. */
         maxBodyBytes: z.number().int().min(1024).max(10_485_760).default(65_536),
+        /**
+         * Login on behalf only with a second factor: the re-auth screen refuses
+         * staff without TOTP, and the token exchange refuses a re-authentication
+         * whose `amr` lacks `otp`. On in config/production.json.
+         */
+        requireSecondFactorForLoginOnBehalf: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

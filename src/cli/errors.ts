@@ -20,6 +20,7 @@ const KNOWN_ERRORS = new Set([
   'ResourceServerError',
   'SealerError',
   'StartupError',
+  'TotpError',
 ]);
 
 export function describeError(error: unknown): string {

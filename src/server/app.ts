@@ -25,6 +25,8 @@ import { accountRoutes } from './account-api/routes.js';
 import type { PostgresOnBehalfStore } from './on-behalf/on-behalf-store.js';
 import { directoryRoutes } from './directory/routes.js';
 import { DirectoryQuery } from './directory/directory-query.js';
+import type { TotpService } from '../accounts/totp-service.js';
+import { SecondFactorPending } from './interactions/second-factor-pending.js';
 
 export interface AppDependencies {
   config: Config;
@@ -38,6 +40,7 @@ export interface AppDependencies {
   audit: AuditService;
   onBehalf: PostgresOnBehalfStore;
   limits: RateLimits;
+  totp: TotpService;
   isShuttingDown: () => boolean;
 }
 
@@ -82,6 +85,9 @@ export function createApp(deps: AppDependencies): Koa {
     audit: deps.audit,
     onBehalf: deps.onBehalf,
     limits: deps.limits,
+    totp: deps.totp,
+    pending: new SecondFactorPending(deps.dataSource),
+    requireSecondFactorForLoginOnBehalf: config.security.requireSecondFactorForLoginOnBehalf,
     secureCookies: config.issuer.startsWith('https://'),
     maxBodyBytes: config.security.maxBodyBytes,
   });

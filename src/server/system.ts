@@ -20,12 +20,14 @@ import { createAdapterFactory, deleteExpiredPayloads } from './oidc/adapter.js';
 import { buildProvider } from './oidc/provider.js';
 import { ProviderHolder, StartupError } from './oidc/provider-holder.js';
 import { createSealer, type Sealer } from './secrets/sealer.js';
+import { TotpService } from '../accounts/totp-service.js';
 import { Renderer } from './views/renderer.js';
 import { AuditService } from './audit/audit-service.js';
 import { createOnBehalf } from './on-behalf/on-behalf-module.js';
 import { createRateLimits } from './http/rate-limits.js';
 import type { PostgresOnBehalfStore } from './on-behalf/on-behalf-store.js';
 import { implicitConsentRecorder, logoutAuditMiddleware, providerAuditMiddleware } from './oidc/token-audit.js';
+import { databaseOutageMiddleware, watchDatabaseOutages } from './oidc/database-outage.js';
 import { DEMO_SECRETS } from './seed/demo-data.js';
 import { seedDemoIfEmpty } from './seed/seed-demo.js';
 
@@ -40,6 +42,7 @@ export interface Services {
   clients: ClientStore;
   resourceServers: ResourceServerRegistry;
   audit: AuditService;
+  totp: TotpService;
 }
 
 /** Database and domain services, without HTTP (the CLI stops here). */
@@ -61,6 +64,7 @@ export async function createServices(config: Config, logger = createLogger(confi
     clients: new ClientStore(dataSource, sealer),
     resourceServers: new ResourceServerRegistry(dataSource),
     audit: new AuditService(dataSource, sealer, config.issuer, logger),
+    totp: new TotpService(dataSource, sealer),
   };
 }
 
@@ -110,7 +114,8 @@ export async function createBehalf(config: Config, logger = createLogger(config.
           stores: services.stores,
           resourceServers: services.resourceServers,
           renderer,
-          use: [providerAuditMiddleware(services.audit, logger), logoutAuditMiddleware(services.audit, logger, onBehalf.store)],
+          // Outermost: a database outage inside oidc-provider is a 503 to retry, not a 500.
+          use: [databaseOutageMiddleware(), providerAuditMiddleware(services.audit, logger), logoutAuditMiddleware(services.audit, logger, onBehalf.store)],
           onImplicitConsent: implicitConsentRecorder(services.audit),
           grants: [onBehalf.grant],
         }),
@@ -120,7 +125,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
 
     let shuttingDown = false;
     const limits = createRateLimits(dataSource, config);
-    const app = createApp({ config, dataSource, providers, accounts: services.accounts, stores: services.stores, renderer, logger, metrics, audit: services.audit, onBehalf: onBehalf.store, limits, isShuttingDown: () => shuttingDown });
+    const app = createApp({ config, dataSource, providers, accounts: services.accounts, stores: services.stores, renderer, logger, metrics, audit: services.audit, onBehalf: onBehalf.store, limits, totp: services.totp, isShuttingDown: () => shuttingDown });
     services.audit.startCheckpoints(config.audit.checkpointIntervalSeconds);
     onBehalf.start();
     const cleanup = setInterval(() => {
@@ -171,6 +176,7 @@ async function refuseDemoSecrets(clients: ClientStore): Promise<void> {
 }
 
 function observeProvider(provider: Provider, logger: Logger, metrics: Metrics): void {
+  watchDatabaseOutages(provider);
   provider.on('server_error', (_ctx, error) => logger.error('oidc-provider server error', { error }));
   for (const event of ['grant.success', 'grant.error', 'authorization.success', 'authorization.error', 'access_token.issued', 'end_session.success', 'introspection.error', 'revocation.error']) {
     provider.on(event as 'grant.success', () => metrics.providerEvents.inc({ event }));

@@ -32,6 +32,8 @@ export interface ReauthFacts {
   clientId: string;
   storeId: string;
   authenticatedAt: Date;
+  /** How the agent authenticated (RFC 8176 values: `pwd`, `otp`). */
+  amr?: readonly string[];
 }
 
 export interface SessionFacts {
@@ -85,6 +87,18 @@ export function checkAgent<T extends AgentFacts>(agent: T | undefined, storeId: 
 export function checkReauthBinding(reauth: ReauthFacts, targetId: string, clientId: string): void {
   if (reauth.clientId !== clientId) throw invalidRequest('actor_token was issued to another client', 'actor_other_client');
   if (reauth.targetId !== targetId) throw invalidRequest('the re-authentication named another customer than subject_token', 'reauth_other_target');
+}
+
+/**
+ * With `security.requireSecondFactorForLoginOnBehalf` on, a re-authentication
+ * counts only if the agent also gave a one-time code. Checked at the exchange
+ * as well as on the re-auth screen, so a re-authentication recorded before
+ * the switch was turned on (or by an instance without it) opens nothing.
+ */
+export function checkReauthFactors(reauth: Pick<ReauthFacts, 'amr'>, policy: { requireSecondFactor: boolean }): void {
+  if (policy.requireSecondFactor && !(reauth.amr ?? []).includes('otp')) {
+    throw invalidRequest('login on behalf requires a second factor: the agent re-authenticated with a password only; enrol TOTP and re-authenticate', 'second_factor_required');
+  }
 }
 
 export type SessionDecision<S extends SessionFacts> = { kind: 'continue'; session: S } | { kind: 'open'; expiresAt: Date };

@@ -6,7 +6,7 @@
  */
 import type { AuditEventInput } from '../audit/index.js';
 import { TokenExchangeError, invalidRequest } from './errors.js';
-import { checkAgent, checkClientMayImpersonate, checkReauthBinding, checkTarget, decideSession, onBehalfTokenLifetime, type OnBehalfLimits } from './impersonation-policy.js';
+import { checkAgent, checkClientMayImpersonate, checkReauthBinding, checkReauthFactors, checkTarget, decideSession, onBehalfTokenLifetime, type OnBehalfLimits } from './impersonation-policy.js';
 import type { AccountDirectory, Audit, ExchangeClient, OnBehalfSession, OnBehalfStore, Targets, TokenIssuer, TokenReader } from './ports.js';
 import { decideScope, intersect } from './scope.js';
 import { resolveTarget } from './target.js';
@@ -23,6 +23,8 @@ export interface ImpersonationDeps {
   issuer: TokenIssuer;
   audit: Audit;
   limits: OnBehalfLimits;
+  /** `security.requireSecondFactorForLoginOnBehalf`. */
+  requireSecondFactor?: boolean;
 }
 
 export interface ExchangeResponse {
@@ -92,6 +94,7 @@ export async function exchangeOnBehalf(deps: ImpersonationDeps, request: TokenEx
     throw error;
   }
   checkReauthBinding(reauth, target.id, client.clientId);
+  checkReauthFactors(reauth, { requireSecondFactor: deps.requireSecondFactor ?? false });
 
   const decision = decideSession(reauth, existing, existing ? 0 : await deps.onBehalf.countActiveSessions(agent.id, now), deps.limits, now);
 

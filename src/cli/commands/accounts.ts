@@ -10,6 +10,7 @@ import { accountDetails, checkRolesFit, describeHome, generatePassword, resolveA
 import type { CliContext } from '../context.js';
 import { examples, fields, shownOnce, table, when } from '../output.js';
 import { email, integerIn, storeSlug } from '../parse.js';
+import { registerAccountsTotp } from './accounts-totp.js';
 
 const STORE_HINT = 'the account\'s store, when the email alone is ambiguous';
 
@@ -181,4 +182,6 @@ export function registerAccounts(program: Command, cli: CliContext): void {
       });
     examples(command, `accounts ${name} viewer@example.com admin`);
   }
+
+  registerAccountsTotp(group, cli);
 }

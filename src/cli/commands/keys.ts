@@ -4,27 +4,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Option, type Command } from 'commander';
-import { Account } from '../../accounts/entities/index.js';
 import { activateKey, listKeys, publishKey, retireKey, rewrapSigningKeys } from '../../server/keys/key-store.js';
 import { SIGNING_ALGS, type SigningAlg, type SigningKey } from '../../server/keys/signing-key.entity.js';
-import type { Services } from '../../server/system.js';
 import type { CliContext } from '../context.js';
 import { examples, table, when } from '../output.js';
 
 function asJson(key: SigningKey): Record<string, unknown> {
   return { kid: key.kid, alg: key.alg, status: key.status, created_at: key.createdAt, activated_at: key.activatedAt, retired_at: key.retiredAt };
-}
-
-/** TOTP secrets are sealed with the same KEK but no rewrap exists for them yet: never let an operator drop a KEK they still need. */
-async function staleTotpSecrets(services: Services): Promise<number> {
-  const rows = await services.dataSource
-    .getRepository(Account)
-    .createQueryBuilder('account')
-    .select('account.id')
-    .addSelect('account.totpSecretEncrypted')
-    .where('account.totp_secret_encrypted IS NOT NULL')
-    .getMany();
-  return rows.filter((row) => row.totpSecretEncrypted && services.sealer.needsRewrap(row.totpSecretEncrypted)).length;
 }
 
 export function registerKeys(program: Command, cli: CliContext): void {
@@ -113,16 +99,15 @@ export function registerKeys(program: Command, cli: CliContext): void {
 
   const rewrap = group
     .command('rewrap')
-    .description('re-seal client secrets and private signing keys with the first (current) key of KEY_ENCRYPTION_KEYS')
+    .description('re-seal client secrets, private signing keys and TOTP secrets with the first (current) key of KEY_ENCRYPTION_KEYS')
     .action(async () => {
       const { clients, keys, totp } = await cli.withServices(async (services) => ({
         clients: await services.clients.rewrap(),
         keys: await rewrapSigningKeys(services.dataSource, services.sealer),
-        totp: await staleTotpSecrets(services),
+        totp: await services.totp.rewrap(),
       }));
-      cli.out(`re-sealed ${clients} client secret(s) and ${keys} signing key(s) with the current key-encryption key`);
-      if (totp > 0) cli.out(`warning: ${totp} TOTP secret(s) are still sealed with an older key-encryption key; keep it in KEY_ENCRYPTION_KEYS`);
-      else cli.out('Older keys may now be removed from KEY_ENCRYPTION_KEYS (restart every instance with the new list).');
+      cli.out(`re-sealed ${clients} client secret(s) and ${keys} signing key(s) with the current key-encryption key, and ${totp} TOTP secret(s)`);
+      cli.out('Older keys may now be removed from KEY_ENCRYPTION_KEYS (restart every instance with the new list).');
     });
   examples(rewrap, 'KEY_ENCRYPTION_KEYS=<new>,<old> npm run cli -- keys rewrap');
 }

@@ -35,6 +35,8 @@ export function parseAuditQuery(query: Record<string, string | string[] | undefi
     const value = single(query, param);
     if (value !== undefined) {
       if (value.length > 300) throw new QueryError(`${param} is too long`);
+      // PostgreSQL text cannot hold NUL: left to the query it was a 500 (found by hostile-input.property.test.ts).
+      if (value.includes('\u0000')) throw new QueryError(`${param} must not contain NUL characters`);
       result[field] = value;
     }
   }

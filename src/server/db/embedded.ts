@@ -70,10 +70,12 @@ export interface EmbeddedOptions {
   /** Root folder; the cluster lives in `<dir>/cluster`. */
   dir: string;
   database?: string;
+  /** The port to listen on (default: a free one). Restarting a stopped cluster on its old port lets running clients reconnect. */
+  port?: number;
   onLog?: (line: string) => void;
 }
 
-export async function startEmbeddedPostgres({ dir, database = 'behalf', onLog = () => {} }: EmbeddedOptions): Promise<EmbeddedDatabase> {
+export async function startEmbeddedPostgres({ dir, database = 'behalf', port: requestedPort, onLog = () => {} }: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const root = resolve(dir);
   const dataDir = join(root, 'cluster');
   mkdirSync(root, { recursive: true });
@@ -89,7 +91,7 @@ export async function startEmbeddedPostgres({ dir, database = 'behalf', onLog = 
     return { url: urlFor(runningPort, database), stop: async () => {} };
   }
 
-  const port = await freePort();
+  const port = requestedPort ?? (await freePort());
   const cluster = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

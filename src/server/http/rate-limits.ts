@@ -15,6 +15,8 @@ export interface LimitVerdict {
   allowed: boolean;
   /** Seconds until a retry may succeed (when refused). */
   retryAfter: number;
+  /** Refused because the counter store (the database) failed, not because the caller is over budget. */
+  unavailable?: boolean;
 }
 
 export interface RateLimits {
@@ -53,8 +55,9 @@ export function createRateLimits(dataSource: DataSource, config: Config): RateLi
         return { allowed: true, retryAfter: 0 };
       } catch (result) {
         if (result instanceof RateLimiterRes) return { allowed: false, retryAfter: Math.max(1, Math.ceil(result.msBeforeNext / 1000)) };
-        // The counter store failed: refuse rather than run unlimited.
-        return { allowed: false, retryAfter: 5 };
+        // The counter store failed: refuse rather than run unlimited, and say
+        // so (a 503, not a 429: the caller did nothing wrong).
+        return { allowed: false, retryAfter: 5, unavailable: true };
       }
     },
   };

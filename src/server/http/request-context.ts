@@ -18,12 +18,17 @@ export function requestContextMiddleware(logger: Logger, metrics: Metrics) {
         await next();
       } catch (error) {
         // Never a stack trace to the client; the detail goes to the log.
-        const status = (error as { status?: number; expose?: boolean }).expose ? ((error as { status: number }).status ?? 500) : 500;
+        // A client error keeps its 4xx even when it is not marked `expose`: a body parser's
+        // SyntaxError for malformed JSON carries status 400 but no `expose`, and became a 500
+        // (found by test/integration/hostile-input.property.test.ts). Its message is only
+        // shown when exposed; otherwise a generic one.
+        const { status: raw, expose } = error as { status?: number; expose?: boolean };
+        const status = typeof raw === 'number' && raw >= 400 && raw < 500 ? raw : expose && typeof raw === 'number' ? raw : 500;
         ctx.status = status;
         ctx.type = 'json';
         ctx.body = status >= 500
           ? { error: 'server_error', error_description: 'An unexpected error occurred; it has been logged.' }
-          : { error: 'invalid_request', error_description: (error as Error).message };
+          : { error: 'invalid_request', error_description: expose ? (error as Error).message : 'the request could not be read' };
         if (status >= 500) logger.error('unhandled error', { error, path: ctx.path, method: ctx.method });
       } finally {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -21,9 +21,12 @@ export function tokenEndpointLimits(limits: RateLimits) {
     const clientId = basicClientId(ctx.get('authorization'));
     if (verdict.allowed && clientId) verdict = await limits.consume('tokenPerClient', clientId);
     if (verdict.allowed) return next();
-    ctx.status = 429;
+    // The database being down is Behalf's outage, not the caller's excess: 503 (RFC 6749 temporarily_unavailable), not 429.
+    ctx.status = verdict.unavailable ? 503 : 429;
     ctx.set('Retry-After', String(verdict.retryAfter));
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { error: 'temporarily_unavailable', error_description: `too many requests; retry after ${verdict.retryAfter} seconds` };
+    ctx.body = verdict.unavailable
+      ? { error: 'temporarily_unavailable', error_description: `the service is temporarily unavailable; retry after ${verdict.retryAfter} seconds` }
+      : { error: 'temporarily_unavailable', error_description: `too many requests; retry after ${verdict.retryAfter} seconds` };
   };
 }

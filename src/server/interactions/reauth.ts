@@ -20,6 +20,9 @@ import type { PostgresOnBehalfStore } from '../on-behalf/on-behalf-store.js';
 import { accountDirectory } from '../token-exchange/account-directory.js';
 import type { RateLimits } from '../http/rate-limits.js';
 import { signInThrottled } from './throttle.js';
+import type { TotpService } from '../../accounts/totp-service.js';
+import type { SecondFactorPending, Pending } from './second-factor-pending.js';
+import { PASSWORD_AND_OTP, secondFactorStep, TOO_MANY_CODES } from './second-factor.js';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -35,6 +38,10 @@ export interface ReauthDependencies {
   audit: AuditService;
   onBehalf: PostgresOnBehalfStore;
   limits: RateLimits;
+  totp: TotpService;
+  pending: SecondFactorPending;
+  /** `security.requireSecondFactorForLoginOnBehalf`: staff without TOTP are refused here. */
+  requireSecondFactorForLoginOnBehalf: boolean;
   secureCookies: boolean;
 }
 
@@ -47,12 +54,14 @@ const REFUSALS: Record<string, string> = {
   target_not_customer: 'Only customer accounts can be impersonated.',
   target_inactive: 'This customer account is disabled or locked.',
   self_target: 'You cannot log in on behalf of yourself.',
+  second_factor_required: 'Login on behalf requires a second factor (an authenticator app), and your account has none. Ask an administrator to enrol you.',
 };
 
 const INVALID_CREDENTIALS = 'Invalid email or password.';
 
 export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
   const directory = accountDirectory(deps.accounts);
+  const secondFactor = secondFactorStep(deps, kit);
 
   async function context(details: Details) {
     const client = await deps.provider().Client.find(String(details.params.client_id));
@@ -108,6 +117,47 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
     });
   }
 
+  type Facts = NonNullable<Awaited<ReturnType<typeof precheck>>>;
+
+  /** The agent may act for this customer of this store (checked after each factor, as things change). */
+  async function checkAgentAndTarget(ctx: Context, details: Details, facts: Facts, agentId: string, again: (status: number, error: string) => void): Promise<boolean> {
+    try {
+      checkAgent(await directory.agent(agentId), facts.store.id);
+      checkTarget(facts.target, facts.store.id, agentId, new Date());
+      return true;
+    } catch (error) {
+      if (!(error instanceof TokenExchangeError)) throw error;
+      await deny(ctx, details, error.reason, { agentId, customerId: facts.target.id });
+      again(403, REFUSALS[error.reason] ?? error.description);
+      return false;
+    }
+  }
+
+  /** Records the re-authentication (with how the agent proved it: `amr`) and completes the interaction. */
+  async function record(ctx: Context, details: Details, facts: Facts, input: { agentId: string; reason: string; ticket: string | null; amr: string[] }) {
+    const { agentId, reason, ticket, amr } = input;
+    // A fresh grant marks this re-authentication: the agent's access token from this
+    // authorization carries its id, and the exchange finds the record through it.
+    const provider = deps.provider();
+    const grant = new provider.Grant({ accountId: agentId, clientId: facts.client.clientId });
+    grant.addOIDCScope('openid');
+    const grantId = await grant.save();
+    const now = new Date();
+    await deps.onBehalf.createReauth(
+      { agentId, targetId: facts.target.id, storeId: facts.store.id, clientId: facts.client.clientId, grantId, reason, ticket, amr, authenticatedAt: now },
+      {
+        type: 'auth.login.succeeded',
+        actor: agentId,
+        subject: agentId,
+        clientId: facts.client.clientId,
+        ...requestMeta(ctx),
+        details: { amr, purpose: 'login_on_behalf', customer: facts.target.id, reason, ticket },
+      },
+    );
+    // Transient: the agent's browser session ends with the browser.
+    await kit.finish(ctx, { login: { accountId: agentId, amr, remember: false, ts: Math.floor(now.getTime() / 1000) }, consent: { grantId } });
+  }
+
   return {
     async show(ctx: Context, details: Details) {
       const facts = await precheck(ctx, details);
@@ -144,35 +194,34 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
         return again(200, signIn.reason === 'disabled' ? 'This account is disabled.' : INVALID_CREDENTIALS);
       }
       const agentId = signIn.account.id;
-      try {
-        checkAgent(await directory.agent(agentId), facts.store.id);
-        checkTarget(facts.target, facts.store.id, agentId, new Date());
-      } catch (error) {
-        if (!(error instanceof TokenExchangeError)) throw error;
-        await deny(ctx, details, error.reason, { agentId, customerId: facts.target.id });
-        return again(403, REFUSALS[error.reason] ?? error.description);
+      if (!(await checkAgentAndTarget(ctx, details, facts, agentId, again))) return;
+      // The password alone is not enough for staff with TOTP: the code comes on a second step.
+      if (await deps.totp.isEnrolled(agentId)) {
+        return secondFactor.ask(ctx, details, agentId, { kind: 'reauth', clientId: facts.client.clientId, username: email, targetId: facts.target.id, reason, ticket });
       }
+      if (deps.requireSecondFactorForLoginOnBehalf) {
+        await deny(ctx, details, 'second_factor_required', { agentId, customerId: facts.target.id });
+        return refuse(ctx, details, facts.clientName, REFUSALS.second_factor_required!);
+      }
+      await record(ctx, details, facts, { agentId, reason, ticket, amr: ['pwd'] });
+    },
 
-      // A fresh grant marks this re-authentication: the agent's access token from this
-      // authorization carries its id, and the exchange finds the record through it.
-      const provider = deps.provider();
-      const grant = new provider.Grant({ accountId: agentId, clientId: facts.client.clientId });
-      grant.addOIDCScope('openid');
-      const grantId = await grant.save();
-      const now = new Date();
-      await deps.onBehalf.createReauth(
-        { agentId, targetId: facts.target.id, storeId: facts.store.id, clientId: facts.client.clientId, grantId, reason, ticket, amr: ['pwd'], authenticatedAt: now },
-        {
-          type: 'auth.login.succeeded',
-          actor: agentId,
-          subject: agentId,
-          clientId: facts.client.clientId,
-          ...requestMeta(ctx),
-          details: { amr: ['pwd'], purpose: 'login_on_behalf', customer: facts.target.id, reason, ticket },
-        },
-      );
-      // Transient: the agent's browser session ends with the browser.
-      await kit.finish(ctx, { login: { accountId: agentId, amr: ['pwd'], remember: false, ts: Math.floor(now.getTime() / 1000) }, consent: { grantId } });
+    /** The second step of a re-authentication: the code was right; check everything again and record it. */
+    async completeWithSecondFactor(ctx: Context, details: Details, pending: Pending) {
+      const facts = await precheck(ctx, details);
+      if (!facts) return;
+      const state = pending.state;
+      // The pending state belongs to this interaction, but check it names the same customer.
+      if (state.kind !== 'reauth' || state.targetId !== facts.target.id || state.clientId !== facts.client.clientId) return form(ctx, details, facts, 400, { error: 'Start again: enter your email and password.' });
+      const again = (status: number, error: string) => form(ctx, details, facts, status, { error, email: state.username, reason: state.reason, ticket: state.ticket ?? '' });
+      if (!(await checkAgentAndTarget(ctx, details, facts, pending.accountId, again))) return;
+      await record(ctx, details, facts, { agentId: pending.accountId, reason: state.reason, ticket: state.ticket, amr: PASSWORD_AND_OTP });
+    },
+
+    /** Too many wrong codes: the re-auth form again, with what the agent typed but the password. */
+    async restart(ctx: Context, details: Details, state: { username: string; reason: string; ticket: string | null }) {
+      const facts = await precheck(ctx, details);
+      if (facts) form(ctx, details, facts, 200, { error: TOO_MANY_CODES, email: state.username, reason: state.reason, ticket: state.ticket ?? '' });
     },
   };
 }

@@ -22,6 +22,9 @@ import type { PostgresOnBehalfStore } from '../on-behalf/on-behalf-store.js';
 import { reauthScreen } from './reauth.js';
 import { signInThrottled } from './throttle.js';
 import type { RateLimits } from '../http/rate-limits.js';
+import type { TotpService } from '../../accounts/totp-service.js';
+import type { SecondFactorPending } from './second-factor-pending.js';
+import { PASSWORD_AND_OTP, secondFactorStep, TOO_MANY_CODES } from './second-factor.js';
 
 export interface InteractionDependencies {
   provider: () => Provider;
@@ -32,6 +35,9 @@ export interface InteractionDependencies {
   audit: AuditService;
   onBehalf: PostgresOnBehalfStore;
   limits: RateLimits;
+  totp: TotpService;
+  pending: SecondFactorPending;
+  requireSecondFactorForLoginOnBehalf: boolean;
   secureCookies: boolean;
   maxBodyBytes: number;
 }
@@ -146,6 +152,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
   }
 
   const reauth = reauthScreen(deps, { html, finish });
+  const secondFactor = secondFactorStep(deps, { html });
   const isReauth = (details: Details) => details.prompt.name === 'login' && typeof details.params.on_behalf_of === 'string';
 
   router.get('/:uid', async (ctx) => {
@@ -206,9 +213,36 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       const message = result.reason === 'disabled' ? 'This account is disabled. Contact support.' : INVALID_CREDENTIALS;
       return renderLogin(ctx, details, 200, message, email);
     }
+    // Staff with TOTP: the password alone signs nobody in; the code comes on a second step.
+    if (await deps.totp.isEnrolled(result.account.id)) {
+      return secondFactor.ask(ctx, details, result.account.id, { kind: 'login', clientId: client.clientId, username: email });
+    }
+    return signedIn(ctx, result.account.id, client.clientId, ['pwd']);
+  });
+
+  async function signedIn(ctx: Context, accountId: string, clientId: string, amr: string[], extra: Record<string, unknown> = {}) {
     // Fail closed: no session without its audit record.
-    await deps.audit.record({ type: 'auth.login.succeeded', actor: result.account.id, subject: result.account.id, clientId: client.clientId, ...meta, details: { amr: ['pwd'] } });
-    return finish(ctx, { login: { accountId: result.account.id, amr: ['pwd'], remember: true } });
+    await deps.audit.record({ type: 'auth.login.succeeded', actor: accountId, subject: accountId, clientId, ...requestMeta(ctx), details: { amr, ...extra } });
+    return finish(ctx, { login: { accountId, amr, remember: true } });
+  }
+
+  router.post('/:uid/second-factor', forms, async (ctx) => {
+    const details = await load(ctx);
+    if (!details) return expired(ctx);
+    if (rejectForm(ctx)) return;
+    const pending = details.prompt.name === 'login' ? await secondFactor.find(details) : undefined;
+    // Only the kind of step this interaction started (a sign-in or a re-auth) can be finished here.
+    if (!pending || (pending.state.kind === 'reauth') !== isReauth(details)) return expired(ctx);
+    return secondFactor.submit(ctx, details, pending, {
+      async verified(ctx, verified, method) {
+        if (verified.state.kind === 'reauth') return reauth.completeWithSecondFactor(ctx, details, verified);
+        return signedIn(ctx, verified.accountId, verified.state.clientId, PASSWORD_AND_OTP, { second_factor: method });
+      },
+      async exhausted(ctx, state) {
+        if (state.kind === 'reauth') return reauth.restart(ctx, details, state);
+        return renderLogin(ctx, details, 200, TOO_MANY_CODES, state.username);
+      },
+    });
   });
 
   router.post('/:uid/reauth', forms, async (ctx) => {

@@ -46,6 +46,7 @@ export function createOnBehalf(services: Services, provider: () => Provider, con
       sessionMaxSeconds: config.onBehalf.sessionMaxMinutes * 60,
       maxConcurrentSessions: config.onBehalf.maxConcurrentSessions,
     },
+    requireSecondFactor: config.security.requireSecondFactorForLoginOnBehalf,
     maxChainDepth: config.delegation.maxChainDepth,
     resourceAccessTokenTtl: config.tokens.resourceAccessTokenTtl,
     logger: services.logger,

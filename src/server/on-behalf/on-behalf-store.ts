@@ -87,10 +87,10 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
 
   async reauthByGrant(grantId: string): Promise<ReauthRecord | undefined> {
     const [row] = (await this.dataSource.query(`SELECT * FROM on_behalf_reauth WHERE grant_id = $1`, [grantId])) as {
-      id: string; agent_account_id: string; target_account_id: string; client_id: string; store_id: string; authenticated_at: Date; reason: string; ticket: string | null;
+      id: string; agent_account_id: string; target_account_id: string; client_id: string; store_id: string; authenticated_at: Date; reason: string; ticket: string | null; amr: string[] | null;
     }[];
     if (!row) return undefined;
-    return { id: row.id, agentId: row.agent_account_id, targetId: row.target_account_id, clientId: row.client_id, storeId: row.store_id, authenticatedAt: row.authenticated_at, reason: row.reason, ticket: row.ticket };
+    return { id: row.id, agentId: row.agent_account_id, targetId: row.target_account_id, clientId: row.client_id, storeId: row.store_id, authenticatedAt: row.authenticated_at, reason: row.reason, ticket: row.ticket, amr: row.amr ?? [] };
   }
 
   async sessionByReauth(reauthId: string): Promise<SessionView | undefined> {

@@ -37,6 +37,8 @@ export interface TokenExchangeDependencies {
   tokens: OidcTokenReader;
   audit: AuditService;
   limits: OnBehalfLimits;
+  /** `security.requireSecondFactorForLoginOnBehalf`: re-authentications without `otp` open nothing. */
+  requireSecondFactor: boolean;
   maxChainDepth: number;
   /** Lifetime of a resource server's tokens when it sets none (config tokens.resourceAccessTokenTtl). */
   resourceAccessTokenTtl: number;
@@ -90,7 +92,7 @@ export function tokenExchangeHandler(deps: TokenExchangeDependencies) {
       const issuer = oidcTokenIssuer(ctx);
       const response =
         request.mode === 'impersonation'
-          ? await exchangeOnBehalf({ accounts: directory, tokens: deps.tokens, onBehalf: deps.onBehalf, targets, issuer, audit: deps.audit, limits: deps.limits }, request, context, learned)
+          ? await exchangeOnBehalf({ accounts: directory, tokens: deps.tokens, onBehalf: deps.onBehalf, targets, issuer, audit: deps.audit, limits: deps.limits, requireSecondFactor: deps.requireSecondFactor }, request, context, learned)
           : await exchangeDelegation(delegationDeps(deps, targets, issuer), request, context, learned);
       ctx.set('Cache-Control', 'no-store');
       ctx.body = response;
