@@ -366,3 +366,19 @@ describe('headers on every response', () => {
     expect(page.headers.get('x-request-id')).toBeTruthy();
   });
 });
+
+describe('CORS', () => {
+  // Preflights are answered generously by oidc-provider (the client is not known yet); the
+  // actual request is what is checked against the client's registered origins.
+  it('lets no other origin read a token response', async () => {
+    const token = await fetch(`${running.issuer}/token`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', authorization: `Basic ${Buffer.from('integrator-demo:integrator-demo-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    // oidc-provider refuses the request outright when the client does not allow the origin.
+    expect(token.status).toBe(400);
+    expect(token.headers.get('access-control-allow-origin')).toBeNull();
+    expect(((await token.json()) as { access_token?: string }).access_token).toBeUndefined();
+  });
+});

@@ -199,6 +199,19 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       }
       return extra;
     },
+    // CORS only for a client's own registered origins (its redirect URIs), and only where a
+    // browser legitimately calls Behalf directly: userinfo, and public (PKCE-only) clients.
+    clientBasedCORS: (ctx, origin, client) => {
+      if (origin === 'null') return false;
+      if (ctx.oidc.route !== 'userinfo' && client.clientAuthMethod !== 'none') return false;
+      return (client.redirectUris ?? []).some((uri) => {
+        try {
+          return new URL(uri).origin === origin;
+        } catch {
+          return false;
+        }
+      });
+    },
     extraParams: {
       // Login on behalf: the customer the agent re-authenticates for (validated again at the screen).
       on_behalf_of(_ctx, value) {
