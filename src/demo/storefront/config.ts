@@ -3,6 +3,7 @@
  * shares nothing with Behalf's config/ but the issuer's URL). A mistake is
  * one line naming the variable, never a stack trace.
  */
+import { envReader } from '../shared/env.js';
 
 export interface StorefrontConfig {
   port: number;
@@ -25,27 +26,8 @@ export class StorefrontConfigError extends Error {
   override name = 'StorefrontConfigError';
 }
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new StorefrontConfigError(`storefront: ${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  return value;
-}
-
-function url(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
-  const raw = env[name] || fallback;
-  let parsed: URL;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    throw new StorefrontConfigError(`storefront: ${name} must be an absolute URL, got ${JSON.stringify(raw)}`);
-  }
-  if (!/^https?:$/.test(parsed.protocol) || parsed.search || parsed.hash) throw new StorefrontConfigError(`storefront: ${name} must be an http(s) URL without query or fragment`);
-  return raw.replace(/\/+$/, '');
-}
-
 export function loadStorefrontConfig(env: NodeJS.ProcessEnv = process.env): StorefrontConfig {
+  const read = envReader(env, 'storefront', (message) => new StorefrontConfigError(message));
   const production = env.NODE_ENV === 'production';
   const clientSecret = env.STOREFRONT_CLIENT_SECRET || DEMO_SECRET;
   if (production && clientSecret === DEMO_SECRET) throw new StorefrontConfigError('storefront: STOREFRONT_CLIENT_SECRET: the demo secret is public and refused in production');
@@ -53,15 +35,15 @@ export function loadStorefrontConfig(env: NodeJS.ProcessEnv = process.env): Stor
   if (cookieKeys.some((key) => key.length < 32)) throw new StorefrontConfigError('storefront: STOREFRONT_COOKIE_KEYS: each comma-separated key must be at least 32 characters');
   if (production && cookieKeys.includes(DEV_COOKIE_KEY)) throw new StorefrontConfigError('storefront: STOREFRONT_COOKIE_KEYS: the development key is public and refused in production');
   return {
-    port: integer(env, 'STOREFRONT_PORT', 4001, 0, 65_535),
+    port: read.integer('STOREFRONT_PORT', 4001, 0, 65_535),
     host: env.STOREFRONT_HOST || '127.0.0.1',
-    issuer: url(env, 'ISSUER', 'http://localhost:4000'),
-    ordersApiUrl: url(env, 'ORDERS_API_URL', 'http://localhost:4003'),
-    ordersResource: url(env, 'ORDERS_RESOURCE', 'http://localhost:4003'),
+    issuer: read.url('ISSUER', 'http://localhost:4000'),
+    ordersApiUrl: read.url('ORDERS_API_URL', 'http://localhost:4003'),
+    ordersResource: read.url('ORDERS_RESOURCE', 'http://localhost:4003'),
     clientSecret,
-    publicUrl: url(env, 'STOREFRONT_PUBLIC_URL', 'http://localhost:4001'),
+    publicUrl: read.url('STOREFRONT_PUBLIC_URL', 'http://localhost:4001'),
     cookieKeys,
-    statusCacheSeconds: integer(env, 'STOREFRONT_STATUS_CACHE_SECONDS', 5, 0, 60),
+    statusCacheSeconds: read.integer('STOREFRONT_STATUS_CACHE_SECONDS', 5, 0, 60),
     trustProxy: env.STOREFRONT_TRUST_PROXY === 'true',
   };
 }
