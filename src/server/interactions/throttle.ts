@@ -17,8 +17,13 @@ export async function signInThrottled(
   const byIp = await deps.limits.consume('signInPerIp', ctx.ip);
   const byAccount = byIp.allowed ? await deps.limits.consume('signInPerAccount', `${clientId}:${username.trim().toLowerCase()}`) : byIp;
   if (byAccount.allowed) return false;
-  await deps.audit.record({ type: 'auth.login.failed', clientId, ...requestMeta(ctx), details: { reason: 'rate_limited', username } });
   ctx.set('Retry-After', String(byAccount.retryAfter));
+  if (byAccount.unavailable) {
+    // The counters' database is down: nothing can be checked (or recorded) now; fail closed, say so.
+    deps.html(ctx, 503, 'message', { title: 'Sign-in is temporarily unavailable', message: `Try again in ${byAccount.retryAfter} seconds.` });
+    return true;
+  }
+  await deps.audit.record({ type: 'auth.login.failed', clientId, ...requestMeta(ctx), details: { reason: 'rate_limited', username } });
   deps.html(ctx, 429, 'message', { title: 'Too many sign-in attempts', message: `Wait ${byAccount.retryAfter} seconds, then try again.` });
   return true;
 }
