@@ -4,10 +4,9 @@
  * only through public interfaces: the issuer's JWKS, introspection and the
  * on-behalf session status endpoint.
  */
-import type { Server } from 'node:http';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import { serve } from '../shared/http-server.js';
+import { serve, type Served } from '../shared/http-server.js';
 import Koa, { type Context } from 'koa';
 import type { DataSource } from 'typeorm';
 import { AuditStore } from '../../audit/index.js';
@@ -44,12 +43,10 @@ export interface OrdersApiOptions {
   keys?: VerifierOptions['keys'];
 }
 
-export interface OrdersApi {
+/** The app, and `listen`/`close` from the shared server helper. */
+export interface OrdersApi extends Served {
   app: Koa;
   dataSource: DataSource;
-  /** Listens on `port` (0: any free one); resolves with the base URL. */
-  listen(port?: number, host?: string): Promise<{ url: string; server: Server }>;
-  close(): Promise<void>;
 }
 
 function defaultOnError(error: unknown, ctx: Context): void {

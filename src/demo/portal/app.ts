@@ -4,10 +4,9 @@
  * admins also see on-behalf sessions and the audit trail. It uses only
  * public interfaces: OpenID Connect (openid-client) and Behalf's HTTP APIs.
  */
-import type { Server } from 'node:http';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import { serve } from '../shared/http-server.js';
+import { serve, type Served } from '../shared/http-server.js';
 import Koa, { type Context, type Next } from 'koa';
 import helmet from 'koa-helmet';
 import { BehalfApi, PortalError, SignInRequired } from './behalf-api.js';
@@ -37,11 +36,9 @@ export interface PortalOptions {
   onError?: (error: unknown, ctx: Context) => void;
 }
 
-export interface Portal {
+/** The app, and `listen`/`close` from the shared server helper. */
+export interface Portal extends Served {
   app: Koa;
-  /** Listens on `port` (0: any free one); resolves with the local URL. */
-  listen(port?: number, host?: string): Promise<{ url: string; server: Server }>;
-  close(): Promise<void>;
 }
 
 function defaultOnError(error: unknown, ctx: Context): void {

@@ -6,11 +6,10 @@
  * Content-Security-Policy allows none.
  */
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
-import { serve } from '../shared/http-server.js';
+import { serve, type Served } from '../shared/http-server.js';
 import Koa, { type Context, type Next } from 'koa';
 import helmet from 'koa-helmet';
 import { BehalfApi } from './behalf-api.js';
@@ -52,11 +51,9 @@ export interface StorefrontOptions {
   onError?: (error: unknown, ctx: Context) => void;
 }
 
-export interface Storefront {
+/** The app, and `listen`/`close` from the shared server helper. */
+export interface Storefront extends Served {
   app: Koa;
-  /** Listens on `port` (0: any free one); resolves with the address it listens on. */
-  listen(port?: number, host?: string): Promise<{ url: string; server: Server }>;
-  close(): Promise<void>;
 }
 
 declare module 'koa' {

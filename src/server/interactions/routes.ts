@@ -8,37 +8,21 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
-import type { AccountService } from '../../accounts/account-service.js';
-import type { StoreService } from '../../accounts/store-service.js';
 import { issueCsrfToken, verifyCsrfToken } from '../http/csrf.js';
 import type { Logger } from '../observability/logger.js';
 import type { Renderer } from '../views/renderer.js';
 import { behalfClient } from '../oidc/client-metadata.js';
 import { clientAudience } from '../oidc/session-policy.js';
 import { describeConsent } from './consent-text.js';
-import type { AuditService } from '../audit/audit-service.js';
 import { requestMeta } from '../audit/request-meta.js';
-import type { PostgresOnBehalfStore } from '../on-behalf/on-behalf-store.js';
-import { reauthScreen } from './reauth.js';
+import { reauthScreen, type ReauthDependencies } from './reauth.js';
 import { signInThrottled } from './throttle.js';
-import type { RateLimits } from '../http/rate-limits.js';
-import type { TotpService } from '../../accounts/totp-service.js';
-import type { SecondFactorPending } from './second-factor-pending.js';
 import { PASSWORD_AND_OTP, secondFactorStep, TOO_MANY_CODES } from './second-factor.js';
 
-export interface InteractionDependencies {
-  provider: () => Provider;
-  accounts: AccountService;
-  stores: StoreService;
+/** What the re-auth screen needs, plus the page renderer, the logger and the form size limit. */
+export interface InteractionDependencies extends ReauthDependencies {
   renderer: Renderer;
   logger: Logger;
-  audit: AuditService;
-  onBehalf: PostgresOnBehalfStore;
-  limits: RateLimits;
-  totp: TotpService;
-  pending: SecondFactorPending;
-  requireSecondFactorForLoginOnBehalf: boolean;
-  secureCookies: boolean;
   maxBodyBytes: number;
 }
 
