@@ -3,7 +3,7 @@
  * HTTP-free; the interaction routes, the CLI and the seed all use it.
  */
 import { IsNull, type DataSource, type EntityManager } from 'typeorm';
-import { Account, AccountRole, PermissionGrant, Store, type AccountStatus, type Permission, type RoleName } from './entities/index.js';
+import { Account, AccountRole, PermissionGrant, type AccountStatus, type Permission, type RoleName } from './entities/index.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { accountScopeFor, afterFailedPassword, decideSignIn, isLocked, type ClientAudience, type LockoutPolicy } from './sign-in-policy.js';
 
@@ -41,48 +41,83 @@ function searchable(username: string): boolean {
   return !username.includes('\u0000');
 }
 
+interface AccountRow {
+  id: string;
+  username: string;
+  email: string | null;
+  display_name: string;
+  status: AccountStatus;
+  store_id: string | null;
+  contact_id: string | null;
+  locked_until: Date | null;
+  store_slug: string | null;
+  roles: RoleName[];
+}
+
+function toView(row: AccountRow): AccountView {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    displayName: row.display_name,
+    status: row.status,
+    storeId: row.store_id,
+    storeSlug: row.store_slug,
+    contactId: row.contact_id,
+    roles: row.roles,
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export class AccountService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly options: AccountServiceOptions,
   ) {}
 
+  /**
+   * One statement per look-up: the account with its store's slug and its roles.
+   * Hot paths (every token exchange looks up two accounts) paid three round
+   * trips for this through the entity manager.
+   */
+  private async load(manager: EntityManager, condition: string, params: unknown[]): Promise<(AccountView & { lockedUntil: Date | null }) | undefined> {
+    const [row] = (await manager.query(
+      `SELECT a.id, a.username, a.email, a.display_name, a.status, a.store_id, a.contact_id, a.locked_until, s.slug AS store_slug,
+              COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM account_role r WHERE r.account_id = a.id), '{}') AS roles
+         FROM account a LEFT JOIN store s ON s.id = a.store_id
+        WHERE ${condition}`,
+      params,
+    )) as AccountRow[];
+    return row && { ...toView(row), lockedUntil: row.locked_until };
+  }
+
   private async view(manager: EntityManager, account: Account): Promise<AccountView> {
-    const roles = await manager.find(AccountRole, { where: { accountId: account.id } });
-    const store = account.storeId ? await manager.findOneBy(Store, { id: account.storeId }) : null;
-    return {
-      id: account.id,
-      username: account.username,
-      email: account.email,
-      displayName: account.displayName,
-      status: account.status,
-      storeId: account.storeId,
-      storeSlug: store?.slug ?? null,
-      contactId: account.contactId,
-      roles: roles.map((role) => role.role).sort(),
-    };
+    const { lockedUntil: _lockedUntil, ...view } = (await this.load(manager, 'a.id = $1', [account.id]))!;
+    return view;
   }
 
   async findById(id: string): Promise<AccountView | undefined> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-    const account = await this.dataSource.manager.findOneBy(Account, { id });
-    return account ? this.view(this.dataSource.manager, account) : undefined;
+    const found = await this.findLoginState(id);
+    if (!found) return undefined;
+    const { lockedUntil: _lockedUntil, ...view } = found;
+    return view;
   }
 
   /** The account with its lock state (for policies that must not act for a locked account). */
   async findLoginState(id: string): Promise<(AccountView & { lockedUntil: Date | null }) | undefined> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
-    const account = await this.dataSource.manager.findOneBy(Account, { id });
-    return account ? { ...(await this.view(this.dataSource.manager, account)), lockedUntil: account.lockedUntil } : undefined;
+    if (!UUID.test(id)) return undefined;
+    return this.load(this.dataSource.manager, 'a.id = $1', [id]);
   }
 
   async findByUsername(storeId: string | null, username: string): Promise<AccountView | undefined> {
     if (!searchable(username)) return undefined;
-    const account = await this.dataSource.manager.findOneBy(Account, {
-      storeId: storeId ?? IsNull(),
-      username: normaliseUsername(username),
-    });
-    return account ? this.view(this.dataSource.manager, account) : undefined;
+    const found = storeId
+      ? await this.load(this.dataSource.manager, 'a.store_id = $1 AND a.username = $2', [storeId, normaliseUsername(username)])
+      : await this.load(this.dataSource.manager, 'a.store_id IS NULL AND a.username = $1', [normaliseUsername(username)]);
+    if (!found) return undefined;
+    const { lockedUntil: _lockedUntil, ...view } = found;
+    return view;
   }
 
   /**

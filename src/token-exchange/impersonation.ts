@@ -68,18 +68,19 @@ export async function exchangeOnBehalf(deps: ImpersonationDeps, request: TokenEx
   if (actor.clientId !== client.clientId) {
     throw invalidRequest(`actor_token was issued to another client (${actor.clientId}); re-authenticate through ${client.clientId}`, 'actor_other_client');
   }
-  const found = actor.grantId ? await deps.onBehalf.reauthByGrant(actor.grantId) : undefined;
+  // Independent reads, in parallel: an exchange's latency is its count of sequential round trips.
+  // The session is looked up with the re-auth, before the checks, so that a refusal in the middle
+  // of a session (customer disabled, permission revoked) is recorded against that session.
+  const [found, account, agentFacts] = await Promise.all([
+    actor.grantId ? deps.onBehalf.reauthByGrant(actor.grantId) : undefined,
+    deps.accounts.target(request.subjectToken),
+    deps.accounts.agent(actor.accountId),
+  ]);
   if (!found) throw invalidRequest('actor_token does not come from a login-on-behalf re-authentication (prompt=login with on_behalf_of)', 'not_reauthenticated');
-
-  const reauth = found;
-  // Looked up before the checks so that a refusal in the middle of a session (customer disabled,
-  // permission revoked) is recorded against that session.
-  const existing = await deps.onBehalf.sessionByReauth(reauth.id);
+  const { reauth, session: existing } = found;
   if (existing) learned.sessionId = existing.id;
-  const account = await deps.accounts.target(request.subjectToken);
   // The trail names whom the agent tried to act for, also when that account is refused (staff, disabled, …).
   if (account) learned.customerId = account.id;
-  const agentFacts = await deps.accounts.agent(actor.accountId);
   let target: NonNullable<typeof account>;
   let agent: NonNullable<typeof agentFacts>;
   try {

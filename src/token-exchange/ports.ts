@@ -84,8 +84,8 @@ export interface OnBehalfSession extends SessionFacts {
 }
 
 export interface OnBehalfStore {
-  reauthByGrant(grantId: string): Promise<ReauthRecord | undefined>;
-  sessionByReauth(reauthId: string): Promise<OnBehalfSession | undefined>;
+  /** The re-authentication made under an agent token's grant, with the session it opened if any (one look-up). */
+  reauthByGrant(grantId: string): Promise<{ reauth: ReauthRecord; session: OnBehalfSession | undefined } | undefined>;
   countActiveSessions(agentId: string, now: Date): Promise<number>;
   /** Ends a running session (its permission or its customer went away). */
   endSession(id: string, by: string, reason: 'policy_revoked'): Promise<unknown>;

@@ -17,9 +17,10 @@ function basicClientId(header: string): string | undefined {
 export function tokenEndpointLimits(limits: RateLimits) {
   return async function limitTokenRequests(ctx: Context, next: Next): Promise<void> {
     if (ctx.method !== 'POST' || (ctx.path !== '/token' && ctx.path !== '/token/introspection' && ctx.path !== '/token/revocation')) return next();
-    let verdict = await limits.consume('tokenPerIp', ctx.ip);
     const clientId = basicClientId(ctx.get('authorization'));
-    if (verdict.allowed && clientId) verdict = await limits.consume('tokenPerClient', clientId);
+    // Both counters at once (one round trip of waiting, not two); the first refusal decides.
+    const verdicts = await Promise.all([limits.consume('tokenPerIp', ctx.ip), ...(clientId ? [limits.consume('tokenPerClient', clientId)] : [])]);
+    const verdict = verdicts.find((candidate) => !candidate.allowed) ?? verdicts[0]!;
     if (verdict.allowed) return next();
     // The database being down is Behalf's outage, not the caller's excess: 503 (RFC 6749 temporarily_unavailable), not 429.
     ctx.status = verdict.unavailable ? 503 : 429;

@@ -85,17 +85,21 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
     });
   }
 
-  async reauthByGrant(grantId: string): Promise<ReauthRecord | undefined> {
-    const [row] = (await this.dataSource.query(`SELECT * FROM on_behalf_reauth WHERE grant_id = $1`, [grantId])) as {
-      id: string; agent_account_id: string; target_account_id: string; client_id: string; store_id: string; authenticated_at: Date; reason: string; ticket: string | null; amr: string[] | null;
-    }[];
+  async reauthByGrant(grantId: string): Promise<{ reauth: ReauthRecord; session: SessionView | undefined } | undefined> {
+    const [row] = (await this.dataSource.query(
+      `SELECT r.id AS r_id, r.agent_account_id AS r_agent_account_id, r.target_account_id AS r_target_account_id, r.client_id AS r_client_id,
+              r.store_id AS r_store_id, r.authenticated_at AS r_authenticated_at, r.reason AS r_reason, r.ticket AS r_ticket, r.amr AS r_amr, s.*
+         FROM on_behalf_reauth r LEFT JOIN on_behalf_session s ON s.reauth_id = r.id
+        WHERE r.grant_id = $1`,
+      [grantId],
+    )) as (Partial<SessionRow> & {
+      r_id: string; r_agent_account_id: string; r_target_account_id: string; r_client_id: string; r_store_id: string; r_authenticated_at: Date; r_reason: string; r_ticket: string | null; r_amr: string[] | null;
+    })[];
     if (!row) return undefined;
-    return { id: row.id, agentId: row.agent_account_id, targetId: row.target_account_id, clientId: row.client_id, storeId: row.store_id, authenticatedAt: row.authenticated_at, reason: row.reason, ticket: row.ticket, amr: row.amr ?? [] };
-  }
-
-  async sessionByReauth(reauthId: string): Promise<SessionView | undefined> {
-    const [row] = (await this.dataSource.query(`SELECT * FROM on_behalf_session WHERE reauth_id = $1`, [reauthId])) as SessionRow[];
-    return row ? toSession(row) : undefined;
+    return {
+      reauth: { id: row.r_id, agentId: row.r_agent_account_id, targetId: row.r_target_account_id, clientId: row.r_client_id, storeId: row.r_store_id, authenticatedAt: row.r_authenticated_at, reason: row.r_reason, ticket: row.r_ticket, amr: row.r_amr ?? [] },
+      session: row.id ? toSession(row as SessionRow) : undefined,
+    };
   }
 
   async session(id: string): Promise<SessionView | undefined> {

@@ -6,9 +6,9 @@ import { LOGIN_ON_BEHALF } from '../../token-exchange/impersonation-policy.js';
 export function accountDirectory(accounts: AccountService): AccountDirectory {
   return {
     async agent(id) {
-      const account = await accounts.findById(id);
+      // Independent look-ups: in parallel, so an exchange waits for one round trip, not two.
+      const [account, grants] = await Promise.all([accounts.findById(id), accounts.permissions(id)]);
       if (!account) return undefined;
-      const grants = await accounts.permissions(id);
       return {
         id: account.id,
         status: account.status,

@@ -7,7 +7,7 @@ import { behalfClient } from '../oidc/client-metadata.js';
 
 export async function exchangeClient(stores: StoreService, client: { clientId: string; metadata(): ClientMetadata }): Promise<ExchangeClient> {
   const view = behalfClient(client);
-  const store = view.kind === 'storefront' && view.store ? await stores.findBySlug(view.store) : undefined;
+  const store = view.kind === 'storefront' && view.store ? await stores.findBySlugRecent(view.store) : undefined;
   return {
     clientId: view.clientId,
     storeId: store?.id ?? null,

@@ -8,10 +8,15 @@ const epoch = () => Math.floor(Date.now() / 1000);
 
 export function oidcTokenIssuer(ctx: KoaContextWithOIDC): TokenIssuer & DelegationIssuer {
   const { provider } = ctx.oidc;
+  /** The authenticated client of this request is already loaded: no second look-up for it. */
+  const requestingClient = async (clientId: string) => {
+    const client = ctx.oidc.client?.clientId === clientId ? ctx.oidc.client : await provider.Client.find(clientId);
+    if (!client) throw new Error(`client ${clientId} vanished during the exchange`);
+    return client;
+  };
   return {
     async prepareAccessToken(input: Parameters<DelegationIssuer['prepareAccessToken']>[0]) {
-      const client = await provider.Client.find(input.clientId);
-      if (!client) throw new Error(`client ${input.clientId} vanished during the exchange`);
+      const client = await requestingClient(input.clientId);
       const jwt = input.target.format === 'jwt';
       const resourceServer = new provider.ResourceServer(input.target.identifier, {
         audience: input.target.identifier,
@@ -50,8 +55,7 @@ export function oidcTokenIssuer(ctx: KoaContextWithOIDC): TokenIssuer & Delegati
     },
 
     async issueIdToken(input) {
-      const client = await provider.Client.find(input.clientId);
-      if (!client) throw new Error(`client ${input.clientId} vanished during the exchange`);
+      const client = await requestingClient(input.clientId);
       const token = new provider.IdToken({ sub: input.accountId }, { ctx, client });
       (token as unknown as { scope: string }).scope = 'openid';
       for (const [claim, value] of Object.entries(input.claims)) token.set(claim, value);
