@@ -68,6 +68,11 @@ function toView(row: AccountRow): AccountView {
   };
 }
 
+/** An account with its store's slug and its roles: what every look-up returns. */
+const ACCOUNT_SELECT = `SELECT a.id, a.username, a.email, a.display_name, a.status, a.store_id, a.contact_id, a.locked_until, s.slug AS store_slug,
+         COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM account_role r WHERE r.account_id = a.id), '{}') AS roles
+    FROM account a LEFT JOIN store s ON s.id = a.store_id`;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class AccountService {
@@ -82,14 +87,38 @@ export class AccountService {
    * trips for this through the entity manager.
    */
   private async load(manager: EntityManager, condition: string, params: unknown[]): Promise<(AccountView & { lockedUntil: Date | null }) | undefined> {
-    const [row] = (await manager.query(
-      `SELECT a.id, a.username, a.email, a.display_name, a.status, a.store_id, a.contact_id, a.locked_until, s.slug AS store_slug,
-              COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM account_role r WHERE r.account_id = a.id), '{}') AS roles
-         FROM account a LEFT JOIN store s ON s.id = a.store_id
-        WHERE ${condition}`,
-      params,
-    )) as AccountRow[];
+    const [row] = (await manager.query(`${ACCOUNT_SELECT} WHERE ${condition}`, params)) as AccountRow[];
     return row && { ...toView(row), lockedUntil: row.locked_until };
+  }
+
+  /**
+   * Several accounts with their lock state and permission grants in one
+   * statement (a token exchange needs its agent and its customer), by id;
+   * ids that are not UUIDs or name no account are simply absent.
+   */
+  async findWithPermissions(ids: string[]): Promise<Map<string, AccountView & { lockedUntil: Date | null; permissions: { permission: Permission; storeId: string | null }[] }>> {
+    const wanted = [...new Set(ids.filter((id) => UUID.test(id)))];
+    const rows = wanted.length
+      ? ((await this.dataSource.query(
+          `SELECT q.*, COALESCE((SELECT array_agg(p.permission || ':' || COALESCE(p.store_id::text, '*')) FROM permission_grant p WHERE p.account_id = q.id), '{}') AS grants
+             FROM (${ACCOUNT_SELECT} WHERE a.id = ANY($1::uuid[])) q`,
+          [wanted],
+        )) as (AccountRow & { grants: string[] })[])
+      : [];
+    return new Map(
+      rows.map((row) => [
+        row.id,
+        {
+          ...toView(row),
+          lockedUntil: row.locked_until,
+          permissions: row.grants.map((grant) => {
+            const at = grant.lastIndexOf(':');
+            const store = grant.slice(at + 1);
+            return { permission: grant.slice(0, at) as Permission, storeId: store === '*' ? null : store };
+          }),
+        },
+      ]),
+    );
   }
 
   private async view(manager: EntityManager, account: Account): Promise<AccountView> {

@@ -71,10 +71,9 @@ export async function exchangeOnBehalf(deps: ImpersonationDeps, request: TokenEx
   // Independent reads, in parallel: an exchange's latency is its count of sequential round trips.
   // The session is looked up with the re-auth, before the checks, so that a refusal in the middle
   // of a session (customer disabled, permission revoked) is recorded against that session.
-  const [found, account, agentFacts] = await Promise.all([
+  const [found, { target: account, agent: agentFacts }] = await Promise.all([
     actor.grantId ? deps.onBehalf.reauthByGrant(actor.grantId) : undefined,
-    deps.accounts.target(request.subjectToken),
-    deps.accounts.agent(actor.accountId),
+    deps.accounts.pair(actor.accountId, request.subjectToken),
   ]);
   if (!found) throw invalidRequest('actor_token does not come from a login-on-behalf re-authentication (prompt=login with on_behalf_of)', 'not_reauthenticated');
   const { reauth, session: existing } = found;

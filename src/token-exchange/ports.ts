@@ -44,9 +44,14 @@ export interface Targets {
   find(value: string): ResourceTarget | undefined;
 }
 
+export type AgentAccount = AgentFacts & { displayName: string };
+export type TargetAccount = TargetFacts & { displayName: string; email: string | null };
+
 export interface AccountDirectory {
-  agent(id: string): Promise<(AgentFacts & { displayName: string }) | undefined>;
-  target(id: string): Promise<(TargetFacts & { displayName: string; email: string | null }) | undefined>;
+  agent(id: string): Promise<AgentAccount | undefined>;
+  target(id: string): Promise<TargetAccount | undefined>;
+  /** Both of an exchange's accounts at once (one round trip). */
+  pair(agentId: string, targetId: string): Promise<{ agent: AgentAccount | undefined; target: TargetAccount | undefined }>;
 }
 
 /** An access token Behalf issued, as found by its value (opaque) or verified (JWT). */

@@ -1,27 +1,38 @@
 /** Agents and customers, as the impersonation policy needs them. */
 import type { AccountService } from '../../accounts/account-service.js';
-import type { AccountDirectory } from '../../token-exchange/ports.js';
+import type { AccountDirectory, AgentAccount, TargetAccount } from '../../token-exchange/ports.js';
 import { LOGIN_ON_BEHALF } from '../../token-exchange/impersonation-policy.js';
+
+type Found = Awaited<ReturnType<AccountService['findWithPermissions']>> extends Map<string, infer V> ? V : never;
+
+function asAgent(account: Found | undefined): AgentAccount | undefined {
+  if (!account) return undefined;
+  return {
+    id: account.id,
+    status: account.status,
+    storeId: account.storeId,
+    roles: account.roles,
+    displayName: account.displayName,
+    loginOnBehalfStores: account.permissions.filter((grant) => grant.permission === LOGIN_ON_BEHALF).map((grant) => grant.storeId),
+  };
+}
+
+function asTarget(account: Found | undefined): TargetAccount | undefined {
+  if (!account) return undefined;
+  return { id: account.id, status: account.status, storeId: account.storeId, roles: account.roles, lockedUntil: account.lockedUntil, displayName: account.displayName, email: account.email };
+}
 
 export function accountDirectory(accounts: AccountService): AccountDirectory {
   return {
     async agent(id) {
-      // Independent look-ups: in parallel, so an exchange waits for one round trip, not two.
-      const [account, grants] = await Promise.all([accounts.findById(id), accounts.permissions(id)]);
-      if (!account) return undefined;
-      return {
-        id: account.id,
-        status: account.status,
-        storeId: account.storeId,
-        roles: account.roles,
-        displayName: account.displayName,
-        loginOnBehalfStores: grants.filter((grant) => grant.permission === LOGIN_ON_BEHALF).map((grant) => grant.storeId),
-      };
+      return asAgent((await accounts.findWithPermissions([id])).get(id));
     },
     async target(id) {
-      const account = await accounts.findLoginState(id);
-      if (!account) return undefined;
-      return { id: account.id, status: account.status, storeId: account.storeId, roles: account.roles, lockedUntil: account.lockedUntil, displayName: account.displayName, email: account.email };
+      return asTarget((await accounts.findWithPermissions([id])).get(id));
+    },
+    async pair(agentId, targetId) {
+      const found = await accounts.findWithPermissions([agentId, targetId]);
+      return { agent: asAgent(found.get(agentId)), target: asTarget(found.get(targetId)) };
     },
   };
 }
