@@ -196,3 +196,111 @@ describe('rate limits shared by two processes', () => {
     expect((await clientCredentials(b!, {}, 'orders-api', 'orders-api-demo-secret')).status).toBe(200);
   });
 });
+
+describe('one of two processes killed mid-load', () => {
+  const WORKERS_PER_INSTANCE = 2;
+  const REQUEST_TIMEOUT_MS = 8_000;
+  let database: TestDatabase;
+  let a: BehalfProcess | undefined;
+  let b: BehalfProcess | undefined;
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    [a, b] = await startPair(database, {});
+  }, START_TIMEOUT_MS);
+  afterAll(async () => {
+    await stopAll(a, b);
+    await database?.drop();
+  }, 60_000);
+
+  interface Outcome {
+    instance: 'a' | 'b';
+    afterKill: boolean;
+    status: number;
+    failure?: string;
+    accessToken?: string;
+  }
+
+  async function requestToken(instance: BehalfProcess, name: 'a' | 'b', afterKill: boolean): Promise<Outcome> {
+    try {
+      const response = await fetch(`${instance.url}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...integrator },
+        body: new URLSearchParams({ grant_type: 'client_credentials', resource: ORDERS_API, scope: 'orders:read' }).toString(),
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
+      const body = (await response.json().catch(() => ({}))) as { access_token?: string };
+      return { instance: name, afterKill, status: response.status, accessToken: body.access_token };
+    } catch (error) {
+      return { instance: name, afterKill, status: 0, failure: `${(error as Error).name}: ${(error as Error).message}` };
+    }
+  }
+
+  it('the other keeps serving, and every token a client received has its audit record in an intact chain', async () => {
+    const outcomes: Outcome[] = [];
+    let killed = false;
+    let stopLoad = false;
+    const loadDeadline = Date.now() + 60_000;
+    const worker = async (instance: BehalfProcess, name: 'a' | 'b') => {
+      while (!stopLoad && Date.now() < loadDeadline) {
+        const outcome = await requestToken(instance, name, killed);
+        outcomes.push(outcome);
+        // A client stops sending to an instance that is gone (a load balancer takes it out).
+        if (outcome.failure && killed) return;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    const workers = [
+      ...Array.from({ length: WORKERS_PER_INSTANCE }, () => worker(a!, 'a')),
+      ...Array.from({ length: WORKERS_PER_INSTANCE }, () => worker(b!, 'b')),
+    ];
+    const ok = (name: 'a' | 'b', afterKill: boolean) => outcomes.filter((o) => o.instance === name && o.afterKill === afterKill && o.status === 200).length;
+
+    let ended: { code: number | null; signal: NodeJS.Signals | null };
+    try {
+      await eventually(async () => ok('a', false) >= 20 && ok('b', false) >= 20, { timeoutMs: 20_000, what: '20 tokens from each instance' });
+      // A dies mid-load, without a chance to finish anything.
+      killed = true;
+      ended = await new Promise((resolve) => {
+        a!.child.once('exit', (code, signal) => resolve({ code, signal }));
+        a!.child.kill('SIGKILL');
+      });
+      await eventually(async () => ok('b', true) >= 40, { timeoutMs: 20_000, what: '40 tokens from B after A was killed' });
+    } finally {
+      stopLoad = true;
+      await Promise.all(workers);
+    }
+    expect(ended!).toEqual({ code: null, signal: 'SIGKILL' });
+
+    // B never failed a request, before or after.
+    expect(outcomes.filter((o) => o.instance === 'b' && o.status !== 200)).toEqual([]);
+    // A answered 200 until it died; after that its clients saw connections refused or reset, never an error status.
+    expect(outcomes.filter((o) => o.instance === 'a' && o.status !== 200 && o.status !== 0)).toEqual([]);
+    expect(outcomes.filter((o) => o.instance === 'a' && o.afterKill && o.failure).length).toBeGreaterThan(0);
+    expect((await fetch(`${b!.url}/readyz`)).status).toBe(200);
+
+    // Nothing a client received is lost: each token has its committed token.issued record…
+    const received = outcomes.filter((o) => o.status === 200).map((o) => String(decodeJwt(o.accessToken!).jti));
+    expect(new Set(received).size).toBe(received.length);
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    let recorded: Set<string>;
+    try {
+      const { rows } = await client.query<{ jti: string }>(`SELECT details->>'jti' AS jti FROM audit_event WHERE type = 'token.issued' AND details->>'jti' IS NOT NULL`);
+      recorded = new Set(rows.map((row) => row.jti));
+    } finally {
+      await client.end();
+    }
+    expect(received.filter((jti) => !recorded.has(jti))).toEqual([]);
+
+    // …and the chain, appended to by both until one died (perhaps mid-append), verifies.
+    const verify = await runCliProcess(['audit', 'verify'], { databaseUrl: database.url, env: { ISSUER: b!.issuer } });
+    expect({ code: verify.code, stderr: verify.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(Number(/audit chain intact: (\d+) events/.exec(verify.stdout)?.[1])).toBeGreaterThanOrEqual(received.length);
+
+    // The survivor still shuts down cleanly.
+    const stoppedB = await b!.stop();
+    b = undefined;
+    expect(stoppedB).toEqual({ code: 0, signal: null });
+  }, 120_000);
+});
