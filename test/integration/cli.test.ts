@@ -297,6 +297,13 @@ describe('keys', () => {
     expectOneLineError(await cli('keys', 'activate', 'no-such-kid'), 'behalf: no signing key no-such-kid\n');
   });
 
+  it('makes kids an operator can paste, and takes older ones that start with "-" after --', async () => {
+    // A base64url thumbprint starts with '-' one time in 64: the kid must not.
+    for (let i = 0; i < 3; i += 1) expect(await rotate()).toMatch(/^es256-[A-Za-z0-9_-]{22}-[0-9a-f]{8}$/);
+    expectOneLineError(await cli('keys', 'activate', '--', '-legacy-kid'), 'behalf: no signing key -legacy-kid\n');
+    expectOneLineError(await cli('keys', 'retire', '--', '-legacy-kid'), 'behalf: no signing key -legacy-kid\n');
+  });
+
   it('generate-secret prints 32 random bytes, base64url, without a database', async () => {
     const env = { NODE_ENV: 'test', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' };
     const [a, b] = [await cliWith(env, 'keys', 'generate-secret'), await cliWith(env, 'keys', 'generate-secret')];

@@ -1,18 +1,22 @@
 /**
- * Database faults: on a private embedded PostgreSQL (never the run's shared
- * server), the database stops in the middle of a client-credentials load and
- * comes back. Behalf answers 503 meanwhile (token endpoint and readiness),
- * never hangs nor crashes, recovers on its own, and afterwards every token a
- * client received has its committed `token.issued` record and the chain verifies.
+ * Database faults: Behalf runs as its own process (`node dist/src/main.js`) on
+ * a private embedded PostgreSQL (never the run's shared server); the database
+ * stops in the middle of a client-credentials load and comes back. Behalf
+ * answers 503 meanwhile (token endpoint and readiness), never hangs, and its
+ * process neither exits nor restarts (same pid throughout); it recovers on its
+ * own, and afterwards every token a client received has its committed
+ * `token.issued` record, `audit verify` (the CLI, another process) passes, and
+ * SIGTERM ends it cleanly (exit code 0).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { loadConfig } from '../../config/load.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../src/server/db/embedded.js';
 import { seedDemo } from '../../src/server/seed/seed-demo.js';
 import { createServices } from '../../src/server/system.js';
-import { startBehalf, type RunningBehalf } from '../support/behalf.js';
+import { runCliProcess, spawnBehalf, type BehalfProcess } from '../support/behalf-process.js';
 import { basic } from '../support/oauth.js';
 import { eventually } from '../support/poll.js';
 
@@ -21,7 +25,7 @@ const WORKERS = 4;
 
 let dir: string;
 let database: EmbeddedDatabase | undefined;
-let running: RunningBehalf | undefined;
+let running: BehalfProcess | undefined;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'behalf-db-faults-'));
@@ -56,13 +60,13 @@ interface Outcome {
 type Phase = 'before' | 'down' | 'after';
 
 async function get(path: string): Promise<{ status: number; text: string }> {
-  const response = await fetch(`${running!.issuer}${path}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const response = await fetch(`${running!.url}${path}`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   return { status: response.status, text: await response.text() };
 }
 
 async function requestToken(phase: Phase): Promise<Outcome> {
   try {
-    const response = await fetch(`${running!.issuer}/token`, {
+    const response = await fetch(`${running!.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('integrator-demo', 'integrator-demo-secret') },
       body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'orders:read', resource: 'http://localhost:4003' }).toString(),
@@ -87,13 +91,25 @@ function jti(accessToken: string): string {
   return payload.jti;
 }
 
-/** Behalf on the private database; the load must not run into the token budget, which is not what is tested here. */
-async function startOnPrivateDatabase(rateLimits: boolean): Promise<RunningBehalf> {
+/** Behalf's process on the private database; the load must not run into the token budget, which is not what is tested here. */
+async function startOnPrivateDatabase(rateLimits: boolean): Promise<BehalfProcess> {
   const budget = { points: 100_000, durationSeconds: 60 };
-  return startBehalf({
-    database: { url: database!.url, name: 'behalf', drop: async () => {} },
+  return spawnBehalf({
+    databaseUrl: database!.url,
     overrides: { rateLimits: { enabled: rateLimits, tokenPerIp: budget, tokenPerClient: budget } },
   });
+}
+
+/** The `jti` of every committed token.issued record, read straight from the database. */
+async function recordedJtis(): Promise<Set<string>> {
+  const client = new pg.Client({ connectionString: database!.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ jti: string }>(`SELECT details->>'jti' AS jti FROM audit_event WHERE type = 'token.issued' AND details->>'jti' IS NOT NULL`);
+    return new Set(rows.map((row) => row.jti));
+  } finally {
+    await client.end();
+  }
 }
 
 describe('database faults', () => {
@@ -104,6 +120,11 @@ describe('database faults', () => {
     ['without rate limits', false],
   ])('%s: answers 503 while PostgreSQL is down, recovers on its own and never returns a token without its audit record', async (_name, rateLimits) => {
     running = await startOnPrivateDatabase(rateLimits);
+    const { pid } = running;
+    // Any exit before the SIGTERM at the end is a crash (or a supervisor-less restart would be needed).
+    let exitedEarly: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => (exitedEarly = { code, signal });
+    running.child.once('exit', onExit);
     const port = Number(new URL(database!.url).port);
     const outcomes: Outcome[] = [];
     let phase: Phase = 'before';
@@ -165,14 +186,25 @@ describe('database faults', () => {
     // Every token a client received has its committed token.issued record.
     const received = outcomes.filter((o) => o.status === 200).map((o) => jti(String(o.body.access_token)));
     expect(new Set(received).size).toBe(received.length);
-    const rows = (await running!.behalf.dataSource.query(
-      `SELECT details->>'jti' AS jti FROM audit_event WHERE type = 'token.issued' AND details->>'jti' IS NOT NULL`,
-    )) as { jti: string }[];
-    const recorded = new Set(rows.map((row) => row.jti));
+    const recorded = await recordedJtis();
     expect(received.filter((id) => !recorded.has(id))).toEqual([]);
 
-    const verified = await running!.behalf.audit.verify();
-    expect(verified).toMatchObject({ ok: true });
-    expect(verified.events).toBeGreaterThanOrEqual(received.length);
+    // The process lived through the outage: never exited, the same pid answers.
+    expect(exitedEarly).toBeUndefined();
+    expect(running!.child.exitCode).toBeNull();
+    expect(running!.pid).toBe(pid);
+    expect(running!.child.pid).toBe(pid);
+
+    // The operator's `audit verify` (its own process) walks the chain without a break.
+    const verify = await runCliProcess(['audit', 'verify'], { databaseUrl: database!.url, env: { ISSUER: running!.issuer } });
+    expect({ code: verify.code, stderr: verify.stderr }).toEqual({ code: 0, stderr: '' });
+    const events = Number(/audit chain intact: (\d+) events/.exec(verify.stdout)?.[1]);
+    expect(events).toBeGreaterThanOrEqual(received.length);
+
+    // SIGTERM ends it cleanly.
+    running!.child.off('exit', onExit);
+    const ended = await running!.stop();
+    running = undefined;
+    expect(ended).toEqual({ code: 0, signal: null });
   }, 150_000);
 });

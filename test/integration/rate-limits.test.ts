@@ -1,38 +1,35 @@
-/** Brute-force limits: sign-in per account and per IP, token endpoint per client, shared by instances. */
+/**
+ * Brute-force limits on sign-in. That the token budget per client is shared by
+ * instances (separate processes) is in several-instances.test.ts.
+ */
 import * as client from 'openid-client';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
 import { HttpBrowser } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { tokenRequest } from '../support/oauth.js';
 
 let db: TestDatabase;
 let a: RunningBehalf;
-let b: RunningBehalf;
 
 const overrides = {
   rateLimits: {
     signInPerIp: { points: 1000, durationSeconds: 60 },
     signInPerAccount: { points: 3, durationSeconds: 60 },
-    tokenPerIp: { points: 1000, durationSeconds: 60 },
-    tokenPerClient: { points: 4, durationSeconds: 60 },
   },
 };
 
 beforeAll(async () => {
   db = await createTestDatabase();
   a = await startBehalf({ database: db, overrides });
-  b = await startBehalf({ database: db, overrides, env: { ISSUER: a.issuer } });
 });
 afterAll(async () => {
   await a?.stop();
-  await b?.stop();
   await db?.drop();
 });
 
 async function loginPage(running: RunningBehalf, browser: HttpBrowser) {
   const config = await client.discovery(new URL(running.issuer), 'portal', 'portal-demo-secret', undefined, { execute: [client.allowInsecureRequests] });
   const url = client.buildAuthorizationUrl(config, { redirect_uri: 'http://localhost:4002/callback', scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
-  return browser.follow(url.toString().replace(a.issuer, running.issuer));
+  return browser.follow(url.toString());
 }
 
 it('slows down guessing at one account with 429 and Retry-After, whatever the password, and audits it', async () => {
@@ -46,19 +43,4 @@ it('slows down guessing at one account with 429 and Retry-After, whatever the pa
   expect(refused.html).toContain('Too many sign-in attempts');
   const [event] = (await a.behalf.audit.store.query({ type: 'auth.login.failed' })).events;
   expect(event).toMatchObject({ clientId: 'portal', details: { reason: 'rate_limited', username: 'viewer@example.com' } });
-});
-
-it('counts token requests per client across instances', async () => {
-  const statuses: number[] = [];
-  for (let i = 0; i < 6; i += 1) {
-    const running = i % 2 === 0 ? a : b;
-    statuses.push((await tokenRequest(running.issuer, 'integrator-demo', 'integrator-demo-secret', { grant_type: 'client_credentials', resource: 'http://localhost:4003', scope: 'orders:read' })).status);
-  }
-  expect(statuses.slice(0, 4)).toEqual([200, 200, 200, 200]);
-  expect(statuses.slice(4)).toEqual([429, 429]);
-  const refused = await tokenRequest(b.issuer, 'integrator-demo', 'integrator-demo-secret', { grant_type: 'client_credentials' });
-  expect(refused.body).toMatchObject({ error: 'temporarily_unavailable' });
-  expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-  // Another client has its own budget.
-  expect((await tokenRequest(a.issuer, 'orders-api', 'orders-api-demo-secret', { grant_type: 'client_credentials' })).status).toBe(200);
 });

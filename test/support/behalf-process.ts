@@ -118,3 +118,37 @@ export async function spawnBehalf(options: BehalfProcessOptions): Promise<Behalf
   }
   return { issuer, url, port, pid: child.pid!, child, output: () => output, stop };
 }
+
+export interface CliProcessResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The admin CLI as its own process (`node dist/src/cli/index.js …`), on the
+ * given database, the way an operator runs it beside running instances.
+ * Killed after `timeoutMs`.
+ */
+export async function runCliProcess(
+  args: string[],
+  options: { databaseUrl: string; env?: Record<string, string>; timeoutMs?: number },
+): Promise<CliProcessResult> {
+  const child = spawn(process.execPath, [join(projectRoot(), 'dist/src/cli/index.js'), ...args], {
+    cwd: projectRoot(),
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', LOG_LEVEL: 'warn', ...options.env, DATABASE_URL: options.databaseUrl },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (exitCode, exitSignal) => resolve({ code: exitCode, signal: exitSignal }));
+  });
+  clearTimeout(timer);
+  return { code, signal, stdout, stderr };
+}

@@ -9,6 +9,9 @@ export const ACCOUNT_ID = 'urn:behalf:params:oauth:token-type:account_id';
 export const ACCESS_TOKEN = 'urn:ietf:params:oauth:token-type:access_token';
 export const ID_TOKEN = 'urn:ietf:params:oauth:token-type:id_token';
 
+/** Where requests go: an in-process Behalf, or `{ issuer: url }` for one instance of several sharing an issuer. */
+export type Endpoint = Pick<RunningBehalf, 'issuer'>;
+
 export async function customerId(running: RunningBehalf, store: string, email: string): Promise<string> {
   const found = await running.behalf.stores.findBySlug(store);
   return (await running.behalf.accounts.findByUsername(found!.id, email))!.id;
@@ -27,12 +30,12 @@ export interface ReauthOptions {
   ticket?: string;
 }
 
-export async function storefront(running: RunningBehalf, store = 'electronics') {
+export async function storefront(running: Endpoint, store = 'electronics') {
   return client.discovery(new URL(running.issuer), `storefront-${store}`, 'storefront-demo-secret', undefined, { execute: [client.allowInsecureRequests] });
 }
 
 /** Opens the re-auth screen for a customer; returns the page and what completes the flow. */
-export async function openReauth(running: RunningBehalf, options: { store?: string; customer: string; browser?: HttpBrowser; extra?: Record<string, string> }) {
+export async function openReauth(running: Endpoint, options: { store?: string; customer: string; browser?: HttpBrowser; extra?: Record<string, string> }) {
   const store = options.store ?? 'electronics';
   const config = await storefront(running, store);
   const verifier = client.randomPKCECodeVerifier();
@@ -53,7 +56,7 @@ export async function openReauth(running: RunningBehalf, options: { store?: stri
 }
 
 /** The whole re-authentication; returns the agent's access token (the actor token). */
-export async function reauthenticate(running: RunningBehalf, options: ReauthOptions): Promise<{ actorToken: string; page: Page }> {
+export async function reauthenticate(running: Endpoint, options: ReauthOptions): Promise<{ actorToken: string; page: Page }> {
   const { page, browser, config, verifier, state } = await openReauth(running, options);
   const done = await browser.submit(page, '/reauth', {
     email: options.email ?? 'support@example.com',
@@ -66,7 +69,7 @@ export async function reauthenticate(running: RunningBehalf, options: ReauthOpti
   return { actorToken: tokens.access_token, page: done };
 }
 
-export function exchange(running: RunningBehalf, params: Record<string, string | string[]>, store = 'electronics', secret = 'storefront-demo-secret'): Promise<JsonResponse> {
+export function exchange(running: Endpoint, params: Record<string, string | string[]>, store = 'electronics', secret = 'storefront-demo-secret'): Promise<JsonResponse> {
   const body: Record<string, string> = {};
   const repeated: [string, string][] = [];
   for (const [key, value] of Object.entries(params)) {

@@ -13,6 +13,14 @@ function asJson(key: SigningKey): Record<string, unknown> {
   return { kid: key.kid, alg: key.alg, status: key.status, created_at: key.createdAt, activated_at: key.activatedAt, retired_at: key.retiredAt };
 }
 
+/**
+ * A kid as a command-line argument. Kids made before `signingKeyId` may start
+ * with '-', which reads as an option unless `--` comes first.
+ */
+export function kidArgument(kid: string): string {
+  return kid.startsWith('-') ? `-- ${kid}` : kid;
+}
+
 export function registerKeys(program: Command, cli: CliContext): void {
   const group = program.command('keys').description('signing keys (ES256 access tokens, RS256 ID tokens) and the key-encryption key');
   examples(group, 'keys list', 'keys rotate --alg ES256', 'keys generate-secret');
@@ -45,9 +53,9 @@ export function registerKeys(program: Command, cli: CliContext): void {
         'Next steps:',
         '  1. Wait until every verifier has the new JWKS: Behalf instances poll every keys.refreshIntervalSeconds (default 5 s);',
         '     resource servers and clients refresh their JWKS caches on their own schedule (often minutes).',
-        `  2. npm run cli -- keys activate ${key.kid}`,
+        `  2. npm run cli -- keys activate ${kidArgument(key.kid)}`,
         ...(active
-          ? [`  3. After the longest token lifetime has passed, retire the old signer: npm run cli -- keys retire ${active.kid}`]
+          ? [`  3. After the longest token lifetime has passed, retire the old signer: npm run cli -- keys retire ${kidArgument(active.kid)}`]
           : ['  3. After the longest token lifetime has passed, retire the previous signer with `keys retire <kid>`']),
       );
     });
@@ -67,9 +75,9 @@ export function registerKeys(program: Command, cli: CliContext): void {
         return { key, previous };
       });
       cli.out(`${key.alg} key ${key.kid} is active: new tokens are signed with it (running instances switch within seconds)`);
-      if (previous) cli.out(`previous signer ${previous.kid} is inactive; retire it once its tokens have expired: npm run cli -- keys retire ${previous.kid}`);
+      if (previous) cli.out(`previous signer ${previous.kid} is inactive; retire it once its tokens have expired: npm run cli -- keys retire ${kidArgument(previous.kid)}`);
     });
-  examples(activate, 'keys activate <kid from `keys rotate`>');
+  examples(activate, 'keys activate <kid from `keys rotate`>', 'keys activate -- <kid>   # a kid that starts with "-"');
 
   const retire = group
     .command('retire')
@@ -83,7 +91,7 @@ export function registerKeys(program: Command, cli: CliContext): void {
       });
       cli.out(`${key.alg} key ${key.kid} retired: it has left JWKS`);
     });
-  examples(retire, 'keys retire <kid>');
+  examples(retire, 'keys retire <kid>', 'keys retire -- <kid>   # a kid that starts with "-"');
 
   const generate = group
     .command('generate-secret')

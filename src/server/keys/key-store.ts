@@ -15,11 +15,20 @@ export class KeyRotationError extends Error {
 /** Serialises key changes across instances (first start, rotation). */
 const KEY_LOCK = 0x6265_6b31; // "bek1"
 
+/**
+ * `<alg>-<thumbprint>-<random>`: the thumbprint makes it collision-free, the
+ * random suffix keeps re-imports distinct, and the alg in front keeps it from
+ * starting with '-' (base64url thumbprints do, one time in 64), which the CLI
+ * (`keys activate <kid>`) would read as an unknown option.
+ */
+export function signingKeyId(alg: SigningAlg, thumbprint: string, random: string): string {
+  return `${alg.toLowerCase()}-${thumbprint.slice(0, 22)}-${random}`;
+}
+
 async function newKey(manager: EntityManager, sealer: Sealer, alg: SigningAlg, status: SigningKeyStatus): Promise<SigningKey> {
   const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
   const privateJwk = await exportJWK(privateKey);
-  // A thumbprint-based kid is stable and collision-free; a random suffix keeps re-imports distinct.
-  const kid = `${(await calculateJwkThumbprint(privateJwk)).slice(0, 22)}-${randomUUID().slice(0, 8)}`;
+  const kid = signingKeyId(alg, await calculateJwkThumbprint(privateJwk), randomUUID().slice(0, 8));
   const jwk: JWK = { ...privateJwk, kid, alg, use: 'sig' };
   const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = jwk;
   const row = manager.create(SigningKey, {
