@@ -10,7 +10,7 @@ import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiter
 import type { DataSource } from 'typeorm';
 import type { Config } from '../../../config/load.js';
 import type { Logger } from '../observability/logger.js';
-import { connectRedis, REDIS_TIMEOUTS, type RedisTimeouts } from './rate-limit-redis.js';
+import { connectRedis, REDIS_TIMEOUTS } from './rate-limit-redis.js';
 
 export type LimitName = 'signInPerIp' | 'signInPerAccount' | 'tokenPerIp' | 'tokenPerClient';
 
@@ -37,15 +37,13 @@ export interface RateLimits {
 
 const LIMIT_NAMES = ['signInPerIp', 'signInPerAccount', 'tokenPerIp', 'tokenPerClient'] as const satisfies readonly LimitName[];
 
-/** Keys are hashed: account names and client ids never sit in the table in clear. */
+/** Keys are hashed: account names and client ids never sit in the table (or in Redis) in clear. */
 function hashed(key: string): string {
   return createHash('sha256').update(key).digest('base64url').slice(0, 32);
 }
 
 export interface RateLimitOptions {
   logger: Logger;
-  /** Redis connect and command timeouts (tests shorten them). */
-  redisTimeouts?: RedisTimeouts;
 }
 
 export async function createRateLimits(dataSource: DataSource, config: Config, options: RateLimitOptions): Promise<RateLimits> {
@@ -56,8 +54,7 @@ export async function createRateLimits(dataSource: DataSource, config: Config, o
   let close: () => Promise<void> = async () => undefined;
 
   if (limits.redisUrl) {
-    const timeouts = options.redisTimeouts ?? REDIS_TIMEOUTS;
-    const redis = connectRedis(limits.redisUrl, options.logger, timeouts);
+    const redis = connectRedis(limits.redisUrl, options.logger, REDIS_TIMEOUTS);
     for (const name of LIMIT_NAMES) {
       limiters.set(
         name,
@@ -75,7 +72,7 @@ export async function createRateLimits(dataSource: DataSource, config: Config, o
     close = () => redis.close();
     // Start with the connection up when Redis is there; when it is not, start
     // anyway: limited requests get 503 until it answers (and /readyz says so).
-    if (!(await redis.ready(timeouts.connectMs))) {
+    if (!(await redis.ready(REDIS_TIMEOUTS.connectMs))) {
       options.logger.warn('rate-limit store not reachable at start', { event: 'ratelimit.redis.unreachable_at_start', redis: redis.where });
     }
   } else {
