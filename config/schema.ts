@@ -124,6 +124,15 @@ export const configSchema = z
         tokenPerIp: limit(600, 60),
         /** Token-endpoint requests per client id. */
         tokenPerClient: limit(1200, 60),
+        /**
+         * redis:// or rediss:// URL: keep the counters in Redis instead of the
+         * database's `rate_limit` table (many instances, or sign-in bursts the
+         * database should not absorb). Fail closed as well: while Redis cannot
+         * be reached, limited requests get 503, never an unlimited pass.
+         */
+        redisUrl: z.url({ protocol: /^rediss?$/, hostname: /^[^\s]+$/, error: 'must be a redis:// or rediss:// URL with a host' }).optional(),
+        /** Prefix of every Redis key Behalf writes (several deployments may share one Redis). */
+        redisKeyPrefix: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1 to 64 characters among A-Z a-z 0-9 : _ . -').default('behalf:rl:'),
       })
       .strict()
       .prefault({}),
@@ -187,6 +196,8 @@ export const ENVIRONMENT = {
   KEY_ENCRYPTION_KEYS: { path: 'secrets.keyEncryptionKeys', type: 'list' },
   COOKIE_KEYS: { path: 'secrets.cookieKeys', type: 'list' },
   BCRYPT_COST: { path: 'security.bcryptCost', type: 'number' },
+  REDIS_URL: { path: 'rateLimits.redisUrl', type: 'string' },
+  REDIS_KEY_PREFIX: { path: 'rateLimits.redisKeyPrefix', type: 'string' },
   LOG_LEVEL: { path: 'log.level', type: 'string' },
   SEED_DEMO: { path: 'demo.seedOnEmptyDatabase', type: 'boolean' },
 } as const satisfies Record<string, { path: string; type: 'string' | 'number' | 'boolean' | 'list' }>;

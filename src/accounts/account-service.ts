@@ -161,6 +161,7 @@ export class AccountService {
           .getRepository(Account)
           .createQueryBuilder('account')
           .addSelect('account.passwordHash')
+          .addSelect('account.totpSecretEncrypted')
           .where('account.username = :username', { username: normaliseUsername(username) })
           .andWhere(scope.storeId ? 'account.store_id = :storeId' : 'account.store_id IS NULL', { storeId: scope.storeId })
           .getOne()
@@ -177,29 +178,49 @@ export class AccountService {
     }
     const passwordOk = await verifyPassword(password, account.passwordHash, this.options.bcryptCost);
     if (!passwordOk) {
-      const lockedUntil = decision.ok || decision.reason !== 'wrong_audience' ? await this.recordFailure(account, now) : undefined;
+      const lockedUntil = decision.ok || decision.reason !== 'wrong_audience' ? await this.recordFailure(account.id, now) : undefined;
       return { ok: false, reason: 'invalid_credentials', accountId: account.id, ...(lockedUntil ? { lockedUntil } : {}) };
     }
     if (!decision.ok) {
       return { ok: false, reason: decision.reason === 'disabled' ? 'disabled' : 'invalid_credentials', accountId: account.id };
     }
-    await this.dataSource.manager.update(Account, { id: account.id }, { failedLoginCount: 0, lockedUntil: null, lastLoginAt: now });
+    // With a second factor the sign-in is not over yet: the failure counter keeps
+    // counting (wrong codes add to it) until the code is right (secondFactorSucceeded).
+    if (!account.totpSecretEncrypted) await this.signedIn(account.id, now);
     return { ok: true, account: view };
   }
 
-  /** Counts a failed password; returns when the account is locked if this failure locked it. */
-  private async recordFailure(account: Account, now: Date): Promise<Date | undefined> {
+  /**
+   * A wrong second-factor code after a right password: counted like a wrong
+   * password (the same counter and threshold); returns when the account is
+   * locked if this failure locked it.
+   */
+  async secondFactorFailed(accountId: string, now = new Date()): Promise<Date | undefined> {
+    return this.recordFailure(accountId, now);
+  }
+
+  /** Both factors were right: the sign-in is complete and the failure counter starts again. */
+  async secondFactorSucceeded(accountId: string, now = new Date()): Promise<void> {
+    await this.signedIn(accountId, now);
+  }
+
+  private async signedIn(accountId: string, now: Date): Promise<void> {
+    await this.dataSource.manager.update(Account, { id: accountId }, { failedLoginCount: 0, lockedUntil: null, lastLoginAt: now });
+  }
+
+  /** Counts a failed password or code; returns when the account is locked if this failure locked it. */
+  private async recordFailure(accountId: string, now: Date): Promise<Date | undefined> {
     // Increment in SQL so concurrent failures are all counted.
     const [row] = (await this.dataSource.query(
       `WITH updated AS (
          UPDATE account SET failed_login_count = failed_login_count + 1 WHERE id = $1 RETURNING failed_login_count
        ) SELECT failed_login_count FROM updated`,
-      [account.id],
+      [accountId],
     )) as { failed_login_count: number }[];
     const count = row?.failed_login_count ?? 1;
     const next = afterFailedPassword(count - 1, this.options.lockout, now);
     if (!next.lockedUntil) return undefined;
-    await this.dataSource.manager.update(Account, { id: account.id }, { failedLoginCount: 0, lockedUntil: next.lockedUntil });
+    await this.dataSource.manager.update(Account, { id: accountId }, { failedLoginCount: 0, lockedUntil: next.lockedUntil });
     return next.lockedUntil;
   }
 

@@ -73,7 +73,7 @@ export function createApp(deps: AppDependencies): Koa {
     }),
   );
 
-  const ops = opsRoutes(deps.dataSource, deps.metrics, deps.isShuttingDown);
+  const ops = opsRoutes(deps.dataSource, deps.metrics, deps.isShuttingDown, deps.limits.readiness);
   app.use(ops.routes()).use(ops.allowedMethods());
 
   const interactions = interactionRoutes({

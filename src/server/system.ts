@@ -24,7 +24,7 @@ import { TotpService } from '../accounts/totp-service.js';
 import { Renderer } from './views/renderer.js';
 import { AuditService } from './audit/audit-service.js';
 import { createOnBehalf } from './on-behalf/on-behalf-module.js';
-import { createRateLimits } from './http/rate-limits.js';
+import { createRateLimits, type RateLimits } from './http/rate-limits.js';
 import type { PostgresOnBehalfStore } from './on-behalf/on-behalf-store.js';
 import { implicitConsentRecorder, logoutAuditMiddleware, providerAuditMiddleware } from './oidc/token-audit.js';
 import { databaseOutageMiddleware, watchDatabaseOutages } from './oidc/database-outage.js';
@@ -85,6 +85,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
   }
   const services = await createServices(config, logger);
   const { dataSource, sealer, clients } = services;
+  let limits: RateLimits | undefined;
   try {
     if (config.env === 'development' && config.demo.seedOnEmptyDatabase) {
       const seeded = await seedDemoIfEmpty(services);
@@ -124,7 +125,8 @@ export async function createBehalf(config: Config, logger = createLogger(config.
     await providers.start();
 
     let shuttingDown = false;
-    const limits = createRateLimits(dataSource, config);
+    limits = await createRateLimits(dataSource, config, { logger });
+    const rateLimits = limits;
     const app = createApp({ config, dataSource, providers, accounts: services.accounts, stores: services.stores, renderer, logger, metrics, audit: services.audit, onBehalf: onBehalf.store, limits, totp: services.totp, isShuttingDown: () => shuttingDown });
     services.audit.startCheckpoints(config.audit.checkpointIntervalSeconds);
     onBehalf.start();
@@ -157,10 +159,12 @@ export async function createBehalf(config: Config, logger = createLogger(config.
           server.close(() => resolve());
           server.closeIdleConnections?.();
         })));
+        await rateLimits.close();
         await services.database.close();
       },
     };
   } catch (error) {
+    await limits?.close();
     await services.database.close();
     throw error;
   }

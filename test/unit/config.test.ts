@@ -99,6 +99,21 @@ describe('environment overrides', () => {
     expect(usesDevelopmentSecrets(config)).toBe(false);
   });
 
+  it('reads REDIS_URL (redis:// or rediss://) and REDIS_KEY_PREFIX; without them the counters stay in PostgreSQL', () => {
+    const byDefault = loadConfig({ env: { NODE_ENV: 'test' } }).rateLimits;
+    expect(byDefault.redisUrl).toBeUndefined();
+    expect(byDefault.redisKeyPrefix).toBe('behalf:rl:');
+    expect(loadConfig({ env: { NODE_ENV: 'test', REDIS_URL: 'rediss://:pw@cache.internal:6380/2', REDIS_KEY_PREFIX: 'shop-a:rl:' } }).rateLimits).toMatchObject({
+      redisUrl: 'rediss://:pw@cache.internal:6380/2',
+      redisKeyPrefix: 'shop-a:rl:',
+    });
+  });
+
+  it('never repeats a refused REDIS_URL (it may hold a password)', () => {
+    const { message } = configError({ NODE_ENV: 'test', REDIS_URL: 'http://:hunter2-secret@cache:6379' });
+    expect(message).toBe('config: rateLimits.redisUrl (REDIS_URL): must be a redis:// or rediss:// URL with a host');
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ env: { NODE_ENV: 'test', PORT: '' } }).port).toBe(4000);
   });
@@ -143,6 +158,9 @@ describe('mistakes are one line naming the setting', () => {
     ['LOG_LEVEL', 'loud', 'log.level'],
     ['KEY_ENCRYPTION_KEYS', 'too-short', 'secrets.keyEncryptionKeys'],
     ['COOKIE_KEYS', 'short', 'secrets.cookieKeys'],
+    ['REDIS_URL', 'http://cache:6379', 'rateLimits.redisUrl'],
+    ['REDIS_URL', 'redis:cache', 'rateLimits.redisUrl'],
+    ['REDIS_KEY_PREFIX', 'has space', 'rateLimits.redisKeyPrefix'],
   ])('%s=%s names %s and the variable', (name, value, setting) => {
     const { message } = configError({ NODE_ENV: 'test', [name]: value });
     expect(message).toContain(setting);

@@ -5,6 +5,7 @@ import Router from '@koa/router';
 import type { DataSource } from 'typeorm';
 import { projectRoot } from '../../../config/load.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { ReadinessCheck } from './rate-limits.js';
 
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -15,7 +16,8 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   }
 }
 
-export function opsRoutes(dataSource: DataSource, metrics: Metrics, isShuttingDown: () => boolean): Router {
+/** `checks`: dependencies besides the database that requests need (Redis for the rate limits, when configured). */
+export function opsRoutes(dataSource: DataSource, metrics: Metrics, isShuttingDown: () => boolean, checks: readonly ReadinessCheck[] = []): Router {
   const router = new Router();
   const css = readFileSync(join(projectRoot(), 'src', 'server', 'views', 'assets', 'behalf.css'));
 
@@ -31,13 +33,11 @@ export function opsRoutes(dataSource: DataSource, metrics: Metrics, isShuttingDo
       ctx.body = { status: 'shutting_down' };
       return;
     }
-    try {
-      await withTimeout(dataSource.query('SELECT 1'), 2000);
-      ctx.body = { status: 'ok', database: 'ok' };
-    } catch {
-      ctx.status = 503;
-      ctx.body = { status: 'unavailable', database: 'unreachable' };
-    }
+    const probes = [{ name: 'database', check: () => dataSource.query('SELECT 1') }, ...checks];
+    const results = await Promise.all(probes.map((probe) => withTimeout(Promise.resolve().then(() => probe.check()), 2000).then(() => 'ok' as const, () => 'unreachable' as const)));
+    const ready = results.every((result) => result === 'ok');
+    ctx.status = ready ? 200 : 503;
+    ctx.body = { status: ready ? 'ok' : 'unavailable', ...Object.fromEntries(probes.map((probe, i) => [probe.name, results[i]])) };
   });
 
   router.get('/metrics', async (ctx) => {

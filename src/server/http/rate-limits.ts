@@ -1,13 +1,16 @@
 /**
  * Brute-force limits shared by every instance: rate-limiter-flexible on the
- * `rate_limit` table (PostgreSQL, created by a migration). A request over
- * budget gets 429 with Retry-After; when the store cannot be reached the
- * request is refused too (fail closed), not let through.
+ * `rate_limit` table (PostgreSQL, created by a migration), or on Redis when
+ * `rateLimits.redisUrl` (REDIS_URL) is set. Same keys (hashed), same budgets
+ * either way. A request over budget gets 429 with Retry-After; when the store
+ * cannot be reached the request is refused too (fail closed), not let through.
  */
 import { createHash } from 'node:crypto';
-import { RateLimiterPostgres, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterStoreAbstract } from 'rate-limiter-flexible';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../../../config/load.js';
+import type { Logger } from '../observability/logger.js';
+import { connectRedis, REDIS_TIMEOUTS } from './rate-limit-redis.js';
 
 export type LimitName = 'signInPerIp' | 'signInPerAccount' | 'tokenPerIp' | 'tokenPerClient';
 
@@ -19,35 +22,78 @@ export interface LimitVerdict {
   unavailable?: boolean;
 }
 
-export interface RateLimits {
-  consume(name: LimitName, key: string): Promise<LimitVerdict>;
+/** A dependency /readyz checks besides the database. */
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
 }
 
-/** Keys are hashed: account names and client ids never sit in the table in clear. */
+export interface RateLimits {
+  consume(name: LimitName, key: string): Promise<LimitVerdict>;
+  /** The counter store, when it is not the database (Redis). */
+  readiness: ReadinessCheck[];
+  close(): Promise<void>;
+}
+
+const LIMIT_NAMES = ['signInPerIp', 'signInPerAccount', 'tokenPerIp', 'tokenPerClient'] as const satisfies readonly LimitName[];
+
+/** Keys are hashed: account names and client ids never sit in the table (or in Redis) in clear. */
 function hashed(key: string): string {
   return createHash('sha256').update(key).digest('base64url').slice(0, 32);
 }
 
-export function createRateLimits(dataSource: DataSource, config: Config): RateLimits {
+export interface RateLimitOptions {
+  logger: Logger;
+}
+
+export async function createRateLimits(dataSource: DataSource, config: Config, options: RateLimitOptions): Promise<RateLimits> {
   const limits = config.rateLimits;
-  if (!limits.enabled) return { consume: async () => ({ allowed: true, retryAfter: 0 }) };
-  // TypeORM's pg pool: the limiter shares Behalf's connections.
-  const pool = (dataSource.driver as unknown as { master: unknown }).master;
-  const limiters = new Map<LimitName, RateLimiterPostgres>();
-  for (const name of ['signInPerIp', 'signInPerAccount', 'tokenPerIp', 'tokenPerClient'] as const) {
-    limiters.set(
-      name,
-      new RateLimiterPostgres({
-        storeClient: pool,
-        storeType: 'pool',
-        tableName: 'rate_limit',
-        tableCreated: true,
-        keyPrefix: name,
-        points: limits[name].points,
-        duration: limits[name].durationSeconds,
-      }),
-    );
+  if (!limits.enabled) return { consume: async () => ({ allowed: true, retryAfter: 0 }), readiness: [], close: async () => undefined };
+  const limiters = new Map<LimitName, RateLimiterStoreAbstract>();
+  const readiness: ReadinessCheck[] = [];
+  let close: () => Promise<void> = async () => undefined;
+
+  if (limits.redisUrl) {
+    const redis = connectRedis(limits.redisUrl, options.logger, REDIS_TIMEOUTS);
+    for (const name of LIMIT_NAMES) {
+      limiters.set(
+        name,
+        new RateLimiterRedis({
+          storeClient: redis.client,
+          // Refused at once while disconnected, rather than queued.
+          rejectIfRedisNotReady: true,
+          keyPrefix: `${limits.redisKeyPrefix}${name}`,
+          points: limits[name].points,
+          duration: limits[name].durationSeconds,
+        }),
+      );
+    }
+    readiness.push({ name: 'redis', check: () => redis.ping() });
+    close = () => redis.close();
+    // Start with the connection up when Redis is there; when it is not, start
+    // anyway: limited requests get 503 until it answers (and /readyz says so).
+    if (!(await redis.ready(REDIS_TIMEOUTS.connectMs))) {
+      options.logger.warn('rate-limit store not reachable at start', { event: 'ratelimit.redis.unreachable_at_start', redis: redis.where });
+    }
+  } else {
+    // TypeORM's pg pool: the limiter shares Behalf's connections.
+    const pool = (dataSource.driver as unknown as { master: unknown }).master;
+    for (const name of LIMIT_NAMES) {
+      limiters.set(
+        name,
+        new RateLimiterPostgres({
+          storeClient: pool,
+          storeType: 'pool',
+          tableName: 'rate_limit',
+          tableCreated: true,
+          keyPrefix: name,
+          points: limits[name].points,
+          duration: limits[name].durationSeconds,
+        }),
+      );
+    }
   }
+
   return {
     async consume(name, key) {
       try {
@@ -60,5 +106,7 @@ export function createRateLimits(dataSource: DataSource, config: Config): RateLi
         return { allowed: false, retryAfter: 5, unavailable: true };
       }
     },
+    readiness,
+    close,
   };
 }

@@ -191,6 +191,16 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
           ...requestMeta(ctx),
           details: { reason: signIn.reason, username: email, purpose: 'login_on_behalf' },
         });
+        if (signIn.lockedUntil) {
+          await deps.audit.record({
+            type: 'auth.lockout',
+            actor: 'system',
+            subject: signIn.accountId ?? null,
+            clientId: facts.client.clientId,
+            ...requestMeta(ctx),
+            details: { locked_until: signIn.lockedUntil.toISOString(), purpose: 'login_on_behalf' },
+          });
+        }
         return again(200, signIn.reason === 'disabled' ? 'This account is disabled.' : INVALID_CREDENTIALS);
       }
       const agentId = signIn.account.id;

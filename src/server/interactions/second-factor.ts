@@ -2,11 +2,15 @@
  * The second step of a sign-in or a re-authentication for staff with TOTP:
  * after a correct password the interaction waits (server-side, see
  * second-factor-pending.ts) for a 6-digit code or a recovery code. Codes are
- * rate-limited like passwords, every wrong one is audited, and a few wrong
- * ones in a row send the user back to the password.
+ * rate-limited like passwords, every wrong one is audited and counts toward
+ * the account lockout like a wrong password (the same counter and
+ * threshold), and a few wrong ones in a row send the user back to the
+ * password. A locked (or no longer active) account finishes nothing here:
+ * its code is not even checked.
  */
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
+import type { AccountService } from '../../accounts/account-service.js';
 import type { TotpService } from '../../accounts/totp-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { requestMeta } from '../audit/request-meta.js';
@@ -19,6 +23,7 @@ import { signInThrottled } from './throttle.js';
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 export interface SecondFactorDependencies {
+  accounts: AccountService;
   totp: TotpService;
   pending: SecondFactorPending;
   audit: AuditService;
@@ -62,21 +67,55 @@ export function secondFactorStep(deps: SecondFactorDependencies, kit: Pick<Inter
       const body = ctx.request.body as Record<string, unknown>;
       const code = typeof body.code === 'string' ? body.code.slice(0, 64) : '';
       if (!code.trim()) return form(ctx, details.uid, 400, 'Enter the authentication code.');
-      const check = await deps.totp.verify(pending.accountId, code);
-      if (!check.ok) {
+      const purpose = state.kind === 'reauth' ? { purpose: 'login_on_behalf' } : {};
+      const meta = requestMeta(ctx);
+
+      // Locked since the password (by wrong codes or passwords, here or in another
+      // interaction) or disabled: back to the password, which says no for itself.
+      const account = await deps.accounts.findLoginState(pending.accountId);
+      if (!account || account.status !== 'active' || deps.accounts.isLocked(account)) {
+        await deps.pending.end(details.uid);
         await deps.audit.record({
           type: 'auth.login.failed',
           actor: pending.accountId,
           subject: pending.accountId,
           clientId: state.clientId,
-          ...requestMeta(ctx),
-          details: { reason: 'invalid_otp', username: state.username, ...(state.kind === 'reauth' ? { purpose: 'login_on_behalf' } : {}) },
+          ...meta,
+          details: { reason: account?.status === 'disabled' ? 'disabled' : 'locked', username: state.username, ...purpose },
         });
+        return outcome.exhausted(ctx, state);
+      }
+
+      const check = await deps.totp.verify(pending.accountId, code);
+      if (!check.ok) {
+        // Counted before anything else can fail: a wrong code always costs an attempt.
+        const lockedUntil = await deps.accounts.secondFactorFailed(pending.accountId);
+        await deps.audit.record({
+          type: 'auth.login.failed',
+          actor: pending.accountId,
+          subject: pending.accountId,
+          clientId: state.clientId,
+          ...meta,
+          details: { reason: 'invalid_otp', username: state.username, ...purpose },
+        });
+        if (lockedUntil) {
+          await deps.pending.end(details.uid);
+          await deps.audit.record({
+            type: 'auth.lockout',
+            actor: 'system',
+            subject: pending.accountId,
+            clientId: state.clientId,
+            ...meta,
+            details: { locked_until: lockedUntil.toISOString(), ...purpose },
+          });
+          return outcome.exhausted(ctx, state);
+        }
         if (await deps.pending.failed(details.uid)) return outcome.exhausted(ctx, state);
         return form(ctx, details.uid, 200, WRONG_CODE);
       }
       // Consumed once: a second request racing with the same state finds nothing.
       if (!(await deps.pending.end(details.uid))) return outcome.exhausted(ctx, state);
+      await deps.accounts.secondFactorSucceeded(pending.accountId);
       return outcome.verified(ctx, pending, check.method);
     },
   };
