@@ -72,6 +72,23 @@ export const MAX_SECONDS = 540;
 const POOL_MAX_AGE_MS = 40 * 60_000;
 
 const round = (value: number, digits = 1) => Number(value.toFixed(digits));
+
+/** What a bench run has started and must stop, newest first: for an interrupted run (see interruptBench). */
+const running: (() => Promise<unknown>)[] = [];
+function started<T>(stop: () => Promise<unknown>, value: T): T {
+  running.unshift(stop);
+  return value;
+}
+function stopped(stop: () => Promise<unknown>): void {
+  const index = running.indexOf(stop);
+  if (index >= 0) running.splice(index, 1);
+}
+
+/** Stops whatever a bench run in this process has started (processes, then databases); for SIGINT/SIGTERM handlers. */
+export async function interruptBench(): Promise<void> {
+  for (const stop of running.splice(0)) await stop().catch(() => undefined);
+}
+
 const stderrLog = (line: string) => process.stderr.write(`${line}\n`);
 
 export async function runScenarios(system: { behalf: BehalfProcess; database: BenchDatabase }, options: ScenarioOptions): Promise<BenchReport> {
@@ -151,13 +168,17 @@ export async function runScenarios(system: { behalf: BehalfProcess; database: Be
       let orders: OrdersApiProcess | undefined;
       try {
         orders = await spawnOrdersApi({ issuer, databaseUrl: await database.createDatabase('orders') });
+        started(orders.stop, orders);
         const request = await setupOrdersApi(orders.url, await freshJwts());
         rows.push(await http('orders-api', request, orders.url, { 'orders-api': orders.pid }));
       } catch (error) {
         if (orders && error instanceof Error) error.message += `\norders API output:\n${orders.output()}`;
         throw error;
       } finally {
-        await orders?.stop();
+        if (orders) {
+          stopped(orders.stop);
+          await orders.stop();
+        }
       }
     });
   }
@@ -181,15 +202,21 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const log = options.log ?? stderrLog;
   log(`bench: preparing a database (${options.serverUrl ? 'on the given server' : 'embedded PostgreSQL'})…`);
   const database = await prepareBenchDatabase({ ...(options.serverUrl ? { serverUrl: options.serverUrl } : {}), log });
+  started(database.drop, database);
   let behalf: BehalfProcess | undefined;
   try {
     if (options.beforeStart) await options.beforeStart(database.url, log);
     log('bench: starting Behalf (its own process)…');
     behalf = await startBenchBehalf(database);
+    started(behalf.stop, behalf);
     return await runScenarios({ behalf, database }, options);
   } finally {
-    const ended = await behalf?.stop();
-    if (ended && ended.code !== 0) log(`bench: Behalf process ended with ${ended.signal ?? `code ${ended.code}`}`);
+    if (behalf) {
+      stopped(behalf.stop);
+      const ended = await behalf.stop();
+      if (ended.code !== 0) log(`bench: Behalf process ended with ${ended.signal ?? `code ${ended.code}`}`);
+    }
+    stopped(database.drop);
     await database.drop();
   }
 }

