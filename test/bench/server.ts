@@ -116,14 +116,19 @@ export async function prepareBenchDatabase(options: { serverUrl?: string; log?: 
   }
 }
 
-/** Behalf on `database` as its own process, on the port and issuer chosen when the database was prepared. */
-export function startBenchBehalf(database: BenchDatabase): Promise<BehalfProcess> {
+/**
+ * Behalf on `database` as its own process, on the port and issuer chosen when
+ * the database was prepared, with the Node that runs the bench.
+ * `nodeOptions` (BENCH_BEHALF_NODE_OPTIONS) become its NODE_OPTIONS, e.g. to
+ * try V8 heap settings against the RSS target.
+ */
+export function startBenchBehalf(database: BenchDatabase, nodeOptions = process.env.BENCH_BEHALF_NODE_OPTIONS): Promise<BehalfProcess> {
   return spawnBehalf({
     databaseUrl: database.url,
     port: database.port,
     issuer: database.issuer,
     overrides: BENCH_OVERRIDES,
-    env: { LOG_LEVEL: 'error' },
+    env: { LOG_LEVEL: 'error', ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}) },
     readyTimeoutMs: 120_000,
   });
 }
