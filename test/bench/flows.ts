@@ -104,9 +104,19 @@ export function reauthenticate(issuer: string, customer: string, store = 'electr
   );
 }
 
+/** A customer's own access token through the storefront's sign-in form (no resource: an opaque token for userinfo). */
+export function customerToken(issuer: string, email: string, password: string, store = 'electronics', scope = 'openid profile email'): Promise<string> {
+  return codeFlow(issuer, `storefront-${store}`, 'storefront-demo-secret', `http://localhost:4001/${store}/callback`, { scope }, '/login', { email, password });
+}
+
 /** A staff access token through the portal client (Sam Support, directory:read). */
 export function staffToken(issuer: string, scope = 'openid profile email directory:read'): Promise<string> {
   return codeFlow(issuer, 'portal', 'portal-demo-secret', 'http://localhost:4002/callback', { scope }, '/login', SUPPORT);
+}
+
+/** RFC 8693 delegation: the exchange of an access token the requesting client may act on, for `resource`. */
+export function delegationBody(subjectToken: string, resource: string): string {
+  return new URLSearchParams({ grant_type: TOKEN_EXCHANGE, subject_token: subjectToken, subject_token_type: ACCESS_TOKEN, resource }).toString();
 }
 
 export function onBehalfBody(customer: string, actorToken: string): string {

@@ -11,6 +11,8 @@ export interface LoadRequest {
   headers: Record<string, string>;
   /** One body per request, used round-robin (empty for GET). */
   bodies: string[];
+  /** Authorization header values used round-robin (overrides headers.authorization), e.g. several customers' tokens. */
+  authorizations?: string[];
 }
 
 export interface LoadJob {
@@ -36,6 +38,8 @@ function run(job: LoadJob): Promise<LoadResult> {
   const { request } = job;
   if (!/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(job.url)) throw new Error(`load generator refuses non-loopback ${job.url}`);
   let next = 0;
+  let nextAuthorization = 0;
+  const authorizations = request.authorizations ?? [];
   const latencies = new Float64Array(2_000_000);
   let recorded = 0;
   return new Promise((resolve, reject) => {
@@ -51,10 +55,16 @@ function run(job: LoadJob): Promise<LoadResult> {
             path: request.path,
             headers: request.headers,
             setupRequest: (req) => {
-              if (request.bodies.length === 0) return req;
+              let out = req;
+              if (authorizations.length > 0) {
+                const authorization = authorizations[nextAuthorization % authorizations.length]!;
+                nextAuthorization += 1;
+                out = { ...out, headers: { ...out.headers, authorization } };
+              }
+              if (request.bodies.length === 0) return out;
               const body = request.bodies[next % request.bodies.length]!;
               next += 1;
-              return { ...req, body };
+              return { ...out, body };
             },
           },
         ],

@@ -1,0 +1,222 @@
+/**
+ * The bench as functions, for `run.ts` (the `npm run bench` command) and for
+ * other orchestrators (scale runs): prepare the database → (fill it further)
+ * → start Behalf as its own process → run the scenarios → rows.
+ *
+ *   const report = await runBench({ ...options, beforeStart: (url, log) => seedScale(url, size, log) });
+ *
+ * or step by step with prepareBenchDatabase, startBenchBehalf and
+ * runScenarios. Each scenario's setup happens right before its load, against
+ * the running processes over HTTP; a scenario whose setup or load fails is
+ * reported in `failures` and the others still run.
+ */
+import { ORDERS_API } from '../../src/server/seed/demo-data.js';
+import type { BehalfProcess } from '../support/behalf-process.js';
+import { kitVerify } from './kit-verify.js';
+import { drive, sampleRss } from './load-client.js';
+import type { LoadRequest } from './load.js';
+import { spawnOrdersApi, type OrdersApiProcess } from './orders-api-process.js';
+import { onBehalfJwts, reauthPool, setupBaseline, setupDelegation, setupDirectory, setupImpersonation, setupIntrospection, setupOrdersApi, setupUserinfo, type PoolEntry } from './scenarios.js';
+import { prepareBenchDatabase, startBenchBehalf, type BenchDatabase } from './server.js';
+
+/** In the order they run; `baseline` always runs (every ratio needs it). */
+export const ALL_SCENARIOS = ['baseline', 'impersonation', 'delegation', 'introspection', 'userinfo', 'directory-search', 'orders-api', 'kit-verify'] as const;
+
+export interface Row {
+  scenario: string;
+  connections: number;
+  requests_per_s: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  errors: number;
+  /** Peak resident memory of the Behalf process while the scenario ran. */
+  rss_mb: number;
+  ratio: number | null;
+  ratio_to: string;
+  note?: string;
+}
+
+export interface Failure {
+  scenario: string;
+  error: string;
+}
+
+export interface BenchReport {
+  rows: Row[];
+  failures: Failure[];
+}
+
+export interface ScenarioOptions {
+  seconds: number;
+  connections: number;
+  /** Names from ALL_SCENARIOS (unknown names are failures). */
+  scenarios: readonly string[];
+  /** Re-authentications in the agent pool (distinct customers), 1–64. */
+  pool: number;
+  /** Unrecorded baseline load first (JIT, connection pools, key caches). */
+  warmupSeconds: number;
+  log?: (line: string) => void;
+}
+
+export interface BenchOptions extends ScenarioOptions {
+  /** A PostgreSQL server to create the throwaway databases on; default an embedded one. */
+  serverUrl?: string;
+  /** After migrations and the demo seed, before Behalf starts (e.g. a scale seed). */
+  beforeStart?: (databaseUrl: string, log: (line: string) => void) => Promise<void>;
+}
+
+/** Tokens made in a scenario's setup live 600 s (access tokens, on-behalf tokens): a scenario must end well before. */
+export const MAX_SECONDS = 540;
+/** On-behalf sessions last 60 minutes at most: a pool older than this is replaced by a fresh one. */
+const POOL_MAX_AGE_MS = 40 * 60_000;
+
+const round = (value: number, digits = 1) => Number(value.toFixed(digits));
+
+/** What a bench run has started and must stop, newest first: for an interrupted run (see interruptBench). */
+const running: (() => Promise<unknown>)[] = [];
+function started<T>(stop: () => Promise<unknown>, value: T): T {
+  running.unshift(stop);
+  return value;
+}
+function stopped(stop: () => Promise<unknown>): void {
+  const index = running.indexOf(stop);
+  if (index >= 0) running.splice(index, 1);
+}
+
+/** Stops whatever a bench run in this process has started (processes, then databases); for SIGINT/SIGTERM handlers. */
+export async function interruptBench(): Promise<void> {
+  for (const stop of running.splice(0)) await stop().catch(() => undefined);
+}
+
+const stderrLog = (line: string) => process.stderr.write(`${line}\n`);
+
+export async function runScenarios(system: { behalf: BehalfProcess; database: BenchDatabase }, options: ScenarioOptions): Promise<BenchReport> {
+  const log = options.log ?? stderrLog;
+  const { seconds, connections } = options;
+  if (seconds > MAX_SECONDS) throw new Error(`bench: at most ${MAX_SECONDS} s per scenario (the tokens each setup makes live 600 s), got ${seconds}`);
+  const { behalf, database } = system;
+  const issuer = behalf.issuer;
+  const rows: Row[] = [];
+  const failures: Failure[] = [];
+  const selected = new Set(options.scenarios);
+  for (const name of selected) if (!(ALL_SCENARIOS as readonly string[]).includes(name)) failures.push({ scenario: name, error: `unknown scenario (known: ${ALL_SCENARIOS.join(', ')})` });
+
+  let base: number | undefined;
+  const http = async (scenario: string, request: LoadRequest, url = issuer, others: Record<string, number> = {}): Promise<Row> => {
+    log(`bench: ${scenario} (${seconds} s, ${connections} connections)…`);
+    const { result, rss_mb } = await drive({ url, connections, seconds, request }, { behalf: behalf.pid, ...others });
+    if (result.non2xx || result.socket_errors) log(`bench: ${scenario}: status codes ${JSON.stringify(result.status_codes)}, socket errors ${result.socket_errors} (timeouts ${result.timeouts})`);
+    const notes = Object.entries(others).map(([name]) => `${name} process peak RSS ${rss_mb[name]} MB`);
+    return {
+      scenario,
+      connections,
+      requests_per_s: round(result.requests_per_s),
+      p50_ms: result.p50_ms,
+      p95_ms: result.p95_ms,
+      p99_ms: result.p99_ms,
+      errors: result.non2xx + result.socket_errors,
+      rss_mb: rss_mb.behalf!,
+      ratio: base ? round(result.requests_per_s / base, 2) : null,
+      ratio_to: 'baseline',
+      ...(notes.length ? { note: notes.join('; ') } : {}),
+    };
+  };
+  const attempt = async (scenario: string, work: () => Promise<unknown>) => {
+    try {
+      await work();
+    } catch (error) {
+      const gone = behalf.child.exitCode !== null || behalf.child.signalCode !== null;
+      const message = `${error instanceof Error ? error.message : String(error)}${gone ? `\nBehalf process has ended; its last output:\n${behalf.output()}` : ''}`;
+      log(`bench: ${scenario} FAILED: ${message}`);
+      failures.push({ scenario, error: message });
+    }
+  };
+
+  // The agent's re-authentications, made when first needed and used at once (the session must open within 300 s).
+  let pool: { entries: PoolEntry[]; at: number } | undefined;
+  const agentPool = async (): Promise<PoolEntry[]> => {
+    if (!pool || Date.now() - pool.at > POOL_MAX_AGE_MS) {
+      log(`bench: re-authenticating the agent for ${options.pool} customers through the re-auth form…`);
+      pool = { entries: await reauthPool(issuer, database.customers, options.pool), at: Date.now() };
+    }
+    return pool.entries;
+  };
+  /** On-behalf JWTs made now, that outlive the scenario. */
+  const freshJwts = async (): Promise<string[]> => {
+    const { tokens, expiresAt } = await onBehalfJwts(issuer, await agentPool());
+    if (expiresAt < Date.now() + (seconds + 15) * 1000) throw new Error(`on-behalf tokens expire in ${Math.round((expiresAt - Date.now()) / 1000)} s, before a ${seconds} s scenario ends`);
+    return tokens;
+  };
+
+  await attempt('baseline', async () => {
+    const request = setupBaseline();
+    if (options.warmupSeconds > 0) await drive({ url: issuer, connections, seconds: options.warmupSeconds, request }, {});
+    const row = await http('baseline', request);
+    row.ratio = 1;
+    base = row.requests_per_s;
+    rows.push(row);
+  });
+  if (selected.has('impersonation')) await attempt('impersonation', async () => rows.push(await http('impersonation', setupImpersonation(await agentPool()))));
+  if (selected.has('delegation')) await attempt('delegation', async () => rows.push(await http('delegation', await setupDelegation(issuer, await freshJwts()))));
+  if (selected.has('introspection')) await attempt('introspection', async () => rows.push(await http('introspection', await setupIntrospection(issuer))));
+  if (selected.has('userinfo')) await attempt('userinfo', async () => rows.push(await http('userinfo', await setupUserinfo(issuer, database.customers, Math.min(options.pool, 8)))));
+  if (selected.has('directory-search')) await attempt('directory-search', async () => rows.push(await http('directory-search', await setupDirectory(issuer))));
+  if (selected.has('orders-api')) {
+    await attempt('orders-api', async () => {
+      log('bench: starting the orders API (its own process and database)…');
+      let orders: OrdersApiProcess | undefined;
+      try {
+        orders = await spawnOrdersApi({ issuer, databaseUrl: await database.createDatabase('orders') });
+        started(orders.stop, orders);
+        const request = await setupOrdersApi(orders.url, await freshJwts());
+        rows.push(await http('orders-api', request, orders.url, { 'orders-api': orders.pid }));
+      } catch (error) {
+        if (orders && error instanceof Error) error.message += `\norders API output:\n${orders.output()}`;
+        throw error;
+      } finally {
+        if (orders) {
+          stopped(orders.stop);
+          await orders.stop();
+        }
+      }
+    });
+  }
+  if (selected.has('kit-verify')) {
+    await attempt('kit-verify', async () => {
+      const tokens = await freshJwts();
+      log(`bench: kit-verify (${seconds} s, in the bench process)…`);
+      const sampler = sampleRss({ behalf: behalf.pid });
+      const { kit, raw } = await kitVerify(issuer, ORDERS_API, tokens, seconds);
+      const rss = sampler.stop().behalf!;
+      const note = 'in the bench process, no HTTP; rss_mb is Behalf, idle';
+      rows.push({ scenario: 'jose-verify', connections: 1, requests_per_s: round(raw.per_s), p50_ms: raw.p50_ms, p95_ms: raw.p95_ms, p99_ms: raw.p99_ms, errors: raw.errors, rss_mb: rss, ratio: 1, ratio_to: 'jose-verify', note });
+      rows.push({ scenario: 'kit-verify', connections: 1, requests_per_s: round(kit.per_s), p50_ms: kit.p50_ms, p95_ms: kit.p95_ms, p99_ms: kit.p99_ms, errors: kit.errors, rss_mb: rss, ratio: round(kit.per_s / raw.per_s, 2), ratio_to: 'jose-verify', note });
+    });
+  }
+  return { rows, failures };
+}
+
+/** The whole bench on a throwaway database: everything it started is stopped and dropped, also on failure. */
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const log = options.log ?? stderrLog;
+  log(`bench: preparing a database (${options.serverUrl ? 'on the given server' : 'embedded PostgreSQL'})…`);
+  const database = await prepareBenchDatabase({ ...(options.serverUrl ? { serverUrl: options.serverUrl } : {}), log });
+  started(database.drop, database);
+  let behalf: BehalfProcess | undefined;
+  try {
+    if (options.beforeStart) await options.beforeStart(database.url, log);
+    log('bench: starting Behalf (its own process)…');
+    behalf = await startBenchBehalf(database);
+    started(behalf.stop, behalf);
+    return await runScenarios({ behalf, database }, options);
+  } finally {
+    if (behalf) {
+      stopped(behalf.stop);
+      const ended = await behalf.stop();
+      if (ended.code !== 0) log(`bench: Behalf process ended with ${ended.signal ?? `code ${ended.code}`}`);
+    }
+    stopped(database.drop);
+    await database.drop();
+  }
+}
