@@ -35,6 +35,8 @@ export interface RateLimits {
   close(): Promise<void>;
 }
 
+const STORE_FAILURE_LOG_INTERVAL_MS = 10_000;
+
 const LIMIT_NAMES = ['signInPerIp', 'signInPerAccount', 'tokenPerIp', 'tokenPerClient'] as const satisfies readonly LimitName[];
 
 /** Keys are hashed: account names and client ids never sit in the table (or in Redis) in clear. */
@@ -94,6 +96,26 @@ export async function createRateLimits(dataSource: DataSource, config: Config, o
     }
   }
 
+  // During an outage every limited request fails the same way: one log line per interval says so
+  // (with how many were refused since the last), not one per request.
+  let lastWarnedAt = 0;
+  let refusedSinceWarning = 0;
+  const storeFailed = (name: LimitName, error: unknown) => {
+    refusedSinceWarning += 1;
+    if (Date.now() - lastWarnedAt < STORE_FAILURE_LOG_INTERVAL_MS) return;
+    lastWarnedAt = Date.now();
+    const message = error instanceof Error ? error.message : String(error);
+    options.logger.warn('rate-limit store failed: limited requests refused with 503', {
+      event: 'ratelimit.store_failed',
+      store: limits.redisUrl ? 'redis' : 'postgres',
+      limit: name,
+      refused: refusedSinceWarning,
+      // Redis errors can quote the URL: never its password.
+      error: limits.redisUrl ? message.replace(/\/\/[^@/\s]*@/g, '//***@') : message,
+    });
+    refusedSinceWarning = 0;
+  };
+
   return {
     async consume(name, key) {
       try {
@@ -103,6 +125,7 @@ export async function createRateLimits(dataSource: DataSource, config: Config, o
         if (result instanceof RateLimiterRes) return { allowed: false, retryAfter: Math.max(1, Math.ceil(result.msBeforeNext / 1000)) };
         // The counter store failed: refuse rather than run unlimited, and say
         // so (a 503, not a 429: the caller did nothing wrong).
+        storeFailed(name, result);
         return { allowed: false, retryAfter: 5, unavailable: true };
       }
     },
