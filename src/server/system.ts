@@ -27,7 +27,8 @@ import { createOnBehalf } from './on-behalf/on-behalf-module.js';
 import { createRateLimits, type RateLimits } from './http/rate-limits.js';
 import type { PostgresOnBehalfStore } from './on-behalf/on-behalf-store.js';
 import { implicitConsentRecorder, logoutAuditMiddleware, providerAuditMiddleware } from './oidc/token-audit.js';
-import { databaseOutageMiddleware, watchDatabaseOutages } from './oidc/database-outage.js';
+import { databaseOutageMiddleware, isDatabaseUnavailable, watchDatabaseOutages } from './oidc/database-outage.js';
+import { onceEvery } from './observability/once-every.js';
 import { DEMO_SECRETS } from './seed/demo-data.js';
 import { seedDemoIfEmpty } from './seed/seed-demo.js';
 
@@ -121,7 +122,11 @@ export async function createBehalf(config: Config, logger = createLogger(config.
           grants: [onBehalf.grant],
         }),
     });
-    providers.onProvider((provider) => observeProvider(provider, logger, metrics));
+    // One per instance, not per provider (rebuilt on key rotation): an outage is a line every few seconds, not one per request.
+    const outageLogged = onceEvery(10_000, (failed: number, error: unknown) =>
+      logger.warn('database unreachable: requests answered with 503', { event: 'db.unreachable', failed, error: error instanceof Error ? error.message : String(error) }),
+    );
+    providers.onProvider((provider) => observeProvider(provider, logger, metrics, outageLogged));
     await providers.start();
 
     let shuttingDown = false;
@@ -179,9 +184,9 @@ async function refuseDemoSecrets(clients: ClientStore): Promise<void> {
   }
 }
 
-function observeProvider(provider: Provider, logger: Logger, metrics: Metrics): void {
+function observeProvider(provider: Provider, logger: Logger, metrics: Metrics, outageLogged: (error: unknown) => void): void {
   watchDatabaseOutages(provider);
-  provider.on('server_error', (_ctx, error) => logger.error('oidc-provider server error', { error }));
+  provider.on('server_error', (_ctx, error) => (isDatabaseUnavailable(error) ? outageLogged(error) : logger.error('oidc-provider server error', { error })));
   for (const event of ['grant.success', 'grant.error', 'authorization.success', 'authorization.error', 'access_token.issued', 'end_session.success', 'introspection.error', 'revocation.error']) {
     provider.on(event as 'grant.success', () => metrics.providerEvents.inc({ event }));
   }

@@ -152,7 +152,8 @@ describe('database faults', () => {
       const answeredWhileDown = () => outcomes.filter((o) => o.phase === 'down' && o.status !== 0).length;
       await eventually(async () => answeredWhileDown() >= 2 * WORKERS, { timeoutMs: 15_000, what: 'token answers while the database is down' });
       // The operator sees why requests are refused (once per interval, not once per request).
-      if (rateLimits) await eventually(async () => running!.output().includes('"event":"ratelimit.store_failed"'), { timeoutMs: 5_000, what: 'the rate-limit store failure logged' });
+      const outageEvent = rateLimits ? '"event":"ratelimit.store_failed"' : '"event":"db.unreachable"';
+      await eventually(async () => running!.output().includes(outageEvent), { timeoutMs: 5_000, what: `${outageEvent} logged` });
       // Down for a while, so the pool's reconnection attempts fail too.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       expect(await get('/healthz')).toMatchObject({ status: 200 });

@@ -10,6 +10,7 @@ import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiter
 import type { DataSource } from 'typeorm';
 import type { Config } from '../../../config/load.js';
 import type { Logger } from '../observability/logger.js';
+import { onceEvery } from '../observability/once-every.js';
 import { connectRedis, REDIS_TIMEOUTS } from './rate-limit-redis.js';
 
 export type LimitName = 'signInPerIp' | 'signInPerAccount' | 'tokenPerIp' | 'tokenPerClient';
@@ -96,25 +97,18 @@ export async function createRateLimits(dataSource: DataSource, config: Config, o
     }
   }
 
-  // During an outage every limited request fails the same way: one log line per interval says so
-  // (with how many were refused since the last), not one per request.
-  let lastWarnedAt = 0;
-  let refusedSinceWarning = 0;
-  const storeFailed = (name: LimitName, error: unknown) => {
-    refusedSinceWarning += 1;
-    if (Date.now() - lastWarnedAt < STORE_FAILURE_LOG_INTERVAL_MS) return;
-    lastWarnedAt = Date.now();
+  // During an outage every limited request fails the same way: one line per interval says so.
+  const storeFailed = onceEvery(STORE_FAILURE_LOG_INTERVAL_MS, (refused: number, name: LimitName, error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     options.logger.warn('rate-limit store failed: limited requests refused with 503', {
       event: 'ratelimit.store_failed',
       store: limits.redisUrl ? 'redis' : 'postgres',
       limit: name,
-      refused: refusedSinceWarning,
+      refused,
       // Redis errors can quote the URL: never its password.
       error: limits.redisUrl ? message.replace(/\/\/[^@/\s]*@/g, '//***@') : message,
     });
-    refusedSinceWarning = 0;
-  };
+  });
 
   return {
     async consume(name, key) {
