@@ -364,6 +364,8 @@ async function seedAudit(client: pg.Client, count: number, log: (line: string) =
     const batchStart: Head = head;
     let prev = head.hash;
     for (let i = 0; i < size; i += 1) {
+      // Let the event loop drive the previous batch's statements (BEGIN, lock, head, COPY, COMMIT) meanwhile.
+      if (i % 1000 === 999) await new Promise((resolve) => setImmediate(resolve));
       const seq = head.seq + i + 1;
       // Millisecond precision, as the writer stores it; never before the previous event.
       const event = make(new Date(Math.floor(from + (done + i) * step)));
