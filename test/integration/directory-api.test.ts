@@ -1,6 +1,6 @@
 /** The directory API: full-text search, filters, paging, per-caller login-on-behalf rights, and its refusals. */
 import { DEMO_CUSTOMERS, generatedContacts } from '../../src/server/seed/demo-data.js';
-import { searchSql } from '../../src/server/directory/directory-query.js';
+import { DirectoryQuery, searchSql } from '../../src/server/directory/directory-query.js';
 import { parseContactSearch } from '../../src/server/directory/directory-params.js';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
 import { codeFlowTokens } from '../support/oauth.js';
@@ -111,15 +111,32 @@ describe('search', () => {
   });
 
   it('finds nothing, rather than everything, when q has no words', async () => {
-    expect(await search("q='):*%20|%20!")).toEqual({ contacts: [], page: 1, limit: 20, total: 0 });
+    expect(await search("q='):*%20|%20!")).toEqual({ contacts: [], page: 1, limit: 20, total: 0, total_exact: true });
+  });
+
+  it('counts and ranks at most MATCH_CAP matches, and says when there are more', async () => {
+    expect(await search('q=ol&limit=1')).toMatchObject({ total_exact: true });
+    // The demo directory is far below MATCH_CAP (1000): a small cap shows the behaviour.
+    const capped = new DirectoryQuery(running.behalf.dataSource, 5);
+    const broad = await capped.search(parseContactSearch({ q: 'ol', limit: '3' }));
+    expect(broad).toMatchObject({ total: 5, totalExact: false });
+    expect(broad.contacts).toHaveLength(3);
+    // Paging stays within the capped matches.
+    expect((await capped.search(parseContactSearch({ q: 'ol', limit: '3', page: '2' }))).contacts).toHaveLength(2);
+    expect((await capped.search(parseContactSearch({ q: 'ol', limit: '3', page: '3' }))).contacts).toEqual([]);
+    // Without q the capped matches are the first in name order, so the first page is the uncapped one's.
+    const uncapped = new DirectoryQuery(running.behalf.dataSource);
+    expect((await capped.search(parseContactSearch({ limit: '5' }))).contacts).toEqual((await uncapped.search(parseContactSearch({ limit: '5' }))).contacts);
+    // An exact count when the matches fit.
+    expect(await capped.search(parseContactSearch({ q: 'oleg petrov' }))).toMatchObject({ total: 1, totalExact: true });
   });
 
   it.each(['ole', 'oleg petrov', '5550100'])('can use the GIN index on contact.search for q=%j', async (q) => {
-    const { where, orderBy, values } = searchSql(parseContactSearch({ q }));
+    const { sql, values } = searchSql(parseContactSearch({ q }));
     const plan = await running.behalf.dataSource.transaction(async (manager) => {
       // 302 rows fit in a few pages, so the planner rightly prefers a scan; forbid it to see the index is usable.
       await manager.query('SET LOCAL enable_seqscan = off');
-      const rows = (await manager.query(`EXPLAIN SELECT c.id FROM contact c ${where} ORDER BY ${orderBy} LIMIT 20`, values)) as { 'QUERY PLAN': string }[];
+      const rows = (await manager.query(`EXPLAIN ${sql}`, values)) as { 'QUERY PLAN': string }[];
       return rows.map((row) => row['QUERY PLAN']).join('\n');
     });
     expect(plan).toMatch(/Bitmap Index Scan on contact_search_idx/);

@@ -29,8 +29,19 @@ export interface ContactSummary {
 
 export interface ContactPage {
   contacts: ContactSummary[];
+  /** Matches counted, at most MATCH_CAP. */
   total: number;
+  /** False when more than MATCH_CAP contacts match: `total` is then a lower bound and the query wants refining. */
+  totalExact: boolean;
 }
+
+/**
+ * At most this many matches are counted and ranked per search, so a broad
+ * query ("Oleg" among a million contacts, or none at all) costs about what
+ * it costs on a small directory, and no request can make the database read
+ * every contact. Past it, the answer says the count is not exact.
+ */
+export const MATCH_CAP = 1000;
 
 export interface DirectoryAccount {
   id: string;
@@ -47,16 +58,26 @@ export interface ContactDetail extends Omit<ContactSummary, 'stores'> {
   accounts: DirectoryAccount[];
 }
 
-/** The SQL for a search: WHERE clause, ORDER BY and its parameters (exported for the EXPLAIN test). */
-export function searchSql(search: ContactSearch): { where: string; orderBy: string; values: unknown[] } {
+/**
+ * The statement for a search (exported for the EXPLAIN tests): the first
+ * MATCH_CAP + 1 matches become candidates — for a text query in whatever order
+ * the GIN index yields them, ranked afterwards; without one in name order
+ * through the name index — then one page of them, with the candidates' count
+ * on every row (and on a row of its own when the page is empty).
+ */
+export function searchSql(search: ContactSearch, matchCap = MATCH_CAP): { sql: string; values: unknown[] } {
   const values: unknown[] = [];
   const param = (value: unknown) => `$${values.push(value)}`;
   const conditions: string[] = [];
-  let orderBy = 'lower(c.display_name), c.id';
+  let rank = '';
+  let candidateOrder = 'ORDER BY lower(c.display_name), c.id';
+  let pageOrder = 'lower(m.name), m.id';
   if (search.tsquery) {
     const query = param(search.tsquery);
     conditions.push(`c.search @@ ${query}::tsquery`);
-    orderBy = `ts_rank(c.search, ${query}::tsquery) DESC, ${orderBy}`;
+    rank = `, ts_rank(c.search, ${query}::tsquery) AS rank`;
+    candidateOrder = '';
+    pageOrder = `m.rank DESC, ${pageOrder}`;
   }
   if (search.store || search.status) {
     // One account must satisfy both filters: "a locked account at Books", not "an account at Books and another locked one".
@@ -67,28 +88,39 @@ export function searchSql(search: ContactSearch): { where: string; orderBy: stri
     if (search.status === 'disabled') account.push(`a.status = 'disabled'`);
     conditions.push(`EXISTS (SELECT 1 FROM account a WHERE ${account.join(' AND ')})`);
   }
-  return { where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', orderBy, values };
+  const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+  // Pages end at the cap: the one extra match fetched only tells that there are more.
+  const offset = (search.page - 1) * search.limit;
+  const sql = `WITH matches AS (
+      SELECT c.id, c.display_name AS name, c.emails, c.phones${rank} FROM contact c ${where} ${candidateOrder} LIMIT ${matchCap + 1}
+    ), counted AS (SELECT count(*)::int AS total FROM matches)
+    SELECT counted.total, page.id, page.name, page.emails, page.phones,
+           ARRAY(SELECT DISTINCT s.slug FROM account a JOIN store s ON s.id = a.store_id WHERE a.contact_id = page.id ORDER BY s.slug) AS stores
+      FROM counted LEFT JOIN LATERAL (
+        SELECT m.* FROM matches m ORDER BY ${pageOrder} LIMIT ${param(Math.max(0, Math.min(search.limit, matchCap - offset)))} OFFSET ${param(offset)}
+      ) page ON true`;
+  return { sql, values };
 }
 
 const EFFECTIVE_STATUS = `CASE WHEN a.status = 'active' AND a.locked_until > now() THEN 'locked' ELSE a.status END`;
 
 export class DirectoryQuery {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    /** MATCH_CAP unless a test needs a small one. */
+    private readonly matchCap = MATCH_CAP,
+  ) {}
 
   async search(search: ContactSearch): Promise<ContactPage> {
-    if (search.tsquery === null) return { contacts: [], total: 0 };
-    const { where, orderBy, values } = searchSql(search);
-    const [{ total }] = (await this.dataSource.query(`SELECT count(*)::int AS total FROM contact c ${where}`, values)) as [{ total: number }];
-    if (total === 0 || (search.page - 1) * search.limit >= total) return { contacts: [], total };
-    const rows = (await this.dataSource.query(
-      `SELECT c.id, c.display_name AS name, c.emails, c.phones,
-              ARRAY(SELECT DISTINCT s.slug FROM account a JOIN store s ON s.id = a.store_id WHERE a.contact_id = c.id ORDER BY s.slug) AS stores
-         FROM contact c ${where}
-        ORDER BY ${orderBy}
-        LIMIT $${values.length + 1} OFFSET $${values.length + 2}`,
-      [...values, search.limit, (search.page - 1) * search.limit],
-    )) as ContactSummary[];
-    return { contacts: rows, total };
+    if (search.tsquery === null) return { contacts: [], total: 0, totalExact: true };
+    const { sql, values } = searchSql(search, this.matchCap);
+    const rows = (await this.dataSource.query(sql, values)) as (Partial<ContactSummary> & { total: number })[];
+    const counted = rows[0]?.total ?? 0;
+    return {
+      contacts: rows.filter((row) => row.id).map(({ id, name, emails, phones, stores }) => ({ id: id!, name: name!, emails: emails!, phones: phones!, stores: stores! })),
+      total: Math.min(counted, this.matchCap),
+      totalExact: counted <= this.matchCap,
+    };
   }
 
   async stores(): Promise<{ slug: string; name: string }[]> {

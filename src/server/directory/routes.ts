@@ -50,7 +50,7 @@ export function directoryRoutes(deps: { provider: () => Provider; accounts: Acco
   router.get('/contacts', async (ctx) => {
     const search = parseContactSearch(ctx.query);
     const page = await deps.query.search(search);
-    ctx.body = { contacts: page.contacts, page: search.page, limit: search.limit, total: page.total };
+    ctx.body = { contacts: page.contacts, page: search.page, limit: search.limit, total: page.total, total_exact: page.totalExact };
   });
 
   router.get('/contacts/:id', async (ctx) => {

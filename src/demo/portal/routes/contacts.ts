@@ -24,6 +24,8 @@ interface ContactPage {
   page: number;
   limit: number;
   total: number;
+  /** False when more contacts match than Behalf counts (its cap): total is a lower bound. */
+  total_exact: boolean;
 }
 interface ContactDetail {
   id: string;
@@ -84,6 +86,7 @@ export function contactRoutes(deps: PortalDeps): Router {
       statuses: STATUSES,
       error,
       total: result?.total ?? 0,
+      totalExact: result?.total_exact ?? true,
       page,
       pages,
       first: result && result.contacts.length ? (page - 1) * PAGE_SIZE + 1 : 0,
