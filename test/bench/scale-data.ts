@@ -38,7 +38,7 @@ import bcrypt from 'bcrypt';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { contentHash, linkHash } from '../../src/audit/hash.js';
-import { GENESIS_HASH, type JsonValue } from '../../src/audit/index.js';
+import { GENESIS_HASH, type AuditEvent } from '../../src/audit/index.js';
 import { DEMO_PASSWORDS } from '../../src/server/seed/demo-data.js';
 
 const FIRST_NAMES = [
@@ -220,18 +220,8 @@ async function population(client: pg.Client): Promise<Population> {
   return { customers: sample.map((row) => ({ id: row.id, username: row.username, storeSlug: row.slug, storeId: row.store_id })), agents, storefronts };
 }
 
-interface GeneratedEvent {
-  id: string;
-  occurredAt: Date;
-  type: string;
-  actor: string | null;
-  subject: string | null;
-  clientId: string | null;
-  sessionId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  details: Record<string, JsonValue>;
-}
+/** An event as Behalf stores it, before the chain gives it its seq and hashes. */
+type GeneratedEvent = Omit<AuditEvent, 'seq' | 'prevHash' | 'hash'>;
 
 /** Ids as Behalf's libraries make them: oidc-provider's 21-character ids, 43-character jtis. */
 function tokenId(bytes: number): string {

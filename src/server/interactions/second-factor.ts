@@ -69,20 +69,22 @@ export function secondFactorStep(deps: SecondFactorDependencies, kit: Pick<Inter
       if (!code.trim()) return form(ctx, details.uid, 400, 'Enter the authentication code.');
       const purpose = state.kind === 'reauth' ? { purpose: 'login_on_behalf' } : {};
       const meta = requestMeta(ctx);
+      const loginFailed = (reason: string) =>
+        deps.audit.record({
+          type: 'auth.login.failed',
+          actor: pending.accountId,
+          subject: pending.accountId,
+          clientId: state.clientId,
+          ...meta,
+          details: { reason, username: state.username, ...purpose },
+        });
 
       // Locked since the password (by wrong codes or passwords, here or in another
       // interaction) or disabled: back to the password, which says no for itself.
       const account = await deps.accounts.findLoginState(pending.accountId);
       if (!account || account.status !== 'active' || deps.accounts.isLocked(account)) {
         await deps.pending.end(details.uid);
-        await deps.audit.record({
-          type: 'auth.login.failed',
-          actor: pending.accountId,
-          subject: pending.accountId,
-          clientId: state.clientId,
-          ...meta,
-          details: { reason: account?.status === 'disabled' ? 'disabled' : 'locked', username: state.username, ...purpose },
-        });
+        await loginFailed(account?.status === 'disabled' ? 'disabled' : 'locked');
         return outcome.exhausted(ctx, state);
       }
 
@@ -90,14 +92,7 @@ export function secondFactorStep(deps: SecondFactorDependencies, kit: Pick<Inter
       if (!check.ok) {
         // Counted before anything else can fail: a wrong code always costs an attempt.
         const lockedUntil = await deps.accounts.secondFactorFailed(pending.accountId);
-        await deps.audit.record({
-          type: 'auth.login.failed',
-          actor: pending.accountId,
-          subject: pending.accountId,
-          clientId: state.clientId,
-          ...meta,
-          details: { reason: 'invalid_otp', username: state.username, ...purpose },
-        });
+        await loginFailed('invalid_otp');
         if (lockedUntil) {
           await deps.pending.end(details.uid);
           await deps.audit.record({
