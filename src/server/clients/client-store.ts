@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { preparedQuery } from '../db/prepared.js';
 import type { Sealer } from '../secrets/sealer.js';
 import { OAuthClient } from './client.entity.js';
 
@@ -65,11 +66,11 @@ export class ClientStore {
     // Longer than the column, or a NUL (which PostgreSQL text cannot hold): no such client.
     if (clientId.length > 200 || clientId.includes('\u0000')) return undefined;
     // Plain SQL: this runs on every token request, and the entity manager's overhead showed in profiles.
-    const [row] = (await this.dataSource.query(`SELECT client_id, metadata, client_secret_encrypted FROM oauth_client WHERE client_id = $1`, [clientId])) as {
-      client_id: string;
-      metadata: Record<string, unknown>;
-      client_secret_encrypted: string | null;
-    }[];
+    const [row] = await preparedQuery<{ client_id: string; metadata: Record<string, unknown>; client_secret_encrypted: string | null }>(
+      this.dataSource,
+      `SELECT client_id, metadata, client_secret_encrypted FROM oauth_client WHERE client_id = $1`,
+      [clientId],
+    );
     if (!row) return undefined;
     const secret = row.client_secret_encrypted ? await this.openSecret(row.client_secret_encrypted) : undefined;
     return { ...row.metadata, client_id: row.client_id, ...(secret ? { client_secret: secret } : {}) } as AdapterPayload;

@@ -7,6 +7,7 @@
  */
 import type { DataSource } from 'typeorm';
 import type { AccountStatus } from '../../accounts/entities/index.js';
+import { preparedQuery } from '../db/prepared.js';
 
 export const ACCOUNT_STATUSES = ['active', 'locked', 'disabled'] as const satisfies readonly AccountStatus[];
 
@@ -114,7 +115,8 @@ export class DirectoryQuery {
   async search(search: ContactSearch): Promise<ContactPage> {
     if (search.tsquery === null) return { contacts: [], total: 0, totalExact: true };
     const { sql, values } = searchSql(search, this.matchCap);
-    const rows = (await this.dataSource.query(sql, values)) as (Partial<ContactSummary> & { total: number })[];
+    // Prepared: planning was a sixth of this statement's time at a million contacts.
+    const rows = await preparedQuery<Partial<ContactSummary> & { total: number }>(this.dataSource, sql, values);
     const counted = rows[0]?.total ?? 0;
     return {
       contacts: rows.filter((row) => row.id).map(({ id, name, emails, phones, stores }) => ({ id: id!, name: name!, emails: emails!, phones: phones!, stores: stores! })),

@@ -5,6 +5,7 @@
  */
 import type { DataSource } from 'typeorm';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { preparedQuery } from '../db/prepared.js';
 
 export interface AdapterOptions {
   /** Clients come from Behalf's own table, not from `oidc_payload`. */
@@ -63,11 +64,12 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
     /** The live (unexpired) row whose `column` equals `value`. */
     private async findBy(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
       if (!storable(value)) return undefined;
-      const rows = (await dataSource.query(
+      const rows = await preparedQuery<Row>(
+        dataSource,
         `SELECT payload, consumed_at FROM oidc_payload
          WHERE model = $1 AND ${column} = $2 AND (expires_at IS NULL OR expires_at > now())`,
         [this.model, value],
-      )) as Row[];
+      );
       return toPayload(rows[0]);
     }
 

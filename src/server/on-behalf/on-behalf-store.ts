@@ -6,6 +6,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditEventInput } from '../../audit/index.js';
 import type { OnBehalfSession, OnBehalfStore, ReauthRecord } from '../../token-exchange/ports.js';
 import type { AuditService } from '../audit/audit-service.js';
+import { preparedQuery } from '../db/prepared.js';
 import { invalidRequest } from '../../token-exchange/errors.js';
 import { checkSessionLimit } from '../../token-exchange/impersonation-policy.js';
 
@@ -62,6 +63,13 @@ function toSession(row: SessionRow): SessionView {
   };
 }
 
+/**
+ * Named rather than `*`: a prepared statement whose result columns change (a
+ * migration run by a newer instance) would fail until its connection closes.
+ */
+const SESSION_COLUMNS = ['id', 'reauth_id', 'agent_account_id', 'customer_account_id', 'store_id', 'client_id', 'reason', 'ticket', 'grant_id', 'started_at', 'expires_at', 'ended_at', 'ended_by', 'end_reason'];
+const JOINED_SESSION_COLUMNS = SESSION_COLUMNS.map((column) => `s.${column}`).join(', ');
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class PostgresOnBehalfStore implements OnBehalfStore {
@@ -86,9 +94,11 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
   }
 
   async reauthByGrant(grantId: string): Promise<{ reauth: ReauthRecord; session: SessionView | undefined } | undefined> {
-    const [row] = (await this.dataSource.query(
+    const [row] = (await preparedQuery(
+      this.dataSource,
       `SELECT r.id AS r_id, r.agent_account_id AS r_agent_account_id, r.target_account_id AS r_target_account_id, r.client_id AS r_client_id,
-              r.store_id AS r_store_id, r.authenticated_at AS r_authenticated_at, r.reason AS r_reason, r.ticket AS r_ticket, r.amr AS r_amr, s.*
+              r.store_id AS r_store_id, r.authenticated_at AS r_authenticated_at, r.reason AS r_reason, r.ticket AS r_ticket, r.amr AS r_amr,
+              ${JOINED_SESSION_COLUMNS}
          FROM on_behalf_reauth r LEFT JOIN on_behalf_session s ON s.reauth_id = r.id
         WHERE r.grant_id = $1`,
       [grantId],
