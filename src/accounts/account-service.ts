@@ -68,6 +68,10 @@ function toView(row: AccountRow): AccountView {
   };
 }
 
+function withoutLockState({ lockedUntil: _lockedUntil, ...view }: AccountView & { lockedUntil: Date | null }): AccountView {
+  return view;
+}
+
 /** An account with its store's slug and its roles: what every look-up returns. */
 const ACCOUNT_SELECT = `SELECT a.id, a.username, a.email, a.display_name, a.status, a.store_id, a.contact_id, a.locked_until, s.slug AS store_slug,
          COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM account_role r WHERE r.account_id = a.id), '{}') AS roles
@@ -122,15 +126,12 @@ export class AccountService {
   }
 
   private async view(manager: EntityManager, account: Account): Promise<AccountView> {
-    const { lockedUntil: _lockedUntil, ...view } = (await this.load(manager, 'a.id = $1', [account.id]))!;
-    return view;
+    return withoutLockState((await this.load(manager, 'a.id = $1', [account.id]))!);
   }
 
   async findById(id: string): Promise<AccountView | undefined> {
     const found = await this.findLoginState(id);
-    if (!found) return undefined;
-    const { lockedUntil: _lockedUntil, ...view } = found;
-    return view;
+    return found && withoutLockState(found);
   }
 
   /** The account with its lock state (for policies that must not act for a locked account). */
@@ -144,9 +145,7 @@ export class AccountService {
     const found = storeId
       ? await this.load(this.dataSource.manager, 'a.store_id = $1 AND a.username = $2', [storeId, normaliseUsername(username)])
       : await this.load(this.dataSource.manager, 'a.store_id IS NULL AND a.username = $1', [normaliseUsername(username)]);
-    if (!found) return undefined;
-    const { lockedUntil: _lockedUntil, ...view } = found;
-    return view;
+    return found && withoutLockState(found);
   }
 
   /**

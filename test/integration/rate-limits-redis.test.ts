@@ -6,12 +6,11 @@
  * hang and never an unlimited pass. Each test writes under its own key prefix
  * and deletes its keys.
  */
-import * as client from 'openid-client';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
 import { freePort, spawnBehalf, type BehalfProcess } from '../support/behalf-process.js';
 import { HttpBrowser } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { tokenRequest } from '../support/oauth.js';
+import { portalLoginPage, tokenRequest } from '../support/oauth.js';
 import { eventually } from '../support/poll.js';
 import { deleteKeys, keysUnder, redisAnswers, redisServerInstalled, SHARED_REDIS_URL, startPrivateRedis, uniquePrefix, type PrivateRedis } from '../support/redis.js';
 
@@ -38,12 +37,6 @@ async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number
   const started = Date.now();
   const result = await work();
   return { result, ms: Date.now() - started };
-}
-
-async function loginPage(running: RunningBehalf, browser: HttpBrowser) {
-  const config = await client.discovery(new URL(running.issuer), 'portal', 'portal-demo-secret', undefined, { execute: [client.allowInsecureRequests] });
-  const url = client.buildAuthorizationUrl(config, { redirect_uri: 'http://localhost:4002/callback', scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
-  return browser.follow(url.toString());
 }
 
 async function readyz(url: string) {
@@ -90,7 +83,7 @@ withRedis('rate limits on Redis', () => {
 
     it('slows down guessing at one account with 429 and Retry-After, counted in Redis under hashed keys, not in the database', async () => {
       const browser = new HttpBrowser(a.issuer);
-      let page = await loginPage(a, browser);
+      let page = await portalLoginPage(a.issuer, browser);
       for (let i = 0; i < 3; i += 1) page = await browser.submit(page, '/login', { email: 'viewer@example.com', password: `guess-number-${i}` });
       expect(page.status).toBe(200);
       const refused = await browser.submit(page, '/login', { email: 'viewer@example.com', password: 'Support-Demo-2026' });
@@ -166,7 +159,7 @@ withRedis('rate limits on Redis', () => {
         expect(token.ms).toBeLessThan(1_000);
 
         const browser = new HttpBrowser(running.issuer);
-        const page = await loginPage(running, browser);
+        const page = await portalLoginPage(running.issuer, browser);
         const signIn = await timed(() => browser.submit(page, '/login', { email: 'viewer@example.com', password: 'Support-Demo-2026' }));
         expect(signIn.result.status).toBe(503);
         expect(signIn.result.html).toContain('Sign-in is temporarily unavailable');

@@ -2,10 +2,10 @@
  * Brute-force limits on sign-in. That the token budget per client is shared by
  * instances (separate processes) is in several-instances.test.ts.
  */
-import * as client from 'openid-client';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
 import { HttpBrowser } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { portalLoginPage } from '../support/oauth.js';
 
 let db: TestDatabase;
 let a: RunningBehalf;
@@ -26,15 +26,9 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function loginPage(running: RunningBehalf, browser: HttpBrowser) {
-  const config = await client.discovery(new URL(running.issuer), 'portal', 'portal-demo-secret', undefined, { execute: [client.allowInsecureRequests] });
-  const url = client.buildAuthorizationUrl(config, { redirect_uri: 'http://localhost:4002/callback', scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
-  return browser.follow(url.toString());
-}
-
 it('slows down guessing at one account with 429 and Retry-After, whatever the password, and audits it', async () => {
   const browser = new HttpBrowser(a.issuer);
-  let page = await loginPage(a, browser);
+  let page = await portalLoginPage(a.issuer, browser);
   for (let i = 0; i < 3; i += 1) page = await browser.submit(page, '/login', { email: 'viewer@example.com', password: `guess-number-${i}` });
   expect(page.status).toBe(200);
   const refused = await browser.submit(page, '/login', { email: 'viewer@example.com', password: 'Support-Demo-2026' });

@@ -8,10 +8,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectRoot } from '../../config/load.js';
+import { freePort } from '../../src/server/db/embedded.js';
+
+// Tests and the bench pick ports with it too.
+export { freePort };
 
 export interface BehalfProcessOptions {
   databaseUrl: string;
@@ -37,18 +40,6 @@ export interface BehalfProcess {
   output(): string;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with how it ended. */
   stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** A port the kernel just handed out (and took back): free unless someone races for it. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const KEEP_OUTPUT_CHARS = 20_000;

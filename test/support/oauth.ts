@@ -70,3 +70,10 @@ export async function codeFlowTokens(issuer: string, clientId: string, secret: s
   if (!callback.url.startsWith(redirectUri)) throw new Error(`sign-in ended at ${callback.url} (${callback.status}): ${callback.html.slice(0, 500)}`);
   return client.authorizationCodeGrant(config, new URL(callback.url), { pkceCodeVerifier: verifier, expectedState: state });
 }
+
+/** Behalf's sign-in page for the portal client, as a browser reaches it (authorization request with PKCE). */
+export async function portalLoginPage(issuer: string, browser: HttpBrowser) {
+  const config = await client.discovery(new URL(issuer), 'portal', 'portal-demo-secret', undefined, { execute: [client.allowInsecureRequests] });
+  const url = client.buildAuthorizationUrl(config, { redirect_uri: 'http://localhost:4002/callback', scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+  return browser.follow(url.toString());
+}

@@ -19,6 +19,7 @@ import { contactRoutes } from './routes/contacts.js';
 import { render, type PortalDeps } from './routes/deps.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { CsrfError, MemorySessions, requireCsrf } from './session.js';
+import { demoContentSecurityPolicy } from '../shared/content-security-policy.js';
 
 export interface PortalOptions {
   /** Behalf's issuer URL. */
@@ -111,19 +112,7 @@ export function createPortal(options: PortalOptions): Portal {
   app.use(errorPages(deps, publicUrl, options.onError ?? defaultOnError));
   app.use(
     helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          // No scripts at all; styles from the portal's own stylesheet only.
-          defaultSrc: ["'none'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'"],
-          baseUri: ["'none'"],
-          frameAncestors: ["'none'"],
-          // Sign-out posts here, then redirects to Behalf's end-session endpoint (form-action covers redirects).
-          formAction: ["'self'", new URL(issuer).origin],
-        },
-      },
+      contentSecurityPolicy: demoContentSecurityPolicy(issuer),
       strictTransportSecurity: secure ? { maxAge: 31_536_000, includeSubDomains: true } : false,
       // Same-origin Referer only: it tells a POST whose sign-in expired which page to return to.
       referrerPolicy: { policy: 'same-origin' },

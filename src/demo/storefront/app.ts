@@ -24,6 +24,7 @@ import { authRoutes } from './routes/auth.js';
 import { shopRoutes } from './routes/shop.js';
 import { SessionStore } from './sessions.js';
 import { assertValidStores, DEFAULT_STORES, type StoreDefinition } from './stores.js';
+import { demoContentSecurityPolicy } from '../shared/content-security-policy.js';
 
 export interface StorefrontOptions {
   /** Behalf's issuer URL. */
@@ -105,18 +106,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   });
   app.use(
     helmet({
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'none'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'"],
-          // Chrome applies form-action to a form post's redirects: "Sign out" posts here and goes on to Behalf.
-          formAction: ["'self'", new URL(issuer).origin],
-          baseUri: ["'none'"],
-          frameAncestors: ["'none'"],
-        },
-      },
+      contentSecurityPolicy: demoContentSecurityPolicy(issuer),
       strictTransportSecurity: publicUrl.startsWith('https://') ? { maxAge: 31_536_000 } : false,
       // The callback URL carries an authorization code: no Referer anywhere.
       referrerPolicy: { policy: 'no-referrer' },

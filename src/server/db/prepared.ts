@@ -23,9 +23,12 @@ function nameFor(text: string): string {
   return name;
 }
 
+/** TypeORM's pg pool: the connections every other query uses, for code that talks to pg directly. */
+export function pgPool(dataSource: DataSource): Pool {
+  return (dataSource.driver as unknown as { master: Pool }).master;
+}
+
 export async function preparedQuery<T>(dataSource: DataSource, text: string, values: unknown[]): Promise<T[]> {
-  // TypeORM's pg pool (the same connections every other query uses).
-  const pool = (dataSource.driver as unknown as { master: Pool }).master;
-  const result = await pool.query({ name: nameFor(text), text, values });
+  const result = await pgPool(dataSource).query({ name: nameFor(text), text, values });
   return result.rows as T[];
 }

@@ -11,6 +11,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../../../config/load.js';
 import type { Logger } from '../observability/logger.js';
 import { onceEvery } from '../observability/once-every.js';
+import { pgPool } from '../db/prepared.js';
 import { connectRedis, REDIS_TIMEOUTS } from './rate-limit-redis.js';
 
 export type LimitName = 'signInPerIp' | 'signInPerAccount' | 'tokenPerIp' | 'tokenPerClient';
@@ -79,8 +80,8 @@ export async function createRateLimits(dataSource: DataSource, config: Config, o
       options.logger.warn('rate-limit store not reachable at start', { event: 'ratelimit.redis.unreachable_at_start', redis: redis.where });
     }
   } else {
-    // TypeORM's pg pool: the limiter shares Behalf's connections.
-    const pool = (dataSource.driver as unknown as { master: unknown }).master;
+    // The limiter shares Behalf's connections.
+    const pool = pgPool(dataSource);
     for (const name of LIMIT_NAMES) {
       limiters.set(
         name,
