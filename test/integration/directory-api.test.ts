@@ -1,6 +1,6 @@
 /** The directory API: full-text search, filters, paging, per-caller login-on-behalf rights, and its refusals. */
 import { DEMO_CUSTOMERS, generatedContacts } from '../../src/server/seed/demo-data.js';
-import { DirectoryQuery, searchSql } from '../../src/server/directory/directory-query.js';
+import { DirectoryQuery, namePrefixSql, searchSql } from '../../src/server/directory/directory-query.js';
 import { parseContactSearch } from '../../src/server/directory/directory-params.js';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
 import { codeFlowTokens } from '../support/oauth.js';
@@ -129,6 +129,77 @@ describe('search', () => {
     expect((await capped.search(parseContactSearch({ limit: '5' }))).contacts).toEqual((await uncapped.search(parseContactSearch({ limit: '5' }))).contacts);
     // An exact count when the matches fit.
     expect(await capped.search(parseContactSearch({ q: 'oleg petrov' }))).toMatchObject({ total: 1, totalExact: true });
+  });
+
+  describe('a one-word name with more matches than MATCH_CAP', () => {
+    const people = [...DEMO_CUSTOMERS, ...generatedContacts()];
+    // The most common first name of the demo directory, and a cap below its count.
+    const counts = new Map<string, number>();
+    for (const person of people) counts.set(person.firstName, (counts.get(person.firstName) ?? 0) + 1);
+    const [firstName, named] = [...counts].sort((a, b) => b[1] - a[1])[0]!;
+    const cap = named - 1;
+    const prefix = firstName.toLowerCase().slice(0, 3);
+
+    it('is answered from the first-name index, in name order, as more than the cap', async () => {
+      const capped = new DirectoryQuery(running.behalf.dataSource, cap);
+      const starting = people.filter((person) => person.firstName.toLowerCase().startsWith(prefix));
+      expect(starting.length).toBeGreaterThan(cap);
+      const pages = [];
+      for (let page = 1; page <= Math.ceil(cap / 5) + 1; page += 1) pages.push(await capped.search(parseContactSearch({ q: prefix.toUpperCase(), limit: '5', page: String(page) })));
+      for (const page of pages) expect(page).toMatchObject({ total: cap, totalExact: false });
+      const listed = pages.flatMap((page) => page.contacts);
+      // Real matches, each once, as many as the cap.
+      expect(listed).toHaveLength(cap);
+      expect(new Set(listed.map((contact) => contact.id)).size).toBe(cap);
+      const byName = new Map(people.map((person) => [`${person.firstName} ${person.lastName}`, person]));
+      for (const contact of listed) expect(byName.get(contact.name)!.firstName.toLowerCase().startsWith(prefix)).toBe(true);
+    });
+
+    it('orders by first name, then display name (the full-text search ranks, then orders by display name)', async () => {
+      // Display names that do not start with the first name tell the two orders apart.
+      const inserted = (await running.behalf.dataSource.query(
+        `INSERT INTO contact (first_name, last_name, display_name) VALUES ('Xena', 'Zed', 'Zed Xena'), ('Xenb', 'Aaron', 'Aaron Xenb'), ('Xenc', 'Mid', 'Mid Xenc') RETURNING id`,
+      )) as { id: string }[];
+      try {
+        const names = async (matchCap: number) => (await new DirectoryQuery(running.behalf.dataSource, matchCap).search(parseContactSearch({ q: 'xen' }))).contacts.map((contact) => contact.name);
+        expect(await names(2)).toEqual(['Zed Xena', 'Aaron Xenb']);
+        expect(await names(3)).toEqual(['Aaron Xenb', 'Mid Xenc', 'Zed Xena']);
+      } finally {
+        await running.behalf.dataSource.query(`DELETE FROM contact WHERE id = ANY($1)`, [inserted.map((row) => row.id)]);
+      }
+    });
+
+    it('falls back to the full-text search with its exact count when fewer names start with the word', async () => {
+      const roomy = new DirectoryQuery(running.behalf.dataSource, 1000);
+      const direct = await roomy.search(parseContactSearch({ q: firstName }));
+      expect(direct.totalExact).toBe(true);
+      expect(direct.total).toBeGreaterThanOrEqual(named);
+      // A last-name word and a word no name starts with.
+      expect(await roomy.search(parseContactSearch({ q: 'petrov' }))).toMatchObject({ totalExact: true });
+      expect(await roomy.search(parseContactSearch({ q: 'zzqx' }))).toEqual({ contacts: [], total: 0, totalExact: true });
+    });
+
+    it('uses the last-name index when the word starts last names', async () => {
+      const lastCounts = new Map<string, number>();
+      for (const person of people) lastCounts.set(person.lastName, (lastCounts.get(person.lastName) ?? 0) + 1);
+      const [lastName, withLast] = [...lastCounts].sort((a, b) => b[1] - a[1])[0]!;
+      const page = await new DirectoryQuery(running.behalf.dataSource, withLast - 1).search(parseContactSearch({ q: lastName, limit: '100' }));
+      expect(page).toMatchObject({ totalExact: false, total: withLast - 1 });
+      for (const contact of page.contacts) expect(contact.name.toLowerCase()).toContain(lastName.toLowerCase());
+    });
+
+    it('reads only the index (no table rows) for the count', async () => {
+      const search = parseContactSearch({ q: firstName });
+      const { sql, values } = namePrefixSql('first_name', search.namePrefix!, search);
+      await running.behalf.dataSource.query('VACUUM contact');
+      const plan = await running.behalf.dataSource.transaction(async (manager) => {
+        await manager.query('SET LOCAL enable_seqscan = off');
+        await manager.query('SET LOCAL enable_bitmapscan = off');
+        const rows = (await manager.query(`EXPLAIN ${sql}`, values)) as { 'QUERY PLAN': string }[];
+        return rows.map((row) => row['QUERY PLAN']).join('\n');
+      });
+      expect(plan).toMatch(/Index Only Scan using contact_first_name_prefix_idx/);
+    });
   });
 
   it.each(['ole', 'oleg petrov', '5550100'])('can use the GIN index on contact.search for q=%j', async (q) => {

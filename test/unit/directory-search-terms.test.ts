@@ -1,5 +1,5 @@
 /** The search box → tsquery translation: prefixes, phones, and nothing the tsquery parser could read as syntax. */
-import { contactTsQuery, MAX_QUERY_LENGTH, SearchTermsError } from '../../src/server/directory/search-terms.js';
+import { contactTsQuery, MAX_QUERY_LENGTH, namePrefix, SearchTermsError } from '../../src/server/directory/search-terms.js';
 
 describe('contactTsQuery', () => {
   it('makes every word a lower-cased prefix, all required', () => {
@@ -46,5 +46,18 @@ describe('contactTsQuery', () => {
   it('refuses overlong queries and too many words', () => {
     expect(() => contactTsQuery('x'.repeat(MAX_QUERY_LENGTH + 1))).toThrow(SearchTermsError);
     expect(() => contactTsQuery('a b c d e f g h i')).toThrow(/at most 8 words/);
+  });
+});
+
+describe('namePrefix', () => {
+  it('takes one word of letters (inner hyphens allowed), lower-cased', () => {
+    expect(namePrefix(' Oleg ')).toBe('oleg');
+    expect(namePrefix('MÜLLER')).toBe('müller');
+    expect(namePrefix('Anna-M')).toBe('anna-m');
+    expect(namePrefix('ol')).toBe('ol');
+  });
+
+  it.each(['o', 'oleg petrov', 'oleg@example.com', 'oleg2', '5550100', 'anna-', '-anna', "o'brien", 'a_b', 'ol%', '', 'x'.repeat(101)])('leaves %j to the full-text search', (input) => {
+    expect(namePrefix(input)).toBeUndefined();
   });
 });

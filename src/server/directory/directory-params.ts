@@ -1,7 +1,7 @@
 /** Validates the directory API's query strings at the edge: unknown, repeated or out-of-range parameters are 400s. */
 import type { AccountStatus } from '../../accounts/entities/index.js';
 import { ACCOUNT_STATUSES, type ContactSearch } from './directory-query.js';
-import { contactTsQuery, SearchTermsError } from './search-terms.js';
+import { contactTsQuery, namePrefix, SearchTermsError } from './search-terms.js';
 
 export class DirectoryParamError extends Error {
   override name = 'DirectoryParamError';
@@ -43,6 +43,8 @@ export function parseContactSearch(query: Query): ContactSearch {
     if (q.includes('\u0000')) throw new DirectoryParamError('q must not contain NUL characters');
     try {
       search.tsquery = contactTsQuery(q) ?? null;
+      const prefix = search.tsquery ? namePrefix(q) : undefined;
+      if (prefix) search.namePrefix = prefix;
     } catch (error) {
       if (error instanceof SearchTermsError) throw new DirectoryParamError(error.message);
       throw error;

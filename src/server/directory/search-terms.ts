@@ -80,3 +80,17 @@ export function contactTsQuery(input: string): string | undefined {
   // A one-character prefix matches nearly every contact (a slow, useless answer): such words must match whole.
   return found.map((word) => lexeme(word, [...word].length > 1)).join(' & ');
 }
+
+/**
+ * `input` as one lower-case name prefix ("Oleg" → "oleg", "anna-m" →
+ * "anna-m"), or undefined when it is anything else: more words, digits,
+ * email or other punctuation, one letter. Such a prefix may be looked up in
+ * the name indexes (see DirectoryQuery): a name that starts with these
+ * letters also holds a lexeme that starts with them, so what that look-up
+ * finds the full-text query finds too.
+ */
+export function namePrefix(input: string): string | undefined {
+  const text = input.normalize('NFC').toLowerCase().trim();
+  if (text.length > MAX_WORD_LENGTH || [...text].length < 2) return undefined;
+  return /^\p{L}+(?:-\p{L}+)*$/u.test(text) ? text : undefined;
+}
