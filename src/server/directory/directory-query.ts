@@ -105,6 +105,8 @@ export function searchSql(search: ContactSearch, matchCap = MATCH_CAP): { sql: s
   return { sql, values };
 }
 
+type NameColumn = 'first_name' | 'last_name';
+
 /**
  * The statement for a one-word search without filters (exported for the
  * EXPLAIN tests). A common name ("Oleg" among a million contacts) matches
@@ -117,7 +119,7 @@ export function searchSql(search: ContactSearch, matchCap = MATCH_CAP): { sql: s
  *   order. They are all matches of the full-text query too: a name that
  *   starts with a word of letters begins a lexeme that starts with it;
  * - otherwise the full-text search as in searchSql, with its exact count and
- *   ranking; the GIN scan runs only then (a one-time filter on `named`).
+ *   ranking; the GIN scan runs only then (a one-time filter on `path`).
  */
 export function namePrefixSql(search: ContactSearch & { namePrefix: string; tsquery: string }, matchCap = MATCH_CAP): { sql: string; values: unknown[] } {
   const offset = (search.page - 1) * search.limit;
@@ -126,27 +128,29 @@ export function namePrefixSql(search: ContactSearch & { namePrefix: string; tsqu
   // LIKE so that a generic (prepared) plan still uses the index; it leaves out only names continuing
   // with U+10FFFF, which the full-text path then finds.
   const values: unknown[] = [search.namePrefix, `${search.namePrefix}\u{10FFFF}`, search.tsquery, limit, offset];
-  const probe = (column: 'first_name' | 'last_name') => {
-    const key = `lower(c.${column}) COLLATE "C"`;
-    return `SELECT c.id, ${key} AS key, lower(c.display_name) AS name_key FROM contact c WHERE ${key} >= $1 AND ${key} < $2 ORDER BY 2, 3, 1 LIMIT ${matchCap + 1}`;
-  };
-  const sql = `WITH first_names AS MATERIALIZED (${probe('first_name')}),
-      last_names AS MATERIALIZED (${probe('last_name')}),
-      named AS (
-        SELECT * FROM first_names WHERE (SELECT count(*) FROM first_names) > ${matchCap}
-        UNION ALL
-        SELECT * FROM last_names WHERE (SELECT count(*) FROM first_names) <= ${matchCap} AND (SELECT count(*) FROM last_names) > ${matchCap}
-      ),
+  const key = (column: NameColumn) => `lower(c.${column}) COLLATE "C"`;
+  const starting = (column: NameColumn) => `${key(column)} >= $1 AND ${key(column)} < $2`;
+  // Counting stops at the cap, and a page is read in index order: no sort, no table rows but the page's.
+  const count = (column: NameColumn) => `SELECT count(*) AS n FROM (SELECT 1 FROM contact c WHERE ${starting(column)} LIMIT ${matchCap + 1}) x`;
+  const page = (column: NameColumn, which: number) => `
+        SELECT row_number() OVER (ORDER BY p.key, p.name_key, p.id), c.id, c.display_name AS name, c.emails, c.phones
+          FROM (SELECT c.id, ${key(column)} AS key, lower(c.display_name) AS name_key FROM contact c
+                 WHERE (SELECT which FROM path) = ${which} AND ${starting(column)} ORDER BY 2, 3, 1 LIMIT $4 OFFSET $5) p
+          JOIN contact c ON c.id = p.id`;
+  const sql = `WITH first_names AS (${count('first_name')}),
+      last_names AS (${count('last_name')}),
+      -- 1: more than the cap by first name, 2: by last name, 0: the full-text search answers.
+      -- CASE evaluates in order: the last names are counted only when the first names do not answer.
+      path AS (SELECT CASE WHEN (SELECT n FROM first_names) > ${matchCap} THEN 1 WHEN (SELECT n FROM last_names) > ${matchCap} THEN 2 ELSE 0 END AS which),
       matches AS (
         SELECT c.id, c.display_name AS name, c.emails, c.phones, ts_rank(c.search, $3::tsquery) AS rank
-          FROM contact c WHERE c.search @@ $3::tsquery AND NOT EXISTS (SELECT 1 FROM named) LIMIT ${matchCap + 1}
+          FROM contact c WHERE (SELECT which FROM path) = 0 AND c.search @@ $3::tsquery LIMIT ${matchCap + 1}
       ),
-      counted AS (SELECT ((SELECT count(*) FROM named) + (SELECT count(*) FROM matches))::int AS total)
+      counted AS (SELECT (CASE WHEN (SELECT which FROM path) = 0 THEN (SELECT count(*) FROM matches) ELSE ${matchCap + 1} END)::int AS total)
     SELECT counted.total, page.id, page.name, page.emails, page.phones,
            ARRAY(SELECT DISTINCT s.slug FROM account a JOIN store s ON s.id = a.store_id WHERE a.contact_id = page.id ORDER BY s.slug) AS stores
-      FROM counted LEFT JOIN LATERAL (
-        SELECT row_number() OVER (ORDER BY p.key, p.name_key, p.id), c.id, c.display_name AS name, c.emails, c.phones
-          FROM (SELECT * FROM named ORDER BY key, name_key, id LIMIT $4 OFFSET $5) p JOIN contact c ON c.id = p.id
+      FROM counted LEFT JOIN LATERAL (${page('first_name', 1)}
+        UNION ALL${page('last_name', 2)}
         UNION ALL
         SELECT row_number() OVER (ORDER BY m.rank DESC, lower(m.name), m.id), m.id, m.name, m.emails, m.phones
           FROM (SELECT * FROM matches ORDER BY rank DESC, lower(name), id LIMIT $4 OFFSET $5) m
