@@ -7,6 +7,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from '../../src/server/db/data-source.js';
 import { createAdapterFactory, deleteExpiredPayloads } from '../../src/server/oidc/adapter.js';
+import { withReadAhead } from '../../src/server/oidc/read-ahead.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { eventually } from '../support/poll.js';
 
@@ -218,5 +219,70 @@ describe('deleteExpiredPayloads', () => {
     expect(await rowCount('id = ANY($1)', [expired])).toBe(0);
     expect(await rowCount('id = ANY($1)', [[...live, forever]])).toBe(3);
     expect(await deleteExpiredPayloads(dataSource)).toBe(0);
+  });
+});
+
+describe('reading ahead within a request', () => {
+  // An access token bound to a session, under a grant: what oidc-provider reads one after the other.
+  async function tokenWithSessionAndGrant() {
+    const ids = { token: id(), session: id(), sessionUid: id(), grant: id() };
+    await adapterFor('Session').upsert(ids.session, { uid: ids.sessionUid, accountId: 'a1', kind: 'Session' } as AdapterPayload, 600);
+    await adapterFor('Grant').upsert(ids.grant, { accountId: 'a1', clientId: 'portal', kind: 'Grant' } as AdapterPayload, 600);
+    await adapterFor('AccessToken').upsert(ids.token, payload({ jti: ids.token, sessionUid: ids.sessionUid, grantId: ids.grant, expiresWithSession: true }), 600);
+    return ids;
+  }
+  const deleteRow = (model: string, rowId: string) => dataSource.query(`DELETE FROM oidc_payload WHERE model = $1 AND id = $2`, [model, rowId]);
+
+  it('answers the session and grant reads that follow a token read from the same statement', async () => {
+    const ids = await tokenWithSessionAndGrant();
+    await withReadAhead(async () => {
+      expect(await adapterFor('AccessToken').find(ids.token)).toMatchObject({ jti: ids.token });
+      // Gone from the database since the token was read: the reads that follow still see what that statement saw.
+      await deleteRow('Session', ids.session);
+      await deleteRow('Grant', ids.grant);
+      expect(await adapterFor('Session').findByUid(ids.sessionUid)).toMatchObject({ uid: ids.sessionUid });
+      expect(await adapterFor('Grant').find(ids.grant)).toMatchObject({ clientId: 'portal' });
+      // Once only: a second read goes to the database.
+      expect(await adapterFor('Grant').find(ids.grant)).toBeUndefined();
+    });
+    // Outside a request nothing is read ahead.
+    expect(await adapterFor('Session').findByUid(ids.sessionUid)).toBeUndefined();
+  });
+
+  it('reads ahead a session or grant that is gone as gone', async () => {
+    const ids = await tokenWithSessionAndGrant();
+    const [session] = (await dataSource.query(`SELECT payload FROM oidc_payload WHERE model = 'Session' AND id = $1`, [ids.session])) as { payload: AdapterPayload }[];
+    await deleteRow('Session', ids.session);
+    await dataSource.query(`UPDATE oidc_payload SET expires_at = now() - interval '1 second' WHERE model = 'Grant' AND id = $1`, [ids.grant]);
+    await withReadAhead(async () => {
+      expect(await adapterFor('AccessToken').find(ids.token)).toMatchObject({ jti: ids.token });
+      // Back in the database since the token was read: the request still sees it gone, as that statement did.
+      await dataSource.query(`INSERT INTO oidc_payload (model, id, payload, uid, expires_at) VALUES ('Session', $1, $2, $3, now() + interval '10 minutes')`, [ids.session, session!.payload, ids.sessionUid]);
+      expect(await adapterFor('Session').findByUid(ids.sessionUid)).toBeUndefined();
+      expect(await adapterFor('Grant').find(ids.grant)).toBeUndefined();
+    });
+    expect(await adapterFor('Session').findByUid(ids.sessionUid)).toMatchObject({ uid: ids.sessionUid });
+  });
+
+  it('forgets what it read ahead once the adapter writes', async () => {
+    const ids = await tokenWithSessionAndGrant();
+    await withReadAhead(async () => {
+      await adapterFor('AccessToken').find(ids.token);
+      await adapterFor('Grant').destroy(ids.grant);
+      expect(await adapterFor('Grant').find(ids.grant)).toBeUndefined();
+      await deleteRow('Session', ids.session);
+      expect(await adapterFor('Session').findByUid(ids.sessionUid)).toBeUndefined();
+    });
+  });
+
+  it('finds no token, and keeps nothing, for an unknown or expired token', async () => {
+    const ids = await tokenWithSessionAndGrant();
+    await dataSource.query(`UPDATE oidc_payload SET expires_at = now() - interval '1 second' WHERE model = 'AccessToken' AND id = $1`, [ids.token]);
+    await withReadAhead(async () => {
+      expect(await adapterFor('AccessToken').find(ids.token)).toBeUndefined();
+      expect(await adapterFor('AccessToken').find(id())).toBeUndefined();
+      await deleteRow('Grant', ids.grant);
+      expect(await adapterFor('Grant').find(ids.grant)).toBeUndefined();
+    });
   });
 });

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import { requestContext, type Logger } from '../observability/logger.js';
 import { routeGroup, type Metrics } from '../observability/metrics.js';
+import { withReadAhead } from '../oidc/read-ahead.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -15,7 +16,7 @@ export function requestContextMiddleware(logger: Logger, metrics: Metrics) {
     const route = routeGroup(ctx.path);
     await requestContext.run({ requestId }, async () => {
       try {
-        await next();
+        await withReadAhead(next);
       } catch (error) {
         // Never a stack trace to the client; the detail goes to the log.
         // A client error keeps its 4xx even when it is not marked `expose`: a body parser's
@@ -36,7 +37,8 @@ export function requestContextMiddleware(logger: Logger, metrics: Metrics) {
         const statusCode = ctx.respond === false ? ctx.res.statusCode : ctx.status;
         metrics.httpRequests.inc({ method: ctx.method, route, status: String(statusCode) });
         metrics.httpDuration.observe({ method: ctx.method, route }, seconds);
-        logger.http('request', { method: ctx.method, path: ctx.path, status: statusCode, ms: Math.round(seconds * 1000) });
+        // winston formats an entry before its transports drop it by level: skip the work when nothing logs it.
+        if (logger.isLevelEnabled('http')) logger.http('request', { method: ctx.method, path: ctx.path, status: statusCode, ms: Math.round(seconds * 1000) });
       }
     });
   };

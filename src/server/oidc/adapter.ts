@@ -6,6 +6,7 @@
 import type { DataSource } from 'typeorm';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { preparedQuery } from '../db/prepared.js';
+import { forgetReadAhead, keep, readAheadKey, readingAhead, take } from './read-ahead.js';
 
 export interface AdapterOptions {
   /** Clients come from Behalf's own table, not from `oidc_payload`. */
@@ -13,6 +14,28 @@ export interface AdapterOptions {
 }
 
 type Row = { payload: AdapterPayload; consumed_at: Date | null };
+
+const LIVE = (alias: string) => `(${alias}.expires_at IS NULL OR ${alias}.expires_at > now())`;
+
+/**
+ * An access token with, in the same statement, the session it is bound to
+ * and its grant (what oidc-provider reads next; see read-ahead.ts). The
+ * conditions on each are findBy's.
+ */
+const TOKEN_WITH_SESSION_AND_GRANT = `SELECT t.payload, t.consumed_at,
+         s.payload AS session_payload, s.consumed_at AS session_consumed_at,
+         g.payload AS grant_payload, g.consumed_at AS grant_consumed_at
+    FROM oidc_payload t
+    LEFT JOIN oidc_payload s ON s.model = 'Session' AND s.uid = t.payload->>'sessionUid' AND ${LIVE('s')}
+    LEFT JOIN oidc_payload g ON g.model = 'Grant' AND g.id = t.grant_id AND ${LIVE('g')}
+   WHERE t.model = $1 AND t.id = $2 AND ${LIVE('t')}`;
+
+type TokenRow = Row & {
+  session_payload: AdapterPayload | null;
+  session_consumed_at: Date | null;
+  grant_payload: AdapterPayload | null;
+  grant_consumed_at: Date | null;
+};
 
 /** The models `revokeByGrantId` removes: the tokens and codes issued under a grant (as in oidc-provider's own adapters). */
 const GRANT_BOUND_MODELS = ['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode'];
@@ -45,6 +68,7 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
     constructor(private readonly model: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      forgetReadAhead();
       // Payloads carry request parameters (state, nonce, login_hint, …) and JSONB cannot hold
       // \u0000: refuse the request as the client's mistake instead of failing with a 500.
       if (containsNul(payload)) throw new errors.InvalidRequest('request parameters must not contain NUL characters');
@@ -73,12 +97,32 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
       return toPayload(rows[0]);
     }
 
-    find(id: string): Promise<AdapterPayload | undefined> {
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      const kept = take(readAheadKey(this.model, 'id', id));
+      if (kept.found) return kept.payload;
+      if (this.model === 'AccessToken' && readingAhead()) return this.findTokenReadingAhead(id);
       return this.findBy('id', id);
     }
 
-    findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      const kept = take(readAheadKey(this.model, 'uid', uid));
+      if (kept.found) return kept.payload;
       return this.findBy('uid', uid);
+    }
+
+    /** An access token, keeping its session and grant for the reads that follow in this request. */
+    private async findTokenReadingAhead(id: string): Promise<AdapterPayload | undefined> {
+      if (!storable(id)) return undefined;
+      const [row] = await preparedQuery<TokenRow>(dataSource, TOKEN_WITH_SESSION_AND_GRANT, [this.model, id]);
+      const token = toPayload(row);
+      if (!row || !token) return token;
+      if (typeof token.sessionUid === 'string') {
+        keep(readAheadKey('Session', 'uid', token.sessionUid), toPayload(row.session_payload ? { payload: row.session_payload, consumed_at: row.session_consumed_at } : undefined));
+      }
+      if (typeof token.grantId === 'string') {
+        keep(readAheadKey('Grant', 'id', token.grantId), toPayload(row.grant_payload ? { payload: row.grant_payload, consumed_at: row.grant_consumed_at } : undefined));
+      }
+      return token;
     }
 
     findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
@@ -86,16 +130,19 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
     }
 
     async consume(id: string): Promise<void> {
+      forgetReadAhead();
       if (!storable(id)) return;
       await dataSource.query(`UPDATE oidc_payload SET consumed_at = now() WHERE model = $1 AND id = $2 AND consumed_at IS NULL`, [this.model, id]);
     }
 
     async destroy(id: string): Promise<void> {
+      forgetReadAhead();
       if (!storable(id)) return;
       await dataSource.query(`DELETE FROM oidc_payload WHERE model = $1 AND id = $2`, [this.model, id]);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      forgetReadAhead();
       if (!storable(grantId)) return;
       // Every grant-bound token model (codes, access and refresh tokens, …) dies with its grant.
       // Other rows that merely name the grant (an interaction in progress) are not tokens of it.
