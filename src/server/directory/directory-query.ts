@@ -176,10 +176,7 @@ export class DirectoryQuery {
         : searchSql(search, this.matchCap);
     // Planned once per connection: re-planning the one-word statement on every call cost as much as
     // running it, and planning was a sixth of the full-text statement's time at a million contacts.
-    return this.page(await genericPlanQuery<Partial<ContactSummary> & { total: number }>(this.dataSource, sql, values));
-  }
-
-  private page(rows: (Partial<ContactSummary> & { total: number })[]): ContactPage {
+    const rows = await genericPlanQuery<Partial<ContactSummary> & { total: number }>(this.dataSource, sql, values);
     const counted = rows[0]?.total ?? 0;
     return {
       contacts: rows.filter((row) => row.id).map(({ id, name, emails, phones, stores }) => ({ id: id!, name: name!, emails: emails!, phones: phones!, stores: stores! })),
