@@ -11,7 +11,7 @@ import type { DataSource } from 'typeorm';
 import { parseContactSearch } from '../../src/server/directory/directory-params.js';
 import { DirectoryQuery, namePrefixSql, searchSql } from '../../src/server/directory/directory-query.js';
 import { createDataSource } from '../../src/server/db/data-source.js';
-import { closeGenericPlanPool } from '../../src/server/db/prepared.js';
+import { closeSidePools } from '../../src/server/db/side-pools.js';
 
 export const DIRECTORY_CASES: Record<string, Record<string, string>> = {
   'q=Oleg': { q: 'Oleg' },
@@ -76,7 +76,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       for (const name of ['q=Oleg', 'q=Olegovna (rare)', 'q=Oleg&store=books']) console.log(`\n== ${name}\n${await explain(dataSource, DIRECTORY_CASES[name]!)}`);
     }
   } finally {
-    await closeGenericPlanPool(dataSource);
+    await closeSidePools(dataSource);
     await dataSource.destroy();
   }
 }

@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../../../config/load.js';
 import type { Logger } from '../observability/logger.js';
 import { createDataSource, migrate } from './data-source.js';
-import { closeGenericPlanPool } from './prepared.js';
+import { closeSidePools } from './side-pools.js';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './embedded.js';
 
 export interface Database {
@@ -54,7 +54,7 @@ export async function connectDatabase(config: Config, logger: Logger, options: {
     url,
     embedded: !!embedded,
     async close() {
-      await closeGenericPlanPool(dataSource);
+      await closeSidePools(dataSource);
       if (dataSource.isInitialized) await dataSource.destroy();
       await embedded?.stop();
     },
