@@ -10,7 +10,7 @@ import { startBehalf, type RunningBehalf } from '../support/behalf.js';
 import { freePort, spawnBehalf, type BehalfProcess } from '../support/behalf-process.js';
 import { HttpBrowser } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { portalLoginPage, tokenRequest } from '../support/oauth.js';
+import { guessPastSignInLimit, portalLoginPage, tokenRequest } from '../support/oauth.js';
 import { eventually } from '../support/poll.js';
 import { deleteKeys, keysUnder, redisAnswers, redisServerInstalled, SHARED_REDIS_URL, startPrivateRedis, uniquePrefix, type PrivateRedis } from '../support/redis.js';
 
@@ -82,11 +82,7 @@ withRedis('rate limits on Redis', () => {
     });
 
     it('slows down guessing at one account with 429 and Retry-After, counted in Redis under hashed keys, not in the database', async () => {
-      const browser = new HttpBrowser(a.issuer);
-      let page = await portalLoginPage(a.issuer, browser);
-      for (let i = 0; i < 3; i += 1) page = await browser.submit(page, '/login', { email: 'viewer@example.com', password: `guess-number-${i}` });
-      expect(page.status).toBe(200);
-      const refused = await browser.submit(page, '/login', { email: 'viewer@example.com', password: 'Support-Demo-2026' });
+      const refused = await guessPastSignInLimit(a.issuer);
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(refused.html).toContain('Too many sign-in attempts');

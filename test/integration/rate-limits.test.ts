@@ -3,9 +3,8 @@
  * instances (separate processes) is in several-instances.test.ts.
  */
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
-import { HttpBrowser } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { portalLoginPage } from '../support/oauth.js';
+import { guessPastSignInLimit } from '../support/oauth.js';
 
 let db: TestDatabase;
 let a: RunningBehalf;
@@ -27,11 +26,7 @@ afterAll(async () => {
 });
 
 it('slows down guessing at one account with 429 and Retry-After, whatever the password, and audits it', async () => {
-  const browser = new HttpBrowser(a.issuer);
-  let page = await portalLoginPage(a.issuer, browser);
-  for (let i = 0; i < 3; i += 1) page = await browser.submit(page, '/login', { email: 'viewer@example.com', password: `guess-number-${i}` });
-  expect(page.status).toBe(200);
-  const refused = await browser.submit(page, '/login', { email: 'viewer@example.com', password: 'Support-Demo-2026' });
+  const refused = await guessPastSignInLimit(a.issuer);
   expect(refused.status).toBe(429);
   expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
   expect(refused.html).toContain('Too many sign-in attempts');

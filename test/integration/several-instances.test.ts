@@ -37,6 +37,20 @@ async function stopAll(...instances: (BehalfProcess | undefined)[]): Promise<voi
   await Promise.all(instances.map((instance) => instance?.stop()));
 }
 
+/** Two processes on a fresh database for the enclosing describe, stopped and dropped after it. */
+function processPair(overrides: Record<string, unknown> = {}) {
+  const pair: { database?: TestDatabase; a?: BehalfProcess; b?: BehalfProcess } = {};
+  beforeAll(async () => {
+    pair.database = await createTestDatabase();
+    [pair.a, pair.b] = await startPair(pair.database, overrides);
+  }, START_TIMEOUT_MS);
+  afterAll(async () => {
+    await stopAll(pair.a, pair.b);
+    await pair.database?.drop();
+  }, 60_000);
+  return { A: () => pair.a!, B: () => pair.b!, database: () => pair.database! };
+}
+
 /** The demo customer's account id, read from the shared database. */
 async function customerId(database: TestDatabase, store: string, email: string): Promise<string> {
   const client = new pg.Client({ connectionString: database.url });
@@ -61,20 +75,7 @@ function introspect(instance: BehalfProcess, token: string) {
 }
 
 describe('two processes, one database, one issuer', () => {
-  let database: TestDatabase;
-  let a: BehalfProcess | undefined;
-  let b: BehalfProcess | undefined;
-  const A = () => a!;
-  const B = () => b!;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    [a, b] = await startPair(database, {});
-  }, START_TIMEOUT_MS);
-  afterAll(async () => {
-    await stopAll(a, b);
-    await database?.drop();
-  }, 60_000);
+  const { A, B, database } = processPair();
 
   it('are separate processes that share the issuer', async () => {
     expect(A().pid).not.toBe(B().pid);
@@ -101,7 +102,7 @@ describe('two processes, one database, one issuer', () => {
   });
 
   it('refuses at A the on-behalf session ended at B, and reports it ended', async () => {
-    const oleg = await customerId(database, 'electronics', 'oleg@example.com');
+    const oleg = await customerId(database(), 'electronics', 'oleg@example.com');
     // The agent re-authenticates through A (the browser talks to the issuer's address).
     const { actorToken } = await reauthenticate({ issuer: A().url }, { customer: oleg });
     const opened = await exchange({ issuer: A().url }, onBehalfParams(oleg, actorToken));
@@ -134,7 +135,7 @@ describe('two processes, one database, one issuer', () => {
     };
     const kidOf = async (instance: BehalfProcess) => decodeProtectedHeader(await jwt(instance)).kid;
     const cli = async (...args: string[]) => {
-      const result = await runCliProcess(args, { databaseUrl: database.url, env: { ISSUER: A().issuer } });
+      const result = await runCliProcess(args, { databaseUrl: database().url, env: { ISSUER: A().issuer } });
       expect({ args, code: result.code, stderr: result.stderr }).toEqual({ args, code: 0, stderr: '' });
       return result.stdout;
     };
@@ -165,26 +166,15 @@ describe('two processes, one database, one issuer', () => {
 
 describe('rate limits shared by two processes', () => {
   const BUDGET = 5;
-  let database: TestDatabase;
-  let a: BehalfProcess | undefined;
-  let b: BehalfProcess | undefined;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    [a, b] = await startPair(database, { rateLimits: { tokenPerClient: { points: BUDGET, durationSeconds: 60 } } });
-  }, START_TIMEOUT_MS);
-  afterAll(async () => {
-    await stopAll(a, b);
-    await database?.drop();
-  }, 60_000);
+  const { A, B } = processPair({ rateLimits: { tokenPerClient: { points: BUDGET, durationSeconds: 60 } } });
 
   it('spends one per-client token budget across both, then answers 429 with Retry-After at either', async () => {
     const request = (instance: BehalfProcess) => clientCredentials(instance, { resource: ORDERS_API, scope: 'orders:read' });
     const statuses: number[] = [];
-    for (let i = 0; i < BUDGET; i += 1) statuses.push((await request(i % 2 === 0 ? a! : b!)).status);
+    for (let i = 0; i < BUDGET; i += 1) statuses.push((await request(i % 2 === 0 ? A() : B())).status);
     expect(statuses).toEqual(Array(BUDGET).fill(200));
 
-    for (const instance of [b!, a!]) {
+    for (const instance of [B(), A()]) {
       const refused = await request(instance);
       expect(refused.status).toBe(429);
       expect(refused.body).toMatchObject({ error: 'temporarily_unavailable' });
@@ -193,25 +183,14 @@ describe('rate limits shared by two processes', () => {
       expect(retryAfter).toBeLessThanOrEqual(60);
     }
     // Another client has its own budget.
-    expect((await clientCredentials(b!, {}, 'orders-api', 'orders-api-demo-secret')).status).toBe(200);
+    expect((await clientCredentials(B(), {}, 'orders-api', 'orders-api-demo-secret')).status).toBe(200);
   });
 });
 
 describe('one of two processes killed mid-load', () => {
   const WORKERS_PER_INSTANCE = 2;
   const REQUEST_TIMEOUT_MS = 8_000;
-  let database: TestDatabase;
-  let a: BehalfProcess | undefined;
-  let b: BehalfProcess | undefined;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    [a, b] = await startPair(database, {});
-  }, START_TIMEOUT_MS);
-  afterAll(async () => {
-    await stopAll(a, b);
-    await database?.drop();
-  }, 60_000);
+  const { A, B, database } = processPair();
 
   interface Outcome {
     instance: 'a' | 'b';
@@ -252,8 +231,8 @@ describe('one of two processes killed mid-load', () => {
       }
     };
     const workers = [
-      ...Array.from({ length: WORKERS_PER_INSTANCE }, () => worker(a!, 'a')),
-      ...Array.from({ length: WORKERS_PER_INSTANCE }, () => worker(b!, 'b')),
+      ...Array.from({ length: WORKERS_PER_INSTANCE }, () => worker(A(), 'a')),
+      ...Array.from({ length: WORKERS_PER_INSTANCE }, () => worker(B(), 'b')),
     ];
     const ok = (name: 'a' | 'b', afterKill: boolean) => outcomes.filter((o) => o.instance === name && o.afterKill === afterKill && o.status === 200).length;
 
@@ -263,8 +242,8 @@ describe('one of two processes killed mid-load', () => {
       // A dies mid-load, without a chance to finish anything.
       killed = true;
       ended = await new Promise((resolve) => {
-        a!.child.once('exit', (code, signal) => resolve({ code, signal }));
-        a!.child.kill('SIGKILL');
+        A().child.once('exit', (code, signal) => resolve({ code, signal }));
+        A().child.kill('SIGKILL');
       });
       await eventually(async () => ok('b', true) >= 40, { timeoutMs: 20_000, what: '40 tokens from B after A was killed' });
     } finally {
@@ -279,12 +258,12 @@ describe('one of two processes killed mid-load', () => {
     const failedAtA = outcomes.filter((o) => o.instance === 'a' && o.status !== 200);
     expect(failedAtA.length).toBeGreaterThan(0);
     expect(failedAtA.filter((o) => o.status !== 0 || !o.afterKill)).toEqual([]);
-    expect((await fetch(`${b!.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${B().url}/readyz`)).status).toBe(200);
 
     // Nothing a client received is lost: each token has its committed token.issued record…
     const received = outcomes.filter((o) => o.status === 200).map((o) => String(decodeJwt(o.accessToken!).jti));
     expect(new Set(received).size).toBe(received.length);
-    const client = new pg.Client({ connectionString: database.url });
+    const client = new pg.Client({ connectionString: database().url });
     await client.connect();
     let recorded: Set<string>;
     try {
@@ -296,13 +275,13 @@ describe('one of two processes killed mid-load', () => {
     expect(received.filter((jti) => !recorded.has(jti))).toEqual([]);
 
     // …and the chain, appended to by both until one died (perhaps mid-append), verifies.
-    const verify = await runCliProcess(['audit', 'verify'], { databaseUrl: database.url, env: { ISSUER: b!.issuer } });
+    const verify = await runCliProcess(['audit', 'verify'], { databaseUrl: database().url, env: { ISSUER: B().issuer } });
     expect({ code: verify.code, stderr: verify.stderr }).toEqual({ code: 0, stderr: '' });
     expect(Number(/audit chain intact: (\d+) events/.exec(verify.stdout)?.[1])).toBeGreaterThanOrEqual(received.length);
 
     // The survivor still shuts down cleanly.
-    const stoppedB = await b!.stop();
-    b = undefined;
+    // stop() is idempotent: the pair's afterAll finds it stopped.
+    const stoppedB = await B().stop();
     expect(stoppedB).toEqual({ code: 0, signal: null });
   }, 120_000);
 });

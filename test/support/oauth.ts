@@ -77,3 +77,16 @@ export async function portalLoginPage(issuer: string, browser: HttpBrowser) {
   const url = client.buildAuthorizationUrl(config, { redirect_uri: 'http://localhost:4002/callback', scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
   return browser.follow(url.toString());
 }
+
+/**
+ * Guesses at the viewer's portal password until the per-account sign-in limit
+ * (3 per window in the tests' configuration) refuses even the right one:
+ * returns that refusal.
+ */
+export async function guessPastSignInLimit(issuer: string) {
+  const browser = new HttpBrowser(issuer);
+  let page = await portalLoginPage(issuer, browser);
+  for (let i = 0; i < 3; i += 1) page = await browser.submit(page, '/login', { email: 'viewer@example.com', password: `guess-number-${i}` });
+  expect(page.status).toBe(200);
+  return browser.submit(page, '/login', { email: 'viewer@example.com', password: 'Support-Demo-2026' });
+}

@@ -15,6 +15,7 @@ export interface AdapterOptions {
 
 type Row = { payload: AdapterPayload; consumed_at: Date | null };
 
+/** The row has not expired (expired rows stay until deleteExpiredPayloads, invisible). */
 const LIVE = (alias: string) => `(${alias}.expires_at IS NULL OR ${alias}.expires_at > now())`;
 
 /**
@@ -91,7 +92,7 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
       const rows = await preparedQuery<Row>(
         dataSource,
         `SELECT payload, consumed_at FROM oidc_payload
-         WHERE model = $1 AND ${column} = $2 AND (expires_at IS NULL OR expires_at > now())`,
+         WHERE model = $1 AND ${column} = $2 AND ${LIVE('oidc_payload')}`,
         [this.model, value],
       );
       return toPayload(rows[0]);
