@@ -12,6 +12,8 @@ export const AUDIT_EVENT_TYPES = [
   'on_behalf.started',
   'on_behalf.denied',
   'on_behalf.ended',
+  'on_behalf.scope_refused',
+  'on_behalf.reauth_revoked',
   'delegation.issued',
   'delegation.denied',
 ] as const;

@@ -26,7 +26,7 @@ import { AuditService } from './audit/audit-service.js';
 import { createOnBehalf } from './on-behalf/on-behalf-module.js';
 import { createRateLimits, type RateLimits } from './http/rate-limits.js';
 import type { PostgresOnBehalfStore } from './on-behalf/on-behalf-store.js';
-import { implicitConsentRecorder, logoutAuditMiddleware, providerAuditMiddleware } from './oidc/token-audit.js';
+import { implicitConsentRecorder, logoutAuditMiddleware, providerAuditMiddleware, reauthScopeRefusalRecorder } from './oidc/token-audit.js';
 import { databaseOutageMiddleware, isDatabaseUnavailable, watchDatabaseOutages } from './oidc/database-outage.js';
 import { onceEvery } from './observability/once-every.js';
 import { DEMO_SECRETS } from './seed/demo-data.js';
@@ -119,6 +119,8 @@ export async function createBehalf(config: Config, logger = createLogger(config.
           // Outermost: a database outage inside oidc-provider is a 503 to retry, not a 500.
           use: [databaseOutageMiddleware(), providerAuditMiddleware(services.audit, logger), logoutAuditMiddleware(services.audit, logger, onBehalf.store)],
           onImplicitConsent: implicitConsentRecorder(services.audit),
+          onReauthScopeRefused: reauthScopeRefusalRecorder(services.audit),
+          isReauthGrant: (grantId) => onBehalf.store.isReauthGrant(grantId),
           grants: [onBehalf.grant],
         }),
     });

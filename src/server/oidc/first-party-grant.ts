@@ -19,10 +19,57 @@ export interface ImplicitConsent {
 
 export type ImplicitConsentListener = (ctx: KoaContextWithOIDC, consent: ImplicitConsent) => Promise<void>;
 
+export interface ReauthScopeRefusal {
+  grantId: string;
+  accountId: string;
+  clientId: string;
+  scopes: string[];
+  claims: string[];
+  resources: Record<string, string[]>;
+}
 
-export function createLoadExistingGrant(onImplicitConsent?: ImplicitConsentListener) {
+export type ReauthScopeRefusalListener = (ctx: KoaContextWithOIDC, refusal: ReauthScopeRefusal) => Promise<void>;
+
+/** The only scope a re-authentication grant ever holds. */
+export const REAUTH_SCOPE = 'openid';
+
+/**
+ * The re-authentication's grant, narrowed to `openid`: what else the request
+ * asks is rejected (so the consent prompt sees it answered) and returned.
+ */
+async function narrowReauthGrant(ctx: KoaContextWithOIDC, onRefused?: ReauthScopeRefusalListener): Promise<Grant | undefined> {
+  const { oidc } = ctx;
+  // Before the re-auth screen there is nothing to load: prompt=login sends the agent there first,
+  // and a grant saved now would hold whatever this request asked.
+  const grantId = oidc.result?.login ? oidc.result.consent?.grantId : undefined;
+  const grant = grantId ? await oidc.provider.Grant.find(grantId) : undefined;
+  if (!grant) return undefined;
+  const granted = new Set(grant.getOIDCScope().split(' ').filter(Boolean));
+  const scopes = [...oidc.requestParamScopes].filter((scope) => scope !== REAUTH_SCOPE && !granted.has(scope));
+  const claims = [...oidc.requestParamClaims].filter((claim) => !['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss'].includes(claim));
+  const resources: Record<string, string[]> = {};
+  for (const indicator of Object.keys(oidc.resourceServers ?? {})) {
+    const asked = [...oidc.requestParamScopes].filter((scope) => oidc.resourceServers![indicator]!.scopes.has(scope));
+    if (asked.length) resources[indicator] = asked;
+  }
+  if (!scopes.length && !claims.length && !Object.keys(resources).length) return grant;
+  if (scopes.length) grant.rejectOIDCScope(scopes.join(' '));
+  if (claims.length) grant.rejectOIDCClaims(claims);
+  for (const [indicator, asked] of Object.entries(resources)) grant.rejectResourceScope(indicator, asked.join(' '));
+  await grant.save();
+  await onRefused?.(ctx, { grantId: grant.jti, accountId: grant.accountId!, clientId: grant.clientId!, scopes, claims, resources });
+  return grant;
+}
+
+export interface GrantListeners {
+  onImplicitConsent?: ImplicitConsentListener;
+  onReauthScopeRefused?: ReauthScopeRefusalListener;
+}
+
+export function createLoadExistingGrant({ onImplicitConsent, onReauthScopeRefused }: GrantListeners = {}) {
   return async function loadExistingGrant(ctx: KoaContextWithOIDC): Promise<Grant | undefined> {
     const { oidc } = ctx;
+    if (oidc.params?.on_behalf_of !== undefined) return narrowReauthGrant(ctx, onReauthScopeRefused);
     const client = oidc.client!;
     const grantId = oidc.result?.consent?.grantId ?? oidc.session!.grantIdFor(client.clientId);
     const existing = grantId ? await oidc.provider.Grant.find(grantId) : undefined;

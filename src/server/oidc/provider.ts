@@ -11,7 +11,7 @@ import type { ResourceServerRegistry } from '../clients/resource-servers.js';
 import type { Renderer } from '../views/renderer.js';
 import { BEHALF_CLIENT_PROPERTIES, behalfClient, validateBehalfClientProperty } from './client-metadata.js';
 import { createFindAccount } from './find-account.js';
-import { createLoadExistingGrant, type ImplicitConsentListener } from './first-party-grant.js';
+import { createLoadExistingGrant, type ImplicitConsentListener, type ReauthScopeRefusalListener } from './first-party-grant.js';
 import { clientMayUseSession } from './session-policy.js';
 import { SUPPORTED_SCOPES } from './scopes.js';
 import { normaliseResourceIndicator } from '../clients/resource-indicator.js';
@@ -28,6 +28,10 @@ export interface ProviderDependencies {
   use?: ((ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>)[];
   /** Told when a first-party client's grant is widened without a consent screen. */
   onImplicitConsent?: ImplicitConsentListener;
+  /** Told when a login-on-behalf re-authentication asked for more than `openid` (it gets `openid` only). */
+  onReauthScopeRefused?: ReauthScopeRefusalListener;
+  /** Whether a grant is a login-on-behalf re-authentication's (it never yields a refresh token). */
+  isReauthGrant?: (grantId: string) => Promise<boolean>;
   /** Extension grants (token exchange), registered after construction. */
   grants?: { name: string; handler: (ctx: KoaContextWithOIDC) => Promise<void>; parameters: string[]; dupes: string[] }[];
 }
@@ -125,7 +129,14 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       policy,
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
-    loadExistingGrant: createLoadExistingGrant(deps.onImplicitConsent),
+    loadExistingGrant: createLoadExistingGrant({ onImplicitConsent: deps.onImplicitConsent, onReauthScopeRefused: deps.onReauthScopeRefused }),
+    // A re-authentication grant holds `openid` only (see first-party-grant.ts), so it never has
+    // offline_access; asking the database too keeps a refresh token off it whatever the scope says.
+    issueRefreshToken: async (_ctx, client, code) => {
+      if (!client.grantTypeAllowed('refresh_token') || !code.scopes.has('offline_access')) return false;
+      const grantId = (code as { grantId?: string }).grantId;
+      return !(grantId && (await deps.isReauthGrant?.(grantId)));
+    },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },

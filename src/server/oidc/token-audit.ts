@@ -11,7 +11,7 @@ import type { AuditEventInput } from '../../audit/index.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { requestMeta } from '../audit/request-meta.js';
 import type { Logger } from '../observability/logger.js';
-import type { ImplicitConsentListener } from './first-party-grant.js';
+import type { ImplicitConsentListener, ReauthScopeRefusalListener } from './first-party-grant.js';
 import { handledExchanges } from '../token-exchange/grant.js';
 
 /** Grants that write their own audit record inside their own transaction. */
@@ -173,6 +173,20 @@ export function implicitConsentRecorder(audit: AuditService): ImplicitConsentLis
       clientId: consent.clientId,
       ...requestMeta(ctx),
       details: { grant_id: consent.grantId, implicit: true, scopes: consent.scopes, claims: consent.claims, resources: consent.resources },
+    });
+  };
+}
+
+/** A re-authentication asked for more than `openid`; it got `openid` only, and the trail says what was refused. */
+export function reauthScopeRefusalRecorder(audit: AuditService): ReauthScopeRefusalListener {
+  return async (ctx, refusal) => {
+    await audit.record({
+      type: 'on_behalf.scope_refused',
+      actor: refusal.accountId,
+      subject: refusal.accountId,
+      clientId: refusal.clientId,
+      ...requestMeta(ctx),
+      details: { grant_id: refusal.grantId, purpose: 'login_on_behalf', granted: ['openid'], scopes: refusal.scopes, claims: refusal.claims, resources: refusal.resources },
     });
   };
 }

@@ -100,7 +100,7 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
               r.store_id AS r_store_id, r.authenticated_at AS r_authenticated_at, r.reason AS r_reason, r.ticket AS r_ticket, r.amr AS r_amr,
               ${JOINED_SESSION_COLUMNS}
          FROM on_behalf_reauth r LEFT JOIN on_behalf_session s ON s.reauth_id = r.id
-        WHERE r.grant_id = $1`,
+        WHERE r.grant_id = $1 AND r.grant_revoked_at IS NULL`,
       [grantId],
     )) as (Partial<SessionRow> & {
       r_id: string; r_agent_account_id: string; r_target_account_id: string; r_client_id: string; r_store_id: string; r_authenticated_at: Date; r_reason: string; r_ticket: string | null; r_amr: string[] | null;
@@ -205,14 +205,56 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
     return { session: toSession(row) };
   }
 
-  /** Ends every active session of an agent (agent logout, kill switch); returns how many. */
+  /** Whether a grant is a re-authentication's (such a grant never yields a refresh token). */
+  async isReauthGrant(grantId: string): Promise<boolean> {
+    const rows = (await preparedQuery(this.dataSource, `SELECT 1 FROM on_behalf_reauth WHERE grant_id = $1`, [grantId])) as unknown[];
+    return rows.length > 0;
+  }
+
+  /**
+   * Ends every active session of an agent (agent logout, kill switch) and revokes every
+   * re-authentication grant they still hold, so no actor token of theirs opens a session
+   * afterwards; returns how many sessions ended.
+   */
   async endAgentSessions(agentId: string, by: string, reason: EndReason, meta: { ip?: string | null; userAgent?: string | null } = {}): Promise<number> {
-    return this.endWhere('agent_account_id = $1', agentId, by, reason, meta);
+    const ended = await this.endWhere('agent_account_id = $1', agentId, by, reason, meta);
+    await this.revokeReauthGrants(agentId, by, reason, meta);
+    return ended;
   }
 
   /** Ends every active session in which an account takes part, as agent or as customer (account disabled). */
   async endAccountSessions(accountId: string, by: string, reason: EndReason): Promise<number> {
-    return this.endWhere('(agent_account_id = $1 OR customer_account_id = $1)', accountId, by, reason, {});
+    const ended = await this.endWhere('(agent_account_id = $1 OR customer_account_id = $1)', accountId, by, reason, {});
+    await this.revokeReauthGrants(accountId, by, reason, {});
+    return ended;
+  }
+
+  /**
+   * Revokes the agent's live re-authentication grants (and the actor tokens and codes under
+   * them). Each is marked only once revoked, so a failure leaves it for the next call; the
+   * revocation is audited, in the same transaction as the marks.
+   */
+  async revokeReauthGrants(agentId: string, by: string, reason: EndReason, meta: { ip?: string | null; userAgent?: string | null } = {}): Promise<number> {
+    if (!UUID.test(agentId)) return 0;
+    const live = (await this.dataSource.query(`SELECT id, grant_id FROM on_behalf_reauth WHERE agent_account_id = $1 AND grant_revoked_at IS NULL`, [agentId])) as { id: string; grant_id: string }[];
+    if (!live.length) return 0;
+    for (const { grant_id: grantId } of live) await this.grants.revoke(grantId);
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query(`UPDATE on_behalf_reauth SET grant_revoked_at = now() WHERE id = ANY($1::uuid[]) AND grant_revoked_at IS NULL`, [live.map((row) => row.id)]);
+      await this.audit.record(
+        {
+          type: 'on_behalf.reauth_revoked',
+          actor: by,
+          subject: agentId,
+          clientId: null,
+          ip: meta.ip ?? null,
+          userAgent: meta.userAgent ?? null,
+          details: { reason, count: live.length, reauth_ids: live.slice(0, 100).map((row) => row.id) },
+        },
+        manager,
+      );
+    });
+    return live.length;
   }
 
   private async endWhere(condition: string, accountId: string, by: string, reason: EndReason, meta: { ip?: string | null; userAgent?: string | null }): Promise<number> {
