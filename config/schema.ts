@@ -41,8 +41,17 @@ export const configSchema = z
     proxy: z.boolean().default(false),
     database: z
       .object({
-        /** postgres:// URL. Unset: an embedded PostgreSQL is started with its data under `embeddedDir`. */
+        /**
+         * postgres:// URL of the runtime role Behalf serves with. Unset: an embedded PostgreSQL is
+         * started with its data under `embeddedDir`, with an owner and a runtime role of its own.
+         */
         url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+        /**
+         * postgres:// URL of the role that owns the schema: migrations run with it, then grant the
+         * runtime role (`url`) what it needs. Unset: migrations run with `url`, which then must own
+         * the tables (fine for development; production refuses a runtime role that owns the audit trail).
+         */
+        migrationUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
         /** Where the embedded PostgreSQL keeps its data (relative to the working directory). */
         embeddedDir: z.string().min(1).default('.data/postgres'),
         /** Connections per Behalf process. */
@@ -51,6 +60,10 @@ export const configSchema = z
         migrateOnStart: z.boolean().default(true),
       })
       .strict()
+      .refine((database) => !database.migrationUrl || database.url, {
+        path: ['migrationUrl'],
+        message: 'needs database.url (DATABASE_URL) for the runtime role; the embedded PostgreSQL sets up both roles itself',
+      })
       .prefault({}),
     secrets: z
       .object({
@@ -191,6 +204,7 @@ export const ENVIRONMENT = {
   PORT: { path: 'port', type: 'number' },
   TRUST_PROXY: { path: 'proxy', type: 'boolean' },
   DATABASE_URL: { path: 'database.url', type: 'string' },
+  DATABASE_MIGRATION_URL: { path: 'database.migrationUrl', type: 'string' },
   DATABASE_POOL_SIZE: { path: 'database.poolSize', type: 'number' },
   EMBEDDED_POSTGRES_DIR: { path: 'database.embeddedDir', type: 'string' },
   KEY_ENCRYPTION_KEYS: { path: 'secrets.keyEncryptionKeys', type: 'list' },

@@ -19,7 +19,7 @@ import { describeStartupFailure } from './server/startup-errors.js';
 import { createBehalf } from './server/system.js';
 import { printDevelopmentBanner } from './server/banner.js';
 
-/** The orders API's own database on the same server as Behalf's (created on first start). */
+/** The orders API's own database on the same server as Behalf's (created on first start, by Behalf's owner role). */
 async function ordersDatabaseUrl(behalfUrl: string): Promise<string> {
   const url = new URL(behalfUrl);
   const name = `${url.pathname.slice(1) || 'behalf'}_orders`;
@@ -54,7 +54,7 @@ export async function launch(options: { demoApps: boolean }): Promise<void> {
     const ordersConfig = loadOrdersConfig();
     const orders = await createOrdersApi({
       issuer: config.issuer,
-      databaseUrl: ordersConfig.databaseUrl ?? (await ordersDatabaseUrl(behalf.database.url)),
+      databaseUrl: ordersConfig.databaseUrl ?? (await ordersDatabaseUrl(behalf.database.ownerUrl)),
       resource: ordersConfig.resource,
       clientId: ordersConfig.clientId,
       clientSecret: ordersConfig.clientSecret,

@@ -13,6 +13,7 @@ import { createApp } from './app.js';
 import { ClientStore } from './clients/client-store.js';
 import { ResourceServerRegistry } from './clients/resource-servers.js';
 import { connectDatabase, type Database } from './db/connect.js';
+import { guardRuntimeRole } from './db/runtime-role-guard.js';
 import { ensureSigningKeys } from './keys/key-store.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
@@ -88,6 +89,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
   const { dataSource, sealer, clients } = services;
   let limits: RateLimits | undefined;
   try {
+    await guardRuntimeRole(dataSource, config.env, logger);
     if (config.env === 'development' && config.demo.seedOnEmptyDatabase) {
       const seeded = await seedDemoIfEmpty(services);
       if (seeded) logger.info('empty database: demo data seeded', { event: 'seed.demo' });

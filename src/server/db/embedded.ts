@@ -2,23 +2,22 @@
  * The embedded PostgreSQL used when DATABASE_URL is unset: the same server as
  * production, with its data kept under `.data/` across restarts. A second Behalf
  * process (the CLI while the server runs) joins the running cluster instead of
- * starting another on the same directory.
+ * starting another on the same directory. It has two roles (embedded-roles.ts):
+ * the owner runs migrations, the app serves as the runtime role.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { ensureRuntimeRole, readEmbeddedCredentials, type RoleCredentials } from './embedded-roles.js';
 
 export interface EmbeddedDatabase {
+  /** The owner's URL: the cluster's superuser, for migrations and administration. */
   url: string;
+  /** The runtime role's URL: neither superuser nor owner; what the app serves with. */
+  runtimeUrl: string;
   /** Stops the cluster if this process started it. */
   stop(): Promise<void>;
-}
-
-interface Credentials {
-  user: string;
-  password: string;
 }
 
 export async function freePort(): Promise<number> {
@@ -31,14 +30,6 @@ export async function freePort(): Promise<number> {
       server.close(() => resolvePort(port));
     });
   });
-}
-
-function readCredentials(dir: string): Credentials {
-  const file = join(dir, 'behalf-credentials.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as Credentials;
-  const credentials = { user: 'behalf', password: randomBytes(18).toString('base64url') };
-  writeFileSync(file, JSON.stringify(credentials), { mode: 0o600 });
-  return credentials;
 }
 
 /** The port of a cluster already running on `dataDir`, from its postmaster.pid, if its process lives. */
@@ -80,14 +71,18 @@ export async function startEmbeddedPostgres({ dir, database = 'behalf', port: re
   mkdirSync(root, { recursive: true });
   // When run as root, the cluster belongs to a `postgres` system user: it must traverse (not list) this folder.
   chmodSync(root, 0o711);
-  const credentials = readCredentials(root);
-  const urlFor = (port: number, db: string) =>
-    `postgres://${credentials.user}:${encodeURIComponent(credentials.password)}@127.0.0.1:${port}/${db}`;
+  const credentials = readEmbeddedCredentials(root);
+  const urlFor = (port: number, db: string, role: RoleCredentials = credentials) =>
+    `postgres://${role.user}:${encodeURIComponent(role.password)}@127.0.0.1:${port}/${db}`;
+  const prepare = async (port: number) => {
+    await ensureDatabase(urlFor(port, 'postgres'), database);
+    await ensureRuntimeRole(urlFor(port, 'postgres'), credentials.runtime);
+  };
 
   const runningPort = runningClusterPort(dataDir);
   if (runningPort) {
-    await ensureDatabase(urlFor(runningPort, 'postgres'), database);
-    return { url: urlFor(runningPort, database), stop: async () => {} };
+    await prepare(runningPort);
+    return { url: urlFor(runningPort, database), runtimeUrl: urlFor(runningPort, database, credentials.runtime), stop: async () => {} };
   }
 
   const port = requestedPort ?? (await freePort());
@@ -110,6 +105,11 @@ export async function startEmbeddedPostgres({ dir, database = 'behalf', port: re
   });
   if (!existsSync(join(dataDir, 'PG_VERSION'))) await cluster.initialise();
   await cluster.start();
-  await ensureDatabase(urlFor(port, 'postgres'), database);
-  return { url: urlFor(port, database), stop: () => cluster.stop() };
+  try {
+    await prepare(port);
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  return { url: urlFor(port, database), runtimeUrl: urlFor(port, database, credentials.runtime), stop: () => cluster.stop() };
 }
