@@ -17,12 +17,16 @@ export interface AgentFacts {
   loginOnBehalfStores: readonly (string | null)[];
 }
 
+/**
+ * The customer's standing. A temporary sign-in lockout is deliberately not a
+ * fact here: it guards the customer's password, and anyone who knows their
+ * email can trigger it, so it must not end or refuse an agent's session.
+ */
 export interface TargetFacts {
   id: string;
   status: string;
   storeId: string | null;
   roles: readonly string[];
-  lockedUntil?: Date | null;
 }
 
 export interface ReauthFacts {
@@ -61,14 +65,18 @@ export function checkClientMayImpersonate(clientId: string, policy: ClientOnBeha
   if (!policy.enabled || !policy.storeId) throw unauthorizedClient(`client ${clientId} is not allowed login on behalf`, 'client_not_allowed');
 }
 
-/** The customer to act for: an active customer of the client's store, never staff, never the agent. */
-export function checkTarget<T extends TargetFacts>(target: T | undefined, storeId: string, agentId: string | undefined, now: Date): T {
+/**
+ * The customer to act for: an active customer of the client's store, never staff, never the agent.
+ * A disabled (or administratively locked) account is refused; a temporary lockout after wrong
+ * passwords is not (see TargetFacts), so the answer does not depend on the time (`_now`).
+ */
+export function checkTarget<T extends TargetFacts>(target: T | undefined, storeId: string, agentId: string | undefined, _now?: Date): T {
   if (!target) throw invalidRequest('subject_token names no account', 'unknown_target');
   if (agentId && target.id === agentId) throw invalidRequest('an agent cannot log in on behalf of themselves', 'self_target');
   if (isStaff(target.roles) || target.storeId === null) throw invalidRequest('staff and admin accounts cannot be impersonated', 'privileged_target');
   if (target.storeId !== storeId) throw invalidRequest("subject_token names an account of another store than this client's", 'target_other_store');
   if (!target.roles.includes('customer')) throw invalidRequest('subject_token must name a customer account', 'target_not_customer');
-  if (target.status !== 'active' || (target.lockedUntil && target.lockedUntil > now)) throw invalidRequest('the customer account is not active', 'target_inactive');
+  if (target.status !== 'active') throw invalidRequest('the customer account is not active', 'target_inactive');
   return target;
 }
 
@@ -81,6 +89,16 @@ export function checkAgent<T extends AgentFacts>(agent: T | undefined, storeId: 
     throw invalidRequest(`the agent does not hold ${LOGIN_ON_BEHALF} for this store`, 'no_permission');
   }
   return agent;
+}
+
+/**
+ * Refusals that mean a running session can no longer be allowed to continue: the agent lost the
+ * permission or left, or the customer was disabled. A temporary lockout is none of these.
+ */
+const ENDS_SESSION: ReadonlySet<string> = new Set(['no_permission', 'agent_inactive', 'target_inactive']);
+
+export function refusalEndsSession(reason: string): boolean {
+  return ENDS_SESSION.has(reason);
 }
 
 /** The re-authentication must have been made for this very target, through this very client. */

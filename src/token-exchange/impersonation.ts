@@ -6,14 +6,11 @@
  */
 import type { AuditEventInput } from '../audit/index.js';
 import { TokenExchangeError, invalidRequest } from './errors.js';
-import { checkAgent, checkClientMayImpersonate, checkReauthBinding, checkReauthFactors, checkTarget, decideSession, onBehalfTokenLifetime, type OnBehalfLimits } from './impersonation-policy.js';
+import { checkAgent, checkClientMayImpersonate, checkReauthBinding, checkReauthFactors, checkTarget, decideSession, onBehalfTokenLifetime, refusalEndsSession, type OnBehalfLimits } from './impersonation-policy.js';
 import type { AccountDirectory, Audit, ExchangeClient, OnBehalfSession, OnBehalfStore, Targets, TokenIssuer, TokenReader } from './ports.js';
 import { decideScope, intersect } from './scope.js';
 import { resolveTarget } from './target.js';
 import { GRANT_TYPE, TOKEN_TYPES, type TokenExchangeRequest } from './types.js';
-
-/** Refusals that mean a running session can no longer be allowed to continue. */
-const ENDS_SESSION = new Set(['no_permission', 'agent_inactive', 'target_inactive']);
 
 export interface ImpersonationDeps {
   accounts: AccountDirectory;
@@ -88,7 +85,7 @@ export async function exchangeOnBehalf(deps: ImpersonationDeps, request: TokenEx
   } catch (error) {
     // The permission was revoked or the customer disabled since the session opened: it ends now,
     // rather than lingering until it expires.
-    if (existing && !existing.endedAt && error instanceof TokenExchangeError && ENDS_SESSION.has(error.reason)) {
+    if (existing && !existing.endedAt && error instanceof TokenExchangeError && refusalEndsSession(error.reason)) {
       await deps.onBehalf.endSession(existing.id, 'system', 'policy_revoked');
     }
     throw error;

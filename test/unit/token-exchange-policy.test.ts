@@ -13,6 +13,7 @@ import {
   decideSession,
   MAX_ON_BEHALF_TOKEN_SECONDS,
   onBehalfTokenLifetime,
+  refusalEndsSession,
   type AgentFacts,
   type OnBehalfLimits,
   type ReauthFacts,
@@ -32,7 +33,7 @@ const LIMITS: OnBehalfLimits = { reauthMaxAgeSeconds: 300, sessionMaxSeconds: 36
 const at = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
 
 function customer(extra: Partial<TargetFacts> = {}): TargetFacts {
-  return { id: CUSTOMER, status: 'active', storeId: ELECTRONICS, roles: ['customer'], lockedUntil: null, ...extra };
+  return { id: CUSTOMER, status: 'active', storeId: ELECTRONICS, roles: ['customer'], ...extra };
 }
 function agent(extra: Partial<AgentFacts> = {}): AgentFacts {
   return { id: AGENT, status: 'active', storeId: null, roles: ['support'], loginOnBehalfStores: [ELECTRONICS], ...extra };
@@ -79,8 +80,13 @@ describe('checkTarget', () => {
     const target = customer();
     expect(checkTarget(target, ELECTRONICS, AGENT, NOW)).toBe(target);
     expect(checkTarget(target, ELECTRONICS, undefined, NOW)).toBe(target);
-    // A lock that has run out no longer counts.
-    expect(checkTarget(customer({ lockedUntil: at(-1) }), ELECTRONICS, AGENT, NOW).id).toBe(CUSTOMER);
+  });
+
+  it('accepts a customer in a temporary sign-in lockout: it blocks their own sign-in and nothing else', () => {
+    // Anyone who knows the email can lock it with wrong passwords; that must not refuse or end an agent's session.
+    const lockedOut = { ...customer(), lockedUntil: at(600) };
+    expect(checkTarget(lockedOut, ELECTRONICS, AGENT, NOW)).toBe(lockedOut);
+    expect(checkTarget(lockedOut, ELECTRONICS, undefined, NOW)).toBe(lockedOut);
   });
 
   it('refuses an unknown account', () => {
@@ -110,10 +116,19 @@ describe('checkTarget', () => {
     expectRefusal(() => checkTarget(customer({ roles: [] }), ELECTRONICS, AGENT, NOW), 'invalid_request', 'target_not_customer', /customer account/);
   });
 
-  it('refuses a disabled, locked-status or currently locked-out customer', () => {
+  it('refuses a disabled or locked-status customer', () => {
     expectRefusal(() => checkTarget(customer({ status: 'disabled' }), ELECTRONICS, AGENT, NOW), 'invalid_request', 'target_inactive', /not active/);
     expectRefusal(() => checkTarget(customer({ status: 'locked' }), ELECTRONICS, AGENT, NOW), 'invalid_request', 'target_inactive');
-    expectRefusal(() => checkTarget(customer({ lockedUntil: at(60) }), ELECTRONICS, AGENT, NOW), 'invalid_request', 'target_inactive');
+  });
+});
+
+describe('refusalEndsSession', () => {
+  it('ends a running session when the customer is disabled or the agent lost the permission or left', () => {
+    for (const reason of ['target_inactive', 'no_permission', 'agent_inactive']) expect(refusalEndsSession(reason)).toBe(true);
+  });
+
+  it('keeps it for refusals of the request itself', () => {
+    for (const reason of ['reauth_other_target', 'actor_other_client', 'second_factor_required', 'session_limit', 'unknown_target']) expect(refusalEndsSession(reason)).toBe(false);
   });
 });
 

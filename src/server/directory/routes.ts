@@ -18,15 +18,20 @@ import { DirectoryQuery, type DirectoryAccount } from './directory-query.js';
 
 export const DIRECTORY_SCOPE = 'directory:read';
 
-/** True when the policy lets `agent` act for `account` now (permission for its store, an active customer, not themselves). */
-function mayLoginOnBehalf(agent: AgentFacts | undefined, account: DirectoryAccount, now: Date): boolean {
-  if (!agent || !account.storeId) return false;
+/**
+ * Why the policy would refuse `agent` acting for `account` now (its stable reason, e.g. `no_permission`,
+ * `target_inactive`, `privileged_target`), or null when it lets them (permission for its store, an
+ * active customer, not themselves).
+ */
+function onBehalfRefusal(agent: AgentFacts | undefined, account: DirectoryAccount, now: Date): string | null {
+  if (!agent) return 'agent_inactive';
+  if (!account.storeId) return 'privileged_target';
   try {
     checkAgent(agent, account.storeId);
-    checkTarget({ id: account.id, status: account.status, storeId: account.storeId, roles: account.roles, lockedUntil: account.lockedUntil }, account.storeId, agent.id, now);
-    return true;
+    checkTarget({ id: account.id, status: account.status, storeId: account.storeId, roles: account.roles }, account.storeId, agent.id, now);
+    return null;
   } catch (error) {
-    if (error instanceof TokenExchangeError) return false;
+    if (error instanceof TokenExchangeError) return error.reason;
     throw error;
   }
 }
@@ -68,13 +73,10 @@ export function directoryRoutes(deps: { provider: () => Provider; accounts: Acco
       name: contact.name,
       emails: contact.emails,
       phones: contact.phones,
-      accounts: contact.accounts.map((account) => ({
-        id: account.id,
-        store: account.store,
-        email: account.email,
-        status: account.status,
-        can_login_on_behalf: mayLoginOnBehalf(agent, account, now),
-      })),
+      accounts: contact.accounts.map((account) => {
+        const refusal = onBehalfRefusal(agent, account, now);
+        return { id: account.id, store: account.store, email: account.email, status: account.status, can_login_on_behalf: refusal === null, on_behalf_refusal: refusal };
+      }),
     };
   });
 
