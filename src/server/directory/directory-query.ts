@@ -51,6 +51,8 @@ export interface DirectoryAccount {
   email: string | null;
   /** Effective status: an active account inside a lockout period reads as locked. */
   status: AccountStatus;
+  /** As stored: a temporary lockout leaves it active (and login on behalf allowed). */
+  storedStatus: AccountStatus;
   lockedUntil: Date | null;
   storeId: string | null;
   store: { slug: string; name: string } | null;
@@ -193,19 +195,20 @@ export class DirectoryQuery {
     const [contact] = (await this.dataSource.query(`SELECT id, display_name AS name, emails, phones FROM contact WHERE id = $1`, [id])) as Omit<ContactDetail, 'accounts'>[];
     if (!contact) return undefined;
     const rows = (await this.dataSource.query(
-      `SELECT a.id, a.email, ${EFFECTIVE_STATUS} AS status, a.locked_until, a.store_id, s.slug, s.name,
+      `SELECT a.id, a.email, ${EFFECTIVE_STATUS} AS status, a.status AS stored_status, a.locked_until, a.store_id, s.slug, s.name,
               ARRAY(SELECT r.role FROM account_role r WHERE r.account_id = a.id ORDER BY r.role) AS roles
          FROM account a LEFT JOIN store s ON s.id = a.store_id
         WHERE a.contact_id = $1
         ORDER BY s.name NULLS LAST, a.username, a.id`,
       [id],
-    )) as { id: string; email: string | null; status: AccountStatus; locked_until: Date | null; store_id: string | null; slug: string | null; name: string | null; roles: string[] }[];
+    )) as { id: string; email: string | null; status: AccountStatus; stored_status: AccountStatus; locked_until: Date | null; store_id: string | null; slug: string | null; name: string | null; roles: string[] }[];
     return {
       ...contact,
       accounts: rows.map((row) => ({
         id: row.id,
         email: row.email,
         status: row.status,
+        storedStatus: row.stored_status,
         lockedUntil: row.locked_until,
         storeId: row.store_id,
         store: row.slug ? { slug: row.slug, name: row.name! } : null,

@@ -28,7 +28,7 @@ function onBehalfRefusal(agent: AgentFacts | undefined, account: DirectoryAccoun
   if (!account.storeId) return 'privileged_target';
   try {
     checkAgent(agent, account.storeId);
-    checkTarget({ id: account.id, status: account.status, storeId: account.storeId, roles: account.roles }, account.storeId, agent.id, now);
+    checkTarget({ id: account.id, status: account.storedStatus, storeId: account.storeId, roles: account.roles }, account.storeId, agent.id, now);
     return null;
   } catch (error) {
     if (error instanceof TokenExchangeError) return error.reason;
