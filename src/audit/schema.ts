@@ -12,6 +12,11 @@
  * critical section is one INSERT plus the commit's WAL flush, not the
  * caller's business logic. Sequence numbers are therefore contiguous and in
  * commit order, which is what lets the verifier name a deleted row exactly.
+ *
+ * This is the library for NEW chains. A migration should not call it but
+ * carry its output as literal SQL (as Behalf's 1795531940838 and the orders
+ * API's 1795540000001 do): a migration's effect must not change when this
+ * file does.
  */
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,40}$/;
@@ -44,7 +49,8 @@ export function auditSchemaUp(table = 'audit_event'): string[] {
     `CREATE INDEX ${t}_subject_idx ON ${t} (subject, seq) WHERE subject IS NOT NULL`,
     `CREATE INDEX ${t}_session_idx ON ${t} (session_id, seq) WHERE session_id IS NOT NULL`,
     `CREATE INDEX ${t}_client_idx ON ${t} (client_id, seq) WHERE client_id IS NOT NULL`,
-    `CREATE INDEX ${t}_type_idx ON ${t} (type, seq)`,
+    // Pattern ops: serves `type LIKE 'auth.%'` under any collation, and equality in seq order.
+    `CREATE INDEX ${t}_type_prefix_idx ON ${t} (type varchar_pattern_ops, seq)`,
     `CREATE INDEX ${t}_time_idx ON ${t} (occurred_at)`,
     `CREATE TABLE ${t}_checkpoint (
       id bigserial PRIMARY KEY,

@@ -14,6 +14,7 @@ import { createAccessTokenVerifier, createSessionStatusChecker, requireAuth, typ
 import { DEFAULT_RESOURCE } from './config.js';
 import { attachKitSubscribers, createOrdersDataSource, ORDERS_AUDIT_TABLE } from './data-source.js';
 import { apiHeaders, errorHandler, strictCors } from './http.js';
+import { migrateOrders } from './migrate.js';
 import { accountRoutes } from './routes/account.js';
 import { cartRoutes } from './routes/cart.js';
 import type { RouteDeps } from './routes/deps.js';
@@ -62,7 +63,7 @@ export async function createOrdersApi(options: OrdersApiOptions): Promise<Orders
   const dataSource = createOrdersDataSource(options.databaseUrl);
   await dataSource.initialize();
   try {
-    if (options.migrate ?? true) await dataSource.runMigrations({ transaction: 'each' });
+    if (options.migrate ?? true) await migrateOrders(dataSource, options.databaseUrl);
     attachKitSubscribers(dataSource);
     await seedProducts(dataSource);
   } catch (error) {

@@ -1,5 +1,6 @@
 /** The orders API's migrations, in order (listed explicitly so src and dist both work). */
 import { ShopSchema1795540000000 } from './1795540000000-shop-schema.js';
 import { OrdersAudit1795540000001 } from './1795540000001-orders-audit.js';
+import { OrdersAuditTypePrefix1795540000002 } from './1795540000002-orders-audit-type-prefix.js';
 
-export const ordersMigrations = [ShopSchema1795540000000, OrdersAudit1795540000001];
+export const ordersMigrations = [ShopSchema1795540000000, OrdersAudit1795540000001, OrdersAuditTypePrefix1795540000002];
