@@ -205,7 +205,7 @@ describe('an exchange Behalf refuses', () => {
     const refused = await loginOnBehalfAtStore(web, running.issuer, bea);
     expect(refused.status).toBe(403);
     expect(pageTitle(refused.html)).toBe('Login on behalf was refused · Books');
-    expect(visibleText(refused.html)).toMatch(/Behalf refused to let you act as this customer\. Details: .*session/);
+    expect(visibleText(refused.html)).toMatch(/Behalf refused to let you act as this customer; the details below say why\. Details: .*session/);
     expect(banner(refused)).toBeUndefined();
     expect(pageTitle((await web.open(`${STOREFRONT}/books/`)).html)).toBe('Welcome · Books');
   });

@@ -185,9 +185,15 @@ export async function loginOnBehalfAtStore(web: WebBrowser, issuer: string, opti
   });
 }
 
-/** The on-behalf banner's text as a person reads it, or undefined when the page has none. */
+/** The on-behalf banner's headline (who acts for whom) as a person reads it, or undefined when the page has none. */
 export function bannerText(page: Page): string | undefined {
-  const found = /<div class="obo-banner" role="status">([\s\S]*?)<\/div>/.exec(page.html);
+  const found = /<div class="obo-banner[^"]*" role="status">[\s\S]*?<p>([\s\S]*?)<\/p>/.exec(page.html);
+  return found ? visibleText(found[1]!) : undefined;
+}
+
+/** The banner's second line: the reason and the time left. */
+export function bannerDetails(page: Page): string | undefined {
+  const found = /<p class="obo-details">([\s\S]*?)<\/p>/.exec(page.html);
   return found ? visibleText(found[1]!) : undefined;
 }
 

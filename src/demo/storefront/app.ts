@@ -48,6 +48,8 @@ export interface StorefrontOptions {
   sessionIdleMinutes?: number;
   /** Trust X-Forwarded-* (behind a TLS-terminating proxy). */
   trustProxy?: boolean;
+  /** The support portal, where agents go back to after an on-behalf session; default http://localhost:4002. */
+  portalUrl?: string;
   /** Unexpected errors (the 500s); default console.error. */
   onError?: (error: unknown, ctx: Context) => void;
 }
@@ -99,7 +101,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
       if (!page) onError(caught, ctx);
       const shown = page ?? new PageError(500, 'Something went wrong', 'Something went wrong on our side. Nothing more was changed; try again in a moment.');
       const deps = ctx.state.storeDeps;
-      const data = { title: shown.title, message: shown.message, detail: shown.detail };
+      const data = { title: shown.title, message: shown.message, detail: shown.detail, forAgent: shown.forAgent, portalUrl: deps?.portalUrl };
       if (deps) deps.render.storePage(ctx, deps.store, ctx.state.session, 'message', data, shown.status);
       else render.plainPage(ctx, 'message', data, shown.status);
     }
@@ -121,7 +123,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use(bodyParser({ enableTypes: ['form'], formLimit: `${MAX_FORM_BYTES}b`, encoding: 'utf-8' }));
 
   for (const store of stores) {
-    const deps: StoreDeps = { store, sessions, oidc, behalf, orders, render, ordersResource: trimSlash(options.ordersResource ?? 'http://localhost:4003'), statusCacheMs: (options.statusCacheSeconds ?? 5) * 1000, renewBeforeMs: (options.renewBeforeSeconds ?? 60) * 1000 };
+    const deps: StoreDeps = { store, sessions, oidc, behalf, orders, render, ordersResource: trimSlash(options.ordersResource ?? 'http://localhost:4003'), statusCacheMs: (options.statusCacheSeconds ?? 5) * 1000, renewBeforeMs: (options.renewBeforeSeconds ?? 60) * 1000, portalUrl: trimSlash(options.portalUrl ?? 'http://localhost:4002') };
     app.use(storeMiddleware(deps));
   }
 
@@ -174,7 +176,10 @@ function storeMiddleware(deps: StoreDeps) {
     const local = ctx.path.slice(base.length);
     // Every page load while on behalf asks Behalf (cached a few seconds) whether the session still runs.
     if (session?.user?.mode === 'on-behalf' && !UNWATCHED.has(local)) await checkSessionStatus(ctx, deps, session, session.user);
-    if (ctx.method === 'POST' && !deps.sessions.verifyCsrf(session, (ctx.request.body as Record<string, unknown> | undefined)?.csrf)) {
+    const csrf = (ctx.request.body as Record<string, unknown> | undefined)?.csrf;
+    if (ctx.method === 'POST' && !deps.sessions.verifyCsrf(session, csrf)) {
+      const stale = deps.sessions.staleForm(session, csrf);
+      if (stale) throw new PageError(409, 'This page is out of date', `This page was for ${stale.who}, which ended when ${stale.now} in this browser. Nothing was changed. Reload the page to see where you are now.`);
       throw new PageError(403, 'This form has expired', 'This form has expired or did not come from this store. Go back, reload the page and try again.');
     }
     const routed = ctx as Parameters<typeof routes>[0];

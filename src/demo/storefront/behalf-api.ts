@@ -13,6 +13,9 @@ export interface SessionStatus {
   expires_at: string;
   ended_at: string | null;
   end_reason: string | null;
+  /** Given to the session's own client only: why the agent acts, for the banner. */
+  reason?: string;
+  ticket?: string | null;
 }
 
 /** One on-behalf session on the customer's account, as the customer API describes it. */

@@ -16,6 +16,8 @@ export interface StorefrontConfig {
   cookieKeys: string[];
   statusCacheSeconds: number;
   trustProxy: boolean;
+  /** Where support agents go back to after an on-behalf session (the portal). */
+  portalUrl: string;
 }
 
 const DEMO_SECRET = 'storefront-demo-secret';
@@ -45,5 +47,6 @@ export function loadStorefrontConfig(env: NodeJS.ProcessEnv = process.env): Stor
     cookieKeys,
     statusCacheSeconds: read.integer('STOREFRONT_STATUS_CACHE_SECONDS', 5, 0, 60),
     trustProxy: env.STOREFRONT_TRUST_PROXY === 'true',
+    portalUrl: read.url('PORTAL_URL', 'http://localhost:4002'),
   };
 }

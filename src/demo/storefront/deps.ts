@@ -26,4 +26,6 @@ export interface StoreDeps {
   statusCacheMs: number;
   /** Tokens are renewed when less than this is left. */
   renewBeforeMs: number;
+  /** The support portal: agents' way back after an on-behalf session ends, is refused or cancelled. */
+  portalUrl: string;
 }

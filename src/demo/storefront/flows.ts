@@ -110,13 +110,20 @@ export async function completeFlow(ctx: Context, deps: StoreDeps): Promise<strin
 
   // on-behalf: this access token is the agent's own, bound at Behalf to this re-authentication.
   const onBehalf = await establishOnBehalf(deps, flow.customer!, heldToken(tokens.access_token, tokens.expires_in));
-  // A session this browser already had (another customer, an earlier on-behalf session) ends now.
+  // A session this browser already had (another customer, an earlier on-behalf session) ends now;
+  // the agent was told so before the re-authentication (routes/auth.ts), and a tab still showing it
+  // learns so at its next form (sessions.staleForm).
   if (user?.mode === 'on-behalf') await endOnBehalfQuietly(deps, user.sessionId);
-  const fresh = deps.sessions.rotate(ctx, deps.store, session);
+  const before = user ? (user.mode === 'on-behalf' ? `your session as ${user.customerName}` : `${user.name}’s sign-in`) : undefined;
+  const fresh = deps.sessions.rotate(ctx, deps.store, session, before ? { who: before, now: `you started acting as ${onBehalf.customerName}` } : undefined);
   ctx.state.session = fresh;
   fresh.user = onBehalf;
-  fresh.flash = { kind: 'info', text: `You are now acting as ${onBehalf.customerName}. Everything you do is recorded under your own name.` };
+  fresh.flash = { kind: 'info', text: `${before ? `${capitalise(before)} has ended. ` : ''}You are now acting as ${onBehalf.customerName}. Everything you do is recorded under your own name.` };
   return `/${deps.store.slug}/`;
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** Behalf answered the authorization request with an error (RFC 6749 §4.1.2.1). */
@@ -130,10 +137,11 @@ function failedFlow(ctx: Context, deps: StoreDeps, session: Session, flow: Pendi
     if (session.user?.mode === 'customer') session.user.accountUnavailableUntil = Date.now() + ACCOUNT_TOKEN_RETRY_MS;
     return flow.returnTo;
   }
+  const forAgent = flow.kind === 'on-behalf';
   if (error === 'access_denied') {
-    const what = flow.kind === 'on-behalf' ? 'Login on behalf was cancelled' : 'Sign-in was cancelled';
-    throw new PageError(200, what, `${what}. Nothing was started.`);
+    if (forAgent) throw new PageError(200, 'Login on behalf was cancelled', 'You left Behalf’s confirmation screen without confirming, so no on-behalf session was started.', undefined, true);
+    throw new PageError(200, 'Sign-in was cancelled', 'You left the sign-in page without signing in, so you are not signed in.');
   }
-  const title = flow.kind === 'on-behalf' ? 'Login on behalf was refused' : 'Sign-in failed';
-  throw new PageError(400, title, 'Behalf refused the request.', description ? `${error}: ${description}` : error);
+  const title = forAgent ? 'Login on behalf was refused' : 'Sign-in failed';
+  throw new PageError(400, title, forAgent ? 'Behalf refused to start this login on behalf; the details below say why.' : 'Behalf refused the request.', description ? `${error}: ${description}` : error, forAgent);
 }

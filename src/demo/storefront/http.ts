@@ -16,6 +16,8 @@ export class PageError extends Error {
     message: string,
     /** Optional technical detail (e.g. an API's error_description), shown smaller. */
     readonly detail?: string,
+    /** The page is for a support agent (a login on behalf went wrong): it leads back to the portal. */
+    readonly forAgent = false,
   ) {
     super(message);
   }

@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     cookieKeys: config.cookieKeys,
     statusCacheSeconds: config.statusCacheSeconds,
     trustProxy: config.trustProxy,
+    portalUrl: config.portalUrl,
   });
   const { url } = await storefront.listen(config.port, config.host);
   console.log(`Storefront listening on ${url}: ${config.publicUrl}/electronics/ and ${config.publicUrl}/books/ (issuer ${config.issuer}, orders API ${config.ordersApiUrl})`);

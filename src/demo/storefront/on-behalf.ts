@@ -6,19 +6,19 @@
  */
 import { decodeJwt } from 'jose';
 import type { Context } from 'koa';
-import { BehalfApiError } from './behalf-api.js';
+import { BehalfApiError, type SessionStatus } from './behalf-api.js';
 import type { StoreDeps } from './deps.js';
 import { PageError, RedirectSignal } from './http.js';
 import { ID_TOKEN_TYPE, oauthError } from './oidc.js';
 import { heldToken, needsRenewal, type HeldToken, type OnBehalfUser, type Session } from './sessions.js';
 
 /** Why a session ended, as Behalf names it; anything else is shown as "ended". */
-export const END_REASONS = new Set(['ended_by_client', 'ended_by_customer', 'ended_by_admin', 'kill_switch', 'agent_logout', 'expired', 'policy_revoked', 'agent_inactive', 'cannot_renew']);
+export const END_REASONS = new Set(['ended_by_client', 'ended_by_customer', 'ended_by_admin', 'ended_by_agent', 'kill_switch', 'agent_logout', 'expired', 'policy_revoked', 'agent_inactive', 'cannot_renew']);
 
 function refused(caught: unknown): never {
   const said = oauthError(caught);
   if (!said) throw caught;
-  throw new PageError(403, 'Login on behalf was refused', 'Behalf refused to let you act as this customer.', said.description ?? said.code);
+  throw new PageError(403, 'Login on behalf was refused', 'Behalf refused to let you act as this customer; the details below say why.', said.description ?? said.code, true);
 }
 
 /** The back-channel exchanges; the ID token is verified before anything is trusted from it. */
@@ -35,7 +35,7 @@ export async function establishOnBehalf(deps: StoreDeps, customerId: string, act
     await endOnBehalfQuietly(deps, unverifiedSessionId(access.access_token));
     throw new PageError(502, 'Login on behalf failed', 'The identity token from Behalf could not be verified, so the session was not started.');
   }
-  return {
+  const user: OnBehalfUser = {
     mode: 'on-behalf',
     customerId: banner.customerId,
     customerName: banner.customerName,
@@ -46,6 +46,27 @@ export async function establishOnBehalf(deps: StoreDeps, customerId: string, act
     orders: heldToken(access.access_token, access.expires_in),
     statusCheckedAt: Date.now(),
   };
+  // The banner's reason and time left; without them the banner still names who acts for whom,
+  // and the next page load asks again.
+  const status = await deps.behalf.sessionStatus(deps.store, user.sessionId).catch(() => undefined);
+  if (status) noteStatus(user, status);
+  return user;
+}
+
+/** Keeps what the banner shows from Behalf's latest word on the session. */
+function noteStatus(user: OnBehalfUser, status: SessionStatus): void {
+  const endsAt = Date.parse(status.expires_at);
+  if (Number.isFinite(endsAt)) user.sessionEndsAt = endsAt;
+  if (typeof status.reason === 'string') user.reason = status.reason;
+  if (status.ticket !== undefined) user.ticket = status.ticket;
+}
+
+/**
+ * When the agent's access ends: the session's end, or the actor token's (it cannot be renewed:
+ * that is what the re-authentication is for), whichever comes first.
+ */
+export function onBehalfEndsAt(user: OnBehalfUser): number {
+  return Math.min(user.sessionEndsAt ?? Number.POSITIVE_INFINITY, user.actor.expiresAt);
 }
 
 /** The `obo_sid` of a token we cannot otherwise use, only to end that session. */
@@ -84,6 +105,7 @@ export async function checkSessionStatus(ctx: Context, deps: StoreDeps, session:
     throw new PageError(503, 'Cannot confirm the on-behalf session', 'Behalf could not be asked whether this on-behalf session is still active, so nothing is shown or changed. Try again in a moment.');
   }
   if (!status.active) sessionEnded(ctx, deps, status.end_reason);
+  noteStatus(user, status);
   if (session.user === user) user.statusCheckedAt = now;
 }
 

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { Context } from 'koa';
 import type { Session, SessionStore } from './sessions.js';
+import { bannerFor } from './banner.js';
 import type { StoreDefinition } from './stores.js';
 
 /**
@@ -53,7 +54,7 @@ export class Renderer {
   /** A store's page: `template` inside the layout, with the frame's data from the session. */
   storePage(ctx: Context, store: StoreDefinition, session: Session | undefined, template: string, data: PageData, status = 200): void {
     const user = session?.user;
-    const banner = user?.mode === 'on-behalf' ? { agentName: user.agentName, customerName: user.customerName } : undefined;
+    const banner = user?.mode === 'on-behalf' ? bannerFor(user) : undefined;
     const flash = session?.flash;
     if (session) session.flash = undefined;
     const frame = {

@@ -68,6 +68,11 @@ export interface OnBehalfUser {
   statusCheckedAt: number;
   /** The renewal in the actor token's last stretch happened: none can follow it. */
   finalRenewalDone?: boolean;
+  /** When the session ends at Behalf (epoch ms), as its status last said. */
+  sessionEndsAt?: number;
+  /** Why the agent acts, as recorded at the re-authentication (for the banner). */
+  reason?: string;
+  ticket?: string | null;
 }
 
 export type SessionUser = CustomerUser | OnBehalfUser;
@@ -99,6 +104,12 @@ export interface Session {
   flash?: Flash;
   /** Single flight for token renewal: parallel page loads share one exchange. */
   renewing?: Promise<void>;
+  /**
+   * Whom this browser was before the latest sign-in or login on behalf, with that session's CSRF
+   * secret: a form from a tab still showing the earlier customer is then refused with words that
+   * say so, instead of acting on the customer who is now signed in.
+   */
+  replaced?: { csrfSecret: string; who: string; now: string };
 }
 
 const tokens = new Tokens();
@@ -155,9 +166,10 @@ export class SessionStore {
    * A fresh id and CSRF secret for a session whose user just changed (sign-in,
    * login on behalf): an id planted or seen before the sign-in is worthless after it.
    */
-  rotate(ctx: Context, store: StoreDefinition, session: Session): Session {
+  rotate(ctx: Context, store: StoreDefinition, session: Session, change?: { who: string; now: string }): Session {
     this.sessions.delete(session.id);
-    const fresh: Session = { ...session, id: randomBytes(24).toString('base64url'), csrfSecret: tokens.secretSync(), pending: new Map(), renewing: undefined };
+    const replaced = change ? { csrfSecret: session.csrfSecret, ...change } : undefined;
+    const fresh: Session = { ...session, id: randomBytes(24).toString('base64url'), csrfSecret: tokens.secretSync(), pending: new Map(), renewing: undefined, replaced };
     this.sessions.set(fresh.id, fresh);
     ctx.cookies.set(this.cookieName(store), fresh.id, this.cookieOptions(store));
     return fresh;
@@ -192,6 +204,13 @@ export class SessionStore {
 
   verifyCsrf(session: Session | undefined, token: unknown): boolean {
     return !!session && typeof token === 'string' && token.length < 200 && tokens.verify(session.csrfSecret, token);
+  }
+
+  /** The form came from a page of the user this session replaced: whom it was for, and who is here now. */
+  staleForm(session: Session | undefined, token: unknown): { who: string; now: string } | undefined {
+    const replaced = session?.replaced;
+    if (!replaced || typeof token !== 'string' || token.length >= 200 || !tokens.verify(replaced.csrfSecret, token)) return undefined;
+    return { who: replaced.who, now: replaced.now };
   }
 
   private sweep(): void {

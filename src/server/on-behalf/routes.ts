@@ -55,9 +55,11 @@ export function onBehalfRoutes(deps: { provider: () => Provider; store: Postgres
   router.get('/:id/status', async (ctx) => {
     const client = ctx.state.client!;
     const session = await deps.store.session(ctx.params.id!);
-    const mayAsk = session && (session.clientId === client.clientId || behalfClient(client).resourceServers.length > 0);
+    const own = session?.clientId === client.clientId;
+    const mayAsk = session && (own || behalfClient(client).resourceServers.length > 0);
     if (!session || !mayAsk) return notFound(ctx);
-    ctx.body = status(session);
+    // The session's own client shows the agent why they act (its banner); resource servers need only whether.
+    ctx.body = own ? { ...status(session), reason: session.reason, ticket: session.ticket } : status(session);
   });
 
   return router;

@@ -28,6 +28,9 @@ const SIGNED_OUT: Record<string, { title: string; text: string }> = {
   account_changed: { title: 'You are signed out', text: 'Another account signed in at Behalf in this browser, so you were signed out here. Please sign in again.' },
 };
 
+/** Signed-out reasons that are about a customer's own sign-in; the rest end an on-behalf session. */
+const CUSTOMER_REASONS = new Set(['signin_expired', 'account_changed']);
+
 export function authRoutes(deps: StoreDeps): Router {
   const router = new Router();
   const home = `/${deps.store.slug}/`;
@@ -56,10 +59,27 @@ export function authRoutes(deps: StoreDeps): Router {
   });
 
   // The entry URL the portal opens in a new tab: the agent re-authenticates at Behalf, naming the customer.
+  // A running on-behalf session in this browser would end with the new one: the agent confirms first.
   router.get('/on-behalf/start', async (ctx) => {
     const customer = queryParam(ctx.query, 'customer');
     if (!isUuid(customer)) throw badRequest('This login-on-behalf link does not name a customer account. Open it again from the portal.');
+    const user = ctx.state.session?.user;
+    if (user?.mode === 'on-behalf') {
+      const same = user.customerId === customer;
+      return deps.render.storePage(ctx, deps.store, ctx.state.session, 'on-behalf-switch', {
+        title: same ? `You are already acting as ${user.customerName}` : 'Starting this ends your current session',
+        current: user.customerName,
+        same,
+        customer,
+      });
+    }
     ctx.redirect(await startFlow(ctx, deps, 'on-behalf', { customer }));
+  });
+
+  router.post('/on-behalf/start', async (ctx) => {
+    const customer = (ctx.request.body as Record<string, unknown>).customer;
+    if (typeof customer !== 'string' || !isUuid(customer)) throw badRequest('This login-on-behalf form does not name a customer account. Open it again from the portal.');
+    seeOther(ctx, await startFlow(ctx, deps, 'on-behalf', { customer }));
   });
 
   router.post('/on-behalf/end', async (ctx) => {
@@ -80,7 +100,9 @@ export function authRoutes(deps: StoreDeps): Router {
   router.get('/signed-out', (ctx) => {
     const reason = queryParam(ctx.query, 'reason') ?? 'ended';
     const page = SIGNED_OUT[reason] ?? SIGNED_OUT.ended!;
-    deps.render.storePage(ctx, deps.store, ctx.state.session, 'signed-out', { title: page.title, text: page.text });
+    // Every reason but the customer's own sign-in ending is about an on-behalf session: the page is the agent's.
+    const forAgent = !CUSTOMER_REASONS.has(reason);
+    deps.render.storePage(ctx, deps.store, ctx.state.session, 'signed-out', { title: page.title, text: page.text, forAgent, portalUrl: deps.portalUrl });
   });
 
   return router;
