@@ -5,6 +5,7 @@
  */
 import type { Context, Next } from 'koa';
 import type Provider from 'oidc-provider';
+import { answerTemporarilyUnavailable, isDatabaseUnavailable } from '../oidc/database-outage.js';
 
 declare module 'koa' {
   interface DefaultState {
@@ -36,7 +37,16 @@ export function requireClient(provider: () => Provider) {
     const clientId = colon > 0 ? decode(decoded.slice(0, colon)) : undefined;
     const secret = colon > 0 ? decode(decoded.slice(colon + 1)) : undefined;
     if (!clientId || !secret || clientId.length > 200 || clientId.includes('\u0000')) return refuse(ctx);
-    const client = await provider().Client.find(clientId).catch(() => undefined);
+    let client: Awaited<ReturnType<Provider['Client']['find']>>;
+    try {
+      client = await provider().Client.find(clientId);
+    } catch (error) {
+      // The client could not be looked up, which is not a failed authentication: during an outage
+      // a 401 would tell the caller its credentials are wrong. A client whose stored metadata no
+      // longer validates stays refused.
+      if (isDatabaseUnavailable(error)) return answerTemporarilyUnavailable(ctx);
+      return refuse(ctx);
+    }
     if (!client || !client.clientSecret || !client.compareClientSecret(secret)) return refuse(ctx);
     ctx.state.client = client;
     await next();

@@ -4,10 +4,16 @@ import type { Context, Next } from 'koa';
 import { requestContext, type Logger } from '../observability/logger.js';
 import { routeGroup, type Metrics } from '../observability/metrics.js';
 import { withReadAhead } from '../oidc/read-ahead.js';
+import { answerTemporarilyUnavailable, isDatabaseUnavailable } from '../oidc/database-outage.js';
+import { onceEvery } from '../observability/once-every.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 export function requestContextMiddleware(logger: Logger, metrics: Metrics) {
+  // An outage is a line every few seconds, not one per request.
+  const outageLogged = onceEvery(10_000, (failed: number, error: unknown) =>
+    logger.warn('database unreachable: requests answered with 503', { event: 'db.unreachable', failed, error: error instanceof Error ? error.message : String(error) }),
+  );
   return async function requestContextAndLog(ctx: Context, next: Next) {
     const incoming = ctx.get('x-request-id');
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -18,6 +24,12 @@ export function requestContextMiddleware(logger: Logger, metrics: Metrics) {
       try {
         await withReadAhead(next);
       } catch (error) {
+        // The database being unreachable is an outage to retry (as at oidc-provider's endpoints), not a bug.
+        if (isDatabaseUnavailable(error)) {
+          answerTemporarilyUnavailable(ctx);
+          outageLogged(error);
+          return;
+        }
         // Never a stack trace to the client; the detail goes to the log.
         // A client error keeps its 4xx even when it is not marked `expose`: a body parser's
         // SyntaxError for malformed JSON carries status 400 but no `expose`, and became a 500

@@ -6,6 +6,7 @@
  * §5.2 / §4.1.2.1), the same answer the rate limiter and the fail-closed audit
  * give during an outage. Nothing was issued: the request failed before it.
  */
+import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 
@@ -26,6 +27,18 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
+const RETRY_AFTER_SECONDS = '5';
+const UNAVAILABLE = { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable; try again' } as const;
+
+/** The outage answer for Behalf's own JSON endpoints (client authentication, the last-resort handler). */
+export function answerTemporarilyUnavailable(ctx: Context): void {
+  ctx.status = 503;
+  ctx.set('Retry-After', RETRY_AFTER_SECONDS);
+  ctx.set('Cache-Control', 'no-store');
+  ctx.type = 'json';
+  ctx.body = { ...UNAVAILABLE };
+}
+
 /** Requests whose server_error was the database being unreachable. */
 const outages = new WeakSet<object>();
 
@@ -41,11 +54,11 @@ export function databaseOutageMiddleware() {
     await next();
     if (ctx.status !== 500 || !outages.has(ctx)) return;
     ctx.status = 503;
-    ctx.set('Retry-After', '5');
+    ctx.set('Retry-After', RETRY_AFTER_SECONDS);
     ctx.set('Cache-Control', 'no-store');
     // JSON endpoints get an OAuth error; HTML pages keep oidc-provider's error page, now with a 503.
     if (ctx.body && typeof ctx.body === 'object' && !Buffer.isBuffer(ctx.body) && 'error' in ctx.body) {
-      ctx.body = { error: 'temporarily_unavailable', error_description: 'the service is temporarily unavailable; try again' };
+      ctx.body = { ...UNAVAILABLE };
     }
   };
 }
