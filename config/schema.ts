@@ -159,6 +159,11 @@ export const configSchema = z
         maxConcurrentSessions: z.number().int().min(1).max(100).default(3),
         /** How often expired sessions are closed (and their end audited). */
         expirySweepSeconds: z.number().min(1).max(3600).default(30),
+        /**
+         * The agent's own "My on-behalf sessions" page (the portal's `/my-sessions`), which
+         * refusals such as the per-agent session limit link to. Unset: no link is shown.
+         */
+        agentSessionsUrl: z.url({ protocol: /^https?$/ }).optional(),
       })
       .strict()
       .prefault({}),

@@ -21,6 +21,7 @@ import { onBehalfRoutes } from './on-behalf/routes.js';
 import { tokenEndpointLimits } from './http/token-limits.js';
 import type { RateLimits } from './http/rate-limits.js';
 import { sessionAdminRoutes } from './admin/session-routes.js';
+import { agentSessionRoutes } from './admin/agent-session-routes.js';
 import { accountRoutes } from './account-api/routes.js';
 import type { PostgresOnBehalfStore } from './on-behalf/on-behalf-store.js';
 import { directoryRoutes } from './directory/routes.js';
@@ -98,6 +99,9 @@ export function createApp(deps: AppDependencies): Koa {
 
   const sessionAdmin = sessionAdminRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, store: deps.onBehalf });
   app.use(sessionAdmin.routes()).use(sessionAdmin.allowedMethods());
+
+  const agentSessions = agentSessionRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, store: deps.onBehalf, dataSource: deps.dataSource, maxConcurrentSessions: config.onBehalf.maxConcurrentSessions });
+  app.use(agentSessions.routes()).use(agentSessions.allowedMethods());
 
   const directory = directoryRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, query: new DirectoryQuery(deps.dataSource) });
   app.use(directory.routes()).use(directory.allowedMethods());

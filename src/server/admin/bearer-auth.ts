@@ -87,6 +87,11 @@ export function requireStaffToken(provider: () => Provider, accounts: AccountSer
   return requireStaff(provider, accounts, { roles: [role] });
 }
 
+/** Any active staff member (support or admin), whatever their token's scope (the agent's own on-behalf sessions). */
+export function requireAnyStaffToken(provider: () => Provider, accounts: AccountService) {
+  return requireStaff(provider, accounts, { roles: STAFF_ROLES });
+}
+
 /** Any staff member (support or admin) whose token carries `scope` (the directory API). */
 export function requireStaffScope(provider: () => Provider, accounts: AccountService, scope: string) {
   return requireStaff(provider, accounts, { roles: STAFF_ROLES, scope });

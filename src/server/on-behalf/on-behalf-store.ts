@@ -26,7 +26,7 @@ export interface SessionView extends OnBehalfSession {
   endReason: string | null;
 }
 
-export type EndReason = 'ended_by_client' | 'ended_by_customer' | 'ended_by_admin' | 'agent_logout' | 'expired' | 'kill_switch' | 'policy_revoked' | 'account_disabled';
+export type EndReason = 'ended_by_client' | 'ended_by_customer' | 'ended_by_admin' | 'ended_by_agent' | 'agent_logout' | 'expired' | 'kill_switch' | 'policy_revoked' | 'account_disabled';
 
 interface SessionRow {
   id: string;
