@@ -12,7 +12,7 @@ interface Row {
 export async function runtimeRoleFacts(dataSource: DataSource): Promise<RuntimeRoleFacts> {
   const [row] = (await dataSource.query(
     `SELECT r.rolname AS role, r.rolsuper AS superuser, r.rolcreaterole AS create_role,
-            (SELECT json_agg(json_build_object('table', c.relname, 'owner', o.rolname, 'acts_as_owner', pg_has_role(r.oid, c.relowner, 'MEMBER')))
+            (SELECT json_agg(json_build_object('table', c.relname, 'owner', o.rolname, 'acts_as_owner', pg_has_role(r.oid, c.relowner, 'MEMBER')) ORDER BY c.relname)
                FROM pg_class c JOIN pg_roles o ON o.oid = c.relowner
               WHERE c.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = current_schema()) AND c.relkind IN ('r', 'p') AND c.relname = ANY($1)) AS tables
        FROM pg_roles r WHERE r.rolname = current_user`,
