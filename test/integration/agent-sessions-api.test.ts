@@ -78,6 +78,7 @@ it('lists only the agent’s own sessions, with the customer by name, email and 
   });
 
   const beaList = (await (await call('/agent/on-behalf/sessions', beaToken)).json()) as AgentList;
+  expect(beaList.agent.id).toBe(bea);
   expect(beaList.sessions.map((session) => session.id)).toEqual([beas]);
   // Vic holds no permission to log in on behalf, but may still ask for his (empty) list.
   const vic = (await (await call('/agent/on-behalf/sessions', await portalToken(running.issuer, 'vic', 'openid'))).json()) as AgentList;

@@ -1,7 +1,8 @@
 /**
  * The portal: the back-office app where support staff sign in through Behalf,
- * search contacts, open a contact's accounts and start "Login on behalf";
- * admins also see on-behalf sessions and the audit trail. It uses only
+ * search contacts, open a contact's accounts and start "Login on behalf",
+ * and see and end their own on-behalf sessions; admins also see everyone's
+ * sessions and the audit trail. It uses only
  * public interfaces: OpenID Connect (openid-client) and Behalf's HTTP APIs.
  */
 import { bodyParser } from '@koa/bodyparser';
@@ -17,6 +18,7 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { contactRoutes } from './routes/contacts.js';
 import { render, type PortalDeps } from './routes/deps.js';
+import { mySessionRoutes } from './routes/my-sessions.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { CsrfError, MemorySessions, requireCsrf } from './session.js';
 import { demoContentSecurityPolicy } from '../shared/content-security-policy.js';
@@ -130,7 +132,7 @@ export function createPortal(options: PortalOptions): Portal {
   // Forms only, and small: the portal takes nothing else from browsers.
   app.use(bodyParser({ enableTypes: ['form'], formLimit: '8kb', encoding: 'utf-8' }));
   app.use(requireCsrf(sessions));
-  for (const router of [authRoutes(deps, publicUrl), contactRoutes(deps), sessionRoutes(deps), auditRoutes(deps)]) {
+  for (const router of [authRoutes(deps, publicUrl), contactRoutes(deps), mySessionRoutes(deps), sessionRoutes(deps), auditRoutes(deps)]) {
     app.use(router.routes()).use(router.allowedMethods());
   }
 

@@ -24,6 +24,8 @@ export interface Nav {
   /** Signed-in name, if any. */
   user?: string;
   isAdmin?: boolean;
+  /** Show "My on-behalf sessions" (staff who may log in on behalf, and admins). */
+  mySessions?: boolean;
   /** For the sign-out form. */
   csrf?: string;
   flash?: string;

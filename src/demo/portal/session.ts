@@ -39,6 +39,8 @@ export interface PortalSession {
   user?: SignedInUser;
   /** Learned from Behalf's admin API on first need (the ID token carries no roles). */
   isAdmin?: boolean;
+  /** Learned from Behalf's agent API on first need: whether "My on-behalf sessions" belongs in the navigation. */
+  mayLoginOnBehalf?: boolean;
   /** A one-time message for the next page ("Session ended"). */
   flash?: string;
   /** Behalf refused this session's token; the next sign-in is the retry. */

@@ -8,7 +8,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import Router from '@koa/router';
 import { PortalError } from '../behalf-api.js';
 import { param, render, requireAdmin, type PortalDeps } from './deps.js';
-import { when } from './sessions.js';
+import { when } from '../agent-sessions.js';
 
 interface AuditEventJson {
   seq: number;

@@ -37,6 +37,8 @@ export function authRoutes(deps: PortalDeps, publicUrl: string): Router {
   router.post('/logout', async (ctx) => {
     const idToken = deps.sessions.current(ctx)?.user?.idToken;
     deps.sessions.destroy(ctx);
+    // A fresh, empty session carries the confirmation to the page Behalf returns to (the home page).
+    deps.sessions.ensure(ctx).flash = 'You have signed out of the portal.';
     let url: URL;
     try {
       url = await deps.rp.endSessionUrl(idToken);

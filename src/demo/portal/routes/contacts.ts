@@ -1,11 +1,14 @@
 /**
  * Contacts: search and filters over Behalf's directory API, and a contact's
  * accounts with a "Login on behalf" link where Behalf says the staff member
- * may use it. The link opens the store's storefront in a new tab; the
- * storefront then runs the re-authentication and the token exchange.
+ * may use it (and why not where it is missing), and a notice when the agent
+ * already acts as one of them. The link opens the store's storefront in a new
+ * tab; the storefront then runs the re-authentication and the token exchange.
  */
 import Router from '@koa/router';
+import { clock, listAgentSessions, timeLeft } from '../agent-sessions.js';
 import { notFound, PortalError } from '../behalf-api.js';
+import { loginRefusalText } from '../login-refusal.js';
 import { isAdmin, param, render, requireUser, type PortalDeps } from './deps.js';
 
 interface Store {
@@ -32,7 +35,7 @@ interface ContactDetail {
   name: string;
   emails: string[];
   phones: string[];
-  accounts: { id: string; store: Store | null; email: string | null; status: string; can_login_on_behalf: boolean }[];
+  accounts: { id: string; store: Store | null; email: string | null; status: string; can_login_on_behalf: boolean; on_behalf_refusal?: string | null }[];
 }
 
 const PAGE_SIZE = 20;
@@ -100,8 +103,12 @@ export function contactRoutes(deps: PortalDeps): Router {
   router.get('/contacts/:id', async (ctx) => {
     const { session, user } = requireUser(deps, ctx);
     if (!UUID.test(ctx.params.id!)) throw notFound('There is no such contact.');
-    const contact = await deps.api.get<ContactDetail>(`/directory/contacts/${ctx.params.id}`, user.accessToken);
+    const [contact, mine] = await Promise.all([
+      deps.api.get<ContactDetail>(`/directory/contacts/${ctx.params.id}`, user.accessToken),
+      listAgentSessions(deps.api, user.accessToken, { active: true, limit: 100 }),
+    ]);
     const admin = await isAdmin(deps, session, user);
+    const now = Date.now();
     await render(deps, ctx, 'contact', {
       title: contact.name,
       section: 'contacts',
@@ -111,7 +118,12 @@ export function contactRoutes(deps: PortalDeps): Router {
         ...account,
         storeName: account.store?.name ?? 'Back office',
         loginUrl: account.can_login_on_behalf && account.store ? onBehalfUrl(deps.storefrontUrl, account.store.slug, account.id) : undefined,
+        whyNot: account.can_login_on_behalf ? undefined : loginRefusalText(account),
       })),
+      // The agent already acts as one of these accounts (in another tab): say so before they start a second session.
+      openSessions: mine.sessions
+        .filter((open) => open.active && contact.accounts.some((account) => account.id === open.customer_id))
+        .map((open) => ({ storeName: open.customer.store?.name ?? open.client_id, started: clock(open.started_at), left: timeLeft(open.expires_at, now) })),
     });
   });
 

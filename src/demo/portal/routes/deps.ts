@@ -1,5 +1,6 @@
-/** What every portal route needs, and the checks they share: signed in, admin, local return paths. */
+/** What every portal route needs, and the checks they share: signed in, admin, agent, local return paths. */
 import type { Context } from 'koa';
+import { listAgentSessions } from '../agent-sessions.js';
 import { forbidden, SignInRequired, type BehalfApi } from '../behalf-api.js';
 import type { RelyingParty } from '../oidc.js';
 import type { PortalRenderer } from '../render.js';
@@ -43,6 +44,15 @@ export async function isAdmin(deps: PortalDeps, session: PortalSession, user: Si
   return session.isAdmin;
 }
 
+/**
+ * Whether the staff member holds `security:loginOnBehalf` for some store, as Behalf's agent API
+ * says (asked once per session, with the sessions it also returns): such staff get "My on-behalf sessions".
+ */
+export async function mayLoginOnBehalf(deps: PortalDeps, session: PortalSession, user: SignedInUser): Promise<boolean> {
+  session.mayLoginOnBehalf ??= (await listAgentSessions(deps.api, user.accessToken, { active: true, limit: 1 })).may_login_on_behalf;
+  return session.mayLoginOnBehalf;
+}
+
 export async function requireAdmin(deps: PortalDeps, ctx: Context): Promise<{ session: PortalSession; user: SignedInUser }> {
   const signedIn = requireUser(deps, ctx);
   if (!(await isAdmin(deps, signedIn.session, signedIn.user))) throw forbidden();
@@ -55,10 +65,13 @@ export async function render(deps: PortalDeps, ctx: Context, template: string, d
   const user = session?.user;
   const flash = session?.flash;
   if (session) session.flash = undefined;
-  const admin = session && user && user.accessTokenExpiresAt > Date.now() ? await isAdmin(deps, session, user).catch(() => false) : false;
+  const usable = session && user && user.accessTokenExpiresAt > Date.now();
+  const admin = usable ? await isAdmin(deps, session, user).catch(() => false) : false;
+  const agent = usable && !admin ? await mayLoginOnBehalf(deps, session, user).catch(() => false) : false;
   deps.renderer.page(ctx, status, template, { ...data, csrf: session ? csrfToken(session) : '' }, {
     ...(user ? { user: user.name, csrf: csrfToken(session!) } : {}),
     isAdmin: admin,
+    mySessions: admin || agent,
     ...(flash ? { flash } : {}),
   });
 }

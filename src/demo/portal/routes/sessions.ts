@@ -5,6 +5,7 @@
  */
 import Router from '@koa/router';
 import { PortalError } from '../behalf-api.js';
+import { endReasonText, when } from '../agent-sessions.js';
 import { localPath, param, render, requireAdmin, type PortalDeps } from './deps.js';
 
 interface SessionJson {
@@ -24,22 +25,6 @@ interface SessionJson {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STATES: Record<string, string | undefined> = { active: 'true', ended: 'false', all: undefined };
-/** Behalf's end reasons, in words (unknown ones are shown as they come). */
-const END_REASONS: Record<string, string> = {
-  ended_by_admin: 'ended by an admin',
-  kill_switch: 'ended with all of the agent’s sessions',
-  ended_by_client: 'ended from the storefront',
-  ended_by_customer: 'ended by the customer',
-  agent_logout: 'the agent signed out',
-  policy_revoked: 'the agent lost the permission',
-  account_disabled: 'an account was disabled',
-  expired: 'expired',
-};
-
-/** "2026-11-24 15:30:12 UTC": unambiguous for staff in any time zone. */
-export function when(iso: string | null): string {
-  return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC` : '';
-}
 
 export function sessionRoutes(deps: PortalDeps): Router {
   const router = new Router();
@@ -73,7 +58,7 @@ export function sessionRoutes(deps: PortalDeps): Router {
         started: when(session.started_at),
         expires: when(session.expires_at),
         ended: when(session.ended_at),
-        endText: session.end_reason ? (END_REASONS[session.end_reason] ?? session.end_reason.replace(/_/g, ' ')) : '',
+        endText: endReasonText(session.end_reason),
       })),
     }, error ? 400 : 200);
   });

@@ -93,7 +93,8 @@ export function accountRoutes(deps: StoreDeps): Router {
 
   router.get('/account/history', async (ctx) => {
     const signedIn = requireCustomer(ctx, deps, HISTORY);
-    const sessions = await accountSessions(ctx, deps, signedIn);
+    // A session running now comes first: it is the one the customer may want to end.
+    const sessions = (await accountSessions(ctx, deps, signedIn))?.sort((a, b) => Number(b.active) - Number(a.active));
     const { events } = await callOrders<{ events: ActivityEvent[] }>(ctx, deps, 'GET', '/me/activity?limit=100');
     // What agents did: the orders API's audit events whose actor is not the customer, by on-behalf session.
     // The API lists newest first; each session's story reads better in the order it happened.
@@ -134,6 +135,7 @@ const ENDED_HOW: Record<string, string> = {
   ended_by_client: 'ended by the support agent',
   ended_by_customer: 'ended by you',
   ended_by_admin: 'ended by an administrator',
+  ended_by_agent: 'ended by the support agent',
   kill_switch: 'ended by an administrator',
   agent_logout: 'ended when the support agent signed out',
   expired: 'reached its time limit',
