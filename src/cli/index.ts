@@ -54,7 +54,7 @@ export function buildProgram(cli: CliContext): Command {
     'after',
     [
       '',
-      'Database: DATABASE_URL when set, else the embedded PostgreSQL under .data/postgres; pending migrations are applied first.',
+      'Database: DATABASE_URL when set, else the embedded PostgreSQL under .data/postgres; pending migrations are applied first (as the owner role of DATABASE_MIGRATION_URL when set).',
       'Configuration: NODE_ENV, BEHALF_CONFIG_FILE and the variables in config/schema.ts. Logs go to stderr at level warn unless LOG_LEVEL is set.',
       'Every group has its own help with examples: npm run cli -- <group> --help, npm run cli -- <group> <command> --help',
       '',

@@ -153,6 +153,7 @@ describe('mistakes are one line naming the setting', () => {
     ['BCRYPT_COST', 'twelve', 'security.bcryptCost'],
     ['DATABASE_POOL_SIZE', '0', 'database.poolSize'],
     ['DATABASE_URL', 'mysql://db/behalf', 'database.url'],
+    ['DATABASE_MIGRATION_URL', 'mysql://db/behalf', 'database.migrationUrl'],
     ['ISSUER', 'not a url', 'issuer'],
     ['ISSUER', 'https://id.example.com/?tenant=1', 'issuer'],
     ['LOG_LEVEL', 'loud', 'log.level'],
@@ -165,6 +166,13 @@ describe('mistakes are one line naming the setting', () => {
     const { message } = configError({ NODE_ENV: 'test', [name]: value });
     expect(message).toContain(setting);
     expect(message).toContain(name);
+  });
+
+  it('takes DATABASE_MIGRATION_URL only beside DATABASE_URL (the embedded PostgreSQL has both roles)', () => {
+    const both = loadConfig({ env: { NODE_ENV: 'test', DATABASE_URL: 'postgres://runtime@db/behalf', DATABASE_MIGRATION_URL: 'postgres://owner@db/behalf' } });
+    expect(both.database).toMatchObject({ url: 'postgres://runtime@db/behalf', migrationUrl: 'postgres://owner@db/behalf' });
+    const { message } = configError({ NODE_ENV: 'test', DATABASE_MIGRATION_URL: 'postgres://owner@db/behalf' });
+    expect(message).toMatch(/^config: database\.migrationUrl \(DATABASE_MIGRATION_URL\): needs database\.url \(DATABASE_URL\)/);
   });
 
   it('names the environment variable for a wrong type in a file too', () => {
