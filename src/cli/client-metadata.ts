@@ -5,6 +5,7 @@
  */
 import type { BehalfClientMetadata } from '../server/clients/client-store.js';
 import type { Services } from '../server/system.js';
+import { PKCE_OPTIONAL } from '../server/oidc/pkce-policy.js';
 import { CliError } from './errors.js';
 
 export type ClientKind = 'storefront' | 'backoffice' | 'service';
@@ -21,6 +22,8 @@ export interface ClientCreateOptions {
   operates?: string[];
   firstParty?: boolean;
   public?: boolean;
+  /** A legacy confidential client that cannot send PKCE (required by default). */
+  pkceOptional?: boolean;
   secret?: string;
 }
 
@@ -34,6 +37,7 @@ export function buildClientMetadata(clientId: string, options: ClientCreateOptio
   const grantTypes = options.grantType ?? (kind === 'service' ? ['client_credentials'] : ['authorization_code', 'refresh_token']);
   // oidc-provider accepts this pairing, but a client that cannot authenticate must not get tokens for itself.
   if (options.public && grantTypes.includes('client_credentials')) throw new CliError('a public client (--public) cannot use the client_credentials grant');
+  if (options.public && options.pkceOptional) throw new CliError('a public client (--public) must use PKCE: --pkce-optional is for legacy confidential clients only');
   // oidc-provider insists response_types match the grants: code flow ⇔ "code".
   const responseTypes = grantTypes.includes('authorization_code') ? ['code'] : [];
   const scope = options.scope?.trim().split(/\s+/).filter(Boolean).join(' ');
@@ -51,6 +55,7 @@ export function buildClientMetadata(clientId: string, options: ClientCreateOptio
     allowed_resources: options.resource ?? [],
     resource_servers: options.operates ?? [],
     ...(options.public ? { token_endpoint_auth_method: 'none' } : {}),
+    ...(options.pkceOptional ? { [PKCE_OPTIONAL]: true } : {}),
   };
 }
 

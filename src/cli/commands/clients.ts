@@ -7,6 +7,7 @@ import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { examples, fields, shownOnce, table, when } from '../output.js';
 import { storeSlug } from '../parse.js';
+import { PKCE_OPTIONAL } from '../../server/oidc/pkce-policy.js';
 
 function list(value: unknown): string[] {
   return Array.isArray(value) ? value.map(String) : [];
@@ -27,7 +28,7 @@ function summary(record: ClientRecord): (string | null)[] {
 
 function details(record: ClientRecord): string[] {
   const { metadata } = record;
-  const known = new Set(['client_id', 'client_name', 'client_kind', 'store', 'first_party', 'token_endpoint_auth_method', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'response_types', 'scope', 'allowed_resources', 'resource_servers']);
+  const known = new Set(['client_id', 'client_name', 'client_kind', 'store', 'first_party', 'token_endpoint_auth_method', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'response_types', 'scope', 'allowed_resources', 'resource_servers', PKCE_OPTIONAL]);
   const extra = Object.entries(metadata).filter(([key]) => !known.has(key));
   return fields([
     ['client_id', metadata.client_id],
@@ -36,6 +37,7 @@ function details(record: ClientRecord): string[] {
     ['store', metadata.store ?? null],
     ['first party', metadata.first_party === true],
     ['authentication', String(metadata.token_endpoint_auth_method ?? 'client_secret_basic')],
+    ['PKCE', metadata[PKCE_OPTIONAL] === true ? 'optional (legacy opt-out)' : 'required (S256)'],
     // Only whether a secret exists: the secret itself is shown once, at creation or rotation.
     ['secret', record.hasSecret ? 'set (not shown)' : 'none'],
     ['redirect URIs', list(metadata.redirect_uris)],
@@ -75,6 +77,7 @@ export function registerClients(program: Command, cli: CliContext): void {
     .option('--operates <identifier...>', 'resource servers this client operates (may introspect their tokens)')
     .option('--first-party', 'skip the consent screen')
     .addOption(new Option('--public', 'public client: token_endpoint_auth_method none, no secret').conflicts('secret'))
+    .addOption(new Option('--pkce-optional', `legacy confidential client that cannot send PKCE (${PKCE_OPTIONAL}); every other client must use PKCE S256`).conflicts('public'))
     .option('--secret <secret>', `use this secret instead of a generated one (at least 16 characters)`)
     .option('--json', 'print the result (including a generated secret) as JSON')
     .action(async (clientId: string, options: ClientCreateOptions & { json?: boolean }) => {

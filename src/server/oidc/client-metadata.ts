@@ -6,11 +6,12 @@
 import type { ClientMetadata } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { normaliseResourceIndicator } from '../clients/resource-indicator.js';
+import { PKCE_OPTIONAL, pkceOptionalProblem } from './pkce-policy.js';
 
 export const CLIENT_KINDS = ['storefront', 'backoffice', 'service'] as const;
 export type ClientKind = (typeof CLIENT_KINDS)[number];
 
-export const BEHALF_CLIENT_PROPERTIES = ['first_party', 'client_kind', 'store', 'allowed_resources', 'resource_servers', 'on_behalf', 'delegation', 'may_act'];
+export const BEHALF_CLIENT_PROPERTIES = ['first_party', 'client_kind', 'store', 'allowed_resources', 'resource_servers', 'on_behalf', 'delegation', 'may_act', PKCE_OPTIONAL];
 
 /** Login-on-behalf policy of a storefront client (absent: the client may not impersonate). */
 export interface OnBehalfMetadata {
@@ -76,6 +77,11 @@ export function validateBehalfClientProperty(_ctx: unknown, key: string, value: 
     case 'may_act':
       if (value !== undefined && (typeof value !== 'string' || !value)) invalid('may_act must be the client id allowed to act on this client’s tokens');
       return;
+    case PKCE_OPTIONAL: {
+      const problem = pkceOptionalProblem(value, metadata.token_endpoint_auth_method);
+      if (problem) invalid(problem);
+      return;
+    }
   }
 }
 

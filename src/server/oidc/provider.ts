@@ -11,6 +11,7 @@ import type { ResourceServerRegistry } from '../clients/resource-servers.js';
 import type { Renderer } from '../views/renderer.js';
 import { BEHALF_CLIENT_PROPERTIES, behalfClient, validateBehalfClientProperty } from './client-metadata.js';
 import { createFindAccount } from './find-account.js';
+import { pkceRequired } from './pkce-policy.js';
 import { createLoadExistingGrant, type ImplicitConsentListener, type ReauthScopeRefusalListener } from './first-party-grant.js';
 import { clientMayUseSession } from './session-policy.js';
 import { SUPPORTED_SCOPES } from './scopes.js';
@@ -122,8 +123,8 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       validator: validateBehalfClientProperty as NonNullable<Configuration['extraClientMetadata']>['validator'],
     },
     pkce: {
-      // RFC 9700 §2.1.1: public clients MUST use PKCE; S256 is the only method enabled.
-      required: (_ctx, client) => client.clientAuthMethod === 'none',
+      // Every client unless a confidential one opted out (RFC 9700 §2.1.1, see pkce-policy.ts); S256 is the only method enabled.
+      required: (_ctx, client) => pkceRequired(client),
     },
     interactions: {
       policy,
