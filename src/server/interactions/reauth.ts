@@ -14,6 +14,7 @@ import { TokenExchangeError } from '../../token-exchange/errors.js';
 import { checkAgent, checkTarget } from '../../token-exchange/impersonation-policy.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { requestMeta } from '../audit/request-meta.js';
+import { recordedUsername } from '../audit/recorded-username.js';
 import { issueCsrfToken } from '../http/csrf.js';
 import { behalfClient } from '../oidc/client-metadata.js';
 import type { PostgresOnBehalfStore } from '../on-behalf/on-behalf-store.js';
@@ -189,7 +190,7 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
           subject: signIn.accountId ?? null,
           clientId: facts.client.clientId,
           ...requestMeta(ctx),
-          details: { reason: signIn.reason, username: email, purpose: 'login_on_behalf' },
+          details: { reason: signIn.reason, ...recordedUsername(email), purpose: 'login_on_behalf' },
         });
         if (signIn.lockedUntil) {
           await deps.audit.record({

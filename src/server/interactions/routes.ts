@@ -15,6 +15,7 @@ import { behalfClient } from '../oidc/client-metadata.js';
 import { clientAudience } from '../oidc/session-policy.js';
 import { describeConsent } from './consent-text.js';
 import { requestMeta } from '../audit/request-meta.js';
+import { recordedUsername } from '../audit/recorded-username.js';
 import { reauthScreen, type ReauthDependencies } from './reauth.js';
 import { signInThrottled } from './throttle.js';
 import { PASSWORD_AND_OTP, secondFactorStep, TOO_MANY_CODES } from './second-factor.js';
@@ -189,7 +190,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
         subject: result.accountId ?? null,
         clientId: client.clientId,
         ...meta,
-        details: { reason: result.reason, username: email },
+        details: { reason: result.reason, ...recordedUsername(email) },
       });
       if (result.lockedUntil) {
         await deps.audit.record({ type: 'auth.lockout', actor: 'system', subject: result.accountId ?? null, clientId: client.clientId, ...meta, details: { locked_until: result.lockedUntil.toISOString() } });

@@ -14,6 +14,7 @@ import type { AccountService } from '../../accounts/account-service.js';
 import type { TotpService } from '../../accounts/totp-service.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { requestMeta } from '../audit/request-meta.js';
+import { recordedUsername } from '../audit/recorded-username.js';
 import { issueCsrfToken } from '../http/csrf.js';
 import type { RateLimits } from '../http/rate-limits.js';
 import type { InteractionKit } from './reauth.js';
@@ -76,7 +77,7 @@ export function secondFactorStep(deps: SecondFactorDependencies, kit: Pick<Inter
           subject: pending.accountId,
           clientId: state.clientId,
           ...meta,
-          details: { reason, username: state.username, ...purpose },
+          details: { reason, ...recordedUsername(state.username), ...purpose },
         });
 
       // Locked since the password (by wrong codes or passwords, here or in another

@@ -6,6 +6,7 @@
 import type { Context } from 'koa';
 import type { AuditService } from '../audit/audit-service.js';
 import { requestMeta } from '../audit/request-meta.js';
+import { recordedUsername } from '../audit/recorded-username.js';
 import type { RateLimits } from '../http/rate-limits.js';
 
 export async function signInThrottled(
@@ -23,7 +24,7 @@ export async function signInThrottled(
     deps.html(ctx, 503, 'message', { title: 'Sign-in is temporarily unavailable', message: `Try again in ${byAccount.retryAfter} seconds.` });
     return true;
   }
-  await deps.audit.record({ type: 'auth.login.failed', clientId, ...requestMeta(ctx), details: { reason: 'rate_limited', username } });
+  await deps.audit.record({ type: 'auth.login.failed', clientId, ...requestMeta(ctx), details: { reason: 'rate_limited', ...recordedUsername(username) } });
   deps.html(ctx, 429, 'message', { title: 'Too many sign-in attempts', message: `Wait ${byAccount.retryAfter} seconds, then try again.` });
   return true;
 }
