@@ -78,6 +78,12 @@ export interface AuditTrailOptions {
   names?: Record<string, string>;
   /** Tables not to audit (the audit table itself is never audited). */
   skip?: string[];
+  /**
+   * Properties whose values each event of a table also records under `details.values`
+   * (`{ shop_cart_item: ['productId', 'quantity'] }`), so the trail can say what a change was
+   * about after the row is gone. Never name a secret.
+   */
+  recordValues?: Record<string, string[]>;
 }
 
 /**
@@ -113,6 +119,15 @@ export class AuditTrailSubscriber implements EntitySubscriberInterface {
 
   /** Events of each open transaction (with the savepoint depth they belong to), appended at its commit. */
   private readonly pending = new WeakMap<QueryRunner, { depth: number; input: AuditEventInput }[]>();
+
+  /** The configured properties of the row, as JSON (`details.values`). */
+  private values(metadata: EntityMetadata, row: Record<string, unknown> | undefined): Record<string, JsonValue> {
+    const wanted = this.options.recordValues?.[metadata.tableName];
+    if (!wanted || !row) return {};
+    const values: Record<string, JsonValue> = {};
+    for (const property of wanted) if (row[property] !== undefined) values[property] = JSON.parse(JSON.stringify(row[property])) as JsonValue;
+    return Object.keys(values).length ? { values } : {};
+  }
 
   private async record(queryRunner: QueryRunner, metadata: EntityMetadata, change: 'created' | 'updated' | 'deleted', id: unknown, extra: Record<string, JsonValue> = {}): Promise<void> {
     const name = this.name(metadata);
@@ -174,18 +189,19 @@ export class AuditTrailSubscriber implements EntitySubscriberInterface {
   }
 
   async afterInsert(event: InsertEvent<Record<string, unknown>>): Promise<void> {
-    await this.record(event.queryRunner, event.metadata, 'created', idOf(event.metadata, event.entity));
+    await this.record(event.queryRunner, event.metadata, 'created', idOf(event.metadata, event.entity), this.values(event.metadata, event.entity));
   }
 
   async afterUpdate(event: UpdateEvent<Record<string, unknown>>): Promise<void> {
     const entity = event.entity as Record<string, unknown> | undefined;
     // save() knows the changed columns; a query-builder update only its SET values (and no id).
     const changed = event.updatedColumns.length ? event.updatedColumns.map((column) => column.propertyName) : Object.keys(entity ?? {});
-    await this.record(event.queryRunner, event.metadata, 'updated', idOf(event.metadata, entity) ?? idOf(event.metadata, event.databaseEntity), { changed });
+    const row = { ...(event.databaseEntity ?? {}), ...(entity ?? {}) };
+    await this.record(event.queryRunner, event.metadata, 'updated', idOf(event.metadata, entity) ?? idOf(event.metadata, event.databaseEntity), { changed, ...this.values(event.metadata, row) });
   }
 
   async afterRemove(event: RemoveEvent<Record<string, unknown>>): Promise<void> {
-    await this.record(event.queryRunner, event.metadata, 'deleted', scalarId(event.entityId) ?? idOf(event.metadata, event.databaseEntity));
+    await this.record(event.queryRunner, event.metadata, 'deleted', scalarId(event.entityId) ?? idOf(event.metadata, event.databaseEntity), this.values(event.metadata, event.databaseEntity ?? event.entity));
   }
 
   async afterSoftRemove(event: SoftRemoveEvent<Record<string, unknown>>): Promise<void> {

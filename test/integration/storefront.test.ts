@@ -271,9 +271,16 @@ describe("the customer's view", () => {
     expect(text).toContain('Where Electronics storefront');
     expect(text).toMatch(/UTC \(ended by the support agent\)/);
     expect(text).toMatch(/UTC \(ended by an administrator\)/);
-    expect(text).toMatch(/created an order \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
-    expect(text).toContain('created a payment');
-    expect(text).toContain('created a cart item');
+    // The running session first, with its End button at the top.
+    expect(text.indexOf('Reason Follow-up call')).toBeLessThan(text.indexOf('Reason Customer cannot complete checkout'));
+    expect(text).toContain('Support agent Sam Support can act on your account right now. End this session');
+    // What was done names the products and links the order.
+    expect(text).toMatch(/Placed an order of \d+\.\d\d USD — order [0-9a-f]{8} \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
+    expect(text).toMatch(/Ordered 2 × [^(]+ — order [0-9a-f]{8}/);
+    expect(text).toMatch(/Paid \d+\.\d\d USD — order [0-9a-f]{8}/);
+    expect(text).toMatch(/Added 2 × .+ to the cart/);
+    expect(text).not.toContain('created an order line');
+    expect(history.html).toContain(`<a href="/electronics/orders/${onBehalfOrder}">order ${onBehalfOrder.slice(0, 8)}</a>`);
 
     const ended = await web.submit(history, `/account/history/${activeId}/end`);
     expect(ended.url).toBe(`${ELECTRONICS}/account/history`);

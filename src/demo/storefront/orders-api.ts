@@ -60,6 +60,8 @@ export interface ActivityEvent {
   actor: string | null;
   onBehalf: boolean;
   sessionId: string | null;
+  /** The change in words, with the order it belongs to (absent for kinds the API does not describe). */
+  summary?: { text: string; orderId?: string };
 }
 
 /** The API's answer when it is not a 2xx (`status` 0: unreachable). */

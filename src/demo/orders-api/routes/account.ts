@@ -9,6 +9,7 @@ import { PaymentMethod } from '../entities.js';
 import { principalOf } from '../store.js';
 import { parseBody, paymentMethodsBody, queryInt } from '../validation.js';
 import { activityView, paymentMethodView } from '../views.js';
+import { summariseActivity } from '../activity-summary.js';
 import type { RouteDeps } from './deps.js';
 
 export function accountRoutes({ dataSource, audit, auth }: RouteDeps): Router {
@@ -39,7 +40,9 @@ export function accountRoutes({ dataSource, audit, auth }: RouteDeps): Router {
     const before = queryInt(ctx, 'before', 1, Number.MAX_SAFE_INTEGER);
     const limit = queryInt(ctx, 'limit', 1, 100) ?? 20;
     const page = await audit.query({ subject: principal.subject, type: 'resource.*', limit, ...(before !== undefined ? { before } : {}) });
-    ctx.body = { events: page.events.map(activityView), ...(page.nextBefore !== undefined ? { nextBefore: page.nextBefore } : {}) };
+    const summaries = await summariseActivity(dataSource, page.events);
+    const events = page.events.map((event) => ({ ...activityView(event), ...(summaries.has(event.seq) ? { summary: summaries.get(event.seq) } : {}) }));
+    ctx.body = { events, ...(page.nextBefore !== undefined ? { nextBefore: page.nextBefore } : {}) };
   });
 
   return router;
