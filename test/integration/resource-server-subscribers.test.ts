@@ -290,6 +290,24 @@ describe('audit trail', () => {
     }
   });
 
+  it('records the chosen values with each event, so a deleted row can still be described', async () => {
+    const valued = new DataSource({ type: 'postgres', url: database.url, entities: [Note], synchronize: false });
+    await valued.initialize();
+    try {
+      valued.subscribers.push(new AuditTrailSubscriber(new AuditWriter(AUDIT_TABLE), { names: { note: 'valued_note' }, recordValues: { note: ['body', 'owner'] } }));
+      const repository = valued.getRepository(Note);
+      const saved = await repository.save({ body: 'kept in the trail', owner: CUSTOMER });
+      await repository.remove(await repository.findOneByOrFail({ id: saved.id }));
+      const events = await eventsFor(saved.id);
+      expect(events.map((event) => [event.type, event.details.values])).toEqual([
+        ['resource.valued_note.created', { body: 'kept in the trail', owner: CUSTOMER }],
+        ['resource.valued_note.deleted', { body: 'kept in the trail', owner: CUSTOMER }],
+      ]);
+    } finally {
+      await valued.destroy();
+    }
+  });
+
   it('keeps a chain that verifies end to end', async () => {
     const head = await store.head();
     let checkpointsVerified = 0;
