@@ -178,6 +178,15 @@ export const configSchema = z
       .object({
         /** How often the chain head is sealed in a signed checkpoint (when it moved). */
         checkpointIntervalSeconds: z.number().min(1).max(86_400).default(60),
+        /**
+         * Every checkpoint is also appended (first) to `<dir>/audit_event.checkpoints.jsonl`, out of
+         * the database roles' reach, so a chain rewritten inside the database no longer matches.
+         * Relative to the working directory; one folder per database; null switches it off.
+         */
+        externalCheckpoints: z
+          .object({ dir: z.string().min(1).nullable().default('.data/audit-checkpoints') })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -218,5 +227,6 @@ export const ENVIRONMENT = {
   REDIS_URL: { path: 'rateLimits.redisUrl', type: 'string' },
   REDIS_KEY_PREFIX: { path: 'rateLimits.redisKeyPrefix', type: 'string' },
   LOG_LEVEL: { path: 'log.level', type: 'string' },
+  AUDIT_CHECKPOINT_DIR: { path: 'audit.externalCheckpoints.dir', type: 'string' },
   SEED_DEMO: { path: 'demo.seedOnEmptyDatabase', type: 'boolean' },
 } as const satisfies Record<string, { path: string; type: 'string' | 'number' | 'boolean' | 'list' }>;

@@ -6,6 +6,7 @@
  */
 import { SignJWT, createLocalJWKSet, importJWK, jwtVerify, type JWK, type JSONWebKeySet } from 'jose';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { ExternalCheckpointStore } from './external-checkpoints.js';
 import { assertAuditTableName } from './schema.js';
 import { toCheckpoint, type CheckpointRow } from './rows.js';
 import type { AuditCheckpoint } from './types.js';
@@ -47,8 +48,21 @@ export function jwksCheckpointVerifier(jwks: JSONWebKeySet, issuer: string): Che
 /**
  * Seals the current head, unless it is already sealed. Returns the checkpoint,
  * or undefined for an empty chain. Instances racing here take turns (advisory lock).
+ *
+ * With an external store, the checkpoint is written there FIRST, then to the
+ * database, in the same locked transaction: if the external write fails,
+ * nothing is sealed (the caller retries later), so every checkpoint in the
+ * database also exists outside it. The reverse order would leave heads
+ * sealed only where a database writer can remove them. A crash between the
+ * two leaves an external checkpoint the database lacks, which is harmless:
+ * it signs rows that were already committed.
  */
-export async function createCheckpoint(dataSource: DataSource, table: string, signer: CheckpointSigner): Promise<AuditCheckpoint | undefined> {
+export async function createCheckpoint(
+  dataSource: DataSource,
+  table: string,
+  signer: CheckpointSigner,
+  external?: ExternalCheckpointStore,
+): Promise<AuditCheckpoint | undefined> {
   const t = assertAuditTableName(table);
   return dataSource.transaction(async (manager: EntityManager) => {
     await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${t}_checkpoint`]);
@@ -56,8 +70,11 @@ export async function createCheckpoint(dataSource: DataSource, table: string, si
     if (!head) return undefined;
     const [last] = (await manager.query(`SELECT * FROM ${t}_checkpoint ORDER BY seq DESC, id DESC LIMIT 1`)) as CheckpointRow[];
     if (last && Number(last.seq) === Number(head.seq)) return toCheckpoint(last);
-    const jws = await signer.sign({ table: t, seq: Number(head.seq), hash: head.hash });
-    const [row] = (await manager.query(`INSERT INTO ${t}_checkpoint (seq, hash, jws) VALUES ($1, $2, $3) RETURNING *`, [head.seq, head.hash, jws])) as CheckpointRow[];
+    const seq = Number(head.seq);
+    const jws = await signer.sign({ table: t, seq, hash: head.hash });
+    const createdAt = new Date();
+    await external?.append({ table: t, seq, hash: head.hash, createdAt, jws });
+    const [row] = (await manager.query(`INSERT INTO ${t}_checkpoint (seq, hash, created_at, jws) VALUES ($1, $2, $3, $4) RETURNING *`, [seq, head.hash, createdAt, jws])) as CheckpointRow[];
     return toCheckpoint(row!);
   });
 }

@@ -4,7 +4,16 @@
  */
 export { AuditWriter, AuditWriteError, type AppendedEvent } from './writer.js';
 export { AuditStore, MAX_PAGE, type AuditQuery, type AuditPage } from './store.js';
-export { verifyChain, describeVerification, type VerifyResult, type VerifyProblem, type CheckpointVerifier } from './verify.js';
+export { verifyChain, describeVerification, verificationGaps, type VerifyResult, type VerifyProblem, type CheckpointVerifier, type ExternalCheckpoints } from './verify.js';
+export {
+  FileCheckpointStore,
+  ExternalCheckpointError,
+  checkpointFileName,
+  readCheckpointCopies,
+  describeSources,
+  type ExternalCheckpoint,
+  type ExternalCheckpointStore,
+} from './external-checkpoints.js';
 export { createCheckpoint, jwkCheckpointSigner, jwksCheckpointVerifier, CHECKPOINT_TYP, type CheckpointSigner } from './checkpoint.js';
 export { exportChain, readExport, ExportFormatError, EXPORT_FORMAT, type ExportHeader, type ParsedExport } from './export.js';
 export { auditSchemaUp, auditSchemaDown } from './schema.js';

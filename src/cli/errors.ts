@@ -13,6 +13,7 @@ const KNOWN_ERRORS = new Set([
   'CliError',
   'ConfigError',
   'DatabaseError',
+  'ExternalCheckpointError',
   'ClientRegistrationError',
   'AccountError',
   'KeyRotationError',

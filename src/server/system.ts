@@ -23,7 +23,8 @@ import { ProviderHolder, StartupError } from './oidc/provider-holder.js';
 import { createSealer, type Sealer } from './secrets/sealer.js';
 import { TotpService } from '../accounts/totp-service.js';
 import { Renderer } from './views/renderer.js';
-import { AuditService } from './audit/audit-service.js';
+import { AuditService, BEHALF_AUDIT_TABLE } from './audit/audit-service.js';
+import { externalCheckpointStore } from './audit/external-checkpoint-store.js';
 import { createOnBehalf } from './on-behalf/on-behalf-module.js';
 import { createRateLimits, type RateLimits } from './http/rate-limits.js';
 import type { PostgresOnBehalfStore } from './on-behalf/on-behalf-store.js';
@@ -65,7 +66,7 @@ export async function createServices(config: Config, logger = createLogger(confi
     stores: new StoreService(dataSource),
     clients: new ClientStore(dataSource, sealer),
     resourceServers: new ResourceServerRegistry(dataSource),
-    audit: new AuditService(dataSource, sealer, config.issuer, logger),
+    audit: new AuditService(dataSource, sealer, config.issuer, logger, externalCheckpointStore(config, BEHALF_AUDIT_TABLE)),
     totp: new TotpService(dataSource, sealer),
   };
 }

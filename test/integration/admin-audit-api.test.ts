@@ -68,9 +68,12 @@ describe('GET /admin/audit/events', () => {
 
 describe('chain status and export', () => {
   it('reports the chain intact', async () => {
-    const body = (await (await get('/admin/audit/status', adminToken)).json()) as { intact: boolean; summary: string };
+    const body = (await (await get('/admin/audit/status', adminToken)).json()) as { intact: boolean; summary: string; external_checkpoints: unknown; warnings: string[] };
     expect(body.intact).toBe(true);
     expect(body.summary).toMatch(/^audit chain intact: \d+ events, last checkpoint at seq \d+/);
+    // The test configuration switches the external folder off: the status says what that leaves unproven.
+    expect(body.external_checkpoints).toBeNull();
+    expect(body.warnings).toEqual([expect.stringMatching(/^no external checkpoints: none configured or given/)]);
   });
 
   it('exports JSON lines that verify offline, and records who exported', async () => {

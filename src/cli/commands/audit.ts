@@ -2,7 +2,21 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { auditEventToJson, describeVerification, jwksCheckpointVerifier, readExport, verifyChain, type AuditCheckpoint, type AuditQuery } from '../../audit/index.js';
+import {
+  auditEventToJson,
+  describeSources,
+  describeVerification,
+  jwksCheckpointVerifier,
+  readCheckpointCopies,
+  readExport,
+  verificationGaps,
+  verifyChain,
+  type AuditQuery,
+  type ExternalCheckpoints,
+  type VerifyResult,
+} from '../../audit/index.js';
+import { BEHALF_AUDIT_TABLE } from '../../server/audit/audit-service.js';
+import { externalCheckpointStore } from '../../server/audit/external-checkpoint-store.js';
 import { ensureSigningKeys } from '../../server/keys/key-store.js';
 import type { CliContext } from '../context.js';
 import { CliError, SilentExit } from '../errors.js';
@@ -15,16 +29,15 @@ function isoDate(value: string): Date {
   return parsed;
 }
 
-/** Checkpoints kept outside the database (earlier exports) make truncation of both tables detectable. */
-async function externalCheckpoints(files: string[] | undefined): Promise<AuditCheckpoint[]> {
-  const all: AuditCheckpoint[] = [];
-  for (const file of files ?? []) all.push(...(await readExport(file)).checkpoints);
-  return all;
-}
-
-function mergeCheckpoints(...lists: AuditCheckpoint[][]): AuditCheckpoint[] {
-  const seen = new Set<string>();
-  return lists.flat().filter((checkpoint) => !seen.has(checkpoint.jws) && seen.add(checkpoint.jws));
+/**
+ * The external checkpoints to hold the chain to: the copies named with
+ * --checkpoints (an auditor's folder, a checkpoint file, earlier exports),
+ * else the configured folder; undefined when there is neither.
+ */
+async function externalCheckpoints(cli: CliContext, table: string, paths: string[] | undefined): Promise<ExternalCheckpoints | undefined> {
+  if (paths?.length) return { source: describeSources(paths), checkpoints: await readCheckpointCopies(paths, table) };
+  const store = externalCheckpointStore(cli.config(), table);
+  return store && { source: store.location, checkpoints: await store.readAll() };
 }
 
 export function registerAudit(program: Command, cli: CliContext): void {
@@ -78,25 +91,27 @@ export function registerAudit(program: Command, cli: CliContext): void {
 
   const verify = group
     .command('verify')
-    .description('walk the chain and its signed checkpoints; exits 1 at the first broken link')
+    .description('walk the chain and hold it to its signed checkpoints, those kept outside the database included; exits 1 at the first broken link')
     .option('--file <export>', 'verify an export file offline instead of the database')
-    .option('--checkpoints <export...>', 'also hold the chain to the checkpoints in these earlier exports')
-    .action(async (options: { file?: string; checkpoints?: string[] }) => {
-      const extra = await externalCheckpoints(options.checkpoints);
-      let verdict;
+    .option('--checkpoints <path...>', 'external checkpoints to use instead of the configured folder: a copy of that folder, a checkpoint file, or earlier exports')
+    .option('--strict', 'exit 2 when nothing outside the database vouches for an intact chain (no external checkpoints, or no checkpoint at all)')
+    .action(async (options: { file?: string; checkpoints?: string[]; strict?: boolean }) => {
+      let verdict: VerifyResult;
       if (options.file) {
         const parsed = await readExport(options.file);
-        verdict = await verifyChain(parsed.header.table, parsed.events, mergeCheckpoints(parsed.checkpoints, extra), jwksCheckpointVerifier(parsed.header.keys, parsed.header.issuer));
+        const external = await externalCheckpoints(cli, parsed.header.table, options.checkpoints);
+        verdict = await verifyChain(parsed.header.table, parsed.events, parsed.checkpoints, jwksCheckpointVerifier(parsed.header.keys, parsed.header.issuer), external);
       } else {
-        verdict = await cli.withServices(async (services) => {
-          const verifier = jwksCheckpointVerifier(await services.audit.verificationKeys(), services.config.issuer);
-          return verifyChain('audit_event', services.audit.store.stream(), mergeCheckpoints(await services.audit.store.checkpoints(), extra), verifier);
-        });
+        const external = options.checkpoints && (await externalCheckpoints(cli, BEHALF_AUDIT_TABLE, options.checkpoints));
+        // Without --checkpoints the service reads its configured store itself.
+        verdict = await cli.withServices((services) => services.audit.verify(external));
       }
-      cli.out(describeVerification(verdict));
+      const gaps = verificationGaps(verdict);
+      cli.out(describeVerification(verdict), ...gaps.map((gap) => `warning: ${gap}`));
       if (!verdict.ok) throw new SilentExit(1);
+      if (options.strict && gaps.length > 0) throw new SilentExit(2);
     });
-  examples(verify, 'audit verify', 'audit verify --checkpoints last-month.jsonl', 'audit verify --file audit.jsonl');
+  examples(verify, 'audit verify --strict', 'audit verify --checkpoints /mnt/worm/behalf-checkpoints', 'audit verify --file audit.jsonl --checkpoints last-month.jsonl');
 
   const checkpoint = group
     .command('checkpoint')

@@ -1,13 +1,16 @@
 /**
  * Behalf's side of the audit trail: the writer every component records
- * through, checkpoints signed with Behalf's active ES256 key, and
- * verification against every key Behalf ever published.
+ * through, checkpoints signed with Behalf's active ES256 key (and copied
+ * outside the database), and verification against every key Behalf ever
+ * published and the external copies.
  */
 import type { JSONWebKeySet, JWK } from 'jose';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   AuditStore,
   AuditWriter,
+  ExternalCheckpointError,
+  GENESIS_HASH,
   createCheckpoint,
   exportChain,
   jwkCheckpointSigner,
@@ -16,6 +19,8 @@ import {
   type AppendedEvent,
   type AuditCheckpoint,
   type AuditEventInput,
+  type ExternalCheckpoints,
+  type ExternalCheckpointStore,
   type VerifyResult,
 } from '../../audit/index.js';
 import { loadKeystore } from '../keys/key-store.js';
@@ -34,6 +39,8 @@ export class AuditService {
     private readonly sealer: Sealer,
     private readonly issuer: string,
     private readonly logger: Logger,
+    /** Where each checkpoint is also written; undefined when switched off. */
+    readonly externalCheckpoints?: ExternalCheckpointStore,
   ) {
     this.store = new AuditStore(dataSource, BEHALF_AUDIT_TABLE);
   }
@@ -53,11 +60,20 @@ export class AuditService {
     const { jwks } = await loadKeystore(this.dataSource, this.sealer);
     const key = jwks.keys.find((jwk) => jwk.alg === 'ES256' && !jwk.key_ops);
     if (!key) throw new Error('no active ES256 key to sign audit checkpoints');
-    return createCheckpoint(this.dataSource, BEHALF_AUDIT_TABLE, jwkCheckpointSigner(key, this.issuer));
+    return createCheckpoint(this.dataSource, BEHALF_AUDIT_TABLE, jwkCheckpointSigner(key, this.issuer), this.externalCheckpoints);
   }
 
-  async verify(): Promise<VerifyResult> {
-    return verifyChain(BEHALF_AUDIT_TABLE, this.store.stream(), await this.store.checkpoints(), jwksCheckpointVerifier(await this.verificationKeys(), this.issuer));
+  /** Walks the chain against its checkpoints: the database's, and `external` (default: the configured store's). */
+  async verify(external?: ExternalCheckpoints): Promise<VerifyResult> {
+    let outside = external;
+    try {
+      if (!outside && this.externalCheckpoints) outside = { source: this.externalCheckpoints.location, checkpoints: await this.externalCheckpoints.readAll() };
+    } catch (error) {
+      if (!(error instanceof ExternalCheckpointError)) throw error;
+      // Unreadable external checkpoints vouch for nothing: a failed verification, not a crash.
+      return { ok: false, events: 0, lastSeq: 0, lastHash: GENESIS_HASH, checkpoints: 0, problem: { seq: 1, reason: `the external checkpoints cannot be read: ${error.message}` } };
+    }
+    return verifyChain(BEHALF_AUDIT_TABLE, this.store.stream(), await this.store.checkpoints(), jwksCheckpointVerifier(await this.verificationKeys(), this.issuer), outside);
   }
 
   async export(write: (line: string) => Promise<void> | void): Promise<number> {
@@ -66,7 +82,11 @@ export class AuditService {
 
   startCheckpoints(intervalSeconds: number): void {
     this.timer = setInterval(() => {
-      this.checkpoint().catch((error) => this.logger.warn('audit checkpoint failed', { error }));
+      this.checkpoint().catch((error) => {
+        // Nothing was sealed (the external copy is written first); the next tick tries again.
+        if (error instanceof ExternalCheckpointError) this.logger.error('audit checkpoint not sealed: its external copy could not be written; retrying at the next interval', { error: error.message });
+        else this.logger.warn('audit checkpoint failed', { error });
+      });
     }, intervalSeconds * 1000);
     this.timer.unref();
   }
