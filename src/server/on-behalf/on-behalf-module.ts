@@ -1,7 +1,8 @@
 /**
  * Login on behalf, assembled: the session store (with grants from the current
  * provider), the token-exchange grant, and the sweep that closes expired
- * sessions so their end is audited and their opaque tokens die.
+ * sessions so their end is audited and their opaque tokens die, and retries
+ * grant revocations that failed.
  */
 import type Provider from 'oidc-provider';
 import type { Config } from '../../../config/load.js';
@@ -33,7 +34,7 @@ export function providerGrants(provider: () => Provider): GrantPort {
 }
 
 export function createOnBehalf(services: Services, provider: () => Provider, config: Config): OnBehalfModule {
-  const store = new PostgresOnBehalfStore(services.dataSource, services.audit, providerGrants(provider), { maxConcurrentSessions: config.onBehalf.maxConcurrentSessions });
+  const store = new PostgresOnBehalfStore(services.dataSource, services.audit, providerGrants(provider), { maxConcurrentSessions: config.onBehalf.maxConcurrentSessions, logger: services.logger });
   const handler = tokenExchangeHandler({
     accounts: services.accounts,
     stores: services.stores,
@@ -57,7 +58,12 @@ export function createOnBehalf(services: Services, provider: () => Provider, con
     grant: { name: GRANT_TYPE, handler, parameters: TOKEN_EXCHANGE_PARAMETERS, dupes: TOKEN_EXCHANGE_DUPES },
     start() {
       timer = setInterval(() => {
-        store.endExpired().catch((error) => services.logger.warn('closing expired on-behalf sessions failed', { error }));
+        store
+          .endExpired()
+          .catch((error) => services.logger.warn('closing expired on-behalf sessions failed', { error }))
+          // Grants whose revocation failed when their session ended (each failure is logged).
+          .then(() => store.retryGrantRevocations())
+          .catch((error) => services.logger.warn('retrying on-behalf grant revocations failed', { error }));
       }, config.onBehalf.expirySweepSeconds * 1000);
       timer.unref();
     },

@@ -9,6 +9,7 @@ import type { AuditService } from '../audit/audit-service.js';
 import { preparedQuery } from '../db/prepared.js';
 import { invalidRequest } from '../../token-exchange/errors.js';
 import { checkSessionLimit } from '../../token-exchange/impersonation-policy.js';
+import { GrantRevocations, type RevocationLogger } from './grant-revocations.js';
 
 export interface GrantPort {
   /** A fresh grant for the customer at the client: every token of the session shares it. */
@@ -73,13 +74,18 @@ const JOINED_SESSION_COLUMNS = SESSION_COLUMNS.map((column) => `s.${column}`).jo
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class PostgresOnBehalfStore implements OnBehalfStore {
+  /** Session grants are revoked through a durable queue: a failed revocation is retried by the sweep. */
+  private readonly revocations: GrantRevocations;
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly grants: GrantPort,
     /** Enforced again when a session opens (see openSession); the CLI, which opens none, leaves it out. */
-    private readonly options: { maxConcurrentSessions?: number } = {},
-  ) {}
+    private readonly options: { maxConcurrentSessions?: number; logger?: RevocationLogger } = {},
+  ) {
+    this.revocations = new GrantRevocations(dataSource, grants, options.logger);
+  }
 
   async createReauth(input: { agentId: string; targetId: string; storeId: string; clientId: string; grantId: string; reason: string; ticket: string | null; amr: string[]; authenticatedAt: Date }, event: AuditEventInput): Promise<string> {
     return this.dataSource.transaction(async (manager) => {
@@ -160,10 +166,10 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
       });
     } catch (error) {
       // Nothing was committed: the grant made for the session must not outlive it.
-      await this.grants.revoke(grantId).catch(() => undefined);
+      await this.revocations.revokeUnused(grantId);
       throw error;
     }
-    if (!outcome.opened) await this.grants.revoke(grantId).catch(() => undefined);
+    if (!outcome.opened) await this.revocations.revokeUnused(grantId);
     return outcome.session;
   }
 
@@ -171,8 +177,9 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
   async endSession(id: string, by: string, reason: EndReason, meta: { clientId?: string | null; ip?: string | null; userAgent?: string | null } = {}): Promise<(SessionView & { endedNow: boolean }) | undefined> {
     const ended = await this.dataSource.transaction(async (manager) => this.endInTransaction(manager, id, by, reason, meta));
     if (ended) {
-      // Opaque tokens of the session die with its grant; JWTs through the status check.
-      await this.grants.revoke(ended.session.grantId);
+      // Opaque tokens of the session die with its grant; JWTs through the status check. Queued with
+      // the end: if this fails, the session stays ended and the sweep revokes the grant later.
+      await this.revocations.revoke(ended.session.grantId, ended.session.id);
       return { ...ended.session, endedNow: true };
     }
     const current = await this.session(id);
@@ -189,6 +196,7 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
       [id, by, reason],
     )) as SessionRow[];
     if (!row) return undefined;
+    await this.revocations.queue(manager, row.grant_id, row.id);
     await this.audit.record(
       {
         type: 'on_behalf.ended',
@@ -262,6 +270,11 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
     let ended = 0;
     for (const { id } of rows) if ((await this.endSession(id, by, reason, meta))?.endedNow) ended += 1;
     return ended;
+  }
+
+  /** Retries grant revocations that failed when their session ended (the expiry sweep calls it). */
+  async retryGrantRevocations(): Promise<number> {
+    return this.revocations.retryQueued();
   }
 
   /** Closes sessions whose time is up, so their end is audited and their tokens die. */
