@@ -97,7 +97,7 @@ export function createApp(deps: AppDependencies): Koa {
   const audit = auditAdminRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, audit: deps.audit, logger: deps.logger });
   app.use(audit.routes()).use(audit.allowedMethods());
 
-  const sessionAdmin = sessionAdminRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, store: deps.onBehalf });
+  const sessionAdmin = sessionAdminRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, store: deps.onBehalf, dataSource: deps.dataSource });
   app.use(sessionAdmin.routes()).use(sessionAdmin.allowedMethods());
 
   const agentSessions = agentSessionRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, store: deps.onBehalf, dataSource: deps.dataSource, maxConcurrentSessions: config.onBehalf.maxConcurrentSessions });

@@ -125,6 +125,23 @@ it('refuses customers’ tokens (403) and missing or made-up tokens (401)', asyn
   expect(await running.behalf.onBehalf.session(mine)).toMatchObject({ endedAt: null });
 });
 
+it('refuses the agent’s actor token from a storefront re-authentication (403): back-office tokens only', async () => {
+  const { actorToken } = await reauthenticate(running, { customer: olegElectronics });
+  const refused = await call('/agent/on-behalf/sessions', actorToken);
+  expect(refused.status).toBe(403);
+  expect(await refused.json()).toMatchObject({ error: 'insufficient_scope' });
+});
+
+it('names agents and customers in the admin API’s list too', async () => {
+  const id = await openSession({ customer: olegElectronics });
+  const ada = await portalToken(running.issuer, 'ada', 'openid');
+  const list = (await (await call(`/admin/on-behalf/sessions?agent=${sam}&active=true`, ada)).json()) as { sessions: (AgentSession & { agent: AgentSession['customer'] })[] };
+  expect(list.sessions.find((session) => session.id === id)).toMatchObject({
+    agent: { id: sam, name: 'Sam Support', email: 'support@example.com', store: null },
+    customer: { id: olegElectronics, name: 'Oleg Petrov', email: 'oleg@example.com', store: { slug: 'electronics' } },
+  });
+});
+
 it('answers bad ids and parameters with 400 or 404, never 500', async () => {
   for (const id of ['not-a-uuid', '00000000-0000-0000-0000-000000000000', "1'%20OR%20'1'='1", 'x'.repeat(300)]) {
     const response = await call(`/agent/on-behalf/sessions/${id}/end`, samToken, 'POST');

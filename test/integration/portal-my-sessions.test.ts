@@ -103,6 +103,11 @@ it('lists the agent’s own open sessions by customer name, ends one with CSRF, 
   expect(ended.html).toContain('You have 1 of 2 on-behalf sessions open.');
   expect(sessionRow(ended, mine)).toMatch(/ended \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: ended by the agent$/);
   expect(ended.html).not.toContain(`action="/my-sessions/${mine}/end"`);
+
+  // The admins' list names people too, rather than showing account ids.
+  const ada = await signIn('ada');
+  const all = await ada.browser.follow(`${PORTAL}/sessions?agent=${sam}`);
+  expect(sessionRow(all, second)).toMatch(/Sam Support support@example\.com Filter by Sam Support Oleg Petrov oleg@example\.com Filter by Oleg Petrov/);
 });
 
 it('does not end another agent’s session (404 page), nor take a made-up id', async () => {

@@ -6,10 +6,12 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
+import type { DataSource } from 'typeorm';
 import type { AccountService } from '../../accounts/account-service.js';
 import { requestMeta } from '../audit/request-meta.js';
 import type { PostgresOnBehalfStore, SessionView } from '../on-behalf/on-behalf-store.js';
 import { requireStaffToken } from './bearer-auth.js';
+import { sessionPeople } from './session-people.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -35,7 +37,7 @@ function bad(ctx: Context, description: string): void {
   ctx.body = { error: 'invalid_request', error_description: description };
 }
 
-export function sessionAdminRoutes(deps: { provider: () => Provider; accounts: AccountService; store: PostgresOnBehalfStore }): Router {
+export function sessionAdminRoutes(deps: { provider: () => Provider; accounts: AccountService; store: PostgresOnBehalfStore; dataSource: DataSource }): Router {
   const router = new Router({ prefix: '/admin/on-behalf' });
   router.use(requireStaffToken(deps.provider, deps.accounts, 'admin'));
   router.use(async (ctx, next) => {
@@ -56,7 +58,10 @@ export function sessionAdminRoutes(deps: { provider: () => Provider; accounts: A
       active: active === undefined ? undefined : active === 'true',
       limit: limit ? Number(limit) : undefined,
     });
-    ctx.body = { sessions: sessions.map((session) => sessionJson(session)) };
+    // Names for the ids, so staff pages never show a bare account id.
+    const people = await sessionPeople(deps.dataSource, sessions.flatMap((session) => [session.agentId, session.customerId]));
+    const person = (id: string) => people.get(id) ?? { id, name: null, email: null, store: null };
+    ctx.body = { sessions: sessions.map((session) => ({ ...sessionJson(session), agent: person(session.agentId), customer: person(session.customerId) })) };
   });
 
   router.post('/sessions/:id/end', async (ctx) => {

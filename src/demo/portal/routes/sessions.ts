@@ -5,7 +5,7 @@
  */
 import Router from '@koa/router';
 import { PortalError } from '../behalf-api.js';
-import { endReasonText, when } from '../agent-sessions.js';
+import { endReasonText, when, type SessionCustomer } from '../agent-sessions.js';
 import { localPath, param, render, requireAdmin, type PortalDeps } from './deps.js';
 
 interface SessionJson {
@@ -21,6 +21,9 @@ interface SessionJson {
   ended_by: string | null;
   end_reason: string | null;
   active: boolean;
+  /** Names for the ids (Behalf joins them in). */
+  agent?: SessionCustomer;
+  customer?: SessionCustomer;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -59,6 +62,10 @@ export function sessionRoutes(deps: PortalDeps): Router {
         expires: when(session.expires_at),
         ended: when(session.ended_at),
         endText: endReasonText(session.end_reason),
+        agentName: session.agent?.name ?? 'Unknown agent',
+        agentEmail: session.agent?.email ?? '',
+        customerName: session.customer?.name ?? 'Unknown customer',
+        customerEmail: session.customer?.email ?? '',
       })),
     }, error ? 400 : 200);
   });
