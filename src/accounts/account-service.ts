@@ -21,7 +21,7 @@ export interface AccountView {
 
 export type SignInResult =
   | { ok: true; account: AccountView }
-  | { ok: false; reason: 'invalid_credentials' | 'locked' | 'disabled'; accountId?: string; lockedUntil?: Date };
+  | { ok: false; reason: 'invalid_credentials' | 'locked' | 'disabled' | 'staff_at_storefront'; accountId?: string; lockedUntil?: Date };
 
 export interface AccountServiceOptions {
   bcryptCost: number;
@@ -155,17 +155,9 @@ export class AccountService {
    */
   async signIn(client: ClientAudience, username: string, password: string, now = new Date()): Promise<SignInResult> {
     const scope = accountScopeFor(client);
-    const account = scope && searchable(username)
-      ? await this.dataSource
-          .getRepository(Account)
-          .createQueryBuilder('account')
-          .addSelect('account.passwordHash')
-          .addSelect('account.totpSecretEncrypted')
-          .where('account.username = :username', { username: normaliseUsername(username) })
-          .andWhere(scope.storeId ? 'account.store_id = :storeId' : 'account.store_id IS NULL', { storeId: scope.storeId })
-          .getOne()
-      : null;
+    const account = scope && searchable(username) ? await this.withSecrets(username, scope.storeId) : null;
     if (!account) {
+      if (client.kind === 'storefront' && searchable(username)) return this.staffAtStorefront(username, password, now);
       await verifyPassword(password, null, this.options.bcryptCost);
       return { ok: false, reason: 'invalid_credentials' };
     }
@@ -187,6 +179,34 @@ export class AccountService {
     // counting (wrong codes add to it) until the code is right (secondFactorSucceeded).
     if (!account.totpSecretEncrypted) await this.signedIn(account.id, now);
     return { ok: true, account: view };
+  }
+
+  private withSecrets(username: string, storeId: string | null): Promise<Account | null> {
+    return this.dataSource
+      .getRepository(Account)
+      .createQueryBuilder('account')
+      .addSelect('account.passwordHash')
+      .addSelect('account.totpSecretEncrypted')
+      .where('account.username = :username', { username: normaliseUsername(username) })
+      .andWhere(storeId ? 'account.store_id = :storeId' : 'account.store_id IS NULL', { storeId })
+      .getOne();
+  }
+
+  /**
+   * No customer of this store has the name: staff typing their own credentials at a store's
+   * sign-in are told where staff sign in, but only once their password is right (a wrong one
+   * counts toward their lockout, like any guess at it). One bcrypt comparison either way, as
+   * for an unknown name, so the answer's timing tells nothing more than its words.
+   */
+  private async staffAtStorefront(username: string, password: string, now: Date): Promise<SignInResult> {
+    const staff = await this.withSecrets(username, null);
+    if (!staff || staff.status !== 'active' || isLocked(staff, now)) {
+      await verifyPassword(password, null, this.options.bcryptCost);
+      return { ok: false, reason: 'invalid_credentials' };
+    }
+    if (await verifyPassword(password, staff.passwordHash, this.options.bcryptCost)) return { ok: false, reason: 'staff_at_storefront', accountId: staff.id };
+    const lockedUntil = await this.recordFailure(staff.id, now);
+    return { ok: false, reason: 'invalid_credentials', accountId: staff.id, ...(lockedUntil ? { lockedUntil } : {}) };
   }
 
   /**

@@ -91,6 +91,8 @@ export function createApp(deps: AppDependencies): Koa {
     requireSecondFactorForLoginOnBehalf: config.security.requireSecondFactorForLoginOnBehalf,
     secureCookies: config.issuer.startsWith('https://'),
     maxBodyBytes: config.security.maxBodyBytes,
+    maxConcurrentSessions: config.onBehalf.maxConcurrentSessions,
+    ...(config.onBehalf.agentSessionsUrl ? { agentSessionsUrl: config.onBehalf.agentSessionsUrl } : {}),
   });
   app.use(interactions.routes()).use(interactions.allowedMethods());
 

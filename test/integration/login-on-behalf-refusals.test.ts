@@ -202,15 +202,24 @@ describe('the re-authentication screen refuses', () => {
     expect((await exchange(running, onBehalfParams(olegBooks, actorToken), 'books')).status).toBe(200);
   });
 
-  it('a missing (or blank) reason: the form again, asking for it, with what was typed kept', async () => {
+  it('a missing (or blank) reason: the form again, the password kept as confirmed, focus on the reason; the denial names the agent', async () => {
+    const before = await reauthRows(sam);
     const mark = await auditMark(running);
-    const page = await submitAs(oleg, SUPPORT.email, { reason: '   ', ticket: 'SUP-7' });
+    const { page: form, browser } = await openReauth(running, { customer: oleg });
+    const page = await browser.submit(form, '/reauth', { email: SUPPORT.email, password: 'Support-Demo-2026', reason: '   ', ticket: 'SUP-7' });
     expect(page.status).toBe(400);
     expect(page.html).toContain('Enter the reason for logging in on behalf of this customer.');
-    expect(page.html).toContain('value="support@example.com"');
+    expect(page.html).toContain('Confirming as <strong>Sam Support</strong> (support@example.com)');
+    expect(page.html).toContain('Password confirmed. Add the reason to continue.');
+    expect(page.html).not.toContain('name="password"');
+    expect(page.html).toMatch(/<input id="reason"[^>]* autofocus aria-invalid="true" aria-describedby="form-error">/);
     expect(page.html).toContain('value="SUP-7"');
-    await expectDenial(mark, { reason: 'missing_reason', subject: oleg, stage: 'reauthentication' });
-    expect(await reauthRows(sam)).toBe(0);
+    await expectDenial(mark, { reason: 'missing_reason', actor: sam, subject: oleg, stage: 'reauthentication' });
+    expect(await reauthRows(sam)).toBe(before);
+    // The reason alone completes it: the password is not asked again.
+    const done = await browser.submit(page, '/reauth', { reason: 'Customer asked for help' });
+    expect(done.url).toContain('/callback');
+    expect(await reauthRows(sam)).toBe(before + 1);
   });
 
   it('a customer’s own credentials: only staff can confirm a login on behalf', async () => {
@@ -259,7 +268,7 @@ describe('the re-authentication screen refuses', () => {
       const mark = await auditMark(running);
       const { page } = await openReauth(running, { customer: anna });
       expect(page.status).toBe(403);
-      expect(page.html).toContain('This customer account is disabled or locked.');
+      expect(page.html).toContain('This customer account is disabled.');
       await expectDenial(mark, { reason: 'target_inactive', subject: anna, stage: 'reauthentication' });
     } finally {
       await running.behalf.accounts.setStatus(anna, 'active');

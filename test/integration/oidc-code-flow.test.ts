@@ -109,14 +109,17 @@ describe('authorization code flow with PKCE (storefront client, customer)', () =
 });
 
 describe('sign-in rules', () => {
-  it('refuses staff at a storefront and customers at the portal with the same message', async () => {
+  it('tells staff with the right password at a storefront where staff sign in; refuses a wrong one and customers at the portal with the usual message', async () => {
     const storefront = await discover('storefront-electronics', 'storefront-demo-secret');
     const url = client.buildAuthorizationUrl(storefront, { redirect_uri: 'http://localhost:4001/electronics/callback', scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
     const browser = new HttpBrowser(running.issuer);
     const page = await browser.follow(url.toString());
     const staff = await browser.submit(page, '/login', { email: 'support@example.com', password: 'Support-Demo-2026' });
-    expect(staff.html).toContain('Invalid email or password');
-    const unknown = await browser.submit(staff, '/login', { email: 'nobody@example.com', password: 'whatever-password' });
+    expect(staff.html).toContain('This is a staff account: staff sign in at the support portal.');
+    const wrong = await browser.submit(staff, '/login', { email: 'support@example.com', password: 'not-the-password' });
+    expect(wrong.html).toContain('Invalid email or password');
+    expect(wrong.html).not.toContain('staff account');
+    const unknown = await browser.submit(wrong, '/login', { email: 'nobody@example.com', password: 'whatever-password' });
     expect(unknown.html).toContain('Invalid email or password');
 
     const portal = await discover('portal', 'portal-demo-secret');

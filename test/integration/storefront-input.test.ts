@@ -193,8 +193,8 @@ describe('when Behalf cannot be reached', () => {
   });
 });
 
-describe('an exchange Behalf refuses', () => {
-  it('shows why and starts no session (here: the agent’s concurrent-session limit, 3)', async () => {
+describe('a login on behalf Behalf refuses', () => {
+  it('says why at Behalf, then at the store, and starts no session (here: the agent’s concurrent-session limit, 3)', async () => {
     const olegAtBooks = await customerId(running, 'books', 'oleg@example.com');
     const bea = { customer: olegAtBooks, store: 'books', email: 'books-support@example.com' };
     for (let i = 0; i < 3; i += 1) {
@@ -202,10 +202,16 @@ describe('an exchange Behalf refuses', () => {
       expect(banner(page)).toBe('Support agent Bea Books is acting as Oleg Petrov — End session');
     }
     const web = browser();
-    const refused = await loginOnBehalfAtStore(web, running.issuer, bea);
+    // Refused at Behalf's screen as soon as the password says who it is, before any exchange.
+    const atBehalf = await loginOnBehalfAtStore(web, running.issuer, bea);
+    expect(atBehalf.status).toBe(403);
+    expect(pageTitle(atBehalf.html)).toBe('Login on behalf refused · Behalf');
+    expect(visibleText(atBehalf.html)).toContain('You already have as many on-behalf sessions running as allowed.');
+    const refused = await web.submit(atBehalf, '/abort');
     expect(refused.status).toBe(403);
     expect(pageTitle(refused.html)).toBe('Login on behalf was refused · Books');
-    expect(visibleText(refused.html)).toMatch(/Behalf refused to let you act as this customer; the details below say why\. Details: .*session/);
+    expect(visibleText(refused.html)).toContain('You already have as many on-behalf sessions running as allowed. End one of them, then start again.');
+    expect(refused.html).toContain('Back to the support portal');
     expect(banner(refused)).toBeUndefined();
     expect(pageTitle((await web.open(`${STOREFRONT}/books/`)).html)).toBe('Welcome · Books');
   });

@@ -10,7 +10,7 @@ function harness(verdict: LimitVerdict) {
   const recorded: unknown[] = [];
   const ctx = { ip: '127.0.0.1', get: () => '', set: (name: string, value: string) => (headers[name] = value) } as unknown as Context;
   const deps = {
-    limits: { consume: async () => verdict, readiness: [], close: async () => undefined } as RateLimits,
+    limits: { consume: async () => verdict, refund: async () => undefined, readiness: [], close: async () => undefined } as RateLimits,
     audit: { record: async (event: unknown) => recorded.push(event) } as unknown as AuditService,
     html: (_ctx: Context, status: number, _template: string, data: { title: string }) => pages.push({ status, title: data.title }),
   };

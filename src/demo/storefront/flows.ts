@@ -126,6 +126,9 @@ function capitalise(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
+/** How Behalf's re-authentication screen words a refusal the agent acknowledged (`error_description`). */
+const REFUSED = 'Login on behalf refused: ';
+
 /** Behalf answered the authorization request with an error (RFC 6749 §4.1.2.1). */
 function failedFlow(ctx: Context, deps: StoreDeps, session: Session, flow: PendingFlow, error: string, description: string | undefined): string {
   if (flow.kind === 'renew') {
@@ -138,6 +141,9 @@ function failedFlow(ctx: Context, deps: StoreDeps, session: Session, flow: Pendi
     return flow.returnTo;
   }
   const forAgent = flow.kind === 'on-behalf';
+  // Behalf's refusal page sends the agent back with the refusal in words (not a cancellation).
+  const refusal = forAgent && error === 'access_denied' && description?.startsWith(REFUSED) ? description.slice(REFUSED.length) : undefined;
+  if (refusal) throw new PageError(403, 'Login on behalf was refused', refusal, undefined, true);
   if (error === 'access_denied') {
     if (forAgent) throw new PageError(200, 'Login on behalf was cancelled', 'You left Behalf’s confirmation screen without confirming, so no on-behalf session was started.', undefined, true);
     throw new PageError(200, 'Sign-in was cancelled', 'You left the sign-in page without signing in, so you are not signed in.');

@@ -32,6 +32,11 @@ export interface ReadinessCheck {
 
 export interface RateLimits {
   consume(name: LimitName, key: string): Promise<LimitVerdict>;
+  /**
+   * Gives back the point a request consumed (a sign-in that succeeded: only failures should
+   * count toward the brute-force budget). Best effort: a refund that fails leaves the limit stricter.
+   */
+  refund(name: LimitName, key: string): Promise<void>;
   /** The counter store, when it is not the database (Redis). */
   readiness: ReadinessCheck[];
   close(): Promise<void>;
@@ -52,7 +57,7 @@ export interface RateLimitOptions {
 
 export async function createRateLimits(dataSource: DataSource, config: Config, options: RateLimitOptions): Promise<RateLimits> {
   const limits = config.rateLimits;
-  if (!limits.enabled) return { consume: async () => ({ allowed: true, retryAfter: 0 }), readiness: [], close: async () => undefined };
+  if (!limits.enabled) return { consume: async () => ({ allowed: true, retryAfter: 0 }), refund: async () => undefined, readiness: [], close: async () => undefined };
   const limiters = new Map<LimitName, RateLimiterStoreAbstract>();
   const readiness: ReadinessCheck[] = [];
   let close: () => Promise<void> = async () => undefined;
@@ -127,6 +132,9 @@ export async function createRateLimits(dataSource: DataSource, config: Config, o
         storeFailed(name, result);
         return { allowed: false, retryAfter: 5, unavailable: true };
       }
+    },
+    async refund(name, key) {
+      await limiters.get(name)!.reward(hashed(key), 1).catch((error: unknown) => storeFailed(name, error));
     },
     readiness,
     close,

@@ -2,7 +2,15 @@
  * The login-on-behalf re-authentication screen: the agent confirms who they
  * are, for whom, and why. A success is recorded (agent, customer, reason,
  * ticket, time, client) and bound to the agent's next access token through a
- * fresh grant; every refusal is shown on the screen and audited.
+ * fresh grant; every refusal is shown on the screen and audited, with the
+ * agent as actor once known.
+ *
+ * An agent already signed in to Behalf is named on the screen ("Confirming
+ * as Sam Support — not you?") and asked only for the password, reason and
+ * ticket; what can be refused before the password is (permission, the
+ * per-agent session limit). A right password with the reason missing is
+ * remembered for this interaction (server-side, like the second factor's
+ * pending state), so the agent adds the reason without typing it again.
  */
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
@@ -11,19 +19,20 @@ import type { AccountService } from '../../accounts/account-service.js';
 import type { StoreService } from '../../accounts/store-service.js';
 import type { Store } from '../../accounts/entities/index.js';
 import { TokenExchangeError } from '../../token-exchange/errors.js';
-import { checkAgent, checkTarget } from '../../token-exchange/impersonation-policy.js';
+import { checkAgent, checkSessionLimit, checkTarget } from '../../token-exchange/impersonation-policy.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { requestMeta } from '../audit/request-meta.js';
 import { recordedUsername } from '../audit/recorded-username.js';
-import { issueCsrfToken } from '../http/csrf.js';
 import { behalfClient } from '../oidc/client-metadata.js';
 import type { PostgresOnBehalfStore } from '../on-behalf/on-behalf-store.js';
 import { accountDirectory } from '../token-exchange/account-directory.js';
 import type { RateLimits } from '../http/rate-limits.js';
-import { signInThrottled } from './throttle.js';
+import { issueCsrfToken } from '../http/csrf.js';
+import { signInSucceeded, signInThrottled } from './throttle.js';
 import type { TotpService } from '../../accounts/totp-service.js';
 import type { SecondFactorPending, Pending } from './second-factor-pending.js';
 import { PASSWORD_AND_OTP, secondFactorStep, TOO_MANY_CODES } from './second-factor.js';
+import { INVALID_CREDENTIALS, REFUSALS, reauthView, type ConfirmingAgent, type FormState } from './reauth-view.js';
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -44,30 +53,21 @@ export interface ReauthDependencies {
   /** `security.requireSecondFactorForLoginOnBehalf`: staff without TOTP are refused here. */
   requireSecondFactorForLoginOnBehalf: boolean;
   secureCookies: boolean;
+  /** `onBehalf.maxConcurrentSessions`: checked before the form once the agent is known (the exchange checks it again). */
+  maxConcurrentSessions: number;
+  /** `onBehalf.agentSessionsUrl`: where agents see and end their own sessions; the limit's refusal links to it. */
+  agentSessionsUrl?: string;
 }
-
-const REFUSALS: Record<string, string> = {
-  no_permission: 'You do not have permission to log in on behalf of customers of this store.',
-  agent_inactive: 'Only active support staff can log in on behalf of customers.',
-  unknown_target: 'This customer account does not exist.',
-  target_other_store: 'This customer does not belong to this store.',
-  privileged_target: 'Staff and admin accounts cannot be impersonated.',
-  target_not_customer: 'Only customer accounts can be impersonated.',
-  target_inactive: 'This customer account is disabled or locked.',
-  self_target: 'You cannot log in on behalf of yourself.',
-  second_factor_required: 'Login on behalf requires a second factor (an authenticator app), and your account has none. Ask an administrator to enrol you.',
-};
-
-const INVALID_CREDENTIALS = 'Invalid email or password.';
 
 export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
   const directory = accountDirectory(deps.accounts);
   const secondFactor = secondFactorStep(deps, kit);
+  const view = reauthView(kit, deps.secureCookies);
 
   async function context(details: Details) {
     const client = await deps.provider().Client.find(String(details.params.client_id));
-    const view = client ? behalfClient(client) : undefined;
-    const store = view?.kind === 'storefront' && view.store && view.onBehalf ? await deps.stores.findBySlug(view.store) : undefined;
+    const policy = client ? behalfClient(client) : undefined;
+    const store = policy?.kind === 'storefront' && policy.store && policy.onBehalf ? await deps.stores.findBySlug(policy.store) : undefined;
     const target = await directory.target(String(details.params.on_behalf_of));
     return { client, clientName: client?.clientName ?? String(details.params.client_id), store, target };
   }
@@ -83,16 +83,12 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
     });
   }
 
-  function refuse(ctx: Context, details: Details, clientName: string, message: string) {
-    kit.html(ctx, 403, 'refused', { title: 'Login on behalf refused', message, uid: details.uid, clientName, csrf: issueCsrfToken(ctx, deps.secureCookies) });
-  }
-
   /** Checks what can be checked before the agent is known: the client and the customer. */
   async function precheck(ctx: Context, details: Details) {
     const facts = await context(details);
     if (!facts.client || !facts.store) {
       await deny(ctx, details, 'client_not_allowed', {});
-      refuse(ctx, details, facts.clientName, 'This application is not allowed to log in on behalf of customers.');
+      view.refuse(ctx, details.uid, facts.clientName, 'client_not_allowed', 'This application is not allowed to log in on behalf of customers.');
       return undefined;
     }
     try {
@@ -100,36 +96,38 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
     } catch (error) {
       if (!(error instanceof TokenExchangeError)) throw error;
       await deny(ctx, details, error.reason, { customerId: facts.target?.id });
-      refuse(ctx, details, facts.clientName, REFUSALS[error.reason] ?? error.description);
+      view.refuse(ctx, details.uid, facts.clientName, error.reason, REFUSALS[error.reason] ?? error.description);
       return undefined;
     }
     return { ...facts, client: facts.client, store: facts.store as Store, target: facts.target! };
   }
 
-  function form(ctx: Context, details: Details, facts: { clientName: string; store: Store; target: { displayName: string; email: string | null } }, status = 200, fields: Record<string, string | undefined> = {}) {
-    kit.html(ctx, status, 'reauth', {
-      title: 'Login on behalf',
-      uid: details.uid,
-      customerName: facts.target.displayName,
-      customerEmail: facts.target.email,
-      storeName: facts.store.name,
-      csrf: issueCsrfToken(ctx, deps.secureCookies),
-      ...fields,
-    });
-  }
-
   type Facts = NonNullable<Awaited<ReturnType<typeof precheck>>>;
 
-  /** The agent may act for this customer of this store (checked after each factor, as things change). */
-  async function checkAgentAndTarget(ctx: Context, details: Details, facts: Facts, agentId: string, again: (status: number, error: string) => void): Promise<boolean> {
+  /** The staff member this browser is signed in to Behalf as, unless the agent chose "Not you?". */
+  async function signedInAgent(details: Details, otherChosen: boolean): Promise<(ConfirmingAgent & { id: string }) | undefined> {
+    const accountId = details.session?.accountId;
+    if (!accountId || otherChosen) return undefined;
+    const account = await deps.accounts.findById(accountId);
+    if (!account || account.storeId !== null || account.status !== 'active') return undefined;
+    return { id: account.id, name: account.displayName, username: account.username };
+  }
+
+  /**
+   * The agent may act for this customer of this store, and has room for another session
+   * (checked before the form when the agent is known, and after each factor, as things change).
+   * Refuses on the screen and returns false otherwise.
+   */
+  async function agentMayProceed(ctx: Context, details: Details, facts: Facts, agentId: string, options: { otherAgent?: boolean } = {}): Promise<boolean> {
     try {
       checkAgent(await directory.agent(agentId), facts.store.id);
       checkTarget(facts.target, facts.store.id, agentId, new Date());
+      checkSessionLimit(await deps.onBehalf.countActiveSessions(agentId, new Date()), deps.maxConcurrentSessions);
       return true;
     } catch (error) {
       if (!(error instanceof TokenExchangeError)) throw error;
       await deny(ctx, details, error.reason, { agentId, customerId: facts.target.id });
-      again(403, REFUSALS[error.reason] ?? error.description);
+      view.refuse(ctx, details.uid, facts.clientName, error.reason, REFUSALS[error.reason] ?? error.description, { agentSessionsUrl: deps.agentSessionsUrl, otherAgent: options.otherAgent });
       return false;
     }
   }
@@ -159,30 +157,83 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
     await kit.finish(ctx, { login: { accountId: agentId, amr, remember: false, ts: Math.floor(now.getTime() / 1000) }, consent: { grantId } });
   }
 
+  /** The password is right (and the agent may proceed): the second factor if enrolled, else done. */
+  async function afterPassword(ctx: Context, details: Details, facts: Facts, input: { agentId: string; username: string; reason: string; ticket: string | null }) {
+    const { agentId, username, reason, ticket } = input;
+    // The password alone is not enough for staff with TOTP: the code comes on a second step.
+    if (await deps.totp.isEnrolled(agentId)) {
+      return secondFactor.ask(ctx, details, agentId, { kind: 'reauth', clientId: facts.client.clientId, username, targetId: facts.target.id, reason, ticket });
+    }
+    if (deps.requireSecondFactorForLoginOnBehalf) {
+      await deny(ctx, details, 'second_factor_required', { agentId, customerId: facts.target.id });
+      return view.refuse(ctx, details.uid, facts.clientName, 'second_factor_required', REFUSALS.second_factor_required!);
+    }
+    await record(ctx, details, facts, { agentId, reason, ticket, amr: ['pwd'] });
+  }
+
+  function readForm(ctx: Context) {
+    const body = ctx.request.body as Record<string, unknown>;
+    const text = (name: string, max: number) => (typeof body[name] === 'string' ? (body[name] as string).trim().slice(0, max) : '');
+    return {
+      email: text('email', 320),
+      password: typeof body.password === 'string' && body.password.length <= 1024 ? body.password : '',
+      reason: text('reason', 500),
+      ticket: text('ticket', 100) || null,
+      otherChosen: body.other === '1',
+    };
+  }
+
+  /** A right password, the reason missing: the second submission only adds the reason. */
+  async function submitReason(ctx: Context, details: Details, facts: Facts, pending: Pending) {
+    const state = pending.state;
+    if (state.kind !== 'reauth-reason' || state.targetId !== facts.target.id || state.clientId !== facts.client.clientId) {
+      await deps.pending.end(details.uid);
+      return view.form(ctx, details.uid, facts, { error: { field: 'password', message: 'Start again: enter your password.' } }, 400);
+    }
+    const { reason, ticket } = readForm(ctx);
+    const agent = await signedInAgent(details, false);
+    const shown: FormState = { passwordConfirmed: true, agent: agent ?? { name: state.username, username: state.username }, ticket: ticket ?? '' };
+    if (!reason) {
+      await deny(ctx, details, 'missing_reason', { agentId: pending.accountId, customerId: facts.target.id });
+      return view.form(ctx, details.uid, facts, { ...shown, error: { field: 'reason', message: 'Enter the reason for logging in on behalf of this customer.' } }, 400);
+    }
+    // Consumed once: a second request racing with the same state finds nothing.
+    if (!(await deps.pending.end(details.uid))) return view.form(ctx, details.uid, facts, { error: { field: 'password', message: 'Start again: enter your password.' } }, 400);
+    if (!(await agentMayProceed(ctx, details, facts, pending.accountId))) return;
+    await afterPassword(ctx, details, facts, { agentId: pending.accountId, username: state.username, reason, ticket });
+  }
+
   return {
     async show(ctx: Context, details: Details) {
       const facts = await precheck(ctx, details);
-      if (facts) form(ctx, details, facts);
+      if (!facts) return;
+      const otherChosen = ctx.query.other === '1';
+      const agent = await signedInAgent(details, otherChosen);
+      const pending = await deps.pending.find(details.uid);
+      if (pending?.state.kind === 'reauth-reason') {
+        return view.form(ctx, details.uid, facts, { passwordConfirmed: true, agent: agent ?? { name: pending.state.username, username: pending.state.username } });
+      }
+      // Known already: refuse now what would be refused after the password (no permission, the session limit).
+      if (agent && !(await agentMayProceed(ctx, details, facts, agent.id, { otherAgent: true }))) return;
+      view.form(ctx, details.uid, facts, { ...(agent ? { agent } : {}) });
     },
 
     async submit(ctx: Context, details: Details) {
       const facts = await precheck(ctx, details);
       if (!facts) return;
-      const body = ctx.request.body as Record<string, unknown>;
-      const text = (name: string, max: number) => (typeof body[name] === 'string' ? (body[name] as string).trim().slice(0, max) : '');
-      const email = text('email', 320);
-      const password = typeof body.password === 'string' && body.password.length <= 1024 ? body.password : '';
-      const reason = text('reason', 500);
-      const ticket = text('ticket', 100) || null;
-      const again = (status: number, error: string) => form(ctx, details, facts, status, { error, email, reason, ticket: ticket ?? '' });
+      const pending = await deps.pending.find(details.uid);
+      if (pending?.state.kind === 'reauth-reason') return submitReason(ctx, details, facts, pending);
 
-      if (!email || !password) return again(400, 'Enter your email and password.');
-      if (!reason) {
-        await deny(ctx, details, 'missing_reason', { customerId: facts.target.id });
-        return again(400, 'Enter the reason for logging in on behalf of this customer.');
-      }
-      if (await signInThrottled(ctx, { ...deps, html: kit.html }, facts.client.clientId, email)) return;
-      const signIn = await deps.accounts.signIn({ kind: 'backoffice' }, email, password);
+      const input = readForm(ctx);
+      const agent = input.email ? undefined : await signedInAgent(details, input.otherChosen);
+      const username = agent?.username ?? input.email;
+      const shown: FormState = { ...(agent ? { agent } : { email: input.email }), reason: input.reason, ticket: input.ticket ?? '' };
+      const again = (status: number, field: 'email' | 'password' | 'reason', message: string) => view.form(ctx, details.uid, facts, { ...shown, error: { field, message } }, status);
+
+      if (!username) return again(400, 'email', 'Enter your email.');
+      if (!input.password) return again(400, 'password', 'Enter your password.');
+      if (await signInThrottled(ctx, { ...deps, html: kit.html }, facts.client.clientId, username, { uid: details.uid, csrf: issueCsrfToken(ctx, deps.secureCookies) })) return;
+      const signIn = await deps.accounts.signIn({ kind: 'backoffice' }, username, input.password);
       if (!signIn.ok) {
         await deps.audit.record({
           type: 'auth.login.failed',
@@ -190,7 +241,7 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
           subject: signIn.accountId ?? null,
           clientId: facts.client.clientId,
           ...requestMeta(ctx),
-          details: { reason: signIn.reason, ...recordedUsername(email), purpose: 'login_on_behalf' },
+          details: { reason: signIn.reason, ...recordedUsername(username), purpose: 'login_on_behalf' },
         });
         if (signIn.lockedUntil) {
           await deps.audit.record({
@@ -202,19 +253,20 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
             details: { locked_until: signIn.lockedUntil.toISOString(), purpose: 'login_on_behalf' },
           });
         }
-        return again(200, signIn.reason === 'disabled' ? 'This account is disabled.' : INVALID_CREDENTIALS);
+        if (signIn.reason === 'disabled') return again(200, agent ? 'password' : 'email', 'This account is disabled.');
+        return again(200, 'password', agent ? 'That password is not right.' : INVALID_CREDENTIALS);
       }
+      await signInSucceeded(ctx, deps, facts.client.clientId, username);
       const agentId = signIn.account.id;
-      if (!(await checkAgentAndTarget(ctx, details, facts, agentId, again))) return;
-      // The password alone is not enough for staff with TOTP: the code comes on a second step.
-      if (await deps.totp.isEnrolled(agentId)) {
-        return secondFactor.ask(ctx, details, agentId, { kind: 'reauth', clientId: facts.client.clientId, username: email, targetId: facts.target.id, reason, ticket });
+      if (!(await agentMayProceed(ctx, details, facts, agentId))) return;
+      if (!input.reason) {
+        // Recorded against the agent, who is now known; the password is kept for this interaction.
+        await deny(ctx, details, 'missing_reason', { agentId, customerId: facts.target.id });
+        await deps.pending.begin(details.uid, agentId, { kind: 'reauth-reason', clientId: facts.client.clientId, username, targetId: facts.target.id });
+        const confirming = agent ?? { name: signIn.account.displayName, username };
+        return view.form(ctx, details.uid, facts, { agent: confirming, passwordConfirmed: true, ticket: input.ticket ?? '', error: { field: 'reason', message: 'Enter the reason for logging in on behalf of this customer.' } }, 400);
       }
-      if (deps.requireSecondFactorForLoginOnBehalf) {
-        await deny(ctx, details, 'second_factor_required', { agentId, customerId: facts.target.id });
-        return refuse(ctx, details, facts.clientName, REFUSALS.second_factor_required!);
-      }
-      await record(ctx, details, facts, { agentId, reason, ticket, amr: ['pwd'] });
+      await afterPassword(ctx, details, facts, { agentId, username, reason: input.reason, ticket: input.ticket });
     },
 
     /** The second step of a re-authentication: the code was right; check everything again and record it. */
@@ -223,16 +275,19 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
       if (!facts) return;
       const state = pending.state;
       // The pending state belongs to this interaction, but check it names the same customer.
-      if (state.kind !== 'reauth' || state.targetId !== facts.target.id || state.clientId !== facts.client.clientId) return form(ctx, details, facts, 400, { error: 'Start again: enter your email and password.' });
-      const again = (status: number, error: string) => form(ctx, details, facts, status, { error, email: state.username, reason: state.reason, ticket: state.ticket ?? '' });
-      if (!(await checkAgentAndTarget(ctx, details, facts, pending.accountId, again))) return;
+      if (state.kind !== 'reauth' || state.targetId !== facts.target.id || state.clientId !== facts.client.clientId) {
+        return view.form(ctx, details.uid, facts, { error: { field: 'password', message: 'Start again: enter your password.' } }, 400);
+      }
+      if (!(await agentMayProceed(ctx, details, facts, pending.accountId))) return;
       await record(ctx, details, facts, { agentId: pending.accountId, reason: state.reason, ticket: state.ticket, amr: PASSWORD_AND_OTP });
     },
 
     /** Too many wrong codes: the re-auth form again, with what the agent typed but the password. */
     async restart(ctx: Context, details: Details, state: { username: string; reason: string; ticket: string | null }) {
       const facts = await precheck(ctx, details);
-      if (facts) form(ctx, details, facts, 200, { error: TOO_MANY_CODES, email: state.username, reason: state.reason, ticket: state.ticket ?? '' });
+      if (!facts) return;
+      const agent = await signedInAgent(details, false);
+      view.form(ctx, details.uid, facts, { ...(agent ? { agent } : { email: state.username }), reason: state.reason, ticket: state.ticket ?? '', error: { field: 'password', message: TOO_MANY_CODES } });
     },
   };
 }

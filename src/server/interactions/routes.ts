@@ -17,7 +17,8 @@ import { describeConsent } from './consent-text.js';
 import { requestMeta } from '../audit/request-meta.js';
 import { recordedUsername } from '../audit/recorded-username.js';
 import { reauthScreen, type ReauthDependencies } from './reauth.js';
-import { signInThrottled } from './throttle.js';
+import { REFUSALS } from './reauth-view.js';
+import { signInSucceeded, signInThrottled } from './throttle.js';
 import { PASSWORD_AND_OTP, secondFactorStep, TOO_MANY_CODES } from './second-factor.js';
 
 /** What the re-auth screen needs, plus the page renderer, the logger and the form size limit. */
@@ -28,6 +29,12 @@ export interface InteractionDependencies extends ReauthDependencies {
 }
 
 const INVALID_CREDENTIALS = 'Invalid email or password. After several failed attempts, sign-in is paused for a while.';
+/** What a refused sign-in says, by reason (anything else: INVALID_CREDENTIALS, which tells nothing away). */
+const SIGN_IN_REFUSALS: Record<string, string> = {
+  disabled: 'This account is disabled. Contact support.',
+  // Only after the staff password was right (accounts.signIn): staff sign in at the portal, or at a store only to log in on behalf.
+  staff_at_storefront: 'This is a staff account: staff sign in at the support portal. To act for a customer, start Login on behalf from the portal.',
+};
 const MAX_FIELD = 320;
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -179,7 +186,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     if (!client || !audience || behalfClient(client).kind === 'service') {
       return html(ctx, 400, 'message', { title: 'Sign-in is not available', message: 'This application does not sign users in.' });
     }
-    if (await signInThrottled(ctx, { ...deps, html }, client.clientId, email)) return;
+    if (await signInThrottled(ctx, { ...deps, html }, client.clientId, email, { uid: details.uid, csrf: issueCsrfToken(ctx, deps.secureCookies) })) return;
     const result = await deps.accounts.signIn(audience, email, password);
     const meta = requestMeta(ctx);
     if (!result.ok) {
@@ -195,9 +202,9 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       if (result.lockedUntil) {
         await deps.audit.record({ type: 'auth.lockout', actor: 'system', subject: result.accountId ?? null, clientId: client.clientId, ...meta, details: { locked_until: result.lockedUntil.toISOString() } });
       }
-      const message = result.reason === 'disabled' ? 'This account is disabled. Contact support.' : INVALID_CREDENTIALS;
-      return renderLogin(ctx, details, 200, message, email);
+      return renderLogin(ctx, details, 200, SIGN_IN_REFUSALS[result.reason] ?? INVALID_CREDENTIALS, email);
     }
+    await signInSucceeded(ctx, deps, client.clientId, email);
     // Staff with TOTP: the password alone signs nobody in; the code comes on a second step.
     if (await deps.totp.isEnrolled(result.account.id)) {
       return secondFactor.ask(ctx, details, result.account.id, { kind: 'login', clientId: client.clientId, username: email });
@@ -251,6 +258,12 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const details = await load(ctx);
     if (!details) return expired(ctx);
     if (rejectForm(ctx)) return;
+    // From the refusal page of a login on behalf: the storefront is told it was refused, and why
+    // (a known reason only: the description reaches the client), not that the agent cancelled.
+    const refused = (ctx.request.body as Record<string, unknown>).refused;
+    if (typeof refused === 'string' && isReauth(details) && REFUSALS[refused]) {
+      return finish(ctx, { error: 'access_denied', error_description: `Login on behalf refused: ${REFUSALS[refused]}` });
+    }
     return finish(ctx, { error: 'access_denied', error_description: 'The user cancelled the request' });
   });
 

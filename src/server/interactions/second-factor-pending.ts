@@ -1,6 +1,6 @@
 /**
  * The password-verified state of an interaction that still awaits its second
- * factor. Kept in the database under the interaction's uid (which
+ * factor (or, for a re-authentication, its reason). Kept in the database under the interaction's uid (which
  * oidc-provider binds to the browser's interaction cookie), never in a form
  * field, so a client cannot forge "password already checked".
  */
@@ -8,7 +8,9 @@ import type { DataSource } from 'typeorm';
 
 export type PendingState =
   | { kind: 'login'; clientId: string; username: string }
-  | { kind: 'reauth'; clientId: string; username: string; targetId: string; reason: string; ticket: string | null };
+  | { kind: 'reauth'; clientId: string; username: string; targetId: string; reason: string; ticket: string | null }
+  /** A re-authentication whose password was right but whose reason was missing: only the reason is asked again. */
+  | { kind: 'reauth-reason'; clientId: string; username: string; targetId: string };
 
 export interface Pending {
   accountId: string;
