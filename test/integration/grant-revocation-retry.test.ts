@@ -87,4 +87,26 @@ describe('a grant revocation that fails when its session ends', () => {
     expect(await grantRows(grantId)).toBe(0);
     expect(await queued(grantId)).toBe(0);
   });
+
+  it('a re-authentication grant the kill switch could not revoke: its actor token is refused at once, and the sweep revokes it', async () => {
+    const oleg = await customerId(running, 'electronics', 'oleg@example.com');
+    const sam = (await running.behalf.accounts.findByUsername(null, 'support@example.com'))!.id;
+    const { actorToken } = await reauthenticate(running, { customer: oleg, reason: 'Kill switch under a fault' });
+    const [reauth] = (await running.behalf.dataSource.query(`SELECT grant_id FROM on_behalf_reauth WHERE agent_account_id = $1 ORDER BY created_at DESC LIMIT 1`, [sam])) as { grant_id: string }[];
+    const grantId = reauth!.grant_id;
+    await refuseDeletingGrant(grantId);
+    try {
+      await running.behalf.onBehalf.endAgentSessions(sam, 'system', 'kill_switch');
+      expect(await grantRows(grantId)).toBeGreaterThan(0);
+      expect(await queued(grantId)).toBe(1);
+      // The grant and its token are still there, but the re-authentication is marked revoked: no session opens.
+      const refused = await exchange(running, onBehalfParams(oleg, actorToken));
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toBe('invalid_request');
+    } finally {
+      await running.behalf.dataSource.query(`DROP TRIGGER IF EXISTS refuse_grant_delete ON oidc_payload`);
+    }
+    await eventually(async () => (await grantRows(grantId)) === 0, { timeoutMs: 10_000, intervalMs: 200, what: 'the sweep revoked the re-authentication grant' });
+    expect(await queued(grantId)).toBe(0);
+  });
 });

@@ -239,16 +239,19 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
 
   /**
    * Revokes the agent's live re-authentication grants (and the actor tokens and codes under
-   * them). Each is marked only once revoked, so a failure leaves it for the next call; the
-   * revocation is audited, in the same transaction as the marks.
+   * them). Marked revoked, queued and audited in one transaction, so the exchange refuses them
+   * at once (reauthByGrant skips revoked ones); the grants themselves go through the durable
+   * revocation queue, which the expiry sweep retries when a revocation fails.
    */
   async revokeReauthGrants(agentId: string, by: string, reason: EndReason, meta: { ip?: string | null; userAgent?: string | null } = {}): Promise<number> {
     if (!UUID.test(agentId)) return 0;
-    const live = (await this.dataSource.query(`SELECT id, grant_id FROM on_behalf_reauth WHERE agent_account_id = $1 AND grant_revoked_at IS NULL`, [agentId])) as { id: string; grant_id: string }[];
-    if (!live.length) return 0;
-    for (const { grant_id: grantId } of live) await this.grants.revoke(grantId);
-    await this.dataSource.transaction(async (manager) => {
-      await manager.query(`UPDATE on_behalf_reauth SET grant_revoked_at = now() WHERE id = ANY($1::uuid[]) AND grant_revoked_at IS NULL`, [live.map((row) => row.id)]);
+    const revoked = await this.dataSource.transaction(async (manager) => {
+      const [rows] = (await manager.query(
+        `UPDATE on_behalf_reauth SET grant_revoked_at = now() WHERE agent_account_id = $1 AND grant_revoked_at IS NULL RETURNING id, grant_id`,
+        [agentId],
+      )) as [{ id: string; grant_id: string }[], number];
+      if (!rows.length) return rows;
+      for (const row of rows) await this.revocations.queue(manager, row.grant_id, null);
       await this.audit.record(
         {
           type: 'on_behalf.reauth_revoked',
@@ -257,12 +260,14 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
           clientId: null,
           ip: meta.ip ?? null,
           userAgent: meta.userAgent ?? null,
-          details: { reason, count: live.length, reauth_ids: live.slice(0, 100).map((row) => row.id) },
+          details: { reason, count: rows.length, reauth_ids: rows.slice(0, 100).map((row) => row.id) },
         },
         manager,
       );
+      return rows;
     });
-    return live.length;
+    for (const row of revoked) await this.revocations.revoke(row.grant_id, null);
+    return revoked.length;
   }
 
   private async endWhere(condition: string, accountId: string, by: string, reason: EndReason, meta: { ip?: string | null; userAgent?: string | null }): Promise<number> {
