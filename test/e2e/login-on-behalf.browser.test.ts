@@ -77,8 +77,10 @@ inBrowser('Login on behalf in a real browser', () => {
     await shop.waitForLoadState();
     await shop.getByText('Confirm it is you to sign in as').waitFor();
     expect(await shop.textContent('main')).toContain('Oleg Petrov (oleg@example.com) at Electronics');
+    // Signed in to Behalf through the portal, Sam is named: only his password is asked.
+    expect((await shop.textContent('main'))!.replace(/\s+/g, ' ')).toContain('Confirming as Sam Support (support@example.com)');
+    expect(await shop.getByLabel('Email').count()).toBe(0);
     await snap(shop, 'reauth-screen');
-    await shop.getByLabel('Email').fill('support@example.com');
     await shop.getByLabel('Password').fill('Support-Demo-2026');
     await shop.getByLabel('Reason').fill('Customer cannot complete checkout');
     await shop.getByLabel(/Ticket id/).fill('SUP-4242');
@@ -145,12 +147,10 @@ inBrowser('Login on behalf in a real browser', () => {
     await openOleg(vic);
     expect(await vic.getByRole('link', { name: /Login on behalf/ }).count()).toBe(0);
     await snap(vic, 'vic-no-button');
+    // Behalf knows it is Vic (signed in through the portal): refused before any form.
     await vic.goto(`${system.storefrontUrl}/electronics/on-behalf/start?customer=${oleg}`);
-    await vic.getByLabel('Email').fill('viewer@example.com');
-    await vic.getByLabel('Password').fill('Support-Demo-2026');
-    await vic.getByLabel('Reason').fill('Trying anyway');
-    await vic.getByRole('button', { name: 'Confirm' }).click();
     await vic.getByText('You do not have permission to log in on behalf of customers of this store.').waitFor();
+    expect(await vic.getByLabel('Password').count()).toBe(0);
     await snap(vic, 'vic-refused');
     await vicContext.close();
 
@@ -171,10 +171,15 @@ inBrowser('Login on behalf in a real browser', () => {
     await page.getByLabel('Reason').fill('Checking');
     await page.getByRole('button', { name: 'Confirm' }).click();
     await page.getByRole('alert').filter({ hasText: 'Invalid email or password' }).waitFor();
+    // The focus is on the field in error.
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('password');
     await page.getByLabel('Password').fill('Support-Demo-2026');
     await page.getByLabel('Reason').fill('');
     await page.getByRole('button', { name: 'Confirm' }).click();
     await page.getByRole('alert').filter({ hasText: 'Enter the reason' }).waitFor();
+    // The right password is kept: only the reason is asked, and it has the focus.
+    await page.getByText('Password confirmed. Add the reason to continue.').waitFor();
+    expect(await page.evaluate('document.activeElement && document.activeElement.id')).toBe('reason');
     await snap(page, 'reauth-missing-reason');
     expect(await page.title()).toMatch(/Login on behalf/);
     await other.close();

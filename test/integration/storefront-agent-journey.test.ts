@@ -93,8 +93,10 @@ describe('a second customer in the same store', () => {
     // Nothing ended yet: the agent may still keep acting as Oleg.
     expect(await running.behalf.onBehalf.session(olegSession)).toMatchObject({ endedAt: null });
 
+    // Confirmed: the session as Oleg ends now, as the button says (its place under the limit is free again).
     const reauth = await web.submit(warning, '/on-behalf/start');
     expect(reauth.url.startsWith(running.issuer)).toBe(true);
+    expect(await running.behalf.onBehalf.session(olegSession)).toMatchObject({ endReason: 'ended_by_client' });
     const asAnna = await web.submit(reauth, '/reauth', { email: 'support@example.com', password: 'Support-Demo-2026', reason: 'Second customer' });
     expect(asAnna.url).toBe(`${ELECTRONICS}/`);
     expect(bannerText(asAnna)).toBe('Support agent Sam Support is acting as Anna Smith — End session');
@@ -105,7 +107,7 @@ describe('a second customer in the same store', () => {
     const stale = await web.submit(asOleg, '/cart/items', { quantity: '1' }, { containing: productIds(asOleg)[0]! });
     expect(stale.status).toBe(409);
     expect(pageTitle(stale.html)).toBe('This page is out of date · Electronics — acting as Anna Smith');
-    expect(visibleText(stale.html)).toContain('This page was for your session as Oleg Petrov, which ended when you started acting as Anna Smith in this browser. Nothing was changed.');
+    expect(visibleText(stale.html)).toContain('This page was for your session as Oleg Petrov, which ended when you started another login on behalf in this browser. Nothing was changed.');
     const cart = await web.open(`${ELECTRONICS}/cart`);
     expect(visibleText(cart.html)).not.toMatch(/Added .* to the cart/);
   });

@@ -36,18 +36,25 @@ async function reRegister(db: TestDatabase, portalUrl: string, storefrontUrl: st
   }
 }
 
-export async function startSystem(): Promise<RunningSystem> {
+export interface SystemOptions {
+  /** Behalf configuration overrides (say, a lower session limit). */
+  behalf?: Record<string, unknown>;
+}
+
+export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
   const db = await createTestDatabase();
   const [portalPort, storefrontPort, ordersPort] = [await freePort(), await freePort(), await freePort()];
   const portalUrl = `http://localhost:${portalPort}`;
   const storefrontUrl = `http://localhost:${storefrontPort}`;
   await reRegister(db, portalUrl, storefrontUrl);
-  const behalf = await startBehalf({ database: db });
+  // Behalf's refusal of the session limit links to the portal's "My on-behalf sessions".
+  const onBehalf = { agentSessionsUrl: `${portalUrl}/my-sessions`, ...((options.behalf?.onBehalf as Record<string, unknown> | undefined) ?? {}) };
+  const behalf = await startBehalf({ database: db, overrides: { ...options.behalf, onBehalf } });
   const orders = await createOrdersApi({ issuer: behalf.issuer, databaseUrl: db.url, corsOrigins: [storefrontUrl], sessionStatusCacheSeconds: 1 });
   const ordersUrl = (await orders.listen(ordersPort, '127.0.0.1')).url;
   const portal: Portal = createPortal({ issuer: behalf.issuer, publicUrl: portalUrl, storefrontUrl });
   await portal.listen(portalPort, '127.0.0.1');
-  const storefront: Storefront = createStorefront({ issuer: behalf.issuer, ordersApiUrl: ordersUrl, clientSecret: 'storefront-demo-secret', publicUrl: storefrontUrl, cookieKeys: ['e2e-cookie-key-e2e-cookie-key-e2e-cookie-key'], statusCacheSeconds: 1 });
+  const storefront: Storefront = createStorefront({ issuer: behalf.issuer, ordersApiUrl: ordersUrl, clientSecret: 'storefront-demo-secret', publicUrl: storefrontUrl, cookieKeys: ['e2e-cookie-key-e2e-cookie-key-e2e-cookie-key'], statusCacheSeconds: 1, portalUrl });
   await storefront.listen(storefrontPort, '127.0.0.1');
   return {
     behalf,

@@ -115,10 +115,13 @@ export async function completeFlow(ctx: Context, deps: StoreDeps): Promise<strin
   // learns so at its next form (sessions.staleForm).
   if (user?.mode === 'on-behalf') await endOnBehalfQuietly(deps, user.sessionId);
   const before = user ? (user.mode === 'on-behalf' ? `your session as ${user.customerName}` : `${user.name}’s sign-in`) : undefined;
+  // Ended already when the agent confirmed the switch (routes/auth.ts): said once more here.
+  const endedEarlier = !user && session.replaced?.now === 'you started another login on behalf' ? session.replaced.who : undefined;
   const fresh = deps.sessions.rotate(ctx, deps.store, session, before ? { who: before, now: `you started acting as ${onBehalf.customerName}` } : undefined);
   ctx.state.session = fresh;
   fresh.user = onBehalf;
-  fresh.flash = { kind: 'info', text: `${before ? `${capitalise(before)} has ended. ` : ''}You are now acting as ${onBehalf.customerName}. Everything you do is recorded under your own name.` };
+  const ended = before ?? endedEarlier;
+  fresh.flash = { kind: 'info', text: `${ended ? `${capitalise(ended)} has ended. ` : ''}You are now acting as ${onBehalf.customerName}. Everything you do is recorded under your own name.` };
   return `/${deps.store.slug}/`;
 }
 

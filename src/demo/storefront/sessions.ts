@@ -168,7 +168,8 @@ export class SessionStore {
    */
   rotate(ctx: Context, store: StoreDefinition, session: Session, change?: { who: string; now: string }): Session {
     this.sessions.delete(session.id);
-    const replaced = change ? { csrfSecret: session.csrfSecret, ...change } : undefined;
+    // A tab of the user before the last change keeps being told so until another change replaces it.
+    const replaced = change ? { csrfSecret: session.csrfSecret, ...change } : session.replaced;
     const fresh: Session = { ...session, id: randomBytes(24).toString('base64url'), csrfSecret: tokens.secretSync(), pending: new Map(), renewing: undefined, replaced };
     this.sessions.set(fresh.id, fresh);
     ctx.cookies.set(this.cookieName(store), fresh.id, this.cookieOptions(store));

@@ -28,6 +28,15 @@ const SIGNED_OUT: Record<string, { title: string; text: string }> = {
   account_changed: { title: 'You are signed out', text: 'Another account signed in at Behalf in this browser, so you were signed out here. Please sign in again.' },
 };
 
+/** Whether Behalf says the session still runs; when it cannot be asked, assume so (and warn). */
+async function stillRunning(deps: StoreDeps, sessionId: string): Promise<boolean> {
+  try {
+    return (await deps.behalf.sessionStatus(deps.store, sessionId)).active;
+  } catch {
+    return true;
+  }
+}
+
 /** Signed-out reasons that are about a customer's own sign-in; the rest end an on-behalf session. */
 const CUSTOMER_REASONS = new Set(['signin_expired', 'account_changed']);
 
@@ -64,7 +73,8 @@ export function authRoutes(deps: StoreDeps): Router {
     const customer = queryParam(ctx.query, 'customer');
     if (!isUuid(customer)) throw badRequest('This login-on-behalf link does not name a customer account. Open it again from the portal.');
     const user = ctx.state.session?.user;
-    if (user?.mode === 'on-behalf') {
+    // A session that ended elsewhere (say, from the portal) has nothing left to warn about.
+    if (user?.mode === 'on-behalf' && (await stillRunning(deps, user.sessionId))) {
       const same = user.customerId === customer;
       return deps.render.storePage(ctx, deps.store, ctx.state.session, 'on-behalf-switch', {
         title: same ? `You are already acting as ${user.customerName}` : 'Starting this ends your current session',
@@ -76,9 +86,19 @@ export function authRoutes(deps: StoreDeps): Router {
     ctx.redirect(await startFlow(ctx, deps, 'on-behalf', { customer }));
   });
 
+  // The agent confirmed: the running session ends now, as the button said (which also frees its
+  // place under the agent's session limit), and tabs still showing it will say so.
   router.post('/on-behalf/start', async (ctx) => {
     const customer = (ctx.request.body as Record<string, unknown>).customer;
     if (typeof customer !== 'string' || !isUuid(customer)) throw badRequest('This login-on-behalf form does not name a customer account. Open it again from the portal.');
+    const session = ctx.state.session;
+    const user = session?.user;
+    if (session && user?.mode === 'on-behalf') {
+      await endOnBehalfQuietly(deps, user.sessionId);
+      const fresh = deps.sessions.rotate(ctx, deps.store, session, { who: `your session as ${user.customerName}`, now: 'you started another login on behalf' });
+      fresh.user = undefined;
+      ctx.state.session = fresh;
+    }
     seeOther(ctx, await startFlow(ctx, deps, 'on-behalf', { customer }));
   });
 
