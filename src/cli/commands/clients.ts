@@ -98,10 +98,10 @@ export function registerClients(program: Command, cli: CliContext): void {
     });
   examples(
     create,
-    'clients create shop-web --name "Electronics shop" --store electronics --first-party \\\n      --redirect-uri https://shop.example.com/callback --post-logout-redirect-uri https://shop.example.com/ \\\n      --scope "openid profile email offline_access" --resource https://orders.example.com',
+    'clients create shop-web --name "Electronics shop" --store electronics --first-party \\\n      --redirect-uri https://shop.example.com/callback --post-logout-redirect-uri https://shop.example.com/ \\\n      --scope "openid profile email offline_access" --resource http://localhost:4003   # the demo orders API',
     'clients create portal2 --kind backoffice --redirect-uri https://portal.example.com/callback --scope "openid profile email"',
-    'clients create billing-job --resource https://orders.example.com   # client credentials',
-    'clients create orders-api --operates https://orders.example.com   # an API that introspects its tokens',
+    'clients create billing-job --resource http://localhost:4003   # client credentials',
+    'clients create orders-worker --operates http://localhost:4003   # an API that introspects its tokens',
     'clients create books-spa --store books --public --redirect-uri https://books.example.com/callback   # browser app, PKCE, no secret',
   );
 
