@@ -60,6 +60,10 @@ describe('tokens', () => {
     expect(decodeJwt(oboToken)).toMatchObject({ sub: oleg, act: { sub: sam }, obo_sid: expect.any(String) });
     expect(products).toHaveLength(8);
     expect((await api('/healthz', undefined)).body).toEqual({ status: 'ok' });
+    // A person opening the API's address sees what it is and how to call it (it was a 404).
+    const index = await api('/', undefined);
+    expect(index.status).toBe(200);
+    expect(index.body).toMatchObject({ name: 'Orders API (Behalf demo resource server)', endpoints: expect.arrayContaining([expect.objectContaining({ endpoint: 'GET /products', scope: 'orders:read' })]) });
   });
 
   it('refuses a missing or malformed token with RFC 6750 errors', async () => {

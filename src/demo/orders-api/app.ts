@@ -16,6 +16,7 @@ import { attachKitSubscribers, createOrdersDataSource, ORDERS_AUDIT_TABLE } from
 import { apiHeaders, errorHandler, strictCors } from './http.js';
 import { migrateOrders } from './migrate.js';
 import { accountRoutes } from './routes/account.js';
+import { indexRoutes } from './routes/index-page.js';
 import { cartRoutes } from './routes/cart.js';
 import type { RouteDeps } from './routes/deps.js';
 import { orderRoutes } from './routes/orders.js';
@@ -97,7 +98,8 @@ export async function createOrdersApi(options: OrdersApiOptions): Promise<Orders
   health.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
   });
-  for (const router of [health, productRoutes(deps), cartRoutes(deps), orderRoutes(deps), accountRoutes(deps)]) {
+  const index = indexRoutes({ issuer, resource: options.resource ?? DEFAULT_RESOURCE });
+  for (const router of [health, index, productRoutes(deps), cartRoutes(deps), orderRoutes(deps), accountRoutes(deps)]) {
     app.use(router.routes()).use(router.allowedMethods({ throw: true }));
   }
 
