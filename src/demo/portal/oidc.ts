@@ -66,7 +66,7 @@ export class RelyingParty {
   /** Completes a sign-in from the callback URL (as the browser saw it). */
   async callback(session: PortalSession, callbackUrl: URL): Promise<{ user: SignedInUser; returnTo: string }> {
     const pending = session.pendingLogin;
-    if (!pending) throw new SignInFailed('This sign-in has expired or was already used. Sign in again.');
+    if (!pending) throw new SignInFailed('This sign-in was not started in this browser, or it has expired or was already used, so the portal did not use it. Sign in again.');
     session.pendingLogin = undefined;
     const config = await this.config();
     let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;

@@ -58,7 +58,7 @@ export async function completeFlow(ctx: Context, deps: StoreDeps): Promise<strin
   const session = ctx.state.session;
   const flow = deps.sessions.takePending(session, queryParam(query, 'state'));
   if (!flow || !session) {
-    throw badRequest('This sign-in response does not belong to a sign-in started in this browser, or it was already used or has expired. Start again from the store.');
+    throw badRequest('This sign-in response does not belong to a sign-in started in this browser, or it was already used or has expired, so this store did not use it. Start again from the store.');
   }
   const error = queryParam(query, 'error');
   if (error) return failedFlow(ctx, deps, session, flow, error, queryParam(query, 'error_description'));

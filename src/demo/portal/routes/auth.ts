@@ -22,7 +22,7 @@ export function authRoutes(deps: PortalDeps, publicUrl: string): Router {
   router.get('/callback', async (ctx) => {
     const session = deps.sessions.current(ctx);
     try {
-      if (!session) throw new SignInFailed('This sign-in has expired (or cookies are blocked). Sign in again.');
+      if (!session) throw new SignInFailed('This sign-in was not started in this browser, or it has expired (or cookies are blocked), so the portal did not use it. Sign in again.');
       // The URL as the browser saw it: openid-client derives the redirect_uri it sends from it.
       const { user, returnTo } = await deps.rp.callback(session, new URL(ctx.originalUrl, publicUrl));
       const fresh = deps.sessions.regenerate(ctx);
