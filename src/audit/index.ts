@@ -20,3 +20,4 @@ export { auditSchemaUp, auditSchemaDown } from './schema.js';
 export { toJson as auditEventToJson, type StoredAuditEvent } from './rows.js';
 export { canonicalJson, type JsonValue } from './canonical-json.js';
 export { AUDIT_EVENT_TYPES, GENESIS_HASH, isValidEventType, type AuditEvent, type AuditEventInput, type AuditEventType, type AuditCheckpoint } from './types.js';
+export { tokenReference } from './token-reference.js';

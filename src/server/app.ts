@@ -13,7 +13,7 @@ import { opsRoutes } from './http/ops-routes.js';
 import { requestContextMiddleware } from './http/request-context.js';
 import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
-import type { ProviderHolder } from './oidc/provider-holder.js';
+import type { OidcModule } from './oidc/oidc-module.js';
 import type { Renderer } from './views/renderer.js';
 import type { AuditService } from './audit/audit-service.js';
 import { auditAdminRoutes } from './admin/audit-routes.js';
@@ -32,7 +32,7 @@ import { SecondFactorPending } from './interactions/second-factor-pending.js';
 export interface AppDependencies {
   config: Config;
   dataSource: DataSource;
-  providers: ProviderHolder;
+  oidc: OidcModule;
   accounts: AccountService;
   stores: StoreService;
   renderer: Renderer;
@@ -78,7 +78,7 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(ops.routes()).use(ops.allowedMethods());
 
   const interactions = interactionRoutes({
-    provider: () => deps.providers.current,
+    oidc: deps.oidc.port,
     accounts: deps.accounts,
     stores: deps.stores,
     renderer: deps.renderer,
@@ -96,38 +96,28 @@ export function createApp(deps: AppDependencies): Koa {
   });
   app.use(interactions.routes()).use(interactions.allowedMethods());
 
-  const audit = auditAdminRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, audit: deps.audit, logger: deps.logger });
+  const audit = auditAdminRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, audit: deps.audit, logger: deps.logger });
   app.use(audit.routes()).use(audit.allowedMethods());
 
-  const sessionAdmin = sessionAdminRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, store: deps.onBehalf, dataSource: deps.dataSource });
+  const sessionAdmin = sessionAdminRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, store: deps.onBehalf, dataSource: deps.dataSource });
   app.use(sessionAdmin.routes()).use(sessionAdmin.allowedMethods());
 
-  const agentSessions = agentSessionRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, store: deps.onBehalf, dataSource: deps.dataSource, maxConcurrentSessions: config.onBehalf.maxConcurrentSessions });
+  const agentSessions = agentSessionRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, store: deps.onBehalf, dataSource: deps.dataSource, maxConcurrentSessions: config.onBehalf.maxConcurrentSessions });
   app.use(agentSessions.routes()).use(agentSessions.allowedMethods());
 
-  const directory = directoryRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, query: new DirectoryQuery(deps.dataSource) });
+  const directory = directoryRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, query: new DirectoryQuery(deps.dataSource) });
   app.use(directory.routes()).use(directory.allowedMethods());
 
-  const account = accountRoutes({ provider: () => deps.providers.current, accounts: deps.accounts, store: deps.onBehalf });
+  const account = accountRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, store: deps.onBehalf });
   app.use(account.routes()).use(account.allowedMethods());
 
-  const sessions = onBehalfRoutes({ provider: () => deps.providers.current, store: deps.onBehalf, maxBodyBytes: config.security.maxBodyBytes });
+  const sessions = onBehalfRoutes({ oidc: deps.oidc.port, store: deps.onBehalf, maxBodyBytes: config.security.maxBodyBytes });
   app.use(sessions.routes()).use(sessions.allowedMethods());
 
   app.use(tokenEndpointLimits(deps.limits));
 
-  // Everything else is the OIDC provider's; it answers on the raw response.
-  const callbacks = new WeakMap<object, ReturnType<Koa['callback']>>();
-  app.use(async function oidcProvider(ctx) {
-    const provider = deps.providers.current;
-    let callback = callbacks.get(provider);
-    if (!callback) {
-      callback = provider.callback() as ReturnType<Koa['callback']>;
-      callbacks.set(provider, callback);
-    }
-    ctx.respond = false;
-    await callback(ctx.req, ctx.res);
-  });
+  // Everything else is the OIDC provider's (discovery, JWKS, authorize, token, …).
+  app.use(deps.oidc.middleware);
 
   return app;
 }

@@ -4,7 +4,6 @@
  */
 import type { Server } from 'node:http';
 import type Koa from 'koa';
-import type Provider from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import { usesDevelopmentSecrets, type Config } from '../../config/load.js';
 import { AccountService } from '../accounts/account-service.js';
@@ -17,20 +16,18 @@ import { guardRuntimeRole } from './db/runtime-role-guard.js';
 import { ensureSigningKeys } from './keys/key-store.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
-import { createAdapterFactory, deleteExpiredPayloads } from './oidc/adapter.js';
-import { buildProvider } from './oidc/provider.js';
-import { ProviderHolder, StartupError } from './oidc/provider-holder.js';
+import { deleteExpiredPayloads } from './oidc/adapter.js';
+import { StartupError } from './oidc/provider-holder.js';
+import { createOidc, type OidcModule } from './oidc/oidc-module.js';
+import type { OidcPort } from './oidc/port.js';
 import { createSealer, type Sealer } from './secrets/sealer.js';
 import { TotpService } from '../accounts/totp-service.js';
 import { Renderer } from './views/renderer.js';
 import { AuditService, BEHALF_AUDIT_TABLE } from './audit/audit-service.js';
 import { externalCheckpointStore } from './audit/external-checkpoint-store.js';
-import { createOnBehalf } from './on-behalf/on-behalf-module.js';
+import { createOnBehalf, type OnBehalfModule } from './on-behalf/on-behalf-module.js';
 import { createRateLimits, type RateLimits } from './http/rate-limits.js';
 import type { PostgresOnBehalfStore } from './on-behalf/on-behalf-store.js';
-import { implicitConsentRecorder, logoutAuditMiddleware, providerAuditMiddleware, reauthScopeRefusalRecorder } from './oidc/token-audit.js';
-import { databaseOutageMiddleware, isDatabaseUnavailable, watchDatabaseOutages } from './oidc/database-outage.js';
-import { onceEvery } from './observability/once-every.js';
 import { DEMO_SECRETS } from './seed/demo-data.js';
 import { seedDemoIfEmpty } from './seed/seed-demo.js';
 
@@ -74,9 +71,8 @@ export async function createServices(config: Config, logger = createLogger(confi
 export interface Behalf extends Services {
   app: Koa;
   metrics: Metrics;
-  providers: ProviderHolder;
+  oidc: OidcModule;
   onBehalf: PostgresOnBehalfStore;
-  provider(): Provider;
   /** Serves the app on `server` until `close()`. */
   attach(server: Server): void;
   close(): Promise<void>;
@@ -101,43 +97,17 @@ export async function createBehalf(config: Config, logger = createLogger(config.
 
     const metrics = createMetrics();
     const renderer = new Renderer(config.env !== 'development');
-    const adapter = createAdapterFactory(dataSource, { clientAdapter: clients.adapter() });
-    const onBehalf = createOnBehalf(services, () => providers.current, config);
-    const providers: ProviderHolder = new ProviderHolder({
-      dataSource,
-      sealer,
-      resourceServers: services.resourceServers,
-      logger,
-      refreshIntervalMs: config.keys.refreshIntervalSeconds * 1000,
-      clientIds: async () => [...(await clients.ids()), ...config.clients.map((client) => client.client_id)],
-      build: (keystore) =>
-        buildProvider({
-          config,
-          jwks: keystore.jwks as never,
-          adapter,
-          accounts: services.accounts,
-          stores: services.stores,
-          resourceServers: services.resourceServers,
-          renderer,
-          // Outermost: a database outage inside oidc-provider is a 503 to retry, not a 500.
-          use: [databaseOutageMiddleware(), providerAuditMiddleware(services.audit, logger), logoutAuditMiddleware(services.audit, logger, onBehalf.store)],
-          onImplicitConsent: implicitConsentRecorder(services.audit),
-          onReauthScopeRefused: reauthScopeRefusalRecorder(services.audit),
-          isReauthGrant: (grantId) => onBehalf.store.isReauthGrant(grantId),
-          grants: [onBehalf.grant],
-        }),
+    let onBehalf!: OnBehalfModule;
+    const oidc = createOidc({ config, services, renderer, metrics }, (port: OidcPort) => {
+      onBehalf = createOnBehalf(services, port, config);
+      return { exchange: onBehalf.exchange, logoutListeners: [onBehalf.endOnLogout], isReauthGrant: (grantId) => onBehalf.store.isReauthGrant(grantId) };
     });
-    // One per instance, not per provider (rebuilt on key rotation): an outage is a line every few seconds, not one per request.
-    const outageLogged = onceEvery(10_000, (failed: number, error: unknown) =>
-      logger.warn('database unreachable: requests answered with 503', { event: 'db.unreachable', failed, error: error instanceof Error ? error.message : String(error) }),
-    );
-    providers.onProvider((provider) => observeProvider(provider, logger, metrics, outageLogged));
-    await providers.start();
+    await oidc.start();
 
     let shuttingDown = false;
     limits = await createRateLimits(dataSource, config, { logger });
     const rateLimits = limits;
-    const app = createApp({ config, dataSource, providers, accounts: services.accounts, stores: services.stores, renderer, logger, metrics, audit: services.audit, onBehalf: onBehalf.store, limits, totp: services.totp, isShuttingDown: () => shuttingDown });
+    const app = createApp({ config, dataSource, oidc, accounts: services.accounts, stores: services.stores, renderer, logger, metrics, audit: services.audit, onBehalf: onBehalf.store, limits, totp: services.totp, isShuttingDown: () => shuttingDown });
     services.audit.startCheckpoints(config.audit.checkpointIntervalSeconds);
     onBehalf.start();
     const cleanup = setInterval(() => {
@@ -152,9 +122,8 @@ export async function createBehalf(config: Config, logger = createLogger(config.
       ...services,
       app,
       metrics,
-      providers,
+      oidc,
       onBehalf: onBehalf.store,
-      provider: () => providers.current,
       attach(server) {
         servers.push(server);
         server.on('request', app.callback());
@@ -162,7 +131,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
       async close() {
         shuttingDown = true;
         clearInterval(cleanup);
-        providers.stop();
+        oidc.stop();
         services.audit.stop();
         onBehalf.stop();
         await Promise.all(servers.map((server) => new Promise<void>((resolve) => {
@@ -187,14 +156,4 @@ async function refuseDemoSecrets(clients: ClientStore): Promise<void> {
       throw new StartupError(`client ${client.clientId} uses a public demo secret, refused in production; rotate it with \`npm run cli -- clients rotate-secret ${client.clientId}\``);
     }
   }
-}
-
-function observeProvider(provider: Provider, logger: Logger, metrics: Metrics, outageLogged: (error: unknown) => void): void {
-  watchDatabaseOutages(provider);
-  provider.on('server_error', (_ctx, error) => (isDatabaseUnavailable(error) ? outageLogged(error) : logger.error('oidc-provider server error', { error })));
-  for (const event of ['grant.success', 'grant.error', 'authorization.success', 'authorization.error', 'access_token.issued', 'end_session.success', 'introspection.error', 'revocation.error']) {
-    provider.on(event as 'grant.success', () => metrics.providerEvents.inc({ event }));
-  }
-  provider.on('grant.error', (_ctx, error) => logger.info('token request refused', { event: 'token.refused', error: (error as Error).message }));
-  provider.on('authorization.error', (_ctx, error) => logger.info('authorization request refused', { event: 'authorization.refused', error: (error as Error).message }));
 }

@@ -4,15 +4,15 @@
  * that is still running. Authenticated with the customer's own access token.
  */
 import Router from '@koa/router';
-import type Provider from 'oidc-provider';
+import type { OidcPort } from '../oidc/port.js';
 import type { AccountService } from '../../accounts/account-service.js';
 import { requireCustomerToken } from '../admin/bearer-auth.js';
 import { requestMeta } from '../audit/request-meta.js';
 import type { PostgresOnBehalfStore, SessionView } from '../on-behalf/on-behalf-store.js';
 
-export function accountRoutes(deps: { provider: () => Provider; accounts: AccountService; store: PostgresOnBehalfStore }): Router {
+export function accountRoutes(deps: { oidc: OidcPort; accounts: AccountService; store: PostgresOnBehalfStore }): Router {
   const router = new Router({ prefix: '/account' });
-  router.use(requireCustomerToken(deps.provider, deps.accounts));
+  router.use(requireCustomerToken(deps.oidc, deps.accounts));
   router.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     await next();
@@ -25,7 +25,7 @@ export function accountRoutes(deps: { provider: () => Provider; accounts: Accoun
     return Promise.all(
       sessions.map(async (session) => {
         if (!names.has(session.agentId)) names.set(session.agentId, (await deps.accounts.findById(session.agentId))?.displayName ?? 'a former support agent');
-        if (!clients.has(session.clientId)) clients.set(session.clientId, (await deps.provider().Client.find(session.clientId))?.clientName ?? session.clientId);
+        if (!clients.has(session.clientId)) clients.set(session.clientId, (await deps.oidc.findClient(session.clientId))?.name ?? session.clientId);
         return {
           id: session.id,
           agent: { id: session.agentId, name: names.get(session.agentId) },

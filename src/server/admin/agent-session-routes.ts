@@ -7,7 +7,7 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
+import type { OidcPort } from '../oidc/port.js';
 import type { DataSource } from 'typeorm';
 import type { AccountService } from '../../accounts/account-service.js';
 import { LOGIN_ON_BEHALF } from '../../token-exchange/impersonation-policy.js';
@@ -20,7 +20,7 @@ import { sessionPeople, type SessionPerson } from './session-people.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AgentSessionDeps {
-  provider: () => Provider;
+  oidc: OidcPort;
   accounts: AccountService;
   store: PostgresOnBehalfStore;
   dataSource: DataSource;
@@ -41,7 +41,7 @@ function withCustomer(session: SessionView, people: Map<string, SessionPerson>):
 
 export function agentSessionRoutes(deps: AgentSessionDeps): Router {
   const router = new Router({ prefix: '/agent/on-behalf' });
-  router.use(requireAnyStaffToken(deps.provider, deps.accounts));
+  router.use(requireAnyStaffToken(deps.oidc, deps.accounts));
   router.use(async (ctx, next) => {
     // Names and reasons of customers: never cached by a browser or a proxy.
     ctx.set('Cache-Control', 'no-store');

@@ -4,7 +4,7 @@
  */
 import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
-import type Provider from 'oidc-provider';
+import type { OidcPort } from '../oidc/port.js';
 import type { AccountService } from '../../accounts/account-service.js';
 import { auditEventToJson, describeVerification, verificationGaps } from '../../audit/index.js';
 import type { AuditService } from '../audit/audit-service.js';
@@ -13,9 +13,9 @@ import type { Logger } from '../observability/logger.js';
 import { requireStaffToken } from './bearer-auth.js';
 import { parseAuditQuery, QueryError } from './audit-query.js';
 
-export function auditAdminRoutes(deps: { provider: () => Provider; accounts: AccountService; audit: AuditService; logger: Logger }): Router {
+export function auditAdminRoutes(deps: { oidc: OidcPort; accounts: AccountService; audit: AuditService; logger: Logger }): Router {
   const router = new Router({ prefix: '/admin/audit' });
-  router.use(requireStaffToken(deps.provider, deps.accounts, 'admin'));
+  router.use(requireStaffToken(deps.oidc, deps.accounts, 'admin'));
   router.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     try {

@@ -5,10 +5,9 @@
  * required scope). Errors follow RFC 6750 §3.
  */
 import type { Context, Next } from 'koa';
-import type Provider from 'oidc-provider';
 import type { AccountService, AccountView } from '../../accounts/account-service.js';
 import type { RoleName } from '../../accounts/entities/index.js';
-import { behalfClient } from '../oidc/client-metadata.js';
+import type { OidcPort } from '../oidc/port.js';
 
 export interface ApiPrincipal {
   account: AccountView;
@@ -41,19 +40,17 @@ interface BearerResult {
 }
 
 /** The account and client behind a Behalf opaque access token, or an RFC 6750 challenge already written. */
-async function bearerAccount(ctx: Context, provider: () => Provider, accounts: AccountService): Promise<BearerResult | undefined> {
+async function bearerAccount(ctx: Context, oidc: OidcPort, accounts: AccountService): Promise<BearerResult | undefined> {
   const header = ctx.get('authorization');
   const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
   if (!match) return void challenge(ctx, 401, header ? 'invalid_request' : 'invalid_token', 'a Bearer access token is required');
   const value = match[1]!;
-  const token = value.length <= 512 ? await provider().AccessToken.find(value) : undefined;
+  const token = await oidc.findToken(value);
   if (!token || !token.accountId) return void challenge(ctx, 401, 'invalid_token', 'the access token is invalid, expired or revoked');
-  const client = token.clientId ? await provider().Client.find(token.clientId) : undefined;
+  const client = await oidc.findClient(token.clientId);
   const account = await accounts.findById(token.accountId);
   if (!client || !account || account.status !== 'active') return void challenge(ctx, 401, 'invalid_token', 'the account behind this token is not active');
-  const onBehalf = !!(token.extra as { act?: unknown } | undefined)?.act;
-  const scopes = new Set(String(token.scope ?? '').split(' ').filter(Boolean));
-  return { account, clientId: client.clientId, kind: behalfClient(client).kind, onBehalf, scopes };
+  return { account, clientId: client.clientId, kind: client.kind, onBehalf: !!token.extra.act, scopes: new Set(token.scope) };
 }
 
 /** Every role that makes an account back-office staff. */
@@ -66,10 +63,10 @@ interface StaffRequirement {
   scope?: string;
 }
 
-function requireStaff(provider: () => Provider, accounts: AccountService, requirement: StaffRequirement) {
+function requireStaff(oidc: OidcPort, accounts: AccountService, requirement: StaffRequirement) {
   const roleText = requirement.roles.length === 1 ? `the ${requirement.roles[0]} role is required` : `one of the roles ${requirement.roles.join(', ')} is required`;
   return async function staffBearerToken(ctx: Context, next: Next): Promise<void> {
-    const found = await bearerAccount(ctx, provider, accounts);
+    const found = await bearerAccount(ctx, oidc, accounts);
     if (!found) return;
     if (found.kind !== 'backoffice') return challenge(ctx, 403, 'insufficient_scope', 'this API takes tokens issued to back-office clients only');
     if (found.account.storeId !== null) return challenge(ctx, 401, 'invalid_token', 'the account behind this token is not staff');
@@ -83,24 +80,24 @@ function requireStaff(provider: () => Provider, accounts: AccountService, requir
 }
 
 /** Staff holding `role` (the admin APIs). */
-export function requireStaffToken(provider: () => Provider, accounts: AccountService, role: RoleName) {
-  return requireStaff(provider, accounts, { roles: [role] });
+export function requireStaffToken(oidc: OidcPort, accounts: AccountService, role: RoleName) {
+  return requireStaff(oidc, accounts, { roles: [role] });
 }
 
 /** Any active staff member (support or admin), whatever their token's scope (the agent's own on-behalf sessions). */
-export function requireAnyStaffToken(provider: () => Provider, accounts: AccountService) {
-  return requireStaff(provider, accounts, { roles: STAFF_ROLES });
+export function requireAnyStaffToken(oidc: OidcPort, accounts: AccountService) {
+  return requireStaff(oidc, accounts, { roles: STAFF_ROLES });
 }
 
 /** Any staff member (support or admin) whose token carries `scope` (the directory API). */
-export function requireStaffScope(provider: () => Provider, accounts: AccountService, scope: string) {
-  return requireStaff(provider, accounts, { roles: STAFF_ROLES, scope });
+export function requireStaffScope(oidc: OidcPort, accounts: AccountService, scope: string) {
+  return requireStaff(oidc, accounts, { roles: STAFF_ROLES, scope });
 }
 
 /** A customer's own token (from their store's client), never one used on their behalf. */
-export function requireCustomerToken(provider: () => Provider, accounts: AccountService) {
+export function requireCustomerToken(oidc: OidcPort, accounts: AccountService) {
   return async function customerBearerToken(ctx: Context, next: Next): Promise<void> {
-    const found = await bearerAccount(ctx, provider, accounts);
+    const found = await bearerAccount(ctx, oidc, accounts);
     if (!found) return;
     if (found.kind !== 'storefront' || !found.account.roles.includes('customer')) return challenge(ctx, 403, 'insufficient_scope', "this API takes a customer's own tokens from their store");
     if (found.onBehalf) return challenge(ctx, 403, 'insufficient_scope', 'not allowed while acting on behalf of a customer');

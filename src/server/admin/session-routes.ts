@@ -5,7 +5,7 @@
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
+import type { OidcPort } from '../oidc/port.js';
 import type { DataSource } from 'typeorm';
 import type { AccountService } from '../../accounts/account-service.js';
 import { requestMeta } from '../audit/request-meta.js';
@@ -37,9 +37,9 @@ function bad(ctx: Context, description: string): void {
   ctx.body = { error: 'invalid_request', error_description: description };
 }
 
-export function sessionAdminRoutes(deps: { provider: () => Provider; accounts: AccountService; store: PostgresOnBehalfStore; dataSource: DataSource }): Router {
+export function sessionAdminRoutes(deps: { oidc: OidcPort; accounts: AccountService; store: PostgresOnBehalfStore; dataSource: DataSource }): Router {
   const router = new Router({ prefix: '/admin/on-behalf' });
-  router.use(requireStaffToken(deps.provider, deps.accounts, 'admin'));
+  router.use(requireStaffToken(deps.oidc, deps.accounts, 'admin'));
   router.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     await next();

@@ -4,7 +4,7 @@
  * outside the database), and verification against every key Behalf ever
  * published and the external copies.
  */
-import type { JSONWebKeySet, JWK } from 'jose';
+import type { JSONWebKeySet } from 'jose';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
   AuditStore,
@@ -23,7 +23,7 @@ import {
   type ExternalCheckpointStore,
   type VerifyResult,
 } from '../../audit/index.js';
-import { loadKeystore } from '../keys/key-store.js';
+import { loadKeystore, publicKeys } from '../keys/key-store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Sealer } from '../secrets/sealer.js';
 
@@ -52,8 +52,7 @@ export class AuditService {
 
   /** Public keys of every signing key, retired ones included: old checkpoints stay verifiable. */
   async verificationKeys(): Promise<JSONWebKeySet> {
-    const rows = (await this.dataSource.query(`SELECT public_jwk FROM signing_key ORDER BY created_at`)) as { public_jwk: JWK }[];
-    return { keys: rows.map((row) => row.public_jwk) };
+    return (await publicKeys(this.dataSource, 'all')) as JSONWebKeySet;
   }
 
   async checkpoint(): Promise<AuditCheckpoint | undefined> {

@@ -4,7 +4,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { preparedQuery } from '../db/prepared.js';
 import type { Sealer } from '../secrets/sealer.js';
 import { OAuthClient } from './client.entity.js';
@@ -31,6 +30,9 @@ export function generateClientSecret(): string {
 /** Bound on remembered client secrets (clients are few; a flood of rotations just starts the map over). */
 const MAX_OPENED_SECRETS = 1_000;
 
+/** A client's metadata as oidc-provider loads it: standard and Behalf properties, and the opened secret. */
+export type ClientPayload = Record<string, unknown> & { client_id: string; client_secret?: string };
+
 export class ClientStore {
   /**
    * Opened secrets by their sealed form: oidc-provider looks the client up on
@@ -45,24 +47,8 @@ export class ClientStore {
     private readonly sealer: Sealer,
   ) {}
 
-  /** The adapter oidc-provider uses for its Client model. */
-  adapter(): Adapter {
-    const find = (id: string) => this.findForProvider(id);
-    const readOnly = async () => {
-      throw new Error('clients are managed with the Behalf CLI, not through oidc-provider');
-    };
-    return {
-      find,
-      upsert: readOnly,
-      findByUid: async () => undefined,
-      findByUserCode: async () => undefined,
-      consume: readOnly,
-      destroy: readOnly,
-      revokeByGrantId: readOnly,
-    };
-  }
-
-  async findForProvider(clientId: string): Promise<AdapterPayload | undefined> {
+  /** The client's metadata with its secret opened, as oidc-provider loads it (see oidc/adapter.ts). */
+  async findForProvider(clientId: string): Promise<ClientPayload | undefined> {
     // Longer than the column, or a NUL (which PostgreSQL text cannot hold): no such client.
     if (clientId.length > 200 || clientId.includes('\u0000')) return undefined;
     // Plain SQL: this runs on every token request, and the entity manager's overhead showed in profiles.
@@ -73,7 +59,7 @@ export class ClientStore {
     );
     if (!row) return undefined;
     const secret = row.client_secret_encrypted ? await this.openSecret(row.client_secret_encrypted) : undefined;
-    return { ...row.metadata, client_id: row.client_id, ...(secret ? { client_secret: secret } : {}) } as AdapterPayload;
+    return { ...row.metadata, client_id: row.client_id, ...(secret ? { client_secret: secret } : {}) };
   }
 
   private async openSecret(sealed: string): Promise<string> {

@@ -7,7 +7,7 @@
  * portal never shows a button that the exchange would refuse for permission.
  */
 import Router from '@koa/router';
-import type Provider from 'oidc-provider';
+import type { OidcPort } from '../oidc/port.js';
 import type { AccountService } from '../../accounts/account-service.js';
 import { checkAgent, checkTarget, type AgentFacts } from '../../token-exchange/impersonation-policy.js';
 import { TokenExchangeError } from '../../token-exchange/errors.js';
@@ -36,10 +36,10 @@ function onBehalfRefusal(agent: AgentFacts | undefined, account: DirectoryAccoun
   }
 }
 
-export function directoryRoutes(deps: { provider: () => Provider; accounts: AccountService; query: DirectoryQuery }): Router {
+export function directoryRoutes(deps: { oidc: OidcPort; accounts: AccountService; query: DirectoryQuery }): Router {
   const router = new Router({ prefix: '/directory' });
   const agents = accountDirectory(deps.accounts);
-  router.use(requireStaffScope(deps.provider, deps.accounts, DIRECTORY_SCOPE));
+  router.use(requireStaffScope(deps.oidc, deps.accounts, DIRECTORY_SCOPE));
   router.use(async (ctx, next) => {
     // Personal data: never cached by a browser or a proxy.
     ctx.set('Cache-Control', 'no-store');

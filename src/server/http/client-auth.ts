@@ -4,12 +4,12 @@
  * form-urlencoded as RFC 6749 §2.3.1 says, compared in constant time.
  */
 import type { Context, Next } from 'koa';
-import type Provider from 'oidc-provider';
 import { answerTemporarilyUnavailable, isDatabaseUnavailable } from '../oidc/database-outage.js';
+import type { OidcPort, RegisteredClient } from '../oidc/port.js';
 
 declare module 'koa' {
   interface DefaultState {
-    client?: Awaited<ReturnType<Provider['Client']['find']>>;
+    client?: RegisteredClient;
   }
 }
 
@@ -28,7 +28,7 @@ function refuse(ctx: Context): void {
   ctx.body = { error: 'invalid_client', error_description: 'client authentication failed (use HTTP Basic with the client id and secret)' };
 }
 
-export function requireClient(provider: () => Provider) {
+export function requireClient(oidc: OidcPort) {
   return async function authenticateClient(ctx: Context, next: Next): Promise<void> {
     const match = /^Basic ([A-Za-z0-9+/]+=*)$/.exec(ctx.get('authorization'));
     if (!match) return refuse(ctx);
@@ -37,9 +37,9 @@ export function requireClient(provider: () => Provider) {
     const clientId = colon > 0 ? decode(decoded.slice(0, colon)) : undefined;
     const secret = colon > 0 ? decode(decoded.slice(colon + 1)) : undefined;
     if (!clientId || !secret || clientId.length > 200 || clientId.includes('\u0000')) return refuse(ctx);
-    let client: Awaited<ReturnType<Provider['Client']['find']>>;
+    let client: RegisteredClient | undefined;
     try {
-      client = await provider().Client.find(clientId);
+      client = await oidc.authenticateClient(clientId, secret);
     } catch (error) {
       // The client could not be looked up, which is not a failed authentication: during an outage
       // a 401 would tell the caller its credentials are wrong. A client whose stored metadata no
@@ -47,7 +47,7 @@ export function requireClient(provider: () => Provider) {
       if (isDatabaseUnavailable(error)) return answerTemporarilyUnavailable(ctx);
       return refuse(ctx);
     }
-    if (!client || !client.clientSecret || !client.compareClientSecret(secret)) return refuse(ctx);
+    if (!client) return refuse(ctx);
     ctx.state.client = client;
     await next();
   };

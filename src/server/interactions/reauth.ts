@@ -13,8 +13,6 @@
  * pending state), so the agent adds the reason without typing it again.
  */
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
-import type { InteractionResults } from 'oidc-provider';
 import type { AccountService } from '../../accounts/account-service.js';
 import type { StoreService } from '../../accounts/store-service.js';
 import type { Store } from '../../accounts/entities/index.js';
@@ -23,7 +21,7 @@ import { checkAgent, checkSessionLimit, checkTarget } from '../../token-exchange
 import type { AuditService } from '../audit/audit-service.js';
 import { requestMeta } from '../audit/request-meta.js';
 import { recordedUsername } from '../audit/recorded-username.js';
-import { behalfClient } from '../oidc/client-metadata.js';
+import type { InteractionDetails, InteractionOutcome, OidcPort } from '../oidc/port.js';
 import type { PostgresOnBehalfStore } from '../on-behalf/on-behalf-store.js';
 import { accountDirectory } from '../token-exchange/account-directory.js';
 import type { RateLimits } from '../http/rate-limits.js';
@@ -34,15 +32,15 @@ import type { SecondFactorPending, Pending } from './second-factor-pending.js';
 import { PASSWORD_AND_OTP, secondFactorStep, TOO_MANY_CODES } from './second-factor.js';
 import { INVALID_CREDENTIALS, REFUSALS, reauthView, type ConfirmingAgent, type FormState } from './reauth-view.js';
 
-type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+type Details = InteractionDetails;
 
 export interface InteractionKit {
   html(ctx: Context, status: number, template: string, data: Record<string, unknown> & { title: string }): void;
-  finish(ctx: Context, result: InteractionResults): Promise<void>;
+  finish(ctx: Context, result: InteractionOutcome): Promise<void>;
 }
 
 export interface ReauthDependencies {
-  provider: () => Provider;
+  oidc: OidcPort;
   accounts: AccountService;
   stores: StoreService;
   audit: AuditService;
@@ -65,11 +63,10 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
   const view = reauthView(kit, deps.secureCookies);
 
   async function context(details: Details) {
-    const client = await deps.provider().Client.find(String(details.params.client_id));
-    const policy = client ? behalfClient(client) : undefined;
-    const store = policy?.kind === 'storefront' && policy.store && policy.onBehalf ? await deps.stores.findBySlug(policy.store) : undefined;
+    const client = await deps.oidc.findClient(String(details.params.client_id));
+    const store = client?.kind === 'storefront' && client.store && client.onBehalf ? await deps.stores.findBySlug(client.store) : undefined;
     const target = await directory.target(String(details.params.on_behalf_of));
-    return { client, clientName: client?.clientName ?? String(details.params.client_id), store, target };
+    return { client, clientName: client?.name ?? String(details.params.client_id), store, target };
   }
 
   async function deny(ctx: Context, details: Details, reason: string, facts: { agentId?: string; customerId?: string }) {
@@ -106,7 +103,7 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
 
   /** The staff member this browser is signed in to Behalf as, unless the agent chose "Not you?". */
   async function signedInAgent(details: Details, otherChosen: boolean): Promise<(ConfirmingAgent & { id: string }) | undefined> {
-    const accountId = details.session?.accountId;
+    const accountId = details.sessionAccountId;
     if (!accountId || otherChosen) return undefined;
     const account = await deps.accounts.findById(accountId);
     if (!account || account.storeId !== null || account.status !== 'active') return undefined;
@@ -137,10 +134,7 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
     const { agentId, reason, ticket, amr } = input;
     // A fresh grant marks this re-authentication: the agent's access token from this
     // authorization carries its id, and the exchange finds the record through it.
-    const provider = deps.provider();
-    const grant = new provider.Grant({ accountId: agentId, clientId: facts.client.clientId });
-    grant.addOIDCScope('openid');
-    const grantId = await grant.save();
+    const grantId = await deps.oidc.createGrant(agentId, facts.client.clientId);
     const now = new Date();
     await deps.onBehalf.createReauth(
       { agentId, targetId: facts.target.id, storeId: facts.store.id, clientId: facts.client.clientId, grantId, reason, ticket, amr, authenticatedAt: now },

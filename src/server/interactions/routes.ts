@@ -6,12 +6,10 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context, Next } from 'koa';
-import type Provider from 'oidc-provider';
-import type { InteractionResults } from 'oidc-provider';
 import { issueCsrfToken, verifyCsrfToken } from '../http/csrf.js';
 import type { Logger } from '../observability/logger.js';
 import type { Renderer } from '../views/renderer.js';
-import { behalfClient } from '../oidc/client-metadata.js';
+import type { InteractionDetails, InteractionOutcome, RegisteredClient } from '../oidc/port.js';
 import { clientAudience } from '../oidc/session-policy.js';
 import { describeConsent } from './consent-text.js';
 import { requestMeta } from '../audit/request-meta.js';
@@ -37,7 +35,7 @@ const SIGN_IN_REFUSALS: Record<string, string> = {
 };
 const MAX_FIELD = 320;
 
-type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+type Details = InteractionDetails;
 
 export function interactionRoutes(deps: InteractionDependencies): Router {
   const router = new Router({ prefix: '/interaction' });
@@ -81,15 +79,15 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
   /** The interaction bound to this browser, and only if it is the one in the URL. */
   async function load(ctx: Context): Promise<Details | undefined> {
     try {
-      const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
+      const details = await deps.oidc.interactionDetails(ctx.req, ctx.res);
       return details.uid === ctx.params.uid ? details : undefined;
     } catch {
       return undefined;
     }
   }
 
-  async function finish(ctx: Context, result: InteractionResults) {
-    const redirectTo = await deps.provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
+  async function finish(ctx: Context, result: InteractionOutcome) {
+    const redirectTo = await deps.oidc.finishInteraction(ctx.req, ctx.res, result);
     ctx.status = 303;
     ctx.redirect(redirectTo);
   }
@@ -109,33 +107,32 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
 
   /** Adds what the consent prompt found missing to the grant; returns the grant id. */
   async function grantConsent(ctx: Context, details: Details): Promise<string> {
-    const provider = deps.provider();
     const { missingOIDCScope, missingOIDCClaims, missingResourceScopes } = details.prompt.details as {
       missingOIDCScope?: string[];
       missingOIDCClaims?: string[];
       missingResourceScopes?: Record<string, string[]>;
     };
-    const grant = (details.grantId ? await provider.Grant.find(details.grantId) : undefined)
-      ?? new provider.Grant({ accountId: details.session!.accountId, clientId: String(details.params.client_id) });
-    if (missingOIDCScope) grant.addOIDCScope(missingOIDCScope.join(' '));
-    if (missingOIDCClaims) grant.addOIDCClaims(missingOIDCClaims);
-    for (const [indicator, scopes] of Object.entries(missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
-    const grantId = await grant.save();
-    const accountId = details.session!.accountId;
+    const accountId = details.sessionAccountId!;
+    const clientId = String(details.params.client_id);
+    const grantId = await deps.oidc.extendGrant(details.grantId, accountId, clientId, {
+      scopes: missingOIDCScope ?? [],
+      claims: missingOIDCClaims ?? [],
+      resourceScopes: missingResourceScopes ?? {},
+    });
     await deps.audit.record({
       type: 'consent.granted',
       actor: accountId,
       subject: accountId,
-      clientId: String(details.params.client_id),
+      clientId,
       ...requestMeta(ctx),
       details: { grant_id: grantId, scopes: missingOIDCScope ?? [], claims: missingOIDCClaims ?? [], resources: missingResourceScopes ?? {} },
     });
     return grantId;
   }
 
-  async function clientName(details: Details): Promise<{ name: string; client: Awaited<ReturnType<Provider['Client']['find']>> }> {
-    const client = await deps.provider().Client.find(String(details.params.client_id));
-    return { name: client?.clientName ?? String(details.params.client_id), client };
+  async function clientName(details: Details): Promise<{ name: string; client: RegisteredClient | undefined }> {
+    const client = await deps.oidc.findClient(String(details.params.client_id));
+    return { name: client?.name ?? String(details.params.client_id), client };
   }
 
   async function renderLogin(ctx: Context, details: Details, status = 200, error?: string, email?: string) {
@@ -155,7 +152,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     if (details.prompt.name === 'consent') {
       const { name, client } = await clientName(details);
       // First-party clients never show a consent screen (even for prompt=consent).
-      if (client && behalfClient(client).firstParty && details.session?.accountId) {
+      if (client?.firstParty && details.sessionAccountId) {
         return finish(ctx, { consent: { grantId: await grantConsent(ctx, details) } });
       }
       return html(ctx, 200, 'consent', {
@@ -183,7 +180,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
 
     const { client } = await clientName(details);
     const audience = client ? await clientAudience(deps.stores, client) : undefined;
-    if (!client || !audience || behalfClient(client).kind === 'service') {
+    if (!client || !audience || client.kind === 'service') {
       return html(ctx, 400, 'message', { title: 'Sign-in is not available', message: 'This application does not sign users in.' });
     }
     if (await signInThrottled(ctx, { ...deps, html }, client.clientId, email, { uid: details.uid, csrf: issueCsrfToken(ctx, deps.secureCookies) })) return;
@@ -249,7 +246,7 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     const details = await load(ctx);
     if (!details) return expired(ctx);
     if (rejectForm(ctx)) return;
-    if (details.prompt.name !== 'consent' || !details.session?.accountId) return expired(ctx);
+    if (details.prompt.name !== 'consent' || !details.sessionAccountId) return expired(ctx);
     const grantId = await grantConsent(ctx, details);
     return finish(ctx, { consent: { grantId } });
   });

@@ -9,7 +9,6 @@
  * its code is not even checked.
  */
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
 import type { AccountService } from '../../accounts/account-service.js';
 import type { TotpService } from '../../accounts/totp-service.js';
 import type { AuditService } from '../audit/audit-service.js';
@@ -18,10 +17,11 @@ import { recordedUsername } from '../audit/recorded-username.js';
 import { issueCsrfToken } from '../http/csrf.js';
 import type { RateLimits } from '../http/rate-limits.js';
 import type { InteractionKit } from './reauth.js';
+import type { InteractionDetails } from '../oidc/port.js';
 import type { Pending, PendingState, SecondFactorPending } from './second-factor-pending.js';
 import { signInThrottled } from './throttle.js';
 
-type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+type Details = InteractionDetails;
 
 export interface SecondFactorDependencies {
   accounts: AccountService;

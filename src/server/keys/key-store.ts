@@ -116,6 +116,17 @@ export async function listKeys(dataSource: DataSource): Promise<SigningKey[]> {
   return dataSource.getRepository(SigningKey).find({ order: { createdAt: 'ASC' } });
 }
 
+/**
+ * Public JWKs of the signing keys: those still in use (to verify tokens Behalf issued), or every
+ * one ever made, retired included (old audit checkpoints stay verifiable).
+ */
+export async function publicKeys(dataSource: DataSource, which: 'in-use' | 'all' = 'in-use'): Promise<{ keys: JWK[] }> {
+  const rows = (await dataSource.query(
+    which === 'all' ? `SELECT public_jwk FROM signing_key ORDER BY created_at` : `SELECT public_jwk FROM signing_key WHERE status <> 'retired' ORDER BY created_at`,
+  )) as { public_jwk: JWK }[];
+  return { keys: rows.map((row) => row.public_jwk) };
+}
+
 export interface Keystore {
   /** Private JWKs for oidc-provider: signers first, staged and inactive ones verify-only. */
   jwks: { keys: JWK[] };

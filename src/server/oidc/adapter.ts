@@ -9,8 +9,24 @@ import { preparedQuery } from '../db/prepared.js';
 import { forgetReadAhead, keep, readAheadKey, readingAhead, take } from './read-ahead.js';
 
 export interface AdapterOptions {
-  /** Clients come from Behalf's own table, not from `oidc_payload`. */
-  clientAdapter?: Adapter;
+  /** Clients come from Behalf's own table (clients/client-store.ts), not from `oidc_payload`. */
+  findClient?: (clientId: string) => Promise<Record<string, unknown> | undefined>;
+}
+
+/** oidc-provider's Client model, read-only: clients are managed with the CLI and the admin API. */
+function clientAdapter(find: NonNullable<AdapterOptions['findClient']>): Adapter {
+  const readOnly = async () => {
+    throw new Error('clients are managed with the Behalf CLI, not through oidc-provider');
+  };
+  return {
+    find: async (id) => (await find(id)) as AdapterPayload | undefined,
+    upsert: readOnly,
+    findByUid: async () => undefined,
+    findByUserCode: async () => undefined,
+    consume: readOnly,
+    destroy: readOnly,
+    revokeByGrantId: readOnly,
+  };
 }
 
 type Row = { payload: AdapterPayload; consumed_at: Date | null };
@@ -151,8 +167,9 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
     }
   }
 
+  const clients = options.findClient ? clientAdapter(options.findClient) : undefined;
   return function adapterFor(model: string): Adapter {
-    if (model === 'Client' && options.clientAdapter) return options.clientAdapter;
+    if (model === 'Client' && clients) return clients;
     return new PostgresAdapter(model);
   };
 }

@@ -68,7 +68,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       if (!session?.accountId || !client) return Check.NO_NEED_TO_PROMPT;
       // Staff at a storefront: allowed only as the result of this request's own login-on-behalf re-authentication.
       if (ctx.oidc.params?.on_behalf_of && ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
-      return (await clientMayUseSession(deps, client, session.accountId)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      return (await clientMayUseSession(deps, behalfClient(client), session.accountId)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
   );
 

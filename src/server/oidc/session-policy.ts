@@ -2,11 +2,9 @@
 import type { AccountService } from '../../accounts/account-service.js';
 import type { StoreService } from '../../accounts/store-service.js';
 import { decideSignIn, type ClientAudience } from '../../accounts/sign-in-policy.js';
-import { behalfClient } from './client-metadata.js';
-import type { ClientMetadata } from 'oidc-provider';
+import type { BehalfClientView } from './client-metadata.js';
 
-export async function clientAudience(stores: StoreService, client: { clientId: string; metadata(): ClientMetadata }): Promise<ClientAudience | undefined> {
-  const view = behalfClient(client);
+export async function clientAudience(stores: StoreService, view: Pick<BehalfClientView, 'kind' | 'store'>): Promise<ClientAudience | undefined> {
   if (view.kind === 'storefront') {
     const store = view.store ? await stores.findBySlug(view.store) : undefined;
     return store ? { kind: 'storefront', storeId: store.id } : undefined;
@@ -16,7 +14,7 @@ export async function clientAudience(stores: StoreService, client: { clientId: s
 
 export async function clientMayUseSession(
   deps: { accounts: AccountService; stores: StoreService },
-  client: { clientId: string; metadata(): ClientMetadata },
+  client: Pick<BehalfClientView, 'kind' | 'store'>,
   accountId: string,
 ): Promise<boolean> {
   const audience = await clientAudience(deps.stores, client);

@@ -4,43 +4,39 @@
  * sessions so their end is audited and their opaque tokens die, and retries
  * grant revocations that failed.
  */
-import type Provider from 'oidc-provider';
 import type { Config } from '../../../config/load.js';
 import type { Services } from '../system.js';
-import { GRANT_TYPE, TOKEN_EXCHANGE_DUPES, TOKEN_EXCHANGE_PARAMETERS, tokenExchangeHandler } from '../token-exchange/grant.js';
+import type { TokenExchangeDependencies } from '../oidc/grants/token-exchange.js';
+import type { LogoutListener } from '../oidc/audit/logout.js';
+import type { OidcPort } from '../oidc/port.js';
 import { OidcTokenReader } from '../token-exchange/token-reader.js';
 import { PostgresOnBehalfStore, type GrantPort } from './on-behalf-store.js';
 
 export interface OnBehalfModule {
   store: PostgresOnBehalfStore;
-  grant: { name: string; handler: ReturnType<typeof tokenExchangeHandler>; parameters: string[]; dupes: string[] };
+  /** What the token-exchange grant needs (src/server/oidc/grants/token-exchange.ts). */
+  exchange: TokenExchangeDependencies;
+  /** An agent who signs out of Behalf ends their on-behalf sessions and loses their re-authentications. */
+  endOnLogout: LogoutListener;
   start(): void;
   stop(): void;
 }
 
-export function providerGrants(provider: () => Provider): GrantPort {
+export function providerGrants(oidc: OidcPort): GrantPort {
   return {
-    async create(accountId, clientId) {
-      const grant = new (provider().Grant)({ accountId, clientId });
-      grant.addOIDCScope('openid');
-      return grant.save();
-    },
-    async revoke(grantId) {
-      await provider().AccessToken.revokeByGrantId(grantId);
-      const grant = await provider().Grant.find(grantId);
-      await grant?.destroy();
-    },
+    create: (accountId, clientId) => oidc.createGrant(accountId, clientId),
+    revoke: (grantId) => oidc.revokeGrant(grantId),
   };
 }
 
-export function createOnBehalf(services: Services, provider: () => Provider, config: Config): OnBehalfModule {
-  const store = new PostgresOnBehalfStore(services.dataSource, services.audit, providerGrants(provider), { maxConcurrentSessions: config.onBehalf.maxConcurrentSessions, logger: services.logger });
-  const handler = tokenExchangeHandler({
+export function createOnBehalf(services: Services, oidc: OidcPort, config: Config): OnBehalfModule {
+  const store = new PostgresOnBehalfStore(services.dataSource, services.audit, providerGrants(oidc), { maxConcurrentSessions: config.onBehalf.maxConcurrentSessions, logger: services.logger });
+  const exchange: TokenExchangeDependencies = {
     accounts: services.accounts,
     stores: services.stores,
     resourceServers: services.resourceServers,
     onBehalf: store,
-    tokens: new OidcTokenReader(provider, services.dataSource, config.issuer),
+    tokens: new OidcTokenReader(oidc, services.dataSource, config.issuer),
     audit: services.audit,
     limits: {
       reauthMaxAgeSeconds: config.onBehalf.reauthMaxAgeSeconds,
@@ -51,13 +47,13 @@ export function createOnBehalf(services: Services, provider: () => Provider, con
     maxChainDepth: config.delegation.maxChainDepth,
     resourceAccessTokenTtl: config.tokens.resourceAccessTokenTtl,
     logger: services.logger,
-  });
+  };
   let timer: NodeJS.Timeout | undefined;
   return {
     store,
-    grant: { name: GRANT_TYPE, handler, parameters: TOKEN_EXCHANGE_PARAMETERS, dupes: TOKEN_EXCHANGE_DUPES },
-    start() {
-      timer = setInterval(() => {
+    exchange,
+    endOnLogout: (accountId, meta) => store.endAgentSessions(accountId, accountId, 'agent_logout', meta),
+    start() {      timer = setInterval(() => {
         store
           .endExpired()
           .catch((error) => services.logger.warn('closing expired on-behalf sessions failed', { error }))

@@ -7,10 +7,9 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
 import { requestMeta } from '../audit/request-meta.js';
 import { requireClient } from '../http/client-auth.js';
-import { behalfClient } from '../oidc/client-metadata.js';
+import type { OidcPort } from '../oidc/port.js';
 import type { PostgresOnBehalfStore, SessionView } from './on-behalf-store.js';
 
 function status(session: SessionView, now = new Date()) {
@@ -29,13 +28,13 @@ function notFound(ctx: Context): void {
   ctx.body = { error: 'not_found', error_description: 'no such on-behalf session for this client' };
 }
 
-export function onBehalfRoutes(deps: { provider: () => Provider; store: PostgresOnBehalfStore; maxBodyBytes: number }): Router {
+export function onBehalfRoutes(deps: { oidc: OidcPort; store: PostgresOnBehalfStore; maxBodyBytes: number }): Router {
   const router = new Router({ prefix: '/on-behalf/sessions' });
   router.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
-  router.use(requireClient(deps.provider));
+  router.use(requireClient(deps.oidc));
 
   router.post('/end', bodyParser({ enableTypes: ['form', 'json'], formLimit: `${deps.maxBodyBytes}b`, jsonLimit: `${deps.maxBodyBytes}b` }), async (ctx) => {
     const body = (ctx.request.body ?? {}) as Record<string, unknown>;
@@ -56,7 +55,7 @@ export function onBehalfRoutes(deps: { provider: () => Provider; store: Postgres
     const client = ctx.state.client!;
     const session = await deps.store.session(ctx.params.id!);
     const own = session?.clientId === client.clientId;
-    const mayAsk = session && (own || behalfClient(client).resourceServers.length > 0);
+    const mayAsk = session && (own || client.resourceServers.length > 0);
     if (!session || !mayAsk) return notFound(ctx);
     // The session's own client shows the agent why they act (its banner); resource servers need only whether.
     ctx.body = own ? { ...status(session), reason: session.reason, ticket: session.ticket } : status(session);

@@ -1,12 +1,10 @@
 /** The requesting client as the token-exchange policy sees it. */
-import type { ClientMetadata } from 'oidc-provider';
 import type { StoreService } from '../../accounts/store-service.js';
 import type { ExchangeClient } from '../../token-exchange/ports.js';
 import { MAX_ON_BEHALF_TOKEN_SECONDS } from '../../token-exchange/impersonation-policy.js';
-import { behalfClient } from '../oidc/client-metadata.js';
+import type { BehalfClientView } from '../oidc/client-metadata.js';
 
-export async function exchangeClient(stores: StoreService, client: { clientId: string; metadata(): ClientMetadata }): Promise<ExchangeClient> {
-  const view = behalfClient(client);
+export async function exchangeClient(stores: StoreService, view: BehalfClientView): Promise<ExchangeClient> {
   const store = view.kind === 'storefront' && view.store ? await stores.findBySlugRecent(view.store) : undefined;
   return {
     clientId: view.clientId,

@@ -1,14 +1,15 @@
 /**
- * Reads tokens presented to the exchange: opaque ones through oidc-provider's
- * store, JWT access tokens (RFC 9068) through jose against Behalf's own
- * current public keys, with issuer, type, algorithm and expiry pinned. Never
- * `IdToken.validate` (it ignores expiry).
+ * Reads tokens presented to the exchange: opaque ones through the OIDC port
+ * (oidc-provider's store), JWT access tokens (RFC 9068) through jose against
+ * Behalf's own public keys from the key store, with issuer, type, algorithm
+ * and expiry pinned. Never `IdToken.validate` (it ignores expiry).
  */
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
-import type Provider from 'oidc-provider';
 import type { DataSource } from 'typeorm';
 import type { PresentedToken, TokenReader } from '../../token-exchange/ports.js';
 import { isActClaim, type MayActClaim } from '../../token-exchange/types.js';
+import { publicKeys } from '../keys/key-store.js';
+import type { OidcPort } from '../oidc/port.js';
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const KEY_CACHE_MS = 5000;
@@ -25,15 +26,14 @@ export class OidcTokenReader implements TokenReader {
   private keys: { at: number; set: ReturnType<typeof createLocalJWKSet> } | undefined;
 
   constructor(
-    private readonly provider: () => Provider,
+    private readonly oidc: OidcPort,
     private readonly dataSource: DataSource,
     private readonly issuer: string,
   ) {}
 
   private async keySet() {
     if (!this.keys || Date.now() - this.keys.at > KEY_CACHE_MS) {
-      const rows = (await this.dataSource.query(`SELECT public_jwk FROM signing_key WHERE status <> 'retired'`)) as { public_jwk: JSONWebKeySet['keys'][number] }[];
-      this.keys = { at: Date.now(), set: createLocalJWKSet({ keys: rows.map((row) => row.public_jwk) }) };
+      this.keys = { at: Date.now(), set: createLocalJWKSet((await publicKeys(this.dataSource)) as JSONWebKeySet) };
     }
     return this.keys.set;
   }
@@ -66,38 +66,24 @@ export class OidcTokenReader implements TokenReader {
     };
   }
 
-  /**
-   * What oidc-provider's introspection requires of a grant-bound token: the
-   * grant still exists, is unexpired, and is this client's for this account.
-   * A token whose grant was revoked (session ended, logout) is not valid here either.
-   */
-  private async grantHolds(grantId: string, clientId: string, accountId: string | undefined): Promise<boolean> {
-    const grant = await this.provider().Grant.find(grantId, { ignoreExpiration: true });
-    return !!grant && !grant.isExpired && grant.clientId === clientId && grant.accountId === accountId;
-  }
-
   private async readOpaque(value: string): Promise<PresentedToken | undefined> {
-    if (value.length > 200 || value.includes('\u0000')) return undefined;
-    const provider = this.provider();
-    const token = (await provider.AccessToken.find(value)) ?? (await provider.ClientCredentials.find(value));
-    if (!token || token.isExpired) return undefined;
-    const extra = (token.extra ?? {}) as Record<string, unknown>;
-    const aud = (token as { aud?: string | string[] }).aud;
-    const accountId = (token as { accountId?: string }).accountId;
-    const grantId = (token as { grantId?: string }).grantId;
-    if (grantId && !(await this.grantHolds(grantId, token.clientId!, accountId))) return undefined;
+    const token = await this.oidc.findToken(value, { clientCredentials: true });
+    if (!token) return undefined;
+    // What oidc-provider's introspection requires of a grant-bound token: its grant still holds.
+    // A token whose grant was revoked (session ended, logout) is not valid here either.
+    if (token.grantId && !(await this.oidc.grantHolds(token.grantId, token.clientId, token.accountId))) return undefined;
     return {
       format: 'opaque',
-      subject: accountId ?? token.clientId!,
-      accountId,
-      clientId: token.clientId!,
-      grantId,
-      audience: Array.isArray(aud) ? aud : aud ? [aud] : [],
-      scope: scopeList(token.scope),
-      expiresAt: new Date(token.exp! * 1000),
-      act: isActClaim(extra.act) ? extra.act : undefined,
-      mayAct: mayAct(extra.may_act),
-      oboSessionId: typeof extra.obo_sid === 'string' ? extra.obo_sid : undefined,
+      subject: token.accountId ?? token.clientId,
+      accountId: token.accountId,
+      clientId: token.clientId,
+      grantId: token.grantId,
+      audience: token.audience,
+      scope: token.scope,
+      expiresAt: token.expiresAt,
+      act: isActClaim(token.extra.act) ? token.extra.act : undefined,
+      mayAct: mayAct(token.extra.may_act),
+      oboSessionId: typeof token.extra.obo_sid === 'string' ? token.extra.obo_sid : undefined,
       jti: token.jti,
     };
   }

@@ -1,40 +1,44 @@
 /**
- * Registers RFC 8693 token exchange with oidc-provider. This file is the
- * seam: it turns oidc-provider's context into the policy's ports, runs the
- * flow, and maps refusals onto OAuth errors (every one audited).
+ * The RFC 8693 token-exchange grant, as oidc-provider's own grants are built
+ * (`lib/actions/grants/*`): the grant type, its parameters, and a handler.
+ * It turns oidc-provider's request context into the flow's ports, runs the
+ * on-behalf or delegation flow (src/token-exchange/), and maps refusals onto
+ * OAuth errors, each audited. The request is marked as audited on its own
+ * context, so the provider-level audit does not record it again.
  */
 import { errors, type KoaContextWithOIDC } from 'oidc-provider';
-import type { StoreService } from '../../accounts/store-service.js';
-import type { AccountService } from '../../accounts/account-service.js';
-import { exchangeDelegation, type DelegationDeps, type DelegationIssuer } from '../../token-exchange/delegation.js';
-import { TokenExchangeError, invalidTarget } from '../../token-exchange/errors.js';
-import { exchangeOnBehalf, type DenialContext } from '../../token-exchange/impersonation.js';
-import type { OnBehalfLimits } from '../../token-exchange/impersonation-policy.js';
-import { parseTokenExchangeRequest, type RawParams } from '../../token-exchange/parse.js';
-import type { ResourceTarget, Targets } from '../../token-exchange/ports.js';
-import { GRANT_TYPE, TOKEN_TYPES } from '../../token-exchange/types.js';
-import type { Logger } from '../observability/logger.js';
-import type { AuditService } from '../audit/audit-service.js';
-import { requestMeta } from '../audit/request-meta.js';
-import type { ResourceServerRegistry } from '../clients/resource-servers.js';
-import { behalfClient } from '../oidc/client-metadata.js';
-import { tokenReference } from '../oidc/token-audit.js';
-import type { PostgresOnBehalfStore } from '../on-behalf/on-behalf-store.js';
-import { accountDirectory } from './account-directory.js';
-import { exchangeClient } from './exchange-client.js';
-import type { OidcTokenReader } from './token-reader.js';
-import { oidcTokenIssuer } from './token-issuer.js';
+import type { StoreService } from '../../../accounts/store-service.js';
+import type { AccountService } from '../../../accounts/account-service.js';
+import { tokenReference } from '../../../audit/token-reference.js';
+import { exchangeDelegation, type DelegationDeps, type DelegationIssuer } from '../../../token-exchange/delegation.js';
+import { TokenExchangeError, invalidTarget } from '../../../token-exchange/errors.js';
+import { exchangeOnBehalf, type DenialContext } from '../../../token-exchange/impersonation.js';
+import type { OnBehalfLimits } from '../../../token-exchange/impersonation-policy.js';
+import { parseTokenExchangeRequest, type RawParams } from '../../../token-exchange/parse.js';
+import type { ResourceTarget, Targets, TokenReader } from '../../../token-exchange/ports.js';
+import { GRANT_TYPE, TOKEN_TYPES } from '../../../token-exchange/types.js';
+import type { Logger } from '../../observability/logger.js';
+import type { AuditService } from '../../audit/audit-service.js';
+import { requestMeta } from '../../audit/request-meta.js';
+import type { ResourceServerRegistry } from '../../clients/resource-servers.js';
+import type { PostgresOnBehalfStore } from '../../on-behalf/on-behalf-store.js';
+import { accountDirectory } from '../../token-exchange/account-directory.js';
+import { exchangeClient } from '../../token-exchange/exchange-client.js';
+import { markAudited } from '../audit/audited-here.js';
+import { behalfClient } from '../client-metadata.js';
+import { oidcTokenIssuer } from './token-exchange-issuer.js';
 
-export const TOKEN_EXCHANGE_PARAMETERS = ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'resource', 'audience', 'scope'];
+export const grantType = GRANT_TYPE;
+export const parameters = ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'resource', 'audience', 'scope'];
 /** RFC 8693 §2.1: resource and audience may be given more than once. */
-export const TOKEN_EXCHANGE_DUPES = ['resource', 'audience'];
+export const dupes = ['resource', 'audience'];
 
 export interface TokenExchangeDependencies {
   accounts: AccountService;
   stores: StoreService;
   resourceServers: ResourceServerRegistry;
   onBehalf: PostgresOnBehalfStore;
-  tokens: OidcTokenReader;
+  tokens: TokenReader;
   audit: AuditService;
   limits: OnBehalfLimits;
   /** `security.requireSecondFactorForLoginOnBehalf`: re-authentications without `otp` open nothing. */
@@ -44,9 +48,6 @@ export interface TokenExchangeDependencies {
   resourceAccessTokenTtl: number;
   logger: Logger;
 }
-
-/** Exchanges whose outcome this handler already recorded; the provider-level audit skips them. */
-export const handledExchanges = new WeakSet<object>();
 
 /** The resource servers this client may get tokens for, by URI or alias. */
 function targetsFor(registry: ResourceServerRegistry, allowed: string[]): Targets {
@@ -76,10 +77,12 @@ function delegationDeps(deps: TokenExchangeDependencies, targets: Targets, issue
   };
 }
 
-export function tokenExchangeHandler(deps: TokenExchangeDependencies) {
+export function buildHandler(deps: TokenExchangeDependencies) {
   const directory = accountDirectory(deps.accounts);
 
   return async function tokenExchange(ctx: KoaContextWithOIDC): Promise<void> {
+    // This grant records its own outcome (issued or denied, in its own transaction).
+    markAudited(ctx);
     const client = ctx.oidc.client!;
     const meta = requestMeta(ctx);
     const learned: DenialContext = {};
@@ -87,7 +90,7 @@ export function tokenExchangeHandler(deps: TokenExchangeDependencies) {
     const impersonating = params.subject_token_type === TOKEN_TYPES.accountId;
     try {
       const request = parseTokenExchangeRequest(params);
-      const context = { client: await exchangeClient(deps.stores, client), ...meta, now: new Date() };
+      const context = { client: await exchangeClient(deps.stores, behalfClient(client)), ...meta, now: new Date() };
       const targets = targetsFor(deps.resourceServers, behalfClient(client).allowedResources);
       const issuer = oidcTokenIssuer(ctx);
       const response =
@@ -97,7 +100,6 @@ export function tokenExchangeHandler(deps: TokenExchangeDependencies) {
       ctx.set('Cache-Control', 'no-store');
       ctx.body = response;
     } catch (error) {
-      handledExchanges.add(ctx);
       if (!(error instanceof TokenExchangeError)) {
         deps.logger.error('token exchange failed', { error, clientId: client.clientId });
         throw unavailable(error);
@@ -127,4 +129,3 @@ function unavailable(cause: unknown): Error {
   return error;
 }
 
-export { GRANT_TYPE };

@@ -1,8 +1,9 @@
 /** Issues exchanged tokens with oidc-provider's own models, so formats, keys and storage stay its. */
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { DelegationIssuer } from '../../token-exchange/delegation.js';
-import type { TokenIssuer } from '../../token-exchange/ports.js';
-import { tokenReference } from '../oidc/token-audit.js';
+import type { DelegationIssuer } from '../../../token-exchange/delegation.js';
+import type { TokenIssuer } from '../../../token-exchange/ports.js';
+import { tokenReference } from '../../../audit/token-reference.js';
+import { assignTokenId, withOpenIdScope } from '../provider-internals.js';
 
 const epoch = () => Math.floor(Date.now() / 1000);
 
@@ -36,7 +37,7 @@ export function oidcTokenIssuer(ctx: KoaContextWithOIDC): TokenIssuer & Delegati
         expiresIn: input.expiresIn,
       } as never);
       // The id exists from here on, so the audit record written before commit() can name it.
-      if (!token.jti) token.jti = (token as unknown as { generateTokenId(): string }).generateTokenId();
+      assignTokenId(token);
       return {
         jti: token.jti,
         format: input.target.format,
@@ -56,8 +57,7 @@ export function oidcTokenIssuer(ctx: KoaContextWithOIDC): TokenIssuer & Delegati
 
     async issueIdToken(input) {
       const client = await requestingClient(input.clientId);
-      const token = new provider.IdToken({ sub: input.accountId }, { ctx, client });
-      (token as unknown as { scope: string }).scope = 'openid';
+      const token = withOpenIdScope(new provider.IdToken({ sub: input.accountId }, { ctx, client }));
       for (const [claim, value] of Object.entries(input.claims)) token.set(claim, value);
       return token.issue({ use: 'idtoken', expiresAt: Math.floor(Date.now() / 1000) + input.expiresIn });
     },
