@@ -2,71 +2,27 @@
  * The composition root: database, services, keys, provider and HTTP app,
  * built from a validated configuration. `main.ts` and the tests both use it.
  */
+export { createServices, type Services } from './services.js';
 import type { Server } from 'node:http';
 import type Koa from 'koa';
-import type { DataSource } from 'typeorm';
 import { usesDevelopmentSecrets, type Config } from '../../config/load.js';
-import { AccountService } from '../accounts/account-service.js';
-import { StoreService } from '../accounts/store-service.js';
 import { createApp } from './app.js';
-import { ClientStore } from './clients/client-store.js';
-import { ResourceServerRegistry } from './clients/resource-servers.js';
-import { connectDatabase, type Database } from './db/connect.js';
+import type { ClientStore } from './clients/client-store.js';
 import { guardRuntimeRole } from './db/runtime-role-guard.js';
 import { ensureSigningKeys } from './keys/key-store.js';
-import { createLogger, type Logger } from './observability/logger.js';
+import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { deleteExpiredPayloads } from './oidc/adapter.js';
 import { StartupError } from './oidc/provider-holder.js';
 import { createOidc, type OidcModule } from './oidc/oidc-module.js';
 import type { OidcPort } from './oidc/port.js';
-import { createSealer, type Sealer } from './secrets/sealer.js';
-import { TotpService } from '../accounts/totp-service.js';
 import { Renderer } from './views/renderer.js';
-import { AuditService, BEHALF_AUDIT_TABLE } from './audit/audit-service.js';
-import { externalCheckpointStore } from './audit/external-checkpoint-store.js';
+import { createServices, type Services } from './services.js';
 import { createOnBehalf, type OnBehalfModule } from './on-behalf/on-behalf-module.js';
 import { createRateLimits, type RateLimits } from './http/rate-limits.js';
 import type { PostgresOnBehalfStore } from './on-behalf/on-behalf-store.js';
 import { DEMO_SECRETS } from './seed/demo-data.js';
 import { seedDemoIfEmpty } from './seed/seed-demo.js';
-
-export interface Services {
-  config: Config;
-  logger: Logger;
-  database: Database;
-  dataSource: DataSource;
-  sealer: Sealer;
-  accounts: AccountService;
-  stores: StoreService;
-  clients: ClientStore;
-  resourceServers: ResourceServerRegistry;
-  audit: AuditService;
-  totp: TotpService;
-}
-
-/** Database and domain services, without HTTP (the CLI stops here). */
-export async function createServices(config: Config, logger = createLogger(config.log.level)): Promise<Services> {
-  const sealer = createSealer(config.secrets.keyEncryptionKeys);
-  const database = await connectDatabase(config, logger);
-  const { dataSource } = database;
-  return {
-    config,
-    logger,
-    database,
-    dataSource,
-    sealer,
-    accounts: new AccountService(dataSource, {
-      bcryptCost: config.security.bcryptCost,
-      lockout: { threshold: config.security.lockoutThreshold, lockoutSeconds: config.security.lockoutSeconds },
-    }),
-    stores: new StoreService(dataSource),
-    clients: new ClientStore(dataSource, sealer),
-    resourceServers: new ResourceServerRegistry(dataSource),
-    audit: new AuditService(dataSource, sealer, config.issuer, logger, externalCheckpointStore(config, BEHALF_AUDIT_TABLE)),
-    totp: new TotpService(dataSource, sealer),
-  };
-}
 
 export interface Behalf extends Services {
   app: Koa;

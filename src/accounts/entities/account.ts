@@ -1,9 +1,36 @@
-import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, OneToMany, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+/**
+ * A login (an account) with its roles and store-scoped permissions: one
+ * aggregate in one module, since each entity names the others in its
+ * relations (separate files imported each other in a cycle).
+ */
+import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, OneToMany, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import type { Relation } from 'typeorm';
 import { Contact } from './contact.js';
 import { Store } from './store.js';
-import { AccountRole } from './account-role.js';
-import { PermissionGrant } from './permission-grant.js';
+
+export const ROLES = ['customer', 'support', 'admin'] as const;
+export type RoleName = (typeof ROLES)[number];
+
+@Entity('account_role')
+export class AccountRole {
+  @PrimaryColumn('uuid', { name: 'account_id' }) accountId!: string;
+  @PrimaryColumn('varchar', { length: 32 }) role!: RoleName;
+  @ManyToOne(() => Account, (account) => account.roles, { onDelete: 'CASCADE' }) @JoinColumn({ name: 'account_id' }) account?: Relation<Account>;
+}
+
+export const PERMISSIONS = ['security:loginOnBehalf'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** A store-scoped permission held by an account; `storeId` null means every store. */
+@Entity('permission_grant')
+export class PermissionGrant {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('uuid', { name: 'account_id' }) accountId!: string;
+  @ManyToOne(() => Account, (account) => account.permissions, { onDelete: 'CASCADE' }) @JoinColumn({ name: 'account_id' }) account?: Relation<Account>;
+  @Column('varchar', { length: 100 }) permission!: Permission;
+  @Column('uuid', { name: 'store_id', nullable: true }) storeId!: string | null;
+  @CreateDateColumn({ name: 'granted_at', type: 'timestamptz' }) grantedAt!: Date;
+}
 
 export type AccountStatus = 'active' | 'locked' | 'disabled';
 

@@ -1,5 +1,3 @@
 export { Store } from './store.js';
 export { Contact } from './contact.js';
-export { Account, type AccountStatus } from './account.js';
-export { AccountRole, ROLES, type RoleName } from './account-role.js';
-export { PermissionGrant, PERMISSIONS, type Permission } from './permission-grant.js';
+export { Account, AccountRole, PermissionGrant, ROLES, PERMISSIONS, type AccountStatus, type RoleName, type Permission } from './account.js';

@@ -3,7 +3,6 @@
  * left, with a warning in the last minutes so the agent is not cut off
  * mid-task without notice. Pure: the page renders it, tests check it.
  */
-import { onBehalfEndsAt } from './on-behalf.js';
 import type { OnBehalfUser } from './sessions.js';
 
 /** From this many minutes before the end, the banner warns. */
@@ -17,6 +16,14 @@ export interface Banner {
   /** Whole minutes left, rounded up (a session with 30 s left has "1 min" left); absent when unknown. */
   minutesLeft?: number;
   endingSoon: boolean;
+}
+
+/**
+ * When the agent's access ends: the session's end, or the actor token's (it cannot be renewed:
+ * that is what the re-authentication is for), whichever comes first.
+ */
+export function onBehalfEndsAt(user: OnBehalfUser): number {
+  return Math.min(user.sessionEndsAt ?? Number.POSITIVE_INFINITY, user.actor.expiresAt);
 }
 
 export function bannerFor(user: OnBehalfUser, now = Date.now()): Banner {

@@ -61,13 +61,6 @@ function noteStatus(user: OnBehalfUser, status: SessionStatus): void {
   if (status.ticket !== undefined) user.ticket = status.ticket;
 }
 
-/**
- * When the agent's access ends: the session's end, or the actor token's (it cannot be renewed:
- * that is what the re-authentication is for), whichever comes first.
- */
-export function onBehalfEndsAt(user: OnBehalfUser): number {
-  return Math.min(user.sessionEndsAt ?? Number.POSITIVE_INFINITY, user.actor.expiresAt);
-}
 
 /** The `obo_sid` of a token we cannot otherwise use, only to end that session. */
 function unverifiedSessionId(token: string): string | undefined {

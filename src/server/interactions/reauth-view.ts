@@ -6,7 +6,7 @@
 import type { Context } from 'koa';
 import type { Store } from '../../accounts/entities/index.js';
 import { issueCsrfToken } from '../http/csrf.js';
-import type { InteractionKit } from './reauth.js';
+import type { InteractionKit } from './interaction-kit.js';
 
 export const REFUSALS: Record<string, string> = {
   no_permission: 'You do not have permission to log in on behalf of customers of this store.',

@@ -21,7 +21,8 @@ import { checkAgent, checkSessionLimit, checkTarget } from '../../token-exchange
 import type { AuditService } from '../audit/audit-service.js';
 import { requestMeta } from '../audit/request-meta.js';
 import { recordedUsername } from '../audit/recorded-username.js';
-import type { InteractionDetails, InteractionOutcome, OidcPort } from '../oidc/port.js';
+import type { InteractionDetails, OidcPort } from '../oidc/port.js';
+import type { InteractionKit } from './interaction-kit.js';
 import type { PostgresOnBehalfStore } from '../on-behalf/on-behalf-store.js';
 import { accountDirectory } from '../token-exchange/account-directory.js';
 import type { RateLimits } from '../http/rate-limits.js';
@@ -34,10 +35,7 @@ import { INVALID_CREDENTIALS, REFUSALS, reauthView, type ConfirmingAgent, type F
 
 type Details = InteractionDetails;
 
-export interface InteractionKit {
-  html(ctx: Context, status: number, template: string, data: Record<string, unknown> & { title: string }): void;
-  finish(ctx: Context, result: InteractionOutcome): Promise<void>;
-}
+export type { InteractionKit } from './interaction-kit.js';
 
 export interface ReauthDependencies {
   oidc: OidcPort;

@@ -16,7 +16,7 @@ import { requestMeta } from '../audit/request-meta.js';
 import { recordedUsername } from '../audit/recorded-username.js';
 import { issueCsrfToken } from '../http/csrf.js';
 import type { RateLimits } from '../http/rate-limits.js';
-import type { InteractionKit } from './reauth.js';
+import type { InteractionKit } from './interaction-kit.js';
 import type { InteractionDetails } from '../oidc/port.js';
 import type { Pending, PendingState, SecondFactorPending } from './second-factor-pending.js';
 import { signInThrottled } from './throttle.js';

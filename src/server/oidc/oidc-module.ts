@@ -8,7 +8,7 @@ import type { Middleware } from 'koa';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { Config } from '../../../config/load.js';
-import type { Services } from '../system.js';
+import type { Services } from '../services.js';
 import type { Metrics } from '../observability/metrics.js';
 import { onceEvery } from '../observability/once-every.js';
 import type { Renderer } from '../views/renderer.js';

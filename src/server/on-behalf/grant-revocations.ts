@@ -6,7 +6,7 @@
  * no grant (and no opaque token under it) outlives its session for long.
  */
 import type { DataSource, EntityManager } from 'typeorm';
-import type { GrantPort } from './on-behalf-store.js';
+import type { GrantPort } from './grant-port.js';
 
 export interface RevocationLogger {
   warn(message: string, meta: Record<string, unknown>): unknown;

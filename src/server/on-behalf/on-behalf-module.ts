@@ -5,7 +5,7 @@
  * grant revocations that failed.
  */
 import type { Config } from '../../../config/load.js';
-import type { Services } from '../system.js';
+import type { Services } from '../services.js';
 import type { TokenExchangeDependencies } from '../oidc/grants/token-exchange.js';
 import type { LogoutListener } from '../oidc/audit/logout.js';
 import type { OidcPort } from '../oidc/port.js';

@@ -10,13 +10,9 @@ import { preparedQuery } from '../db/prepared.js';
 import { invalidRequest } from '../../token-exchange/errors.js';
 import { checkSessionLimit } from '../../token-exchange/impersonation-policy.js';
 import { GrantRevocations, type RevocationLogger } from './grant-revocations.js';
+import type { GrantPort } from './grant-port.js';
 
-export interface GrantPort {
-  /** A fresh grant for the customer at the client: every token of the session shares it. */
-  create(accountId: string, clientId: string): Promise<string>;
-  /** Destroys the grant and every opaque token issued under it. */
-  revoke(grantId: string): Promise<void>;
-}
+export type { GrantPort } from './grant-port.js';
 
 export interface SessionView extends OnBehalfSession {
   storeId: string;

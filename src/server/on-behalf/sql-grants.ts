@@ -3,7 +3,7 @@
  * oidc-provider's `revokeByGrantId` and `Grant#destroy` remove.
  */
 import type { DataSource } from 'typeorm';
-import type { GrantPort } from './on-behalf-store.js';
+import type { GrantPort } from './grant-port.js';
 
 export function sqlGrants(dataSource: DataSource): GrantPort {
   return {

@@ -2,7 +2,7 @@
 import type { DataSource } from 'typeorm';
 import { Account, Contact } from '../../accounts/entities/index.js';
 import { hashPassword } from '../../accounts/passwords.js';
-import type { Services } from '../system.js';
+import type { Services } from '../services.js';
 import { registerClient } from '../clients/register.js';
 import { DEMO_CLIENTS, DEMO_CUSTOMERS, DEMO_PASSWORDS, DEMO_RESOURCE_SERVERS, DEMO_STAFF, DEMO_STORES, generatedContacts, type GeneratedContact } from './demo-data.js';
 

@@ -1,0 +1,51 @@
+/** Database and domain services, without HTTP: what the CLI, the seed and the HTTP server share. */
+import type { DataSource } from 'typeorm';
+import type { Config } from '../../config/load.js';
+import { AccountService } from '../accounts/account-service.js';
+import { StoreService } from '../accounts/store-service.js';
+import { TotpService } from '../accounts/totp-service.js';
+import { AuditService, BEHALF_AUDIT_TABLE } from './audit/audit-service.js';
+import { externalCheckpointStore } from './audit/external-checkpoint-store.js';
+import { ClientStore } from './clients/client-store.js';
+import { ResourceServerRegistry } from './clients/resource-servers.js';
+import { connectDatabase, type Database } from './db/connect.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createSealer, type Sealer } from './secrets/sealer.js';
+
+export interface Services {
+  config: Config;
+  logger: Logger;
+  database: Database;
+  dataSource: DataSource;
+  sealer: Sealer;
+  accounts: AccountService;
+  stores: StoreService;
+  clients: ClientStore;
+  resourceServers: ResourceServerRegistry;
+  audit: AuditService;
+  totp: TotpService;
+}
+
+/** Connects (and migrates) the database and builds the services on it (the CLI stops here). */
+export async function createServices(config: Config, logger = createLogger(config.log.level)): Promise<Services> {
+  const sealer = createSealer(config.secrets.keyEncryptionKeys);
+  const database = await connectDatabase(config, logger);
+  const { dataSource } = database;
+  return {
+    config,
+    logger,
+    database,
+    dataSource,
+    sealer,
+    accounts: new AccountService(dataSource, {
+      bcryptCost: config.security.bcryptCost,
+      lockout: { threshold: config.security.lockoutThreshold, lockoutSeconds: config.security.lockoutSeconds },
+    }),
+    stores: new StoreService(dataSource),
+    clients: new ClientStore(dataSource, sealer),
+    resourceServers: new ResourceServerRegistry(dataSource),
+    audit: new AuditService(dataSource, sealer, config.issuer, logger, externalCheckpointStore(config, BEHALF_AUDIT_TABLE)),
+    totp: new TotpService(dataSource, sealer),
+  };
+}
+
