@@ -1,5 +1,6 @@
 /** What `npm start` prints in development: where everything is and how to sign in. */
 import type { Config } from '../../config/load.js';
+import { embeddedDataLocation } from './db/embedded.js';
 import { DEMO_PASSWORDS, DEMO_STAFF } from './seed/demo-data.js';
 
 export function printDevelopmentBanner(config: Config, embedded: boolean, apps: Record<string, string> = {}): void {
@@ -8,7 +9,7 @@ export function printDevelopmentBanner(config: Config, embedded: boolean, apps: 
     `  Behalf is running at ${config.issuer}`,
     `    discovery: ${config.issuer}/.well-known/openid-configuration`,
     `    health:    ${config.issuer}/healthz   readiness: ${config.issuer}/readyz   metrics: ${config.issuer}/metrics`,
-    `    database:  ${embedded ? `embedded PostgreSQL (data in ${config.database.embeddedDir})` : 'DATABASE_URL'}`,
+    `    database:  ${embedded ? `embedded PostgreSQL (data in ${embeddedDataLocation(config.database.embeddedDir)})` : 'DATABASE_URL'}`,
     ...(apps.portal ? ['', `  Portal (support staff):  ${apps.portal}/`] : []),
     ...(apps.storefront ? [`  Storefront:              ${apps.storefront}/electronics/   ${apps.storefront}/books/`] : []),
     ...(apps.orders ? [`  Orders API:              ${apps.orders}/`] : []),

@@ -68,7 +68,11 @@ async function locate(config: Config, logger: Logger): Promise<Location> {
   const { url, migrationUrl, embeddedDir } = config.database;
   if (url) return { runtimeUrl: url, ownerUrl: migrationUrl ?? url };
   try {
-    const embedded = await startEmbeddedPostgres({ dir: embeddedDir, onLog: (line) => logger.debug('embedded postgres', { line: line.trim() }) });
+    const embedded = await startEmbeddedPostgres({
+      dir: embeddedDir,
+      onLog: (line) => logger.debug('embedded postgres', { line: line.trim() }),
+      onNotice: (line) => logger.info(line, { event: 'db.embedded.relocated' }),
+    });
     return { runtimeUrl: embedded.runtimeUrl, ownerUrl: embedded.url, embedded };
   } catch (error) {
     throw new DatabaseError(`cannot start the embedded PostgreSQL in ${embeddedDir}: ${(error as Error)?.message ?? error}`);
