@@ -6,6 +6,7 @@ import { IsNull, type DataSource, type EntityManager } from 'typeorm';
 import { Account, AccountRole, PermissionGrant, type AccountStatus, type Permission, type RoleName } from './entities/index.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { accountScopeFor, afterFailedPassword, decideSignIn, isLocked, type ClientAudience, type LockoutPolicy } from './sign-in-policy.js';
+import { isUuid } from '../common/uuid.js';
 
 export interface AccountView {
   id: string;
@@ -77,7 +78,6 @@ const ACCOUNT_SELECT = `SELECT a.id, a.username, a.email, a.display_name, a.stat
          COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM account_role r WHERE r.account_id = a.id), '{}') AS roles
     FROM account a LEFT JOIN store s ON s.id = a.store_id`;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class AccountService {
   constructor(
@@ -101,7 +101,7 @@ export class AccountService {
    * ids that are not UUIDs or name no account are simply absent.
    */
   async findWithPermissions(ids: string[]): Promise<Map<string, AccountView & { lockedUntil: Date | null; permissions: { permission: Permission; storeId: string | null }[] }>> {
-    const wanted = [...new Set(ids.filter((id) => UUID.test(id)))];
+    const wanted = [...new Set(ids.filter((id) => isUuid(id)))];
     const rows = wanted.length
       ? ((await this.dataSource.query(
           `SELECT q.*, COALESCE((SELECT array_agg(p.permission || ':' || COALESCE(p.store_id::text, '*')) FROM permission_grant p WHERE p.account_id = q.id), '{}') AS grants
@@ -136,7 +136,7 @@ export class AccountService {
 
   /** The account with its lock state (for policies that must not act for a locked account). */
   async findLoginState(id: string): Promise<(AccountView & { lockedUntil: Date | null }) | undefined> {
-    if (!UUID.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     return this.load(this.dataSource.manager, 'a.id = $1', [id]);
   }
 

@@ -4,12 +4,12 @@
  */
 import { invalidRequest } from './errors.js';
 import { TOKEN_TYPES, type TokenExchangeRequest, type TokenType } from './types.js';
+import { isUuid } from '../common/uuid.js';
 
 export type RawParams = Record<string, string | string[] | undefined>;
 
 const KNOWN_TYPES = new Set<string>(Object.values(TOKEN_TYPES));
 const MAX_TOKEN = 8192;
-const ACCOUNT_ID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function one(params: RawParams, name: string): string | undefined {
   const value = params[name];
@@ -52,11 +52,11 @@ export function parseTokenExchangeRequest(params: RawParams): TokenExchangeReque
   if (subjectTokenType === TOKEN_TYPES.accountId) mode = 'impersonation';
   else if (subjectTokenType === TOKEN_TYPES.accessToken || subjectTokenType === TOKEN_TYPES.jwt) mode = 'delegation';
   else throw invalidRequest(`subject_token_type ${subjectTokenType} cannot be exchanged here; use an access_token, a jwt, or ${TOKEN_TYPES.accountId} for login on behalf`, 'unsupported_subject_token_type');
-  if (mode === 'impersonation' && !ACCOUNT_ID_SHAPE.test(subjectToken)) throw invalidRequest('subject_token must be a customer account id (a UUID)', 'malformed_subject');
+  if (mode === 'impersonation' && !isUuid(subjectToken)) throw invalidRequest('subject_token must be a customer account id (a UUID)', 'malformed_subject');
   // Behalf's access tokens are never UUIDs (opaque ones are 43-character ids, JWTs have dots): a UUID
   // declared as a token is an account id sent with the wrong type. Said here, it does not depend on how
   // delegation would fail to find such a token.
-  if (mode === 'delegation' && ACCOUNT_ID_SHAPE.test(subjectToken)) {
+  if (mode === 'delegation' && isUuid(subjectToken)) {
     throw invalidRequest(`subject_token is an account id, but subject_token_type says ${subjectTokenType}; for login on behalf send subject_token_type=${TOKEN_TYPES.accountId}`, 'subject_type_mismatch');
   }
   if (requested === TOKEN_TYPES.idToken && mode !== 'impersonation') throw invalidRequest('an id_token can only be requested for login on behalf', 'id_token_for_delegation');

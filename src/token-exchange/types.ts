@@ -1,15 +1,7 @@
 /** RFC 8693 token-type identifiers and the shapes the token-exchange grant works with. */
 
-export const GRANT_TYPE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-
-export const TOKEN_TYPES = {
-  accessToken: 'urn:ietf:params:oauth:token-type:access_token',
-  refreshToken: 'urn:ietf:params:oauth:token-type:refresh_token',
-  idToken: 'urn:ietf:params:oauth:token-type:id_token',
-  jwt: 'urn:ietf:params:oauth:token-type:jwt',
-  /** Behalf's own: the subject is named by its account id (login on behalf). */
-  accountId: 'urn:behalf:params:oauth:token-type:account_id',
-} as const;
+export { GRANT_TYPE, TOKEN_TYPES } from './urns.js';
+import type { TOKEN_TYPES } from './urns.js';
 
 export type TokenType = (typeof TOKEN_TYPES)[keyof typeof TOKEN_TYPES];
 

@@ -8,6 +8,7 @@
 import { In, type DataSource, type FindOptionsRelations } from 'typeorm';
 import type { AuditEvent } from '../../audit/index.js';
 import { Order, OrderLine, Payment, Product } from './entities.js';
+import { isUuid } from '../../common/uuid.js';
 
 export interface ActivitySummary {
   text: string;
@@ -17,7 +18,6 @@ export interface ActivitySummary {
 
 type Parts = { entity: string; change: string; id: string | null; productId: string | null; quantity: number | null };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function partsOf(event: AuditEvent): Parts {
   const [, entity = '', change = ''] = event.type.split('.');
@@ -27,8 +27,8 @@ function partsOf(event: AuditEvent): Parts {
   return {
     entity,
     change,
-    id: typeof id === 'string' && UUID.test(id) ? id : null,
-    productId: typeof recorded.productId === 'string' && UUID.test(recorded.productId) ? recorded.productId : null,
+    id: typeof id === 'string' && isUuid(id) ? id : null,
+    productId: typeof recorded.productId === 'string' && isUuid(recorded.productId) ? recorded.productId : null,
     quantity: typeof recorded.quantity === 'number' ? recorded.quantity : null,
   };
 }

@@ -6,15 +6,15 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { badRequest, HttpError, notFound } from './http.js';
+import { isUuid } from '../../common/uuid.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const MAX_QUANTITY = 99;
 /** Distinct products per cart: with MAX_QUANTITY and the catalogue's prices, totals stay far below 2^31 cents. */
 export const MAX_CART_ITEMS = 20;
 
 export const addCartItemBody = z.strictObject({
-  productId: z.string().regex(UUID, 'must be a product id (UUID)'),
+  productId: z.string().refine(isUuid, 'must be a product id (UUID)'),
   quantity: z.int('must be a whole number').min(1, 'must be at least 1').max(MAX_QUANTITY, `must be at most ${MAX_QUANTITY}`),
 });
 
@@ -81,7 +81,7 @@ export function parseBody<T extends z.ZodType>(ctx: Context, schema: T): z.outpu
 /** A path id: anything that is not a UUID cannot name a row, so it is simply not found. */
 export function pathId(ctx: Context, what: string): string {
   const id = (ctx as Context & { params?: Record<string, string> }).params?.id;
-  if (!id || !UUID.test(id)) throw notFound(what);
+  if (!id || !isUuid(id)) throw notFound(what);
   return id;
 }
 

@@ -35,11 +35,7 @@ export class RedirectSignal extends Error {
 export const notFound = (what = 'page') => new PageError(404, 'Not found', `There is no such ${what} here.`);
 export const badRequest = (message: string, detail?: string) => new PageError(400, 'That did not work', message, detail);
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
-}
+export { isUuid } from '../../common/uuid.js';
 
 /** One form field as a trimmed string; a field sent twice or as something else is a bad request. */
 export function formField(body: unknown, name: string, options: { required?: boolean; max?: number } = {}): string {

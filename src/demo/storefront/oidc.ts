@@ -11,10 +11,9 @@ import * as client from 'openid-client';
 import { PageError } from './http.js';
 import type { StoreDefinition } from './stores.js';
 
-export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-export const ACCOUNT_ID_TYPE = 'urn:behalf:params:oauth:token-type:account_id';
-export const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
-export const ID_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:id_token';
+import { GRANT_TYPE as TOKEN_EXCHANGE, TOKEN_TYPES } from '../../token-exchange/urns.js';
+
+export const ID_TOKEN_TYPE = TOKEN_TYPES.idToken;
 
 export interface OidcOptions {
   issuer: string;
@@ -88,9 +87,9 @@ export class OidcClients {
     return guard(
       client.genericGrantRequest(config, TOKEN_EXCHANGE, {
         subject_token: customerId,
-        subject_token_type: ACCOUNT_ID_TYPE,
+        subject_token_type: TOKEN_TYPES.accountId,
         actor_token: actorToken,
-        actor_token_type: ACCESS_TOKEN_TYPE,
+        actor_token_type: TOKEN_TYPES.accessToken,
         ...params,
       }),
     );

@@ -16,8 +16,8 @@ import type { PostgresOnBehalfStore, SessionView } from '../on-behalf/on-behalf-
 import { requireAnyStaffToken } from './bearer-auth.js';
 import { sessionJson } from './session-routes.js';
 import { sessionPeople, type SessionPerson } from './session-people.js';
+import { isUuid } from '../../common/uuid.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface AgentSessionDeps {
   oidc: OidcPort;
@@ -70,7 +70,7 @@ export function agentSessionRoutes(deps: AgentSessionDeps): Router {
 
   router.post('/sessions/:id/end', async (ctx) => {
     const id = ctx.params.id!;
-    if (!UUID.test(id)) return problem(ctx, 400, 'invalid_request', 'the session must be named by its id');
+    if (!isUuid(id)) return problem(ctx, 400, 'invalid_request', 'the session must be named by its id');
     const agent = ctx.state.staff!;
     const session = await deps.store.session(id);
     if (!session || session.agentId !== agent.account.id) return problem(ctx, 404, 'not_found', 'no such on-behalf session of yours');

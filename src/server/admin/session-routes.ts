@@ -12,8 +12,8 @@ import { requestMeta } from '../audit/request-meta.js';
 import type { PostgresOnBehalfStore, SessionView } from '../on-behalf/on-behalf-store.js';
 import { requireStaffToken } from './bearer-auth.js';
 import { sessionPeople } from './session-people.js';
+import { isUuid } from '../../common/uuid.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function sessionJson(session: SessionView, now = new Date()): Record<string, unknown> {
   return {
@@ -48,7 +48,7 @@ export function sessionAdminRoutes(deps: { oidc: OidcPort; accounts: AccountServ
   router.get('/sessions', async (ctx) => {
     const { agent, customer, active, limit } = ctx.query;
     for (const [name, value] of Object.entries({ agent, customer })) {
-      if (value !== undefined && (typeof value !== 'string' || !UUID.test(value))) return bad(ctx, `${name} must be an account id`);
+      if (value !== undefined && (typeof value !== 'string' || !isUuid(value))) return bad(ctx, `${name} must be an account id`);
     }
     if (active !== undefined && active !== 'true' && active !== 'false') return bad(ctx, 'active must be true or false');
     if (limit !== undefined && (typeof limit !== 'string' || !/^\d{1,3}$/.test(limit) || Number(limit) < 1 || Number(limit) > 500)) return bad(ctx, 'limit must be a whole number from 1 to 500');
@@ -77,7 +77,7 @@ export function sessionAdminRoutes(deps: { oidc: OidcPort; accounts: AccountServ
   });
 
   router.post('/agents/:id/end-all', async (ctx) => {
-    if (!UUID.test(ctx.params.id!)) return bad(ctx, 'the agent must be named by account id');
+    if (!isUuid(ctx.params.id!)) return bad(ctx, 'the agent must be named by account id');
     const admin = ctx.state.staff!;
     const ended = await deps.store.endAgentSessions(ctx.params.id!, admin.account.id, 'kill_switch', requestMeta(ctx));
     ctx.body = { agent_id: ctx.params.id, ended };

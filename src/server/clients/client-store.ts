@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import { preparedQuery } from '../db/prepared.js';
 import type { Sealer } from '../secrets/sealer.js';
 import { OAuthClient } from './client.entity.js';
+import type { ClientKind } from './client-kind.js';
 
 /** Behalf's own client metadata, beside the standard fields. */
 export interface BehalfClientMetadata {
@@ -15,7 +16,7 @@ export interface BehalfClientMetadata {
   /** Skips the consent screen. */
   first_party?: boolean;
   /** storefront: a store's customers; backoffice: staff; service: machine-to-machine. */
-  client_kind: 'storefront' | 'backoffice' | 'service';
+  client_kind: ClientKind;
   /** The store (slug) a storefront client serves. */
   store?: string;
   /** Resource indicators this client may ask tokens for. */

@@ -2,6 +2,7 @@
 import type { AccountStatus } from '../../accounts/entities/index.js';
 import { ACCOUNT_STATUSES, type ContactSearch } from './directory-query.js';
 import { contactTsQuery, namePrefix, SearchTermsError } from './search-terms.js';
+import { isUuid } from '../../common/uuid.js';
 
 export class DirectoryParamError extends Error {
   override name = 'DirectoryParamError';
@@ -14,7 +15,6 @@ export const MAX_PAGE = 1000;
 
 type Query = Record<string, string | string[] | undefined>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function rejectUnknown(query: Query, known: readonly string[]): void {
   const unknown = Object.keys(query).filter((key) => !known.includes(key));
@@ -64,6 +64,6 @@ export function parseContactSearch(query: Query): ContactSearch {
 }
 
 export function parseContactId(id: string | undefined): string {
-  if (!id || !UUID.test(id)) throw new DirectoryParamError('the contact must be named by its id (a UUID)');
+  if (!id || !isUuid(id)) throw new DirectoryParamError('the contact must be named by its id (a UUID)');
   return id.toLowerCase();
 }

@@ -62,7 +62,7 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
 
   async function context(details: Details) {
     const client = await deps.oidc.findClient(String(details.params.client_id));
-    const store = client?.kind === 'storefront' && client.store && client.onBehalf ? await deps.stores.findBySlug(client.store) : undefined;
+    const store = client?.kind === 'storefront' && client.store && client.onBehalf.enabled ? await deps.stores.findBySlug(client.store) : undefined;
     const target = await directory.target(String(details.params.on_behalf_of));
     return { client, clientName: client?.name ?? String(details.params.client_id), store, target };
   }

@@ -5,15 +5,21 @@
  */
 import type { ClientMetadata } from 'oidc-provider';
 import { errors } from 'oidc-provider';
+import { CLIENT_KINDS, type ClientKind } from '../clients/client-kind.js';
 import { normaliseResourceIndicator } from '../clients/resource-indicator.js';
+import { MAX_ON_BEHALF_TOKEN_SECONDS } from '../../token-exchange/impersonation-policy.js';
+import type { OnBehalfClientPolicy } from '../../token-exchange/ports.js';
 import { PKCE_OPTIONAL, pkceOptionalProblem } from './pkce-policy.js';
 
-export const CLIENT_KINDS = ['storefront', 'backoffice', 'service'] as const;
-export type ClientKind = (typeof CLIENT_KINDS)[number];
+export { CLIENT_KINDS, type ClientKind } from '../clients/client-kind.js';
 
 export const BEHALF_CLIENT_PROPERTIES = ['first_party', 'client_kind', 'store', 'allowed_resources', 'resource_servers', 'on_behalf', 'delegation', 'may_act', PKCE_OPTIONAL];
 
-/** Login-on-behalf policy of a storefront client (absent: the client may not impersonate). */
+/**
+ * Login-on-behalf policy of a storefront client as written in its metadata (`on_behalf`; absent:
+ * the client may not log in on behalf). Read through `behalfClient()` as the policy's one type,
+ * `OnBehalfClientPolicy`.
+ */
 export interface OnBehalfMetadata {
   /** Default resource server for on-behalf tokens. */
   resource?: string;
@@ -108,7 +114,8 @@ export interface BehalfClientView {
   firstParty: boolean;
   allowedResources: string[];
   resourceServers: string[];
-  onBehalf?: OnBehalfMetadata;
+  /** The client's login-on-behalf policy (`enabled` false: it may not log in on behalf). */
+  onBehalf: OnBehalfClientPolicy;
   delegation: DelegationMetadata[];
   mayAct?: string;
 }
@@ -123,8 +130,18 @@ export function behalfClient(client: { clientId: string; metadata(): ClientMetad
     firstParty: metadata.first_party === true,
     allowedResources: (metadata.allowed_resources as string[] | undefined) ?? [],
     resourceServers: (metadata.resource_servers as string[] | undefined) ?? [],
-    onBehalf: metadata.on_behalf as OnBehalfMetadata | undefined,
+    onBehalf: onBehalfPolicy(metadata.client_kind as ClientKind | undefined, metadata.on_behalf as OnBehalfMetadata | undefined),
     delegation: (metadata.delegation as DelegationMetadata[] | undefined) ?? [],
     mayAct: metadata.may_act as string | undefined,
+  };
+}
+
+/** The `on_behalf` metadata as the token-exchange policy reads it; only storefront clients may have one. */
+function onBehalfPolicy(kind: ClientKind | undefined, metadata: OnBehalfMetadata | undefined): OnBehalfClientPolicy {
+  return {
+    enabled: !!metadata && kind === 'storefront',
+    ...(metadata?.resource ? { resource: metadata.resource } : {}),
+    scope: metadata?.scope.split(' ').filter(Boolean) ?? [],
+    tokenTtlSeconds: metadata?.token_ttl ?? MAX_ON_BEHALF_TOKEN_SECONDS,
   };
 }

@@ -16,6 +16,7 @@ import { createLoadExistingGrant, type ImplicitConsentListener, type ReauthScope
 import { clientMayUseSession } from './session-policy.js';
 import { SUPPORTED_SCOPES } from './scopes.js';
 import { normaliseResourceIndicator } from '../clients/resource-indicator.js';
+import { isUuid } from '../../common/uuid.js';
 
 export interface ProviderDependencies {
   config: Config;
@@ -229,7 +230,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       on_behalf_of(_ctx, value) {
         if (value === undefined) return;
         if (!String(_ctx.oidc.params?.prompt ?? '').split(' ').includes('login')) throw new errors.InvalidRequest('login on behalf requires prompt=login');
-        if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) throw new errors.InvalidRequest('on_behalf_of must be a customer account id');
+        if (!isUuid(value)) throw new errors.InvalidRequest('on_behalf_of must be a customer account id');
       },
     },
     rotateRefreshToken: true,

@@ -11,6 +11,7 @@ import { invalidRequest } from '../../token-exchange/errors.js';
 import { checkSessionLimit } from '../../token-exchange/impersonation-policy.js';
 import { GrantRevocations, type RevocationLogger } from './grant-revocations.js';
 import type { GrantPort } from './grant-port.js';
+import { isUuid } from '../../common/uuid.js';
 
 export type { GrantPort } from './grant-port.js';
 
@@ -67,7 +68,6 @@ function toSession(row: SessionRow): SessionView {
 const SESSION_COLUMNS = ['id', 'reauth_id', 'agent_account_id', 'customer_account_id', 'store_id', 'client_id', 'reason', 'ticket', 'grant_id', 'started_at', 'expires_at', 'ended_at', 'ended_by', 'end_reason'];
 const JOINED_SESSION_COLUMNS = SESSION_COLUMNS.map((column) => `s.${column}`).join(', ');
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class PostgresOnBehalfStore implements OnBehalfStore {
   /** Session grants are revoked through a durable queue: a failed revocation is retried by the sweep. */
@@ -115,7 +115,7 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
   }
 
   async session(id: string): Promise<SessionView | undefined> {
-    if (!UUID.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     const [row] = (await this.dataSource.query(`SELECT * FROM on_behalf_session WHERE id = $1`, [id])) as SessionRow[];
     return row ? toSession(row) : undefined;
   }
@@ -183,7 +183,7 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
   }
 
   private async endInTransaction(manager: EntityManager, id: string, by: string, reason: EndReason, meta: { clientId?: string | null; ip?: string | null; userAgent?: string | null }) {
-    if (!UUID.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     const [row] = (await manager.query(
       // Through a CTE: TypeORM returns UPDATE … RETURNING as [rows, count], a SELECT as rows.
       `WITH ended AS (
@@ -240,7 +240,7 @@ export class PostgresOnBehalfStore implements OnBehalfStore {
    * revocation queue, which the expiry sweep retries when a revocation fails.
    */
   async revokeReauthGrants(agentId: string, by: string, reason: EndReason, meta: { ip?: string | null; userAgent?: string | null } = {}): Promise<number> {
-    if (!UUID.test(agentId)) return 0;
+    if (!isUuid(agentId)) return 0;
     const revoked = await this.dataSource.transaction(async (manager) => {
       const [rows] = (await manager.query(
         `UPDATE on_behalf_reauth SET grant_revoked_at = now() WHERE agent_account_id = $1 AND grant_revoked_at IS NULL RETURNING id, grant_id`,

@@ -3,6 +3,7 @@
  * Secrets here are public: production refuses to start with any of them.
  */
 import type { BehalfClientMetadata } from '../clients/client-store.js';
+import { GRANT_TYPE } from '../../token-exchange/urns.js';
 
 export const DEMO_PASSWORDS = {
   staff: 'Support-Demo-2026',
@@ -42,7 +43,6 @@ export const DEMO_RESOURCE_SERVERS = [
   { identifier: PAYMENTS_AUDIENCE, name: 'Payments (demo)', alias: 'payments', tokenFormat: 'jwt' as const, scopes: ['orders:read', 'orders:write'] },
 ];
 
-const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 
 export const DEMO_CLIENTS: { secret: string; metadata: BehalfClientMetadata }[] = [
   {
@@ -70,7 +70,7 @@ export const DEMO_CLIENTS: { secret: string; metadata: BehalfClientMetadata }[] 
       first_party: true,
       redirect_uris: [`http://localhost:4001/${store.slug}/callback`],
       post_logout_redirect_uris: [`http://localhost:4001/${store.slug}/`],
-      grant_types: ['authorization_code', 'refresh_token', TOKEN_EXCHANGE],
+      grant_types: ['authorization_code', 'refresh_token', GRANT_TYPE],
       response_types: ['code'],
       scope: 'openid profile email offline_access',
       allowed_resources: [ORDERS_API],
@@ -99,7 +99,7 @@ export const DEMO_CLIENTS: { secret: string; metadata: BehalfClientMetadata }[] 
       client_kind: 'service' as const,
       redirect_uris: [],
       response_types: [],
-      grant_types: ['client_credentials', TOKEN_EXCHANGE],
+      grant_types: ['client_credentials', GRANT_TYPE],
       allowed_resources: [PAYMENTS_AUDIENCE],
       resource_servers: [ORDERS_API],
       // Customer tokens for the orders API may be exchanged for the payments service, acting as orders-api.

@@ -1,7 +1,6 @@
 /** The requesting client as the token-exchange policy sees it. */
 import type { StoreService } from '../../accounts/store-service.js';
 import type { ExchangeClient } from '../../token-exchange/ports.js';
-import { MAX_ON_BEHALF_TOKEN_SECONDS } from '../../token-exchange/impersonation-policy.js';
 import type { BehalfClientView } from '../oidc/client-metadata.js';
 
 export async function exchangeClient(stores: StoreService, view: BehalfClientView): Promise<ExchangeClient> {
@@ -9,12 +8,7 @@ export async function exchangeClient(stores: StoreService, view: BehalfClientVie
   return {
     clientId: view.clientId,
     storeId: store?.id ?? null,
-    onBehalf: {
-      enabled: !!view.onBehalf && view.kind === 'storefront',
-      resource: view.onBehalf?.resource,
-      scope: view.onBehalf?.scope.split(' ').filter(Boolean) ?? [],
-      tokenTtlSeconds: view.onBehalf?.token_ttl ?? MAX_ON_BEHALF_TOKEN_SECONDS,
-    },
+    onBehalf: view.onBehalf,
     delegation: view.delegation.map((rule) => ({ from: rule.from, to: rule.to, scope: rule.scope?.split(' ').filter(Boolean) })),
     operates: view.resourceServers,
   };

@@ -10,6 +10,7 @@ import { clock, listAgentSessions, timeLeft } from '../agent-sessions.js';
 import { notFound, PortalError } from '../behalf-api.js';
 import { loginRefusalText } from '../login-refusal.js';
 import { isAdmin, param, render, requireUser, type PortalDeps } from './deps.js';
+import { isUuid } from '../../../common/uuid.js';
 
 interface Store {
   slug: string;
@@ -39,7 +40,6 @@ interface ContactDetail {
 }
 
 const PAGE_SIZE = 20;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const STATUSES = ['active', 'locked', 'disabled'] as const;
 
 /** The storefront's on-behalf entry for one customer account (see the storefront demo). */
@@ -102,7 +102,7 @@ export function contactRoutes(deps: PortalDeps): Router {
 
   router.get('/contacts/:id', async (ctx) => {
     const { session, user } = requireUser(deps, ctx);
-    if (!UUID.test(ctx.params.id!)) throw notFound('There is no such contact.');
+    if (!isUuid(ctx.params.id!)) throw notFound('There is no such contact.');
     const [contact, mine] = await Promise.all([
       deps.api.get<ContactDetail>(`/directory/contacts/${ctx.params.id}`, user.accessToken),
       listAgentSessions(deps.api, user.accessToken, { active: true, limit: 100 }),

@@ -8,8 +8,8 @@ import Router from '@koa/router';
 import { clock, customerText, endAgentSession, endReasonText, listAgentSessions, timeLeft, when, type AgentSessionJson } from '../agent-sessions.js';
 import { notFound } from '../behalf-api.js';
 import { render, requireUser, type PortalDeps } from './deps.js';
+import { isUuid } from '../../../common/uuid.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RECENT = 20;
 
 function row(session: AgentSessionJson, now: number) {
@@ -53,7 +53,7 @@ export function mySessionRoutes(deps: PortalDeps): Router {
 
   router.post('/my-sessions/:id/end', async (ctx) => {
     const { session, user } = requireUser(deps, ctx);
-    if (!UUID.test(ctx.params.id!)) throw notFound('There is no such on-behalf session.');
+    if (!isUuid(ctx.params.id!)) throw notFound('There is no such on-behalf session.');
     const ended = await endAgentSession(deps.api, user.accessToken, ctx.params.id!);
     const whom = customerText(ended.customer);
     session.flash = ended.ended_now

@@ -7,6 +7,7 @@ import Router from '@koa/router';
 import { PortalError } from '../behalf-api.js';
 import { endReasonText, when, type SessionCustomer } from '../agent-sessions.js';
 import { localPath, param, render, requireAdmin, type PortalDeps } from './deps.js';
+import { isUuid } from '../../../common/uuid.js';
 
 interface SessionJson {
   id: string;
@@ -26,7 +27,6 @@ interface SessionJson {
   customer?: SessionCustomer;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const STATES: Record<string, string | undefined> = { active: 'true', ended: 'false', all: undefined };
 
 export function sessionRoutes(deps: PortalDeps): Router {
@@ -53,7 +53,7 @@ export function sessionRoutes(deps: PortalDeps): Router {
       title: 'On-behalf sessions',
       section: 'sessions',
       ...filters,
-      agentIsId: UUID.test(filters.agent),
+      agentIsId: isUuid(filters.agent),
       error,
       returnTo: ctx.originalUrl,
       sessions: sessions.map((session) => ({
@@ -72,7 +72,7 @@ export function sessionRoutes(deps: PortalDeps): Router {
 
   router.post('/sessions/:id/end', async (ctx) => {
     const { session, user } = await requireAdmin(deps, ctx);
-    if (!UUID.test(ctx.params.id!)) throw new PortalError(404, 'Not found', 'There is no such on-behalf session.');
+    if (!isUuid(ctx.params.id!)) throw new PortalError(404, 'Not found', 'There is no such on-behalf session.');
     const ended = await deps.api.post<SessionJson>(`/admin/on-behalf/sessions/${ctx.params.id}/end`, user.accessToken);
     session.flash = ended.active ? 'The session is still active.' : 'The on-behalf session has ended; its tokens stop working within seconds.';
     ctx.redirect(localPath((ctx.request.body as Record<string, unknown>).return_to, '/sessions'));
@@ -80,7 +80,7 @@ export function sessionRoutes(deps: PortalDeps): Router {
 
   router.post('/agents/:id/end-all', async (ctx) => {
     const { session, user } = await requireAdmin(deps, ctx);
-    if (!UUID.test(ctx.params.id!)) throw new PortalError(404, 'Not found', 'There is no such agent.');
+    if (!isUuid(ctx.params.id!)) throw new PortalError(404, 'Not found', 'There is no such agent.');
     const result = await deps.api.post<{ ended: number }>(`/admin/on-behalf/agents/${ctx.params.id}/end-all`, user.accessToken);
     session.flash = result.ended === 1 ? 'Ended 1 session of this agent.' : `Ended ${result.ended} sessions of this agent.`;
     ctx.redirect(localPath((ctx.request.body as Record<string, unknown>).return_to, '/sessions'));
