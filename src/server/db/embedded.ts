@@ -121,7 +121,7 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   mkdirSync(root, { recursive: true });
   // When run as root, the cluster belongs to a `postgres` system user: it must traverse (not list) this folder.
   chmodSync(root, 0o711);
-  const layout = planLayout(root, projectBinary(), { binaries: options.binaries });
+  const layout = planLayout(root, projectBinary, { binaries: options.binaries });
   const { dataDir } = layout;
   prepareLayout(layout, root);
   dataDirs.set(root, layout.relocatedData ? dataDir : dir);
