@@ -1,14 +1,15 @@
 /**
  * What every CLI command shares: where output goes, the configuration, and a
  * connection to the database that is always closed, whatever happens.
+ * The configuration, logging and server code load on first use, not at
+ * start-up, so `--help` and usage errors answer without them.
  */
 import { Writable } from 'node:stream';
-import winston from 'winston';
-import { loadConfig, type Config } from '../../config/load.js';
-import { redact, type Logger } from '../server/observability/logger.js';
-import { createServices, type Services } from '../server/system.js';
 import { userInfo } from 'node:os';
+import type { Config } from '../../config/load.js';
 import type { AuditEventInput } from '../audit/index.js';
+import type { Logger } from '../server/observability/logger.js';
+import type { Services } from '../server/system.js';
 
 export interface Writer {
   write(text: string): unknown;
@@ -37,7 +38,8 @@ export function cliLogLevel(config: Config, env: NodeJS.ProcessEnv): string {
 }
 
 /** One short line per log entry on stderr, so stdout carries only the command's output. */
-function cliLogger(level: string, stderr: Writer): Logger {
+async function cliLogger(level: string, stderr: Writer): Promise<Logger> {
+  const [{ default: winston }, { redact }] = await Promise.all([import('winston'), import('../server/observability/logger.js')]);
   const stream = new Writable({
     write(chunk, _encoding, done) {
       stderr.write(String(chunk));
@@ -84,7 +86,8 @@ export class CliContext {
     await services.audit.record({ ...event, actor: this.actor() });
   }
 
-  config(overrides?: Record<string, unknown>): Config {
+  async config(overrides?: Record<string, unknown>): Promise<Config> {
+    const { loadConfig } = await import('../../config/load.js');
     return loadConfig({ env: this.env, overrides });
   }
 
@@ -94,9 +97,10 @@ export class CliContext {
    * (stopping the embedded server if this process started it).
    */
   async withServices<T>(work: (services: Services) => Promise<T>, options: { config?: Config; migrate?: boolean } = {}): Promise<T> {
-    const base = options.config ?? this.config();
+    const base = options.config ?? (await this.config());
     const config = options.migrate === false ? { ...base, database: { ...base.database, migrateOnStart: false } } : base;
-    const services = await createServices(config, cliLogger(cliLogLevel(config, this.env), this.io.stderr));
+    const { createServices } = await import('../server/system.js');
+    const services = await createServices(config, await cliLogger(cliLogLevel(config, this.env), this.io.stderr));
     try {
       return await work(services);
     } finally {

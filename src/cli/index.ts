@@ -1,13 +1,16 @@
+#!/usr/bin/env node
 /**
- * The Behalf admin CLI (`npm run cli -- <command>`). `runCli` does the work
- * and returns the exit code, so tests run it in-process; run as a program,
- * this file wraps it.
+ * The Behalf admin CLI (`npm run cli -- <command>`, or the `behalf` binary).
+ * `runCli` does the work and returns the exit code, so tests run it
+ * in-process; run as a program, this file wraps it.
+ *
+ * Start-up stays light: the command modules import only commander and small
+ * helpers, and each action loads the server code it needs (TypeORM,
+ * oidc-provider…) with import(), so help and usage errors answer at once.
  */
-import { readFileSync, realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { projectRoot } from '../../config/load.js';
 import { registerAccounts } from './commands/accounts.js';
 import { registerAudit } from './commands/audit.js';
 import { registerClients } from './commands/clients.js';
@@ -20,24 +23,17 @@ import { registerSessions } from './commands/sessions.js';
 import { registerStores } from './commands/stores.js';
 import { CliContext, type CliIo, type CliRunOptions } from './context.js';
 import { describeError, SilentExit } from './errors.js';
+import { packageVersion } from './package-version.js';
 
 export type { CliIo, CliRunOptions } from './context.js';
 
 const HELP_WIDTH = 100;
 
-function version(): string {
-  try {
-    return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-}
-
 export function buildProgram(cli: CliContext): Command {
   const program = new Command('behalf')
     .usage('<command> [options]   (run as: npm run cli -- <command> [options])')
     .description('Behalf admin CLI: database, demo data, clients, resource servers, stores, accounts, permissions, signing keys, audit trail, on-behalf sessions')
-    .version(version(), '-V, --version', 'print the Behalf version')
+    .version(packageVersion(), '-V, --version', 'print the Behalf version')
     // Settings made here are inherited by every subcommand added below.
     .exitOverride()
     .configureOutput({
@@ -101,6 +97,7 @@ export async function runCli(argv: string[], io: CliIo = { stdout: process.stdou
   }
 }
 
+/** True when node runs this file, directly or through a symlink such as node_modules/.bin/behalf (import.meta.url is the real path). */
 function isEntryPoint(): boolean {
   const script = process.argv[1];
   if (!script) return false;

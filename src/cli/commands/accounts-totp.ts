@@ -1,7 +1,6 @@
 /** `accounts totp …`: enrol (or reset) and remove a staff member's second factor. */
+// Server code is imported inside each action, so help stays fast (see index.ts).
 import type { Command } from 'commander';
-import { AccountError } from '../../accounts/account-service.js';
-import { resolveAccount } from '../account-lookup.js';
 import type { CliContext } from '../context.js';
 import { examples } from '../output.js';
 import { storeSlug } from '../parse.js';
@@ -16,6 +15,7 @@ export function registerAccountsTotp(accounts: Command, cli: CliContext): void {
     .argument('<account>', 'staff account id or email')
     .option('--json', 'print the result as JSON')
     .action(async (reference: string, options: { json?: boolean }) => {
+      const { resolveAccount } = await import('../account-lookup.js');
       const { account, enrolment, reset } = await cli.withServices(async (services) => {
         const account = await resolveAccount(services, reference);
         const reset = await services.totp.isEnrolled(account.id);
@@ -42,6 +42,7 @@ export function registerAccountsTotp(accounts: Command, cli: CliContext): void {
     .argument('<account>', 'account id or email')
     .option('--store <slug>', "the account's store, when the email alone is ambiguous", storeSlug)
     .action(async (reference: string, options: { store?: string }) => {
+      const [{ AccountError }, { resolveAccount }] = await Promise.all([import('../../accounts/account-service.js'), import('../account-lookup.js')]);
       const account = await cli.withServices(async (services) => {
         const account = await resolveAccount(services, reference, options.store);
         if (!(await services.totp.disable(account.id))) throw new AccountError(`${account.username} has no second factor enrolled`);

@@ -1,12 +1,9 @@
 /** `accounts …`: customers (one login per store) and staff (no store). */
+// Server code is imported inside each action, so help stays fast (see index.ts).
 import { Argument, Option, type Command } from 'commander';
-import { PostgresOnBehalfStore } from '../../server/on-behalf/on-behalf-store.js';
-import { sqlGrants } from '../../server/on-behalf/sql-grants.js';
-import { AccountError } from '../../accounts/account-service.js';
-import { AccountRole, ROLES, type RoleName } from '../../accounts/entities/index.js';
-import { assertAcceptablePassword } from '../../accounts/passwords.js';
-import { listAccounts } from '../account-list.js';
-import { accountDetails, checkRolesFit, describeHome, generatePassword, resolveAccount, resolveStore, type AccountDetails } from '../account-lookup.js';
+import type { RoleName } from '../../accounts/entities/index.js';
+import type { AccountDetails } from '../account-lookup.js';
+import { ROLES } from '../choices.js';
 import type { CliContext } from '../context.js';
 import { examples, fields, shownOnce, table, when } from '../output.js';
 import { email, integerIn, storeSlug } from '../parse.js';
@@ -14,14 +11,14 @@ import { registerAccountsTotp } from './accounts-totp.js';
 
 const STORE_HINT = 'the account\'s store, when the email alone is ambiguous';
 
-function detailLines(account: AccountDetails): string[] {
+function detailLines(account: AccountDetails, home: string): string[] {
   const status = account.locked && account.status === 'active' ? `active, locked until ${when(account.lockedUntil)}` : account.status;
   return fields([
     ['id', account.id],
     ['username', account.username],
     ['email', account.email],
     ['name', account.displayName],
-    ['home', describeHome(account)],
+    ['home', home],
     ['roles', account.roles],
     ['status', status],
     ['failed sign-ins', account.failedLoginCount],
@@ -46,6 +43,11 @@ export function registerAccounts(program: Command, cli: CliContext): void {
     .option('--password <password>', 'initial password (visible in shell history; prefer the generated one)')
     .option('--json', 'print the result (including a generated password) as JSON')
     .action(async (options: { email: string; name: string; store?: string; role: RoleName[]; password?: string; json?: boolean }) => {
+      const [{ AccountError }, { assertAcceptablePassword }, { checkRolesFit, describeHome, generatePassword, resolveStore }] = await Promise.all([
+        import('../../accounts/account-service.js'),
+        import('../../accounts/passwords.js'),
+        import('../account-lookup.js'),
+      ]);
       const roles = [...new Set(options.role)];
       if (options.password !== undefined) assertAcceptablePassword(options.password);
       const password = options.password ?? generatePassword();
@@ -78,9 +80,10 @@ export function registerAccounts(program: Command, cli: CliContext): void {
     .option('--store <slug>', STORE_HINT, storeSlug)
     .option('--json', 'print JSON')
     .action(async (reference: string, options: { store?: string; json?: boolean }) => {
+      const { accountDetails, describeHome, resolveAccount } = await import('../account-lookup.js');
       const details = await cli.withServices(async (services) => accountDetails(services, await resolveAccount(services, reference, options.store)));
       if (options.json) return cli.json(details);
-      cli.out(...detailLines(details));
+      cli.out(...detailLines(details, describeHome(details)));
     });
   examples(show, 'accounts show support@example.com', 'accounts show oleg@example.com --store electronics --json', 'accounts show 6f1c0a6e-4a53-4c4e-9f0e-2d1b7a0c9e11');
 
@@ -93,6 +96,7 @@ export function registerAccounts(program: Command, cli: CliContext): void {
     .option('--limit <n>', 'at most this many (1-10000)', integerIn(1, 10_000), 50)
     .option('--json', 'print JSON')
     .action(async (options: { store?: string; staff?: boolean; role?: RoleName; limit: number; json?: boolean }) => {
+      const [{ listAccounts }, { resolveStore }] = await Promise.all([import('../account-list.js'), import('../account-lookup.js')]);
       const { rows, total } = await cli.withServices(async (services) => {
         const store = options.store ? await resolveStore(services, options.store) : undefined;
         return listAccounts(services, { storeId: store?.id, staffOnly: options.staff, role: options.role, limit: options.limit });
@@ -118,6 +122,11 @@ export function registerAccounts(program: Command, cli: CliContext): void {
       .argument('<account>', 'account id or email')
       .option('--store <slug>', STORE_HINT, storeSlug)
       .action(async (reference: string, options: { store?: string }) => {
+        const [{ describeHome, resolveAccount }, { PostgresOnBehalfStore }, { sqlGrants }] = await Promise.all([
+          import('../account-lookup.js'),
+          import('../../server/on-behalf/on-behalf-store.js'),
+          import('../../server/on-behalf/sql-grants.js'),
+        ]);
         const account = await cli.withServices(async (services) => {
           const account = await resolveAccount(services, reference, options.store);
           await services.accounts.setStatus(account.id, status);
@@ -139,6 +148,7 @@ export function registerAccounts(program: Command, cli: CliContext): void {
     .option('--password <password>', 'the new password (visible in shell history; prefer the generated one)')
     .option('--json', 'print the result (including a generated password) as JSON')
     .action(async (reference: string, options: { store?: string; password?: string; json?: boolean }) => {
+      const [{ assertAcceptablePassword }, { describeHome, generatePassword, resolveAccount }] = await Promise.all([import('../../accounts/passwords.js'), import('../account-lookup.js')]);
       if (options.password !== undefined) assertAcceptablePassword(options.password);
       const password = options.password ?? generatePassword();
       const account = await cli.withServices(async (services) => {
@@ -162,6 +172,7 @@ export function registerAccounts(program: Command, cli: CliContext): void {
       .addArgument(new Argument('<role>', 'the role').choices(ROLES))
       .option('--store <slug>', STORE_HINT, storeSlug)
       .action(async (reference: string, role: RoleName, options: { store?: string }) => {
+        const [{ AccountRole }, { checkRolesFit, describeHome, resolveAccount }] = await Promise.all([import('../../accounts/entities/index.js'), import('../account-lookup.js')]);
         const { account, changed } = await cli.withServices(async (services) => {
           const account = await resolveAccount(services, reference, options.store);
           const roles = services.dataSource.getRepository(AccountRole);

@@ -1,23 +1,9 @@
 /** `audit …`: search, export, verify and seal the audit trail. */
+// Server code is imported inside each action, so help stays fast (see index.ts).
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import {
-  auditEventToJson,
-  describeSources,
-  describeVerification,
-  jwksCheckpointVerifier,
-  readCheckpointCopies,
-  readExport,
-  verificationGaps,
-  verifyChain,
-  type AuditQuery,
-  type ExternalCheckpoints,
-  type VerifyResult,
-} from '../../audit/index.js';
-import { BEHALF_AUDIT_TABLE } from '../../server/audit/audit-service.js';
-import { externalCheckpointStore } from '../../server/audit/external-checkpoint-store.js';
-import { ensureSigningKeys } from '../../server/keys/key-store.js';
+import type { AuditQuery, ExternalCheckpoints, VerifyResult } from '../../audit/index.js';
 import type { CliContext } from '../context.js';
 import { CliError, SilentExit } from '../errors.js';
 import { examples, table, when } from '../output.js';
@@ -35,8 +21,9 @@ function isoDate(value: string): Date {
  * else the configured folder; undefined when there is neither.
  */
 async function externalCheckpoints(cli: CliContext, table: string, paths: string[] | undefined): Promise<ExternalCheckpoints | undefined> {
+  const [{ describeSources, readCheckpointCopies }, { externalCheckpointStore }] = await Promise.all([import('../../audit/index.js'), import('../../server/audit/external-checkpoint-store.js')]);
   if (paths?.length) return { source: describeSources(paths), checkpoints: await readCheckpointCopies(paths, table) };
-  const store = externalCheckpointStore(cli.config(), table);
+  const store = externalCheckpointStore(await cli.config(), table);
   return store && { source: store.location, checkpoints: await store.readAll() };
 }
 
@@ -58,6 +45,7 @@ export function registerAudit(program: Command, cli: CliContext): void {
     .option('--limit <n>', 'how many, 1-500 (default 50)', integerIn(1, 500))
     .option('--json', 'print JSON')
     .action(async (options: { actor?: string; subject?: string; session?: string; client?: string; type?: string; from?: Date; to?: Date; before?: number; limit?: number; json?: boolean }) => {
+      const { auditEventToJson } = await import('../../audit/index.js');
       const filter: AuditQuery = { actor: options.actor, subject: options.subject, sessionId: options.session, clientId: options.client, type: options.type, from: options.from, to: options.to, before: options.before, limit: options.limit };
       const page = await cli.withServices((services) => services.audit.store.query(filter));
       if (options.json) return cli.json({ events: page.events.map(auditEventToJson), next_before: page.nextBefore ?? null });
@@ -96,6 +84,10 @@ export function registerAudit(program: Command, cli: CliContext): void {
     .option('--checkpoints <path...>', 'external checkpoints to use instead of the configured folder: a copy of that folder, a checkpoint file, or earlier exports')
     .option('--strict', 'exit 2 when nothing outside the database vouches for an intact chain (no external checkpoints, or no checkpoint at all)')
     .action(async (options: { file?: string; checkpoints?: string[]; strict?: boolean }) => {
+      const [{ describeVerification, jwksCheckpointVerifier, readExport, verificationGaps, verifyChain }, { BEHALF_AUDIT_TABLE }] = await Promise.all([
+        import('../../audit/index.js'),
+        import('../../server/audit/audit-service.js'),
+      ]);
       let verdict: VerifyResult;
       if (options.file) {
         const parsed = await readExport(options.file);
@@ -117,6 +109,7 @@ export function registerAudit(program: Command, cli: CliContext): void {
     .command('checkpoint')
     .description('seal the current head now in a signed checkpoint (Behalf also does this periodically)')
     .action(async () => {
+      const { ensureSigningKeys } = await import('../../server/keys/key-store.js');
       const sealed = await cli.withServices(async (services) => {
         // A database no server has started on yet has no signing key: make one, as a start would.
         await ensureSigningKeys(services.dataSource, services.sealer);

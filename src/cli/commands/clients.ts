@@ -1,7 +1,6 @@
 /** `clients …`: register, inspect, delete OAuth clients and rotate their secrets. */
+// Server code is imported inside each action, so help stays fast (see index.ts).
 import { Option, type Command } from 'commander';
-import { generateClientSecret } from '../../server/clients/client-store.js';
-import { registerClient } from '../../server/clients/register.js';
 import { buildClientMetadata, checkOperatedResources, checkSecret, findClient, findDatabaseClient, listClients, type ClientCreateOptions, type ClientRecord } from '../client-metadata.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
@@ -81,6 +80,7 @@ export function registerClients(program: Command, cli: CliContext): void {
     .option('--secret <secret>', `use this secret instead of a generated one (at least 16 characters)`)
     .option('--json', 'print the result (including a generated secret) as JSON')
     .action(async (clientId: string, options: ClientCreateOptions & { json?: boolean }) => {
+      const [{ generateClientSecret }, { registerClient }] = await Promise.all([import('../../server/clients/client-store.js'), import('../../server/clients/register.js')]);
       if (options.secret !== undefined) checkSecret(options.secret);
       const metadata = buildClientMetadata(clientId, options);
       const secret = options.public ? null : (options.secret ?? generateClientSecret());
@@ -149,6 +149,7 @@ export function registerClients(program: Command, cli: CliContext): void {
     .option('--secret <secret>', 'use this secret instead of a generated one (at least 16 characters)')
     .option('--json', 'print the result (including a generated secret) as JSON')
     .action(async (clientId: string, options: { secret?: string; json?: boolean }) => {
+      const { generateClientSecret } = await import('../../server/clients/client-store.js');
       if (options.secret !== undefined) checkSecret(options.secret);
       const secret = options.secret ?? generateClientSecret();
       await cli.withServices(async (services) => {

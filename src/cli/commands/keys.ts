@@ -3,9 +3,10 @@
  * key-encryption key that seals secrets at rest, and re-sealing after its rotation.
  */
 import { randomBytes } from 'node:crypto';
+// Server code is imported inside each action, so help stays fast (see index.ts).
 import { Option, type Command } from 'commander';
-import { activateKey, listKeys, publishKey, retireKey, rewrapSigningKeys } from '../../server/keys/key-store.js';
-import { SIGNING_ALGS, type SigningAlg, type SigningKey } from '../../server/keys/signing-key.entity.js';
+import type { SigningAlg, SigningKey } from '../../server/keys/signing-key.entity.js';
+import { SIGNING_ALGS } from '../choices.js';
 import type { CliContext } from '../context.js';
 import { examples, table, when } from '../output.js';
 
@@ -30,6 +31,7 @@ export function registerKeys(program: Command, cli: CliContext): void {
     .description('list signing keys and their stage: published, active (signs), inactive, retired')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
+      const { listKeys } = await import('../../server/keys/key-store.js');
       const keys = await cli.withServices((services) => listKeys(services.dataSource));
       if (options.json) return cli.json(keys.map(asJson));
       if (keys.length === 0) return cli.out('no signing keys yet: Behalf generates an ES256 and an RS256 key on its first start');
@@ -42,6 +44,7 @@ export function registerKeys(program: Command, cli: CliContext): void {
     .description('start a rotation: publish a new key in JWKS (it does not sign yet)')
     .addOption(new Option('--alg <alg>', 'which key to rotate').choices(SIGNING_ALGS).makeOptionMandatory())
     .action(async (options: { alg: SigningAlg }) => {
+      const { listKeys, publishKey } = await import('../../server/keys/key-store.js');
       const { key, active } = await cli.withServices(async (services) => {
         const active = (await listKeys(services.dataSource)).find((candidate) => candidate.alg === options.alg && candidate.status === 'active');
         const key = await publishKey(services.dataSource, services.sealer, options.alg);
@@ -66,6 +69,7 @@ export function registerKeys(program: Command, cli: CliContext): void {
     .description('make a published (or inactive) key the signer; the previous signer stays in JWKS, inactive')
     .argument('<kid>')
     .action(async (kid: string) => {
+      const { activateKey, listKeys } = await import('../../server/keys/key-store.js');
       const { key, previous } = await cli.withServices(async (services) => {
         const before = await listKeys(services.dataSource);
         const target = before.find((candidate) => candidate.kid === kid);
@@ -84,6 +88,7 @@ export function registerKeys(program: Command, cli: CliContext): void {
     .description('remove a key that no longer signs from JWKS (tokens it signed stop verifying)')
     .argument('<kid>')
     .action(async (kid: string) => {
+      const { retireKey } = await import('../../server/keys/key-store.js');
       const key = await cli.withServices(async (services) => {
         const retired = await retireKey(services.dataSource, kid);
         await cli.recordAdmin(services, { type: 'admin.key.retired', details: { kid: retired.kid, alg: retired.alg } });
@@ -109,6 +114,7 @@ export function registerKeys(program: Command, cli: CliContext): void {
     .command('rewrap')
     .description('re-seal client secrets, private signing keys and TOTP secrets with the first (current) key of KEY_ENCRYPTION_KEYS')
     .action(async () => {
+      const { rewrapSigningKeys } = await import('../../server/keys/key-store.js');
       const { clients, keys, totp } = await cli.withServices(async (services) => ({
         clients: await services.clients.rewrap(),
         keys: await rewrapSigningKeys(services.dataSource, services.sealer),

@@ -3,12 +3,13 @@
  * one, security:loginOnBehalf: who holds it for a store may act as that
  * store's customers.
  */
+// Server code is imported inside each action, so help stays fast (see index.ts).
 import { Argument, Option, type Command } from 'commander';
-import { AccountError, type AccountView } from '../../accounts/account-service.js';
-import { PERMISSIONS, type Permission } from '../../accounts/entities/index.js';
+import type { AccountView } from '../../accounts/account-service.js';
+import type { Permission } from '../../accounts/entities/index.js';
 import { isStaff } from '../../accounts/sign-in-policy.js';
 import type { Services } from '../../server/system.js';
-import { accountDetails, resolveAccount, resolveStore } from '../account-lookup.js';
+import { PERMISSIONS } from '../choices.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { examples, table, when } from '../output.js';
@@ -21,6 +22,7 @@ interface ScopeOptions {
 
 /** Permissions belong to staff: `<account>` is looked up among staff (or by id), never in a store. */
 async function staffAccount(services: Services, reference: string): Promise<AccountView> {
+  const [{ AccountError }, { resolveAccount }] = await Promise.all([import('../../accounts/account-service.js'), import('../account-lookup.js')]);
   const account = await resolveAccount(services, reference);
   if (account.storeId || !isStaff(account.roles)) {
     throw new AccountError(`${account.username} is not a staff account (support or admin, no store); only staff can hold permissions`);
@@ -32,6 +34,7 @@ async function staffAccount(services: Services, reference: string): Promise<Acco
 async function grantScope(services: Services, options: ScopeOptions): Promise<{ storeId: string | null; label: string }> {
   if (!options.store && !options.allStores) throw new CliError('say which stores: --store <slug> or --all-stores');
   if (options.allStores) return { storeId: null, label: 'all stores' };
+  const { resolveStore } = await import('../account-lookup.js');
   const store = await resolveStore(services, options.store!);
   return { storeId: store.id, label: `store ${store.slug}` };
 }
@@ -85,6 +88,7 @@ export function registerPermissions(program: Command, cli: CliContext): void {
     .argument('<account>', 'account id or email (staff first)')
     .option('--json', 'print JSON')
     .action(async (reference: string, options: { json?: boolean }) => {
+      const { accountDetails, resolveAccount } = await import('../account-lookup.js');
       const details = await cli.withServices(async (services) => accountDetails(services, await resolveAccount(services, reference)));
       if (options.json) return cli.json({ account: details.id, username: details.username, permissions: details.permissions });
       if (details.permissions.length === 0) return cli.out(`${details.username} holds no permissions`);

@@ -1,6 +1,6 @@
 /** `seed --demo`: the demo data the README describes. */
+// Server code is imported inside each action, so help stays fast (see index.ts).
 import type { Command } from 'commander';
-import { seedDemo } from '../../server/seed/seed-demo.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { examples } from '../output.js';
@@ -13,9 +13,10 @@ export function registerSeed(program: Command, cli: CliContext): void {
     .option('--json', 'print the summary as JSON')
     .action(async (options: { demo?: boolean; json?: boolean }) => {
       if (!options.demo) throw new CliError('nothing to seed: pass --demo');
-      const config = cli.config();
+      const config = await cli.config();
       // The demo secrets and passwords are public; the server refuses to start with them in production.
       if (config.env === 'production') throw new CliError('refusing to seed the public demo data in production');
+      const { seedDemo } = await import('../../server/seed/seed-demo.js');
       const summary = await cli.withServices((services) => seedDemo(services), { config });
       if (options.json) return cli.json(summary);
       cli.out(
