@@ -6,7 +6,7 @@
  */
 import { SignJWT, createLocalJWKSet, importJWK, jwtVerify, type JWK, type JSONWebKeySet } from 'jose';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { ExternalCheckpointStore } from './external-checkpoints.js';
+import type { ExternalCheckpointArchive } from './external-checkpoints.js';
 import { assertAuditTableName } from './schema.js';
 import { toCheckpoint, type CheckpointRow } from './rows.js';
 import type { AuditCheckpoint } from './types.js';
@@ -61,7 +61,7 @@ export async function createCheckpoint(
   dataSource: DataSource,
   table: string,
   signer: CheckpointSigner,
-  external?: ExternalCheckpointStore,
+  external?: ExternalCheckpointArchive,
 ): Promise<AuditCheckpoint | undefined> {
   const t = assertAuditTableName(table);
   return dataSource.transaction(async (manager: EntityManager) => {

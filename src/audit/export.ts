@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { JSONWebKeySet } from 'jose';
 import { fromJson, toJson, type StoredAuditEvent } from './rows.js';
-import type { AuditStore } from './store.js';
+import type { AuditRepository } from './repository.js';
 import type { AuditCheckpoint } from './types.js';
 
 export const EXPORT_FORMAT = 'behalf-audit-export/1';
@@ -23,7 +23,7 @@ export interface ExportHeader {
 }
 
 export async function exportChain(
-  store: AuditStore,
+  store: AuditRepository,
   meta: { table: string; issuer: string; keys: JSONWebKeySet },
   write: (line: string) => Promise<void> | void,
 ): Promise<number> {

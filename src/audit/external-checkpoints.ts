@@ -14,7 +14,7 @@ import type { AuditCheckpoint } from './types.js';
 /** A checkpoint as kept outside the database: the JWS is what counts; seq and hash are for people. */
 export type ExternalCheckpoint = Omit<AuditCheckpoint, 'id'> & { table: string };
 
-export interface ExternalCheckpointStore {
+export interface ExternalCheckpointArchive {
   /** Where the checkpoints go, for messages (a path, a URL); never a secret. */
   readonly location: string;
   /** Durably appends one checkpoint; throws if it cannot. */
@@ -62,7 +62,7 @@ function fromLine(line: string, where: string): ExternalCheckpoint {
  * newline; the next append then lands on the same line, after it, and
  * `readAll` drops the fragment (see `fromLine`).
  */
-export class FileCheckpointStore implements ExternalCheckpointStore {
+export class FileCheckpointArchive implements ExternalCheckpointArchive {
   readonly location: string;
   private dirSynced = false;
 

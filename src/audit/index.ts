@@ -3,16 +3,16 @@
  * No dependency on src/server: resource servers reuse it for their own chains.
  */
 export { AuditWriter, AuditWriteError, type AppendedEvent } from './writer.js';
-export { AuditStore, MAX_PAGE, type AuditQuery, type AuditPage } from './store.js';
+export { AuditRepository, MAX_PAGE, type AuditQuery, type AuditPage } from './repository.js';
 export { verifyChain, describeVerification, verificationGaps, type VerifyResult, type VerifyProblem, type CheckpointVerifier, type ExternalCheckpoints } from './verify.js';
 export {
-  FileCheckpointStore,
+  FileCheckpointArchive,
   ExternalCheckpointError,
   checkpointFileName,
   readCheckpointCopies,
   describeSources,
   type ExternalCheckpoint,
-  type ExternalCheckpointStore,
+  type ExternalCheckpointArchive,
 } from './external-checkpoints.js';
 export { createCheckpoint, jwkCheckpointSigner, jwksCheckpointVerifier, CHECKPOINT_TYP, type CheckpointSigner } from './checkpoint.js';
 export { exportChain, readExport, ExportFormatError, EXPORT_FORMAT, type ExportHeader, type ParsedExport } from './export.js';

@@ -3,7 +3,7 @@
  * fit each kind of client; oidc-provider (through registerClient) has the
  * final word on validity.
  */
-import type { BehalfClientMetadata } from '../server/clients/client-store.js';
+import type { BehalfClientMetadata } from '../server/clients/client-repository.js';
 import type { Services } from '../server/system.js';
 import { PKCE_OPTIONAL } from '../server/oidc/pkce-policy.js';
 import { CliError } from './errors.js';

@@ -15,7 +15,7 @@ import type { Logger } from './observability/logger.js';
 import type { Metrics } from './observability/metrics.js';
 import type { OidcModule } from './oidc/oidc-module.js';
 import type { Renderer } from './views/renderer.js';
-import type { AuditService } from './audit/audit-service.js';
+import type { AuditService } from './audit-trail/audit-service.js';
 import { auditAdminRoutes } from './admin/audit-routes.js';
 import { onBehalfRoutes } from './on-behalf/routes.js';
 import { tokenEndpointLimits } from './http/token-limits.js';
@@ -23,7 +23,7 @@ import type { RateLimits } from './http/rate-limits.js';
 import { sessionAdminRoutes } from './admin/session-routes.js';
 import { agentSessionRoutes } from './admin/agent-session-routes.js';
 import { accountRoutes } from './account-api/routes.js';
-import type { PostgresOnBehalfStore } from './on-behalf/on-behalf-store.js';
+import type { OnBehalfRepository } from './on-behalf/on-behalf-repository.js';
 import { directoryRoutes } from './directory/routes.js';
 import { DirectoryQuery } from './directory/directory-query.js';
 import type { TotpService } from '../accounts/totp-service.js';
@@ -39,7 +39,7 @@ export interface AppDependencies {
   logger: Logger;
   metrics: Metrics;
   audit: AuditService;
-  onBehalf: PostgresOnBehalfStore;
+  onBehalf: OnBehalfRepository;
   limits: RateLimits;
   totp: TotpService;
   isShuttingDown: () => boolean;
@@ -99,19 +99,19 @@ export function createApp(deps: AppDependencies): Koa {
   const audit = auditAdminRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, audit: deps.audit, logger: deps.logger });
   app.use(audit.routes()).use(audit.allowedMethods());
 
-  const sessionAdmin = sessionAdminRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, store: deps.onBehalf, dataSource: deps.dataSource });
+  const sessionAdmin = sessionAdminRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, sessions: deps.onBehalf, dataSource: deps.dataSource });
   app.use(sessionAdmin.routes()).use(sessionAdmin.allowedMethods());
 
-  const agentSessions = agentSessionRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, store: deps.onBehalf, dataSource: deps.dataSource, maxConcurrentSessions: config.onBehalf.maxConcurrentSessions });
+  const agentSessions = agentSessionRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, sessions: deps.onBehalf, dataSource: deps.dataSource, maxConcurrentSessions: config.onBehalf.maxConcurrentSessions });
   app.use(agentSessions.routes()).use(agentSessions.allowedMethods());
 
   const directory = directoryRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, query: new DirectoryQuery(deps.dataSource) });
   app.use(directory.routes()).use(directory.allowedMethods());
 
-  const account = accountRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, store: deps.onBehalf });
+  const account = accountRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, sessions: deps.onBehalf });
   app.use(account.routes()).use(account.allowedMethods());
 
-  const sessions = onBehalfRoutes({ oidc: deps.oidc.port, store: deps.onBehalf, maxBodyBytes: config.security.maxBodyBytes });
+  const sessions = onBehalfRoutes({ oidc: deps.oidc.port, sessions: deps.onBehalf, maxBodyBytes: config.security.maxBodyBytes });
   app.use(sessions.routes()).use(sessions.allowedMethods());
 
   app.use(tokenEndpointLimits(deps.limits));

@@ -4,9 +4,9 @@ import type { Config } from '../../config/load.js';
 import { AccountService } from '../accounts/account-service.js';
 import { StoreService } from '../accounts/store-service.js';
 import { TotpService } from '../accounts/totp-service.js';
-import { AuditService, BEHALF_AUDIT_TABLE } from './audit/audit-service.js';
-import { externalCheckpointStore } from './audit/external-checkpoint-store.js';
-import { ClientStore } from './clients/client-store.js';
+import { AuditService, BEHALF_AUDIT_TABLE } from './audit-trail/audit-service.js';
+import { externalCheckpointArchive } from './audit-trail/external-checkpoint-archive.js';
+import { ClientRepository } from './clients/client-repository.js';
 import { ResourceServerRegistry } from './clients/resource-servers.js';
 import { connectDatabase, type Database } from './db/connect.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -20,7 +20,7 @@ export interface Services {
   sealer: Sealer;
   accounts: AccountService;
   stores: StoreService;
-  clients: ClientStore;
+  clients: ClientRepository;
   resourceServers: ResourceServerRegistry;
   audit: AuditService;
   totp: TotpService;
@@ -42,9 +42,9 @@ export async function createServices(config: Config, logger = createLogger(confi
       lockout: { threshold: config.security.lockoutThreshold, lockoutSeconds: config.security.lockoutSeconds },
     }),
     stores: new StoreService(dataSource),
-    clients: new ClientStore(dataSource, sealer),
+    clients: new ClientRepository(dataSource, sealer),
     resourceServers: new ResourceServerRegistry(dataSource),
-    audit: new AuditService(dataSource, sealer, config.issuer, logger, externalCheckpointStore(config, BEHALF_AUDIT_TABLE)),
+    audit: new AuditService(dataSource, sealer, config.issuer, logger, externalCheckpointArchive(config, BEHALF_AUDIT_TABLE)),
     totp: new TotpService(dataSource, sealer),
   };
 }

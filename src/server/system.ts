@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import type Koa from 'koa';
 import { usesDevelopmentSecrets, type Config } from '../../config/load.js';
 import { createApp } from './app.js';
-import type { ClientStore } from './clients/client-store.js';
+import type { ClientRepository } from './clients/client-repository.js';
 import { guardRuntimeRole } from './db/runtime-role-guard.js';
 import { ensureSigningKeys } from './keys/key-store.js';
 import { createLogger } from './observability/logger.js';
@@ -20,7 +20,7 @@ import { Renderer } from './views/renderer.js';
 import { createServices, type Services } from './services.js';
 import { createOnBehalf, type OnBehalfModule } from './on-behalf/on-behalf-module.js';
 import { createRateLimits, type RateLimits } from './http/rate-limits.js';
-import type { PostgresOnBehalfStore } from './on-behalf/on-behalf-store.js';
+import type { OnBehalfRepository } from './on-behalf/on-behalf-repository.js';
 import { DEMO_SECRETS } from './seed/demo-data.js';
 import { seedDemoIfEmpty } from './seed/seed-demo.js';
 
@@ -28,7 +28,7 @@ export interface Behalf extends Services {
   app: Koa;
   metrics: Metrics;
   oidc: OidcModule;
-  onBehalf: PostgresOnBehalfStore;
+  onBehalf: OnBehalfRepository;
   /** Serves the app on `server` until `close()`. */
   attach(server: Server): void;
   close(): Promise<void>;
@@ -56,14 +56,14 @@ export async function createBehalf(config: Config, logger = createLogger(config.
     let onBehalf!: OnBehalfModule;
     const oidc = createOidc({ config, services, renderer, metrics }, (port: OidcPort) => {
       onBehalf = createOnBehalf(services, port, config);
-      return { exchange: onBehalf.exchange, logoutListeners: [onBehalf.endOnLogout], isReauthGrant: (grantId) => onBehalf.store.isReauthGrant(grantId) };
+      return { exchange: onBehalf.exchange, logoutListeners: [onBehalf.endOnLogout], isReauthGrant: (grantId) => onBehalf.sessions.isReauthGrant(grantId) };
     });
     await oidc.start();
 
     let shuttingDown = false;
     limits = await createRateLimits(dataSource, config, { logger });
     const rateLimits = limits;
-    const app = createApp({ config, dataSource, oidc, accounts: services.accounts, stores: services.stores, renderer, logger, metrics, audit: services.audit, onBehalf: onBehalf.store, limits, totp: services.totp, isShuttingDown: () => shuttingDown });
+    const app = createApp({ config, dataSource, oidc, accounts: services.accounts, stores: services.stores, renderer, logger, metrics, audit: services.audit, onBehalf: onBehalf.sessions, limits, totp: services.totp, isShuttingDown: () => shuttingDown });
     services.audit.startCheckpoints(config.audit.checkpointIntervalSeconds);
     onBehalf.start();
     const cleanup = setInterval(() => {
@@ -79,7 +79,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
       app,
       metrics,
       oidc,
-      onBehalf: onBehalf.store,
+      onBehalf: onBehalf.sessions,
       attach(server) {
         servers.push(server);
         server.on('request', app.callback());
@@ -105,7 +105,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
   }
 }
 
-async function refuseDemoSecrets(clients: ClientStore): Promise<void> {
+async function refuseDemoSecrets(clients: ClientRepository): Promise<void> {
   for (const client of await clients.list()) {
     const payload = await clients.findForProvider(client.clientId);
     if (payload?.client_secret && DEMO_SECRETS.includes(String(payload.client_secret))) {

@@ -23,7 +23,7 @@ import {
   type Canonical,
   type SessionState,
 } from './delegation-policy.js';
-import type { DenialContext, ExchangeResponse, RequestContext } from './impersonation.js';
+import type { DenialContext, ExchangeResponse, RequestContext } from './on-behalf.js';
 import type { Audit, IssueAccessToken, PreparedToken, PresentedToken, ResourceTarget, Targets, TokenReader } from './ports.js';
 import { resolveTarget } from './target.js';
 import { actorChain, GRANT_TYPE, TOKEN_TYPES, type ActClaim, type TokenExchangeRequest } from './types.js';

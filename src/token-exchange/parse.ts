@@ -49,17 +49,17 @@ export function parseTokenExchangeRequest(params: RawParams): TokenExchangeReque
   }
 
   let mode: TokenExchangeRequest['mode'];
-  if (subjectTokenType === TOKEN_TYPES.accountId) mode = 'impersonation';
+  if (subjectTokenType === TOKEN_TYPES.accountId) mode = 'on_behalf';
   else if (subjectTokenType === TOKEN_TYPES.accessToken || subjectTokenType === TOKEN_TYPES.jwt) mode = 'delegation';
   else throw invalidRequest(`subject_token_type ${subjectTokenType} cannot be exchanged here; use an access_token, a jwt, or ${TOKEN_TYPES.accountId} for login on behalf`, 'unsupported_subject_token_type');
-  if (mode === 'impersonation' && !isUuid(subjectToken)) throw invalidRequest('subject_token must be a customer account id (a UUID)', 'malformed_subject');
+  if (mode === 'on_behalf' && !isUuid(subjectToken)) throw invalidRequest('subject_token must be a customer account id (a UUID)', 'malformed_subject');
   // Behalf's access tokens are never UUIDs (opaque ones are 43-character ids, JWTs have dots): a UUID
   // declared as a token is an account id sent with the wrong type. Said here, it does not depend on how
   // delegation would fail to find such a token.
   if (mode === 'delegation' && isUuid(subjectToken)) {
     throw invalidRequest(`subject_token is an account id, but subject_token_type says ${subjectTokenType}; for login on behalf send subject_token_type=${TOKEN_TYPES.accountId}`, 'subject_type_mismatch');
   }
-  if (requested === TOKEN_TYPES.idToken && mode !== 'impersonation') throw invalidRequest('an id_token can only be requested for login on behalf', 'id_token_for_delegation');
+  if (requested === TOKEN_TYPES.idToken && mode !== 'on_behalf') throw invalidRequest('an id_token can only be requested for login on behalf', 'id_token_for_delegation');
 
   const scope = one(params, 'scope');
   return {

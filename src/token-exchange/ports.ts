@@ -4,7 +4,7 @@
  * can substitute them.
  */
 import type { AuditEventInput } from '../audit/index.js';
-import type { AgentFacts, ReauthFacts, SessionFacts, TargetFacts } from './impersonation-policy.js';
+import type { AgentFacts, ReauthFacts, SessionFacts, TargetFacts } from './on-behalf-policy.js';
 import type { ActClaim, MayActClaim } from './types.js';
 
 export interface ResourceTarget {
@@ -88,7 +88,7 @@ export interface OnBehalfSession extends SessionFacts {
   grantId: string;
 }
 
-export interface OnBehalfStore {
+export interface OnBehalfSessions {
   /** The re-authentication made under an agent token's grant, with the session it opened if any (one look-up). */
   reauthByGrant(grantId: string): Promise<{ reauth: ReauthRecord; session: OnBehalfSession | undefined } | undefined>;
   countActiveSessions(agentId: string, now: Date): Promise<number>;

@@ -18,7 +18,7 @@ export interface MayActClaim {
   sub: string;
 }
 
-export type ExchangeMode = 'impersonation' | 'delegation';
+export type ExchangeMode = 'on_behalf' | 'delegation';
 
 /** A request, parsed and checked for form (not yet for meaning). */
 export interface TokenExchangeRequest {

@@ -16,11 +16,11 @@ import { kitVerify } from './kit-verify.js';
 import { drive, sampleRss } from './load-client.js';
 import type { LoadRequest } from './load.js';
 import { spawnOrdersApi, type OrdersApiProcess } from './orders-api-process.js';
-import { onBehalfJwts, reauthPool, setupBaseline, setupDelegation, setupDirectory, setupImpersonation, setupIntrospection, setupOrdersApi, setupUserinfo, type PoolEntry } from './scenarios.js';
+import { onBehalfJwts, reauthPool, setupBaseline, setupDelegation, setupDirectory, setupOnBehalf, setupIntrospection, setupOrdersApi, setupUserinfo, type PoolEntry } from './scenarios.js';
 import { prepareBenchDatabase, startBenchBehalf, type BenchDatabase } from './server.js';
 
 /** In the order they run; `baseline` always runs (every ratio needs it). */
-export const ALL_SCENARIOS = ['baseline', 'impersonation', 'delegation', 'introspection', 'userinfo', 'directory-search', 'orders-api', 'kit-verify'] as const;
+export const ALL_SCENARIOS = ['baseline', 'on-behalf', 'delegation', 'introspection', 'userinfo', 'directory-search', 'orders-api', 'kit-verify'] as const;
 
 export interface Row {
   scenario: string;
@@ -157,7 +157,7 @@ export async function runScenarios(system: { behalf: BehalfProcess; database: Be
     base = row.requests_per_s;
     rows.push(row);
   });
-  if (selected.has('impersonation')) await attempt('impersonation', async () => rows.push(await http('impersonation', setupImpersonation(await agentPool()))));
+  if (selected.has('on-behalf')) await attempt('on-behalf', async () => rows.push(await http('on-behalf', setupOnBehalf(await agentPool()))));
   if (selected.has('delegation')) await attempt('delegation', async () => rows.push(await http('delegation', await setupDelegation(issuer, await freshJwts()))));
   if (selected.has('introspection')) await attempt('introspection', async () => rows.push(await http('introspection', await setupIntrospection(issuer))));
   if (selected.has('userinfo')) await attempt('userinfo', async () => rows.push(await http('userinfo', await setupUserinfo(issuer, database.customers, Math.min(options.pool, 8)))));

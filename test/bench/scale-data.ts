@@ -286,7 +286,7 @@ function eventMaker(people: Population, random: () => number) {
         actor: agent,
         sessionId: session,
         type: 'token.issued',
-        details: { grant_type: TOKEN_EXCHANGE, mode: 'impersonation', audience: ORDERS_API, scope: 'orders:read orders:write', expires_in: 600, issued_token_type: ACCESS_TOKEN_TYPE, jti: tokenId(32) },
+        details: { grant_type: TOKEN_EXCHANGE, mode: 'on_behalf', audience: ORDERS_API, scope: 'orders:read orders:write', expires_in: 600, issued_token_type: ACCESS_TOKEN_TYPE, jti: tokenId(32) },
       };
     }
     return {

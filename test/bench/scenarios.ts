@@ -42,7 +42,7 @@ export async function reauthPool(issuer: string, customers: BenchCustomer[], siz
 }
 
 /** On-behalf token exchanges by storefront-electronics, round-robin over the pool. */
-export function setupImpersonation(entries: PoolEntry[]): LoadRequest {
+export function setupOnBehalf(entries: PoolEntry[]): LoadRequest {
   return { method: 'POST', path: '/token', headers: { 'content-type': FORM, authorization: STOREFRONT }, bodies: entries.map((entry) => onBehalfBody(entry.customer, entry.actorToken)) };
 }
 

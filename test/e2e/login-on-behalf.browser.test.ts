@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { AuditStore, verifyChain } from '../../src/audit/index.js';
+import { AuditRepository, verifyChain } from '../../src/audit/index.js';
 import { startSystem, type RunningSystem } from '../support/system.js';
 
 const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
@@ -134,7 +134,7 @@ inBrowser('Login on behalf in a real browser', () => {
     const rows = (await system.orders.dataSource.query(`SELECT owner_id, created_by, on_behalf_of FROM shop_order WHERE created_by = $1`, [sam])) as { owner_id: string; created_by: string; on_behalf_of: string }[];
     expect(rows).toEqual([{ owner_id: oleg, created_by: sam, on_behalf_of: oleg }]);
     expect((await system.behalf.behalf.audit.verify()).ok).toBe(true);
-    const orders = new AuditStore(system.orders.dataSource, 'orders_audit_event');
+    const orders = new AuditRepository(system.orders.dataSource, 'orders_audit_event');
     expect((await verifyChain('orders_audit_event', orders.stream(), [], async () => { throw new Error('no checkpoints expected'); })).ok).toBe(true);
   }, 120_000);
 

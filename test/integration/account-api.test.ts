@@ -39,7 +39,7 @@ it('lists the on-behalf sessions on the customer’s account and lets the custom
   const ended = await call(`/account/on-behalf-sessions/${sid}/end`, olegToken, 'POST');
   expect(ended.status).toBe(200);
   expect(await ended.json()).toMatchObject({ id: sid, active: false, end_reason: 'ended_by_customer' });
-  const [event] = (await running.behalf.audit.store.query({ type: 'on_behalf.ended', sessionId: sid })).events;
+  const [event] = (await running.behalf.audit.events.query({ type: 'on_behalf.ended', sessionId: sid })).events;
   expect(event).toMatchObject({ actor: oleg, subject: oleg, details: { reason: 'ended_by_customer' } });
   expect((await exchange(running, onBehalfParams(oleg, actorToken))).body.error).toBe('invalid_request');
 });

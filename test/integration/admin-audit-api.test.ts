@@ -87,7 +87,7 @@ describe('chain status and export', () => {
     const result = await verifyChain(parsed.header.table, parsed.events, parsed.checkpoints, jwksCheckpointVerifier(parsed.header.keys, running.issuer));
     expect(result.ok).toBe(true);
     expect(result.lastCheckpoint).toBeDefined();
-    const [exported] = (await running.behalf.audit.store.query({ type: 'admin.audit.exported' })).events;
+    const [exported] = (await running.behalf.audit.events.query({ type: 'admin.audit.exported' })).events;
     expect(exported).toMatchObject({ clientId: 'portal' });
   });
 });

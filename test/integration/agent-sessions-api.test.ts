@@ -98,14 +98,14 @@ it('ends the agent’s own session (audited with the agent as actor) and not ano
   expect(ended.status).toBe(200);
   expect(await ended.json()).toMatchObject({ id: mine, active: false, end_reason: 'ended_by_agent', ended_now: true, customer: { name: 'Oleg Petrov' } });
   expect(await running.behalf.onBehalf.session(mine)).toMatchObject({ endedBy: sam, endReason: 'ended_by_agent' });
-  const [event] = (await running.behalf.audit.store.query({ type: 'on_behalf.ended', sessionId: mine })).events;
+  const [event] = (await running.behalf.audit.events.query({ type: 'on_behalf.ended', sessionId: mine })).events;
   expect(event).toMatchObject({ actor: sam, subject: olegElectronics, clientId: 'portal', details: { reason: 'ended_by_agent', agent: sam } });
 
   // Again: nothing more to end, and no second audit record.
   const again = await call(`/agent/on-behalf/sessions/${mine}/end`, samToken, 'POST');
   expect(again.status).toBe(200);
   expect(await again.json()).toMatchObject({ active: false, ended_now: false });
-  expect((await running.behalf.audit.store.query({ type: 'on_behalf.ended', sessionId: mine })).events).toHaveLength(1);
+  expect((await running.behalf.audit.events.query({ type: 'on_behalf.ended', sessionId: mine })).events).toHaveLength(1);
 
   const past = (await (await call('/agent/on-behalf/sessions?active=false', samToken)).json()) as AgentList;
   expect(past.sessions.find((session) => session.id === mine)).toMatchObject({ active: false, end_reason: 'ended_by_agent' });

@@ -22,7 +22,7 @@ async function discover(clientId: string, secret: string) {
 }
 
 async function events(type: string) {
-  return (await running.behalf.audit.store.query({ type, limit: 100 })).events;
+  return (await running.behalf.audit.events.query({ type, limit: 100 })).events;
 }
 
 async function loginPage(config: client.Configuration, browser: HttpBrowser, redirectUri: string) {
@@ -95,7 +95,7 @@ describe('audit events', () => {
 
   it('withholds the token when its audit record cannot be written (fail closed)', async () => {
     const config = await discover('integrator-demo', 'integrator-demo-secret');
-    const before = (await running.behalf.audit.store.head())!.seq;
+    const before = (await running.behalf.audit.events.head())!.seq;
     await running.behalf.dataSource.query('ALTER FUNCTION audit_event_append RENAME TO audit_event_append_disabled');
     try {
       const response = await fetch(`${running.issuer}/token`, {
@@ -110,13 +110,13 @@ describe('audit events', () => {
     } finally {
       await running.behalf.dataSource.query('ALTER FUNCTION audit_event_append_disabled RENAME TO audit_event_append');
     }
-    expect((await running.behalf.audit.store.head())!.seq).toBe(before);
+    expect((await running.behalf.audit.events.head())!.seq).toBe(before);
     await expect(client.clientCredentialsGrant(config, { scope: 'orders:read', resource: 'http://localhost:4003' })).resolves.toHaveProperty('access_token');
   });
 
   it('keeps a verifiable chain, sealed by a checkpoint signed with Behalf’s key, and stores no secret', async () => {
     const checkpoint = await running.behalf.audit.checkpoint();
-    expect(checkpoint!.seq).toBe((await running.behalf.audit.store.head())!.seq);
+    expect(checkpoint!.seq).toBe((await running.behalf.audit.events.head())!.seq);
     const result = await running.behalf.audit.verify();
     expect(result).toMatchObject({ ok: true, lastCheckpoint: { seq: checkpoint!.seq } });
     const dump = JSON.stringify(await running.behalf.dataSource.query('SELECT * FROM audit_event'));

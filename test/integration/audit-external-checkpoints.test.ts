@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../../config/load.js';
-import { AuditService } from '../../src/server/audit/audit-service.js';
+import { AuditService } from '../../src/server/audit-trail/audit-service.js';
 import { contentHash, linkHash } from '../../src/audit/hash.js';
-import { FileCheckpointStore, jwksCheckpointVerifier, verifyChain } from '../../src/audit/index.js';
+import { FileCheckpointArchive, jwksCheckpointVerifier, verifyChain } from '../../src/audit/index.js';
 import { AUDIT_COLUMNS, toEvent, type AuditRow } from '../../src/audit/rows.js';
 import { runCli } from '../../src/cli/index.js';
 import { ensureSigningKeys } from '../../src/server/keys/key-store.js';
@@ -97,8 +97,8 @@ describe('a chain rewritten by the database owner', () => {
     expect((await cli(s.env, 'audit', 'checkpoint')).code).toBe(0);
     await record(s, 5);
     expect((await cli(s.env, 'audit', 'checkpoint')).code).toBe(0);
-    const inDatabase = await s.services.audit.store.checkpoints();
-    const outside = await new FileCheckpointStore(s.dir, 'audit_event').readAll();
+    const inDatabase = await s.services.audit.events.checkpoints();
+    const outside = await new FileCheckpointArchive(s.dir, 'audit_event').readAll();
     expect(outside.map(({ seq, hash, jws }) => ({ seq, hash, jws }))).toEqual(inDatabase.map(({ seq, hash, jws }) => ({ seq, hash, jws })));
     expect(outside).toHaveLength(2);
     const verified = await cli(s.env, 'audit', 'verify', '--strict');
@@ -108,13 +108,13 @@ describe('a chain rewritten by the database owner', () => {
 
   it('verifies against the database alone, and is caught through the external checkpoints', async () => {
     await record(s, 3); // newer than the last checkpoint
-    const [first, second] = await s.services.audit.store.checkpoints();
+    const [first, second] = await s.services.audit.events.checkpoints();
     const target = second!.seq - 4; // after the first checkpoint, before the second
     expect(target).toBeGreaterThan(first!.seq);
     await rewriteAsOwner(s.db.url, target);
 
     const verifier = jwksCheckpointVerifier(await s.services.audit.verificationKeys(), s.services.config.issuer);
-    const databaseOnly = await verifyChain('audit_event', s.services.audit.store.stream(), await s.services.audit.store.checkpoints(), verifier);
+    const databaseOnly = await verifyChain('audit_event', s.services.audit.events.stream(), await s.services.audit.events.checkpoints(), verifier);
     expect(databaseOnly).toMatchObject({ ok: true, checkpoints: 0 });
 
     const withoutCopies = await cli({ DATABASE_URL: s.db.url }, 'audit', 'verify');
@@ -204,9 +204,9 @@ describe('a failed external write', () => {
     const blocker = join(base, 'not-a-folder');
     writeFileSync(blocker, '');
     const logged: unknown[][] = [];
-    const broken = new AuditService(s.services.dataSource, s.services.sealer, s.services.config.issuer, silentLogger(logged), new FileCheckpointStore(join(blocker, 'checkpoints'), 'audit_event'));
+    const broken = new AuditService(s.services.dataSource, s.services.sealer, s.services.config.issuer, silentLogger(logged), new FileCheckpointArchive(join(blocker, 'checkpoints'), 'audit_event'));
     await expect(broken.checkpoint()).rejects.toThrow(/cannot append to .*: ENOTDIR/);
-    expect(await s.services.audit.store.checkpoints()).toEqual([]); // external first: no checkpoint only the database holds
+    expect(await s.services.audit.events.checkpoints()).toEqual([]); // external first: no checkpoint only the database holds
 
     broken.startCheckpoints(0.05);
     try {
@@ -218,13 +218,13 @@ describe('a failed external write', () => {
     expect(message).toMatch(/audit checkpoint not sealed: its external copy could not be written; retrying at the next interval/);
     expect(JSON.stringify(meta)).not.toMatch(/eyJ/); // no JWS, no key material
 
-    const working = new AuditService(s.services.dataSource, s.services.sealer, s.services.config.issuer, silentLogger(), new FileCheckpointStore(s.dir, 'audit_event'));
+    const working = new AuditService(s.services.dataSource, s.services.sealer, s.services.config.issuer, silentLogger(), new FileCheckpointArchive(s.dir, 'audit_event'));
     working.startCheckpoints(0.05);
     try {
-      await eventually(async () => (await s.services.audit.store.checkpoints()).length === 1, { what: 'a checkpoint sealed' });
+      await eventually(async () => (await s.services.audit.events.checkpoints()).length === 1, { what: 'a checkpoint sealed' });
     } finally {
       working.stop();
     }
-    expect(await new FileCheckpointStore(s.dir, 'audit_event').readAll()).toHaveLength(1);
+    expect(await new FileCheckpointArchive(s.dir, 'audit_event').readAll()).toHaveLength(1);
   });
 });

@@ -5,7 +5,7 @@
  * small, so the planner's cheaper choices are switched off to show the index
  * is usable at all.
  */
-import { AuditStore } from '../../src/audit/index.js';
+import { AuditRepository } from '../../src/audit/index.js';
 import { createDataSource } from '../../src/server/db/data-source.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -31,7 +31,7 @@ it.each(['admin.*', 'auth.login.*'])('answers type=%s through the type index', a
         seen.push(...rows.map((row) => row['QUERY PLAN']));
         return [];
       } };
-      await new AuditStore(explaining as never).query({ type });
+      await new AuditRepository(explaining as never).query({ type });
       return seen.join('\n');
     });
     expect(plan).toMatch(/Bitmap Index Scan on audit_event_type_prefix_idx/);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { DataSource } from 'typeorm';
 import {
-  AuditStore,
+  AuditRepository,
   AuditWriter,
   createCheckpoint,
   describeVerification,
@@ -42,7 +42,7 @@ interface Fixture {
   db: TestDatabase;
   dataSource: DataSource;
   writer: AuditWriter;
-  store: AuditStore;
+  store: AuditRepository;
   close(): Promise<void>;
 }
 
@@ -54,7 +54,7 @@ async function fixture(): Promise<Fixture> {
     db,
     dataSource,
     writer: new AuditWriter(),
-    store: new AuditStore(dataSource),
+    store: new AuditRepository(dataSource),
     async close() {
       await dataSource.destroy();
       await db.drop();

@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 async function lastFailedSignIn() {
-  return (await running.behalf.audit.store.query({ type: 'auth.login.failed', limit: 1 })).events[0]!;
+  return (await running.behalf.audit.events.query({ type: 'auth.login.failed', limit: 1 })).events[0]!;
 }
 
 describe('a username with control characters in the audit trail', () => {

@@ -33,7 +33,7 @@ describe('admin events from the CLI', () => {
     expect((await cli('permissions', 'grant', 'viewer@example.com', 'security:loginOnBehalf', '--store', 'garden')).code).toBe(0);
     expect((await cli('accounts', 'disable', 'viewer@example.com')).code).toBe(0);
     const viewer = await services.accounts.findByUsername(null, 'viewer@example.com');
-    const events = (await services.audit.store.query({ type: 'admin.*' })).events;
+    const events = (await services.audit.events.query({ type: 'admin.*' })).events;
     expect(events.map((event) => event.type)).toEqual(['admin.account.disabled', 'admin.permission.granted', 'admin.store.created']);
     for (const event of events) expect(event.actor).toMatch(/^cli:/);
     expect(events[0]).toMatchObject({ subject: viewer!.id });

@@ -29,7 +29,7 @@ it('ends the session when the agent loses the permission mid-session', async () 
     const refused = await exchange(running, onBehalfParams(anna, started.actorToken));
     expect(refused.body.error).toBe('invalid_request');
     expect(await running.behalf.onBehalf.session(sid)).toMatchObject({ endReason: 'policy_revoked', endedBy: 'system' });
-    const [ended] = (await running.behalf.audit.store.query({ type: 'on_behalf.ended', sessionId: sid })).events;
+    const [ended] = (await running.behalf.audit.events.query({ type: 'on_behalf.ended', sessionId: sid })).events;
     expect(ended).toMatchObject({ actor: 'system', details: { reason: 'policy_revoked' } });
   } finally {
     await running.behalf.accounts.grantPermission(sam, 'security:loginOnBehalf', electronics);
@@ -49,10 +49,10 @@ it('ends the session when the customer is disabled mid-session', async () => {
 });
 
 it('audits exchanges refused before the handler runs (client not allowed the grant)', async () => {
-  const before = (await running.behalf.audit.store.head())!.seq;
+  const before = (await running.behalf.audit.events.head())!.seq;
   const response = await tokenRequest(running.issuer, 'integrator-demo', 'integrator-demo-secret', { grant_type: TOKEN_EXCHANGE, subject_token: anna, subject_token_type: ACCOUNT_ID });
   expect(response.body.error).toBe('unauthorized_client');
-  const [denied] = (await running.behalf.audit.store.query({ type: 'on_behalf.denied' })).events;
+  const [denied] = (await running.behalf.audit.events.query({ type: 'on_behalf.denied' })).events;
   expect(denied!.seq).toBeGreaterThan(before);
   expect(denied).toMatchObject({ actor: 'client:integrator-demo', details: { error: 'unauthorized_client', reason: 'refused_before_exchange' } });
 });

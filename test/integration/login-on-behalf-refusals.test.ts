@@ -12,7 +12,7 @@ import * as client from 'openid-client';
 import { createServices } from '../../src/server/system.js';
 import { registerClient } from '../../src/server/clients/register.js';
 import { DEMO_CLIENTS } from '../../src/server/seed/demo-data.js';
-import { LOGIN_ON_BEHALF } from '../../src/token-exchange/impersonation-policy.js';
+import { LOGIN_ON_BEHALF } from '../../src/token-exchange/on-behalf-policy.js';
 import { startBehalf, testConfig, type RunningBehalf } from '../support/behalf.js';
 import { HttpBrowser, type Page } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -240,7 +240,7 @@ describe('the re-authentication screen refuses', () => {
     const { page } = await openReauth(running, { customer: target() });
     expect(page.status).toBe(403);
     expect(page.html).toContain('Login on behalf refused');
-    expect(page.html).toContain('Staff and admin accounts cannot be impersonated.');
+    expect(page.html).toContain('Login on behalf is for customers: staff and admin accounts cannot be acted for.');
     expect(page.html).not.toContain('name="password"');
     await expectDenial(mark, { reason: 'privileged_target', subject: target(), actor: 'client:storefront-electronics', stage: 'reauthentication' });
   });
@@ -340,7 +340,7 @@ describe('the exchange refuses', () => {
   it('staff or an admin as the subject, and the agent themselves', async () => {
     const { actorToken } = await reauthenticate(running, { customer: oleg });
     for (const target of [ada, bea, vic]) {
-      await refused(() => exchange(running, onBehalfParams(target, actorToken)), 'invalid_request', /^staff and admin accounts cannot be impersonated$/, { reason: 'privileged_target', actor: sam, subject: target });
+      await refused(() => exchange(running, onBehalfParams(target, actorToken)), 'invalid_request', /^staff and admin accounts cannot be acted for: login on behalf is for customers$/, { reason: 'privileged_target', actor: sam, subject: target });
     }
     await refused(() => exchange(running, onBehalfParams(sam, actorToken)), 'invalid_request', /cannot log in on behalf of themselves/, { reason: 'self_target', actor: sam, subject: sam });
     expect(await activeSessions(sam)).toBe(0);
@@ -532,7 +532,7 @@ describe('the exchange refuses', () => {
     expect(responses.map((response) => response.status)).toEqual([200, 200, 200]);
     const sids = new Set(responses.map((response) => decodeJwt(String(response.body.access_token)).obo_sid));
     expect(sids.size).toBe(1);
-    const started = (await running.behalf.audit.store.query({ type: 'on_behalf.started', limit: 10 })).events.filter((event) => event.seq > mark);
+    const started = (await running.behalf.audit.events.query({ type: 'on_behalf.started', limit: 10 })).events.filter((event) => event.seq > mark);
     expect(started).toHaveLength(1);
     expect(await activeSessions(sam)).toBe(1);
   });
@@ -601,10 +601,10 @@ describe('a stale re-authentication', () => {
     const stale = await reauthenticate(short, { customer });
     await short.behalf.dataSource.query(`UPDATE on_behalf_reauth SET authenticated_at = now() - interval '1 hour'`);
 
-    const before = (await short.behalf.audit.store.head())!.seq;
+    const before = (await short.behalf.audit.events.head())!.seq;
     const response = await exchange(short, onBehalfParams(customer, stale.actorToken));
     expectOAuthError(response, 400, 'invalid_request', /^the re-authentication is 3\d{3} s old; an on-behalf session must start within 30 s of it$/);
-    const [denial] = (await short.behalf.audit.store.query({ type: 'on_behalf.denied' })).events.filter((event) => event.seq > before);
+    const [denial] = (await short.behalf.audit.events.query({ type: 'on_behalf.denied' })).events.filter((event) => event.seq > before);
     expect(denial).toMatchObject({ actor: agent, subject: customer, details: { reason: 'stale_reauth', error: 'invalid_request' } });
     expect(await short.behalf.onBehalf.list({ agentId: agent })).toHaveLength(0);
 
@@ -641,13 +641,13 @@ describe('fail closed', () => {
     const { actorToken } = await reauthenticate(running, { customer: oleg });
     const sessions = await sessionRows(sam);
     const grants = await grantRows();
-    const head = (await running.behalf.audit.store.head())!.seq;
+    const head = (await running.behalf.audit.events.head())!.seq;
     for (const extra of <Record<string, string>[]>[{}, { requested_token_type: ID_TOKEN_TYPE }, { resource: OPAQUE_API }]) {
       expectNoToken(await withAuditBroken(() => exchange(running, onBehalfParams(oleg, actorToken, extra))));
     }
     expect(await sessionRows(sam)).toBe(sessions);
     expect(await grantRows()).toBe(grants);
-    expect((await running.behalf.audit.store.head())!.seq).toBe(head);
+    expect((await running.behalf.audit.events.head())!.seq).toBe(head);
 
     await openSession(oleg, actorToken);
     expect(await sessionRows(sam)).toBe(sessions + 1);

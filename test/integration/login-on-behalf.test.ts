@@ -56,7 +56,7 @@ describe('the exchange', () => {
 
     const session = await running.behalf.onBehalf.session(String(payload.obo_sid));
     expect(session).toMatchObject({ agentId: sam, customerId: oleg, clientId: 'storefront-electronics', ticket: 'SUP-1234', endedAt: null });
-    const [started] = (await running.behalf.audit.store.query({ type: 'on_behalf.started' })).events;
+    const [started] = (await running.behalf.audit.events.query({ type: 'on_behalf.started' })).events;
     expect(started).toMatchObject({ actor: sam, subject: oleg, sessionId: session!.id, details: { ticket: 'SUP-1234' } });
   });
 
@@ -90,7 +90,7 @@ describe('the exchange', () => {
     const again = await exchange(running, onBehalfParams(oleg, actorToken));
     expect(again.status).toBe(400);
     expect(again.body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/session has ended/) });
-    const [endedEvent] = (await running.behalf.audit.store.query({ type: 'on_behalf.ended' })).events;
+    const [endedEvent] = (await running.behalf.audit.events.query({ type: 'on_behalf.ended' })).events;
     expect(endedEvent).toMatchObject({ actor: 'client:storefront-electronics', subject: oleg, sessionId: sid, details: { reason: 'ended_by_client' } });
   });
 });

@@ -35,7 +35,7 @@ function admin(path: string, method = 'GET', token = adminToken) {
 }
 
 async function endedEvent(sessionId: string) {
-  return (await running.behalf.audit.store.query({ type: 'on_behalf.ended', sessionId })).events[0];
+  return (await running.behalf.audit.events.query({ type: 'on_behalf.ended', sessionId })).events[0];
 }
 
 describe('admin API', () => {

@@ -5,7 +5,7 @@
  * for whom — in the rows, in the answers and in the orders API's audit chain.
  */
 import { decodeJwt } from 'jose';
-import { AuditStore, verifyChain } from '../../src/audit/index.js';
+import { AuditRepository, verifyChain } from '../../src/audit/index.js';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
 import { basic, postForm } from '../support/oauth.js';
 import { customerId, exchange, onBehalfParams, reauthenticate, staffId } from '../support/on-behalf.js';
@@ -170,7 +170,7 @@ describe('activity and audit', () => {
   });
 
   it('the orders API’s audit chain verifies', async () => {
-    const store = new AuditStore(orders.api.dataSource, 'orders_audit_event');
+    const store = new AuditRepository(orders.api.dataSource, 'orders_audit_event');
     const result = await verifyChain('orders_audit_event', store.stream(), [], async () => {
       throw new Error('no checkpoints expected');
     });

@@ -86,7 +86,7 @@ withRedis('rate limits on Redis', () => {
       expect(refused.status).toBe(429);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(refused.html).toContain('Too many sign-in attempts');
-      expect((await a.behalf.audit.store.query({ type: 'auth.login.failed' })).events).toContainEqual(
+      expect((await a.behalf.audit.events.query({ type: 'auth.login.failed' })).events).toContainEqual(
         expect.objectContaining({ clientId: 'portal', details: { reason: 'rate_limited', username: 'viewer@example.com' } }),
       );
 

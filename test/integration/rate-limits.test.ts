@@ -30,6 +30,6 @@ it('slows down guessing at one account with 429 and Retry-After, whatever the pa
   expect(refused.status).toBe(429);
   expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
   expect(refused.html).toContain('Too many sign-in attempts');
-  const [event] = (await a.behalf.audit.store.query({ type: 'auth.login.failed' })).events;
+  const [event] = (await a.behalf.audit.events.query({ type: 'auth.login.failed' })).events;
   expect(event).toMatchObject({ clientId: 'portal', details: { reason: 'rate_limited', username: 'viewer@example.com' } });
 });

@@ -40,7 +40,7 @@ describe('the re-authentication grant', () => {
     const { tokens } = await greedyReauth();
     expect(tokens.refresh_token).toBeUndefined();
     expect(tokens.scope).toBe('openid');
-    const [refused] = (await running.behalf.audit.store.query({ type: 'on_behalf.scope_refused', actor: sam })).events;
+    const [refused] = (await running.behalf.audit.events.query({ type: 'on_behalf.scope_refused', actor: sam })).events;
     expect(refused).toMatchObject({ subject: sam, clientId: 'storefront-electronics', details: { granted: ['openid'], scopes: expect.arrayContaining(['offline_access', 'profile', 'email']) } });
     // The actor token still does its one job.
     expect((await exchange(running, onBehalfParams(oleg, tokens.access_token))).status).toBe(200);
@@ -55,7 +55,7 @@ describe('the re-authentication grant', () => {
     const after = await exchange(running, onBehalfParams(oleg, tokens.access_token));
     expect(after.status).toBe(400);
     expect(after.body.error).toBe('invalid_request');
-    const [revoked] = (await running.behalf.audit.store.query({ type: 'on_behalf.reauth_revoked', subject: sam })).events;
+    const [revoked] = (await running.behalf.audit.events.query({ type: 'on_behalf.reauth_revoked', subject: sam })).events;
     expect(revoked).toMatchObject({ actor: sam, details: { reason: 'agent_logout' } });
   });
 

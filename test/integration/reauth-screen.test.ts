@@ -119,7 +119,7 @@ describe('the per-agent session limit', () => {
     expect(page.html).toContain('You already have as many on-behalf sessions running as allowed.');
     expect(page.html).toContain(`<a href="${SESSIONS_URL}">See and end your on-behalf sessions</a>`);
     expect(page.html).not.toContain('name="password"');
-    const denied = (await running.behalf.audit.store.query({ type: 'on_behalf.denied', subject: oleg })).events[0];
+    const denied = (await running.behalf.audit.events.query({ type: 'on_behalf.denied', subject: oleg })).events[0];
     expect(denied).toMatchObject({ details: { reason: 'session_limit', stage: 'reauthentication' } });
     // "Back to the store" tells the storefront it was refused, and why: not a cancellation.
     const back = await browser.submit(page, '/abort', {});

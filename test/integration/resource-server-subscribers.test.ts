@@ -11,7 +11,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { Column, DataSource, DeleteDateColumn, Entity, PrimaryGeneratedColumn, type Repository } from 'typeorm';
-import { AuditStore, AuditWriter, auditSchemaUp, verifyChain, type StoredAuditEvent } from '../../src/audit/index.js';
+import { AuditRepository, AuditWriter, auditSchemaUp, verifyChain, type StoredAuditEvent } from '../../src/audit/index.js';
 import { AttributionSubscriber, AuditTrailSubscriber, createAccessTokenVerifier, requireAuth, runWithPrincipal, toPrincipal, type Principal } from '../../src/resource-server/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { serve, type Served } from '../support/kit.js';
@@ -59,7 +59,7 @@ function expectedStamps(who: Who) {
 let database: TestDatabase;
 let dataSource: DataSource;
 let notes: Repository<Note>;
-let store: AuditStore;
+let store: AuditRepository;
 let api: Served;
 let signingKey: CryptoKey;
 
@@ -87,7 +87,7 @@ beforeAll(async () => {
   for (const statement of auditSchemaUp(AUDIT_TABLE)) await dataSource.query(statement);
   dataSource.subscribers.push(new AttributionSubscriber(), new AuditTrailSubscriber(new AuditWriter(AUDIT_TABLE)));
   notes = dataSource.getRepository(Note);
-  store = new AuditStore(dataSource, AUDIT_TABLE);
+  store = new AuditRepository(dataSource, AUDIT_TABLE);
 
   const auth = requireAuth({ verifier, scopes: ['notes:write'] });
   const router = new Router();

@@ -137,17 +137,17 @@ describe('tokens that run out', () => {
   });
 
   const issued = async (subject: string, grantType: string) =>
-    (await running.behalf.audit.store.query({ type: 'token.issued', subject, limit: 500 })).events.filter((event) => event.details.grant_type === grantType).length;
+    (await running.behalf.audit.events.query({ type: 'token.issued', subject, limit: 500 })).events.filter((event) => event.details.grant_type === grantType).length;
 
   it('on behalf: the orders token is renewed by exchanging the actor token again, in the same session', async () => {
     const web = new WebBrowser({ [STOREFRONT]: eager.url });
     await loginOnBehalfAtStore(web, running.issuer, { customer: oleg, reason: 'Renewal check' });
     const sessionId = await latestSessionId();
-    const before = (await running.behalf.audit.store.query({ type: 'token.issued', sessionId })).events.length;
+    const before = (await running.behalf.audit.events.query({ type: 'token.issued', sessionId })).events.length;
     await new Promise((resolve) => setTimeout(resolve, 2_200));
     const page = await web.open(`${ELECTRONICS}/cart`);
     expect(banner(page)).toBe(BANNER);
-    const after = (await running.behalf.audit.store.query({ type: 'token.issued', sessionId })).events.length;
+    const after = (await running.behalf.audit.events.query({ type: 'token.issued', sessionId })).events.length;
     expect(after).toBe(before + 1);
     expect((await behalfStatus(sessionId)).active).toBe(true);
     await web.submit(page, '/on-behalf/end');

@@ -62,7 +62,7 @@ describe('the demo delegation', () => {
     expect(Number(response.body.expires_in)).toBeLessThanOrEqual(subject.exp! - payload.iat!);
 
     // Fail closed: the record exists, naming the whole chain and the token it let out.
-    const { events } = await running.behalf.audit.store.query({ type: 'delegation.issued' });
+    const { events } = await running.behalf.audit.events.query({ type: 'delegation.issued' });
     expect(events.find((event) => event.details.jti === payload.jti)).toMatchObject({
       actor: 'client:orders-api',
       subject: oleg,
@@ -176,7 +176,7 @@ describe('refusals', () => {
   it('refuses a token not meant for the requesting client, and audits the denial', async () => {
     const response = await delegate(running, 'payments-svc', customerToken, { resource: SHIPPING });
     expectRefusal(response, 'invalid_request', /not meant for this client: its audience is http:\/\/localhost:4003, and payments-svc neither operates it/);
-    const { events } = await running.behalf.audit.store.query({ type: 'delegation.denied', limit: 5 });
+    const { events } = await running.behalf.audit.events.query({ type: 'delegation.denied', limit: 5 });
     expect(events[0]).toMatchObject({ actor: 'client:payments-svc', subject: oleg, clientId: 'payments-svc', details: { error: 'invalid_request', reason: 'not_audience' } });
   });
 

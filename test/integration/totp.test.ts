@@ -40,7 +40,7 @@ async function nextCode(): Promise<string> {
 }
 
 async function events(instance: RunningBehalf, type: string) {
-  return (await instance.behalf.audit.store.query({ type })).events;
+  return (await instance.behalf.audit.events.query({ type })).events;
 }
 
 /** Portal sign-in up to the page after the password. */

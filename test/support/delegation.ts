@@ -7,7 +7,7 @@
  */
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import { registerClient } from '../../src/server/clients/register.js';
-import type { BehalfClientMetadata } from '../../src/server/clients/client-store.js';
+import type { BehalfClientMetadata } from '../../src/server/clients/client-repository.js';
 import { DEMO_CLIENTS } from '../../src/server/seed/demo-data.js';
 import { createServices } from '../../src/server/system.js';
 import { testConfig, type RunningBehalf } from './behalf.js';

@@ -17,8 +17,8 @@ import type { AuditEventInput } from '../../src/audit/index.js';
 import { exchangeDelegation, type DelegationDeps } from '../../src/token-exchange/delegation.js';
 import type { SessionState } from '../../src/token-exchange/delegation-policy.js';
 import { TokenExchangeError, invalidRequest } from '../../src/token-exchange/errors.js';
-import { exchangeOnBehalf, type DenialContext, type ExchangeResponse, type ImpersonationDeps, type RequestContext } from '../../src/token-exchange/impersonation.js';
-import { checkSessionLimit, type OnBehalfLimits } from '../../src/token-exchange/impersonation-policy.js';
+import { exchangeOnBehalf, type DenialContext, type ExchangeResponse, type OnBehalfExchangeDeps, type RequestContext } from '../../src/token-exchange/on-behalf.js';
+import { checkSessionLimit, type OnBehalfLimits } from '../../src/token-exchange/on-behalf-policy.js';
 import type {
   AccountDirectory,
   AgentAccount,
@@ -26,7 +26,7 @@ import type {
   ExchangeClient,
   IssueAccessToken,
   OnBehalfSession,
-  OnBehalfStore,
+  OnBehalfSessions,
   PreparedToken,
   PresentedToken,
   ReauthRecord,
@@ -132,12 +132,12 @@ export interface StoredSession extends OnBehalfSession {
 }
 
 /**
- * Re-authentications and sessions. Like PostgresOnBehalfStore: `openSession`
+ * Re-authentications and sessions. Like OnBehalfRepository: `openSession`
  * takes one agent's opens in turn, continues a session the same re-auth opened
  * meanwhile, re-checks the per-agent limit, and commits the session together
  * with its `on_behalf.started` event; `endSession` ends and audits together.
  */
-export class InMemoryOnBehalfStore implements OnBehalfStore {
+export class InMemoryOnBehalfSessions implements OnBehalfSessions {
   readonly reauths = new Map<string, ReauthRecord>();
   readonly sessions = new Map<string, StoredSession>();
   readonly ends: { id: string; by: string; reason: string }[] = [];
@@ -342,7 +342,7 @@ export class InMemoryIssuer implements TokenIssuer {
 }
 
 /**
- * What src/server/token-exchange/grant.ts does around a flow: a refusal
+ * What src/server/exchange-adapters/grant.ts does around a flow: a refusal
  * (TokenExchangeError) is recorded as `on_behalf.denied` / `delegation.denied`
  * with whatever the flow learned; anything else (a store or trail failure)
  * propagates unrecorded and becomes a 503. Kept in step with grant.ts by hand:
@@ -392,7 +392,7 @@ export function exchangeWorld(options: WorldOptions = {}) {
   const limits: OnBehalfLimits = { reauthMaxAgeSeconds: 300, sessionMaxSeconds: 3600, maxConcurrentSessions: 3, ...options.limits };
   const accounts = new InMemoryAccounts();
   const tokens = new InMemoryTokens(clock);
-  const store = new InMemoryOnBehalfStore(audit, clock, { maxConcurrentSessions: limits.maxConcurrentSessions });
+  const store = new InMemoryOnBehalfSessions(audit, clock, { maxConcurrentSessions: limits.maxConcurrentSessions });
   const issuer = new InMemoryIssuer(journal, tokens, clock);
   const targets = new InMemoryTargets([
     { target: { identifier: ORDERS_API, scopes: ['orders:read', 'orders:write', 'orders:delete'], format: 'jwt' }, aliases: ['orders'], lifetime: 900 },
@@ -400,7 +400,7 @@ export function exchangeWorld(options: WorldOptions = {}) {
     { target: { identifier: VAULT_API, scopes: ['orders:read'], format: 'opaque' } },
   ]);
 
-  accounts.agents.set(AGENT_ID, { id: AGENT_ID, status: 'active', storeId: null, roles: ['support'], loginOnBehalfStores: [ELECTRONICS], displayName: 'Ada Agent' });
+  accounts.agents.set(AGENT_ID, { id: AGENT_ID, status: 'active', storeId: null, roles: ['support'], loginOnBehalfSessionss: [ELECTRONICS], displayName: 'Ada Agent' });
   const customer = (id: string, storeId: string, name: string): TargetAccount => ({ id, status: 'active', storeId, roles: ['customer'], displayName: name, email: `${name.toLowerCase()}@example.test` });
   accounts.targets.set(CUSTOMER_ID, customer(CUSTOMER_ID, ELECTRONICS, 'Oleg'));
   accounts.targets.set(SECOND_CUSTOMER_ID, customer(SECOND_CUSTOMER_ID, ELECTRONICS, 'Olga'));
@@ -438,7 +438,7 @@ export function exchangeWorld(options: WorldOptions = {}) {
     targets,
     storefront,
     integrator,
-    onBehalfDeps(): ImpersonationDeps {
+    onBehalfDeps(): OnBehalfExchangeDeps {
       return { accounts, tokens, onBehalf: store, targets, issuer, audit, limits, requireSecondFactor: options.requireSecondFactor ?? false };
     },
     delegationDeps(): DelegationDeps {
@@ -483,7 +483,7 @@ export function exchangeWorld(options: WorldOptions = {}) {
     onBehalf(request: OnBehalfRequest): Promise<ExchangeResponse> {
       const ctx = context(storefront);
       const parsed: TokenExchangeRequest = {
-        mode: 'impersonation',
+        mode: 'on_behalf',
         subjectToken: request.subject ?? CUSTOMER_ID,
         subjectTokenType: TOKEN_TYPES.accountId,
         actorToken: request.actorToken,

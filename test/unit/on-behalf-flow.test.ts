@@ -1,5 +1,5 @@
 /**
- * The login-on-behalf exchange flow (src/token-exchange/impersonation.ts) run
+ * The login-on-behalf exchange flow (src/token-exchange/on-behalf.ts) run
  * against in-memory implementations of its ports (test/support/in-memory-exchange.ts):
  * no HTTP, no database. What it proves is the flow's part of DESIGN.md's
  * security rules: the session and its `on_behalf.started` record commit in one
@@ -49,7 +49,7 @@ describe('login on behalf: the first exchange after a fresh re-authentication', 
     const [session] = world.store.sessions.values();
     const [started, issued] = world.audit.events;
     expect(started).toMatchObject({ type: 'on_behalf.started', actor: AGENT_ID, subject: CUSTOMER_ID, clientId: STOREFRONT, sessionId: session!.id, details: { reason: reauth.reason, ticket: reauth.ticket, audience: ORDERS_API } });
-    expect(issued).toMatchObject({ type: 'token.issued', sessionId: session!.id, details: { mode: 'impersonation', jti: world.issuer.prepared[0]!.jti } });
+    expect(issued).toMatchObject({ type: 'token.issued', sessionId: session!.id, details: { mode: 'on_behalf', jti: world.issuer.prepared[0]!.jti } });
     expect(response).toMatchObject({ access_token: world.issuer.committed()[0]!.value, issued_token_type: TOKEN_TYPES.accessToken, token_type: 'Bearer', scope: 'orders:read orders:write' });
   });
 
@@ -151,7 +151,7 @@ describe('login on behalf: a refusal issues nothing and records only its denial'
       reason: 'no_permission',
       code: 'invalid_request',
       arrange: (world) => {
-        world.accounts.agents.get(AGENT_ID)!.loginOnBehalfStores = [BOOKS];
+        world.accounts.agents.get(AGENT_ID)!.loginOnBehalfSessionss = [BOOKS];
         return { actorToken: world.reauthenticate().actorToken };
       },
     },
@@ -280,7 +280,7 @@ describe('login on behalf: a refusal issues nothing and records only its denial'
 
 describe('login on behalf: a refusal that takes away who may act ends the running session', () => {
   const revocations: { what: string; reason: string; revoke: (world: ExchangeWorld) => void }[] = [
-    { what: 'the agent lost login on behalf for the store', reason: 'no_permission', revoke: (world) => void (world.accounts.agents.get(AGENT_ID)!.loginOnBehalfStores = []) },
+    { what: 'the agent lost login on behalf for the store', reason: 'no_permission', revoke: (world) => void (world.accounts.agents.get(AGENT_ID)!.loginOnBehalfSessionss = []) },
     { what: 'the agent was disabled', reason: 'agent_inactive', revoke: (world) => void (world.accounts.agents.get(AGENT_ID)!.status = 'disabled') },
     { what: 'the customer was disabled', reason: 'target_inactive', revoke: (world) => void (world.accounts.targets.get(CUSTOMER_ID)!.status = 'disabled') },
   ];

@@ -1,5 +1,5 @@
 /** The audit trail records what was typed: control and invisible characters escaped, never stripped. */
-import { recordedUsername } from '../../src/server/audit/recorded-username.js';
+import { recordedUsername } from '../../src/server/audit-trail/recorded-username.js';
 
 describe('recordedUsername', () => {
   it('records ordinary input as typed, without a flag', () => {

@@ -1,7 +1,7 @@
 /** The second-factor rule of login on behalf, and the TOTP/recovery-code helpers, without HTTP or a database. */
 import { generate } from 'otplib';
 import { TokenExchangeError } from '../../src/token-exchange/errors.js';
-import { checkReauthFactors } from '../../src/token-exchange/impersonation-policy.js';
+import { checkReauthFactors } from '../../src/token-exchange/on-behalf-policy.js';
 import { hashRecoveryCode, newRecoveryCodes, newTotpSecret, verifyTotp } from '../../src/accounts/totp.js';
 
 describe('checkReauthFactors', () => {

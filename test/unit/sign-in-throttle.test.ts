@@ -1,6 +1,6 @@
 /** The sign-in throttle's three answers: go on, 429 (over budget, audited), 503 (counters unreachable). */
 import type { Context } from 'koa';
-import type { AuditService } from '../../src/server/audit/audit-service.js';
+import type { AuditService } from '../../src/server/audit-trail/audit-service.js';
 import type { LimitVerdict, RateLimits } from '../../src/server/http/rate-limits.js';
 import { signInThrottled } from '../../src/server/interactions/throttle.js';
 

@@ -1,6 +1,6 @@
 /** The on-behalf banner's words: time left from the earlier of the session's and the actor token's end. */
 import { bannerFor, WARN_MINUTES } from '../../src/demo/storefront/banner.js';
-import type { OnBehalfUser } from '../../src/demo/storefront/sessions.js';
+import type { OnBehalfUser } from '../../src/demo/storefront/browser-sessions.js';
 
 const NOW = Date.parse('2026-12-05T10:00:00Z');
 const minutes = (n: number) => NOW + n * 60_000;

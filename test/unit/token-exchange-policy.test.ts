@@ -6,7 +6,7 @@
 import { TokenExchangeError } from '../../src/token-exchange/errors.js';
 import {
   checkAgent,
-  checkClientMayImpersonate,
+  checkClientMayActOnBehalf,
   checkReauthBinding,
   checkSessionLimit,
   checkTarget,
@@ -19,7 +19,7 @@ import {
   type ReauthFacts,
   type SessionFacts,
   type TargetFacts,
-} from '../../src/token-exchange/impersonation-policy.js';
+} from '../../src/token-exchange/on-behalf-policy.js';
 import { decideScope, intersect } from '../../src/token-exchange/scope.js';
 import { resolveTarget, type TargetLookup } from '../../src/token-exchange/target.js';
 
@@ -36,7 +36,7 @@ function customer(extra: Partial<TargetFacts> = {}): TargetFacts {
   return { id: CUSTOMER, status: 'active', storeId: ELECTRONICS, roles: ['customer'], ...extra };
 }
 function agent(extra: Partial<AgentFacts> = {}): AgentFacts {
-  return { id: AGENT, status: 'active', storeId: null, roles: ['support'], loginOnBehalfStores: [ELECTRONICS], ...extra };
+  return { id: AGENT, status: 'active', storeId: null, roles: ['support'], loginOnBehalfSessionss: [ELECTRONICS], ...extra };
 }
 function reauth(extra: Partial<ReauthFacts> = {}): ReauthFacts {
   return { id: 'reauth-1', agentId: AGENT, targetId: CUSTOMER, clientId: 'storefront-electronics', storeId: ELECTRONICS, authenticatedAt: NOW, ...extra };
@@ -63,15 +63,15 @@ function expectRefusal(fn: () => unknown, code: string, reason: string, descript
   if (description) expect(error.description).toMatch(description);
 }
 
-describe('checkClientMayImpersonate', () => {
+describe('checkClientMayActOnBehalf', () => {
   it('allows a client with an on-behalf policy that serves a store', () => {
-    expect(() => checkClientMayImpersonate('storefront-electronics', { enabled: true, storeId: ELECTRONICS, tokenTtlSeconds: 600 })).not.toThrow();
+    expect(() => checkClientMayActOnBehalf('storefront-electronics', { enabled: true, storeId: ELECTRONICS, tokenTtlSeconds: 600 })).not.toThrow();
   });
 
   it('refuses a client without an on-behalf policy, or one that serves no store, as unauthorized_client', () => {
-    expectRefusal(() => checkClientMayImpersonate('orders-api', { enabled: false, storeId: null, tokenTtlSeconds: 600 }), 'unauthorized_client', 'client_not_allowed', /orders-api is not allowed login on behalf/);
-    expectRefusal(() => checkClientMayImpersonate('storefront-x', { enabled: false, storeId: ELECTRONICS, tokenTtlSeconds: 600 }), 'unauthorized_client', 'client_not_allowed');
-    expectRefusal(() => checkClientMayImpersonate('portal', { enabled: true, storeId: null, tokenTtlSeconds: 600 }), 'unauthorized_client', 'client_not_allowed');
+    expectRefusal(() => checkClientMayActOnBehalf('orders-api', { enabled: false, storeId: null, tokenTtlSeconds: 600 }), 'unauthorized_client', 'client_not_allowed', /orders-api is not allowed login on behalf/);
+    expectRefusal(() => checkClientMayActOnBehalf('storefront-x', { enabled: false, storeId: ELECTRONICS, tokenTtlSeconds: 600 }), 'unauthorized_client', 'client_not_allowed');
+    expectRefusal(() => checkClientMayActOnBehalf('portal', { enabled: true, storeId: null, tokenTtlSeconds: 600 }), 'unauthorized_client', 'client_not_allowed');
   });
 });
 
@@ -136,9 +136,9 @@ describe('checkAgent', () => {
   it('accepts active staff holding the permission for the store, or for every store', () => {
     const sam = agent();
     expect(checkAgent(sam, ELECTRONICS)).toBe(sam);
-    expect(checkAgent(agent({ loginOnBehalfStores: [BOOKS, ELECTRONICS] }), ELECTRONICS).id).toBe(AGENT);
-    expect(checkAgent(agent({ loginOnBehalfStores: [null] }), BOOKS).id).toBe(AGENT);
-    expect(checkAgent(agent({ roles: ['admin'], loginOnBehalfStores: [null] }), BOOKS).id).toBe(AGENT);
+    expect(checkAgent(agent({ loginOnBehalfSessionss: [BOOKS, ELECTRONICS] }), ELECTRONICS).id).toBe(AGENT);
+    expect(checkAgent(agent({ loginOnBehalfSessionss: [null] }), BOOKS).id).toBe(AGENT);
+    expect(checkAgent(agent({ roles: ['admin'], loginOnBehalfSessionss: [null] }), BOOKS).id).toBe(AGENT);
   });
 
   it('refuses an unknown, disabled or locked agent, a store account, or an account without a staff role', () => {
@@ -151,8 +151,8 @@ describe('checkAgent', () => {
   });
 
   it('refuses staff without the permission, or with it for another store only', () => {
-    expectRefusal(() => checkAgent(agent({ loginOnBehalfStores: [] }), ELECTRONICS), 'invalid_request', 'no_permission', /security:loginOnBehalf for this store/);
-    expectRefusal(() => checkAgent(agent({ loginOnBehalfStores: [BOOKS] }), ELECTRONICS), 'invalid_request', 'no_permission');
+    expectRefusal(() => checkAgent(agent({ loginOnBehalfSessionss: [] }), ELECTRONICS), 'invalid_request', 'no_permission', /security:loginOnBehalf for this store/);
+    expectRefusal(() => checkAgent(agent({ loginOnBehalfSessionss: [BOOKS] }), ELECTRONICS), 'invalid_request', 'no_permission');
   });
 });
 

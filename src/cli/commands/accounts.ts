@@ -122,16 +122,16 @@ export function registerAccounts(program: Command, cli: CliContext): void {
       .argument('<account>', 'account id or email')
       .option('--store <slug>', STORE_HINT, storeSlug)
       .action(async (reference: string, options: { store?: string }) => {
-        const [{ describeHome, resolveAccount }, { PostgresOnBehalfStore }, { sqlGrants }] = await Promise.all([
+        const [{ describeHome, resolveAccount }, { OnBehalfRepository }, { sqlGrants }] = await Promise.all([
           import('../account-lookup.js'),
-          import('../../server/on-behalf/on-behalf-store.js'),
+          import('../../server/on-behalf/on-behalf-repository.js'),
           import('../../server/on-behalf/sql-grants.js'),
         ]);
         const account = await cli.withServices(async (services) => {
           const account = await resolveAccount(services, reference, options.store);
           await services.accounts.setStatus(account.id, status);
           // A disabled agent or customer takes part in no on-behalf session any more.
-          if (status === 'disabled') await new PostgresOnBehalfStore(services.dataSource, services.audit, sqlGrants(services.dataSource)).endAccountSessions(account.id, cli.actor(), 'account_disabled');
+          if (status === 'disabled') await new OnBehalfRepository(services.dataSource, services.audit, sqlGrants(services.dataSource)).endAccountSessions(account.id, cli.actor(), 'account_disabled');
           await cli.recordAdmin(services, { type: `admin.account.${name === 'disable' ? 'disabled' : 'enabled'}`, subject: account.id, details: { username: account.username } });
           return account;
         });

@@ -21,9 +21,9 @@ function isoDate(value: string): Date {
  * else the configured folder; undefined when there is neither.
  */
 async function externalCheckpoints(cli: CliContext, table: string, paths: string[] | undefined): Promise<ExternalCheckpoints | undefined> {
-  const [{ describeSources, readCheckpointCopies }, { externalCheckpointStore }] = await Promise.all([import('../../audit/index.js'), import('../../server/audit/external-checkpoint-store.js')]);
+  const [{ describeSources, readCheckpointCopies }, { externalCheckpointArchive }] = await Promise.all([import('../../audit/index.js'), import('../../server/audit-trail/external-checkpoint-archive.js')]);
   if (paths?.length) return { source: describeSources(paths), checkpoints: await readCheckpointCopies(paths, table) };
-  const store = externalCheckpointStore(await cli.config(), table);
+  const store = externalCheckpointArchive(await cli.config(), table);
   return store && { source: store.location, checkpoints: await store.readAll() };
 }
 
@@ -47,7 +47,7 @@ export function registerAudit(program: Command, cli: CliContext): void {
     .action(async (options: { actor?: string; subject?: string; session?: string; client?: string; type?: string; from?: Date; to?: Date; before?: number; limit?: number; json?: boolean }) => {
       const { auditEventToJson } = await import('../../audit/index.js');
       const filter: AuditQuery = { actor: options.actor, subject: options.subject, sessionId: options.session, clientId: options.client, type: options.type, from: options.from, to: options.to, before: options.before, limit: options.limit };
-      const page = await cli.withServices((services) => services.audit.store.query(filter));
+      const page = await cli.withServices((services) => services.audit.events.query(filter));
       if (options.json) return cli.json({ events: page.events.map(auditEventToJson), next_before: page.nextBefore ?? null });
       cli.out(...table(['SEQ', 'TIME', 'TYPE', 'ACTOR', 'SUBJECT', 'CLIENT', 'DETAILS'], page.events.map((event) => [event.seq, when(event.occurredAt), event.type, event.actor, event.subject, event.clientId, JSON.stringify(event.details)])));
       if (page.nextBefore) cli.out(`more: audit query --before ${page.nextBefore} …`);
@@ -86,7 +86,7 @@ export function registerAudit(program: Command, cli: CliContext): void {
     .action(async (options: { file?: string; checkpoints?: string[]; strict?: boolean }) => {
       const [{ describeVerification, jwksCheckpointVerifier, readExport, verificationGaps, verifyChain }, { BEHALF_AUDIT_TABLE }] = await Promise.all([
         import('../../audit/index.js'),
-        import('../../server/audit/audit-service.js'),
+        import('../../server/audit-trail/audit-service.js'),
       ]);
       let verdict: VerifyResult;
       if (options.file) {

@@ -80,7 +80,7 @@ export function registerClients(program: Command, cli: CliContext): void {
     .option('--secret <secret>', `use this secret instead of a generated one (at least 16 characters)`)
     .option('--json', 'print the result (including a generated secret) as JSON')
     .action(async (clientId: string, options: ClientCreateOptions & { json?: boolean }) => {
-      const [{ generateClientSecret }, { registerClient }] = await Promise.all([import('../../server/clients/client-store.js'), import('../../server/clients/register.js')]);
+      const [{ generateClientSecret }, { registerClient }] = await Promise.all([import('../../server/clients/client-repository.js'), import('../../server/clients/register.js')]);
       if (options.secret !== undefined) checkSecret(options.secret);
       const metadata = buildClientMetadata(clientId, options);
       const secret = options.public ? null : (options.secret ?? generateClientSecret());
@@ -149,7 +149,7 @@ export function registerClients(program: Command, cli: CliContext): void {
     .option('--secret <secret>', 'use this secret instead of a generated one (at least 16 characters)')
     .option('--json', 'print the result (including a generated secret) as JSON')
     .action(async (clientId: string, options: { secret?: string; json?: boolean }) => {
-      const { generateClientSecret } = await import('../../server/clients/client-store.js');
+      const { generateClientSecret } = await import('../../server/clients/client-repository.js');
       if (options.secret !== undefined) checkSecret(options.secret);
       const secret = options.secret ?? generateClientSecret();
       await cli.withServices(async (services) => {

@@ -1,16 +1,16 @@
 /** `sessions …`: on-behalf sessions: list, end one, end all of an agent (kill switch). */
 // Server code is imported inside each action, so help stays fast (see index.ts).
 import type { Command } from 'commander';
-import type { PostgresOnBehalfStore, SessionView } from '../../server/on-behalf/on-behalf-store.js';
+import type { OnBehalfRepository, SessionView } from '../../server/on-behalf/on-behalf-repository.js';
 import type { Services } from '../../server/system.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { examples, table, when } from '../output.js';
 import { integerIn } from '../parse.js';
 
-async function store(services: Services): Promise<PostgresOnBehalfStore> {
-  const [{ PostgresOnBehalfStore }, { sqlGrants }] = await Promise.all([import('../../server/on-behalf/on-behalf-store.js'), import('../../server/on-behalf/sql-grants.js')]);
-  return new PostgresOnBehalfStore(services.dataSource, services.audit, sqlGrants(services.dataSource));
+async function sessionsOf(services: Services): Promise<OnBehalfRepository> {
+  const [{ OnBehalfRepository }, { sqlGrants }] = await Promise.all([import('../../server/on-behalf/on-behalf-repository.js'), import('../../server/on-behalf/sql-grants.js')]);
+  return new OnBehalfRepository(services.dataSource, services.audit, sqlGrants(services.dataSource));
 }
 
 function asJson(session: SessionView): Record<string, unknown> {
@@ -47,7 +47,7 @@ export function registerSessions(program: Command, cli: CliContext): void {
       const sessions = await cli.withServices(async (services) => {
         const agentId = options.agent ? (await resolveAccount(services, options.agent)).id : undefined;
         const customerId = options.customer ? (await resolveAccount(services, options.customer, options.store)).id : undefined;
-        return (await store(services)).list({ agentId, customerId, active: options.active ? true : undefined, limit: options.limit });
+        return (await sessionsOf(services)).list({ agentId, customerId, active: options.active ? true : undefined, limit: options.limit });
       });
       if (options.json) return cli.json(sessions.map(asJson));
       cli.out(...table(['ID', 'STARTED', 'EXPIRES', 'ENDED', 'WHY', 'AGENT', 'CUSTOMER', 'CLIENT', 'REASON'], sessions.map((s) => [s.id, when(s.startedAt), when(s.expiresAt), when(s.endedAt), s.endReason, s.agentId, s.customerId, s.clientId, s.reason])));
@@ -60,7 +60,7 @@ export function registerSessions(program: Command, cli: CliContext): void {
     .argument('<session>', 'session id (the obo_sid claim)')
     .action(async (id: string) => {
       const session = await cli.withServices(async (services) => {
-        const sessions = await store(services);
+        const sessions = await sessionsOf(services);
         const found = await sessions.session(id);
         if (!found) throw new CliError(`no on-behalf session ${id}`);
         return (await sessions.endSession(id, cli.actor(), 'ended_by_admin'))!;
@@ -77,7 +77,7 @@ export function registerSessions(program: Command, cli: CliContext): void {
       const { resolveAccount } = await import('../account-lookup.js');
       const { count, username } = await cli.withServices(async (services) => {
         const agent = await resolveAccount(services, reference);
-        return { count: await (await store(services)).endAgentSessions(agent.id, cli.actor(), 'kill_switch'), username: agent.username };
+        return { count: await (await sessionsOf(services)).endAgentSessions(agent.id, cli.actor(), 'kill_switch'), username: agent.username };
       });
       cli.out(`ended ${count} active on-behalf session(s) of ${username}`);
     });

@@ -9,7 +9,7 @@ import Router from '@koa/router';
 import { serve, type Served } from '../shared/http-server.js';
 import Koa, { type Context } from 'koa';
 import type { DataSource } from 'typeorm';
-import { AuditStore } from '../../audit/index.js';
+import { AuditRepository } from '../../audit/index.js';
 import { createAccessTokenVerifier, createSessionStatusChecker, requireAuth, type VerifierOptions } from '../../resource-server/index.js';
 import { DEFAULT_RESOURCE } from './config.js';
 import { attachKitSubscribers, createOrdersDataSource, ORDERS_AUDIT_TABLE } from './data-source.js';
@@ -82,7 +82,7 @@ export async function createOrdersApi(options: OrdersApiOptions): Promise<Orders
   const sessionStatus = createSessionStatusChecker({ issuer, clientId, clientSecret, cacheSeconds: options.sessionStatusCacheSeconds ?? 5 });
   const deps: RouteDeps = {
     dataSource,
-    audit: new AuditStore(dataSource, ORDERS_AUDIT_TABLE),
+    audit: new AuditRepository(dataSource, ORDERS_AUDIT_TABLE),
     auth: (...scopes) => requireAuth({ verifier, sessionStatus, scopes, realm: 'orders-api' }),
   };
 

@@ -10,7 +10,7 @@ import { badRequest, notFound, PageError, RedirectSignal } from './http.js';
 import { checkSessionStatus, onBehalfOrdersToken } from './on-behalf.js';
 import { startFlow } from './flows.js';
 import { OrdersApiError } from './orders-api.js';
-import { needsRenewal, type CustomerUser, type Session, type SessionUser } from './sessions.js';
+import { needsRenewal, type CustomerUser, type Session, type SessionUser } from './browser-sessions.js';
 
 
 export interface SignedIn<U extends SessionUser = SessionUser> {

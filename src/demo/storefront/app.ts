@@ -22,7 +22,7 @@ import { Renderer, storefrontDir } from './render.js';
 import { accountRoutes, agentNamesFor } from './routes/account.js';
 import { authRoutes } from './routes/auth.js';
 import { shopRoutes } from './routes/shop.js';
-import { SessionStore } from './sessions.js';
+import { BrowserSessions } from './browser-sessions.js';
 import { assertValidStores, DEFAULT_STORES, type StoreDefinition } from './stores.js';
 import { demoContentSecurityPolicy } from '../shared/content-security-policy.js';
 
@@ -82,7 +82,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   const publicUrl = trimSlash(options.publicUrl ?? 'http://localhost:4001');
   const onError = options.onError ?? ((error: unknown, ctx: Context) => console.error(`storefront: ${ctx.method} ${ctx.path} failed:`, error));
 
-  const sessions = new SessionStore((options.sessionIdleMinutes ?? 120) * 60_000, publicUrl.startsWith('https://'));
+  const sessions = new BrowserSessions((options.sessionIdleMinutes ?? 120) * 60_000, publicUrl.startsWith('https://'));
   const render = new Renderer(sessions, stores);
   const oidc = new OidcClients({ issuer, clientSecret: options.clientSecret, publicUrl });
   const behalf = new BehalfApi(issuer, options.clientSecret);

@@ -3,7 +3,7 @@
  * left, with a warning in the last minutes so the agent is not cut off
  * mid-task without notice. Pure: the page renders it, tests check it.
  */
-import type { OnBehalfUser } from './sessions.js';
+import type { OnBehalfUser } from './browser-sessions.js';
 
 /** From this many minutes before the end, the banner warns. */
 export const WARN_MINUTES = 5;

@@ -2,7 +2,7 @@ import type { BehalfApi } from './behalf-api.js';
 import type { OidcClients } from './oidc.js';
 import type { OrdersApi } from './orders-api.js';
 import type { Renderer } from './render.js';
-import type { Session, SessionStore } from './sessions.js';
+import type { Session, BrowserSessions } from './browser-sessions.js';
 import type { StoreDefinition } from './stores.js';
 
 declare module 'koa' {
@@ -15,7 +15,7 @@ declare module 'koa' {
 /** What every piece of a store's request handling needs; one per store. */
 export interface StoreDeps {
   store: StoreDefinition;
-  sessions: SessionStore;
+  sessions: BrowserSessions;
   oidc: OidcClients;
   behalf: BehalfApi;
   orders: OrdersApi;

@@ -16,7 +16,7 @@ import type { StoreDeps } from './deps.js';
 import { badRequest, PageError, queryParam } from './http.js';
 import { establishOnBehalf, endOnBehalfQuietly } from './on-behalf.js';
 import { displayName, oauthError } from './oidc.js';
-import { heldToken, type PendingFlow, type Session } from './sessions.js';
+import { heldToken, type PendingFlow, type Session } from './browser-sessions.js';
 
 const CUSTOMER_SCOPE = 'openid profile email';
 const ORDERS_SCOPE = 'orders:read orders:write';

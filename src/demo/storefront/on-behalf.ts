@@ -10,7 +10,7 @@ import { BehalfApiError, type SessionStatus } from './behalf-api.js';
 import type { StoreDeps } from './deps.js';
 import { PageError, RedirectSignal } from './http.js';
 import { ID_TOKEN_TYPE, oauthError } from './oidc.js';
-import { heldToken, needsRenewal, type HeldToken, type OnBehalfUser, type Session } from './sessions.js';
+import { heldToken, needsRenewal, type HeldToken, type OnBehalfUser, type Session } from './browser-sessions.js';
 
 /** Why a session ended, as Behalf names it; anything else is shown as "ended". */
 export const END_REASONS = new Set(['ended_by_client', 'ended_by_customer', 'ended_by_admin', 'ended_by_agent', 'kill_switch', 'agent_logout', 'expired', 'policy_revoked', 'agent_inactive', 'cannot_renew']);

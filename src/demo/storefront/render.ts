@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Eta } from 'eta';
 import type { Context } from 'koa';
-import type { Session, SessionStore } from './sessions.js';
+import type { Session, BrowserSessions } from './browser-sessions.js';
 import { bannerFor } from './banner.js';
 import type { StoreDefinition } from './stores.js';
 
@@ -45,7 +45,7 @@ export class Renderer {
   private readonly eta: Eta;
 
   constructor(
-    private readonly sessions: SessionStore,
+    private readonly sessions: BrowserSessions,
     private readonly stores: readonly StoreDefinition[],
   ) {
     this.eta = new Eta({ views: join(storefrontDir(), 'views'), autoEscape: true, cache: true, autoTrim: false });

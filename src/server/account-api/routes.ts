@@ -7,10 +7,10 @@ import Router from '@koa/router';
 import type { OidcPort } from '../oidc/port.js';
 import type { AccountService } from '../../accounts/account-service.js';
 import { requireCustomerToken } from '../admin/bearer-auth.js';
-import { requestMeta } from '../audit/request-meta.js';
-import type { PostgresOnBehalfStore, SessionView } from '../on-behalf/on-behalf-store.js';
+import { requestMeta } from '../audit-trail/request-meta.js';
+import type { OnBehalfRepository, SessionView } from '../on-behalf/on-behalf-repository.js';
 
-export function accountRoutes(deps: { oidc: OidcPort; accounts: AccountService; store: PostgresOnBehalfStore }): Router {
+export function accountRoutes(deps: { oidc: OidcPort; accounts: AccountService; sessions: OnBehalfRepository }): Router {
   const router = new Router({ prefix: '/account' });
   router.use(requireCustomerToken(deps.oidc, deps.accounts));
   router.use(async (ctx, next) => {
@@ -44,19 +44,19 @@ export function accountRoutes(deps: { oidc: OidcPort; accounts: AccountService; 
 
   router.get('/on-behalf-sessions', async (ctx) => {
     const customer = ctx.state.customer!;
-    ctx.body = { sessions: await describe(await deps.store.list({ customerId: customer.account.id, limit: 100 })) };
+    ctx.body = { sessions: await describe(await deps.sessions.list({ customerId: customer.account.id, limit: 100 })) };
   });
 
   router.post('/on-behalf-sessions/:id/end', async (ctx) => {
     const customer = ctx.state.customer!;
-    const session = await deps.store.session(ctx.params.id!);
+    const session = await deps.sessions.session(ctx.params.id!);
     // Another customer's session looks exactly like a missing one.
     if (!session || session.customerId !== customer.account.id) {
       ctx.status = 404;
       ctx.body = { error: 'not_found', error_description: 'no such on-behalf session on your account' };
       return;
     }
-    const ended = await deps.store.endSession(session.id, customer.account.id, 'ended_by_customer', { clientId: customer.clientId, ...requestMeta(ctx) });
+    const ended = await deps.sessions.endSession(session.id, customer.account.id, 'ended_by_customer', { clientId: customer.clientId, ...requestMeta(ctx) });
     ctx.body = (await describe([ended ?? session]))[0];
   });
 

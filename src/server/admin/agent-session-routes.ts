@@ -10,9 +10,9 @@ import type { Context } from 'koa';
 import type { OidcPort } from '../oidc/port.js';
 import type { DataSource } from 'typeorm';
 import type { AccountService } from '../../accounts/account-service.js';
-import { LOGIN_ON_BEHALF } from '../../token-exchange/impersonation-policy.js';
-import { requestMeta } from '../audit/request-meta.js';
-import type { PostgresOnBehalfStore, SessionView } from '../on-behalf/on-behalf-store.js';
+import { LOGIN_ON_BEHALF } from '../../token-exchange/on-behalf-policy.js';
+import { requestMeta } from '../audit-trail/request-meta.js';
+import type { OnBehalfRepository, SessionView } from '../on-behalf/on-behalf-repository.js';
 import { requireAnyStaffToken } from './bearer-auth.js';
 import { sessionJson } from './session-routes.js';
 import { sessionPeople, type SessionPerson } from './session-people.js';
@@ -22,7 +22,7 @@ import { isUuid } from '../../common/uuid.js';
 export interface AgentSessionDeps {
   oidc: OidcPort;
   accounts: AccountService;
-  store: PostgresOnBehalfStore;
+  sessions: OnBehalfRepository;
   dataSource: DataSource;
   /** The per-agent limit, so the portal can say "2 of 3 open". */
   maxConcurrentSessions: number;
@@ -56,7 +56,7 @@ export function agentSessionRoutes(deps: AgentSessionDeps): Router {
     }
     const agent = ctx.state.staff!.account;
     const [sessions, found] = await Promise.all([
-      deps.store.list({ agentId: agent.id, active: active === undefined ? undefined : active === 'true', limit: limit ? Number(limit) : 50 }),
+      deps.sessions.list({ agentId: agent.id, active: active === undefined ? undefined : active === 'true', limit: limit ? Number(limit) : 50 }),
       deps.accounts.findWithPermissions([agent.id]),
     ]);
     const people = await sessionPeople(deps.dataSource, sessions.map((session) => session.customerId));
@@ -72,10 +72,10 @@ export function agentSessionRoutes(deps: AgentSessionDeps): Router {
     const id = ctx.params.id!;
     if (!isUuid(id)) return problem(ctx, 400, 'invalid_request', 'the session must be named by its id');
     const agent = ctx.state.staff!;
-    const session = await deps.store.session(id);
+    const session = await deps.sessions.session(id);
     if (!session || session.agentId !== agent.account.id) return problem(ctx, 404, 'not_found', 'no such on-behalf session of yours');
     // Audited by the store (on_behalf.ended, actor = the agent); ending an ended session changes nothing.
-    const ended = await deps.store.endSession(session.id, agent.account.id, 'ended_by_agent', { clientId: agent.clientId, ...requestMeta(ctx) });
+    const ended = await deps.sessions.endSession(session.id, agent.account.id, 'ended_by_agent', { clientId: agent.clientId, ...requestMeta(ctx) });
     const current = ended ?? session;
     ctx.body = { ...withCustomer(current, await sessionPeople(deps.dataSource, [current.customerId])), ended_now: ended?.endedNow ?? false };
   });

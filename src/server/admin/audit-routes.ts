@@ -7,8 +7,8 @@ import Router from '@koa/router';
 import type { OidcPort } from '../oidc/port.js';
 import type { AccountService } from '../../accounts/account-service.js';
 import { auditEventToJson, describeVerification, verificationGaps } from '../../audit/index.js';
-import type { AuditService } from '../audit/audit-service.js';
-import { requestMeta } from '../audit/request-meta.js';
+import type { AuditService } from '../audit-trail/audit-service.js';
+import { requestMeta } from '../audit-trail/request-meta.js';
 import type { Logger } from '../observability/logger.js';
 import { requireStaffToken } from './bearer-auth.js';
 import { parseAuditQuery, QueryError } from './audit-query.js';
@@ -28,7 +28,7 @@ export function auditAdminRoutes(deps: { oidc: OidcPort; accounts: AccountServic
   });
 
   router.get('/events', async (ctx) => {
-    const page = await deps.audit.store.query(parseAuditQuery(ctx.query));
+    const page = await deps.audit.events.query(parseAuditQuery(ctx.query));
     ctx.body = { events: page.events.map(auditEventToJson), ...(page.nextBefore ? { next_before: page.nextBefore } : {}) };
   });
 

@@ -8,8 +8,8 @@ import type { Context } from 'koa';
 import type { OidcPort } from '../oidc/port.js';
 import type { DataSource } from 'typeorm';
 import type { AccountService } from '../../accounts/account-service.js';
-import { requestMeta } from '../audit/request-meta.js';
-import type { PostgresOnBehalfStore, SessionView } from '../on-behalf/on-behalf-store.js';
+import { requestMeta } from '../audit-trail/request-meta.js';
+import type { OnBehalfRepository, SessionView } from '../on-behalf/on-behalf-repository.js';
 import { requireStaffToken } from './bearer-auth.js';
 import { sessionPeople } from './session-people.js';
 import { isUuid } from '../../common/uuid.js';
@@ -37,7 +37,7 @@ function bad(ctx: Context, description: string): void {
   ctx.body = { error: 'invalid_request', error_description: description };
 }
 
-export function sessionAdminRoutes(deps: { oidc: OidcPort; accounts: AccountService; store: PostgresOnBehalfStore; dataSource: DataSource }): Router {
+export function sessionAdminRoutes(deps: { oidc: OidcPort; accounts: AccountService; sessions: OnBehalfRepository; dataSource: DataSource }): Router {
   const router = new Router({ prefix: '/admin/on-behalf' });
   router.use(requireStaffToken(deps.oidc, deps.accounts, 'admin'));
   router.use(async (ctx, next) => {
@@ -52,7 +52,7 @@ export function sessionAdminRoutes(deps: { oidc: OidcPort; accounts: AccountServ
     }
     if (active !== undefined && active !== 'true' && active !== 'false') return bad(ctx, 'active must be true or false');
     if (limit !== undefined && (typeof limit !== 'string' || !/^\d{1,3}$/.test(limit) || Number(limit) < 1 || Number(limit) > 500)) return bad(ctx, 'limit must be a whole number from 1 to 500');
-    const sessions = await deps.store.list({
+    const sessions = await deps.sessions.list({
       agentId: agent as string | undefined,
       customerId: customer as string | undefined,
       active: active === undefined ? undefined : active === 'true',
@@ -65,21 +65,21 @@ export function sessionAdminRoutes(deps: { oidc: OidcPort; accounts: AccountServ
   });
 
   router.post('/sessions/:id/end', async (ctx) => {
-    const session = await deps.store.session(ctx.params.id!);
+    const session = await deps.sessions.session(ctx.params.id!);
     if (!session) {
       ctx.status = 404;
       ctx.body = { error: 'not_found', error_description: 'no such on-behalf session' };
       return;
     }
     const admin = ctx.state.staff!;
-    const ended = await deps.store.endSession(session.id, admin.account.id, 'ended_by_admin', { clientId: admin.clientId, ...requestMeta(ctx) });
+    const ended = await deps.sessions.endSession(session.id, admin.account.id, 'ended_by_admin', { clientId: admin.clientId, ...requestMeta(ctx) });
     ctx.body = sessionJson(ended ?? session);
   });
 
   router.post('/agents/:id/end-all', async (ctx) => {
     if (!isUuid(ctx.params.id!)) return bad(ctx, 'the agent must be named by account id');
     const admin = ctx.state.staff!;
-    const ended = await deps.store.endAgentSessions(ctx.params.id!, admin.account.id, 'kill_switch', requestMeta(ctx));
+    const ended = await deps.sessions.endAgentSessions(ctx.params.id!, admin.account.id, 'kill_switch', requestMeta(ctx));
     ctx.body = { agent_id: ctx.params.id, ended };
   });
 

@@ -2,7 +2,7 @@
  * Registers (or replaces) a client after validating its metadata the way
  * oidc-provider will, so a bad registration fails here, not at first use.
  */
-import type { ClientStore, BehalfClientMetadata } from './client-store.js';
+import type { ClientRepository, BehalfClientMetadata } from './client-repository.js';
 import type { ResourceServerRegistry } from './resource-servers.js';
 import type { StoreService } from '../../accounts/store-service.js';
 import { clientMetadataProblem } from '../oidc/client-validation.js';
@@ -12,7 +12,7 @@ export class ClientRegistrationError extends Error {
 }
 
 export async function registerClient(
-  services: { clients: ClientStore; resourceServers: ResourceServerRegistry; stores: StoreService },
+  services: { clients: ClientRepository; resourceServers: ResourceServerRegistry; stores: StoreService },
   metadata: BehalfClientMetadata,
   secret: string | null,
 ): Promise<void> {

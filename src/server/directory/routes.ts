@@ -9,10 +9,10 @@
 import Router from '@koa/router';
 import type { OidcPort } from '../oidc/port.js';
 import type { AccountService } from '../../accounts/account-service.js';
-import { checkAgent, checkTarget, type AgentFacts } from '../../token-exchange/impersonation-policy.js';
+import { checkAgent, checkTarget, type AgentFacts } from '../../token-exchange/on-behalf-policy.js';
 import { TokenExchangeError } from '../../token-exchange/errors.js';
 import { requireStaffScope } from '../admin/bearer-auth.js';
-import { accountDirectory } from '../token-exchange/account-directory.js';
+import { accountDirectory } from '../exchange-adapters/account-directory.js';
 import { DirectoryParamError, parseContactId, parseContactSearch, rejectUnknown } from './directory-params.js';
 import { DirectoryQuery, type DirectoryAccount } from './directory-query.js';
 

@@ -11,9 +11,9 @@
 import type { Context } from 'koa';
 import type { AccountService } from '../../accounts/account-service.js';
 import type { TotpService } from '../../accounts/totp-service.js';
-import type { AuditService } from '../audit/audit-service.js';
-import { requestMeta } from '../audit/request-meta.js';
-import { recordedUsername } from '../audit/recorded-username.js';
+import type { AuditService } from '../audit-trail/audit-service.js';
+import { requestMeta } from '../audit-trail/request-meta.js';
+import { recordedUsername } from '../audit-trail/recorded-username.js';
 import { issueCsrfToken } from '../http/csrf.js';
 import type { RateLimits } from '../http/rate-limits.js';
 import type { InteractionKit } from './interaction-kit.js';

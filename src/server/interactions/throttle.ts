@@ -7,9 +7,9 @@
  * audited.
  */
 import type { Context } from 'koa';
-import type { AuditService } from '../audit/audit-service.js';
-import { requestMeta } from '../audit/request-meta.js';
-import { recordedUsername } from '../audit/recorded-username.js';
+import type { AuditService } from '../audit-trail/audit-service.js';
+import { requestMeta } from '../audit-trail/request-meta.js';
+import { recordedUsername } from '../audit-trail/recorded-username.js';
 import type { RateLimits } from '../http/rate-limits.js';
 
 const accountKey = (clientId: string, username: string) => `${clientId}:${username.trim().toLowerCase()}`;

@@ -95,7 +95,7 @@ export async function retireKey(dataSource: DataSource, kid: string): Promise<Si
 /**
  * Re-seals every private key (retired ones too) with the current key-encryption
  * key, so an old KEK can be dropped after `keys rewrap`; returns how many changed.
- * Mirrors ClientStore.rewrap. Under the key lock so a concurrent rotation cannot
+ * Mirrors ClientRepository.rewrap. Under the key lock so a concurrent rotation cannot
  * write a row this would overwrite.
  */
 export async function rewrapSigningKeys(dataSource: DataSource, sealer: Sealer): Promise<number> {

@@ -7,7 +7,7 @@ import type { ClientMetadata } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { CLIENT_KINDS, type ClientKind } from '../clients/client-kind.js';
 import { normaliseResourceIndicator } from '../clients/resource-indicator.js';
-import { MAX_ON_BEHALF_TOKEN_SECONDS } from '../../token-exchange/impersonation-policy.js';
+import { MAX_ON_BEHALF_TOKEN_SECONDS } from '../../token-exchange/on-behalf-policy.js';
 import type { OnBehalfClientPolicy } from '../../token-exchange/ports.js';
 import { PKCE_OPTIONAL, pkceOptionalProblem } from './pkce-policy.js';
 

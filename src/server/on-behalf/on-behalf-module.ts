@@ -1,5 +1,5 @@
 /**
- * Login on behalf, assembled: the session store (with grants from the current
+ * Login on behalf, assembled: the sessions repository (with grants from the current
  * provider), the token-exchange grant, and the sweep that closes expired
  * sessions so their end is audited and their opaque tokens die, and retries
  * grant revocations that failed.
@@ -9,11 +9,11 @@ import type { Services } from '../services.js';
 import type { TokenExchangeDependencies } from '../oidc/grants/token-exchange.js';
 import type { LogoutListener } from '../oidc/audit/logout.js';
 import type { OidcPort } from '../oidc/port.js';
-import { OidcTokenReader } from '../token-exchange/token-reader.js';
-import { PostgresOnBehalfStore, type GrantPort } from './on-behalf-store.js';
+import { OidcTokenReader } from '../exchange-adapters/token-reader.js';
+import { OnBehalfRepository, type GrantPort } from './on-behalf-repository.js';
 
 export interface OnBehalfModule {
-  store: PostgresOnBehalfStore;
+  sessions: OnBehalfRepository;
   /** What the token-exchange grant needs (src/server/oidc/grants/token-exchange.ts). */
   exchange: TokenExchangeDependencies;
   /** An agent who signs out of Behalf ends their on-behalf sessions and loses their re-authentications. */
@@ -30,12 +30,12 @@ export function providerGrants(oidc: OidcPort): GrantPort {
 }
 
 export function createOnBehalf(services: Services, oidc: OidcPort, config: Config): OnBehalfModule {
-  const store = new PostgresOnBehalfStore(services.dataSource, services.audit, providerGrants(oidc), { maxConcurrentSessions: config.onBehalf.maxConcurrentSessions, logger: services.logger });
+  const sessions = new OnBehalfRepository(services.dataSource, services.audit, providerGrants(oidc), { maxConcurrentSessions: config.onBehalf.maxConcurrentSessions, logger: services.logger });
   const exchange: TokenExchangeDependencies = {
     accounts: services.accounts,
     stores: services.stores,
     resourceServers: services.resourceServers,
-    onBehalf: store,
+    onBehalf: sessions,
     tokens: new OidcTokenReader(oidc, services.dataSource, config.issuer),
     audit: services.audit,
     limits: {
@@ -50,15 +50,15 @@ export function createOnBehalf(services: Services, oidc: OidcPort, config: Confi
   };
   let timer: NodeJS.Timeout | undefined;
   return {
-    store,
+    sessions,
     exchange,
-    endOnLogout: (accountId, meta) => store.endAgentSessions(accountId, accountId, 'agent_logout', meta),
+    endOnLogout: (accountId, meta) => sessions.endAgentSessions(accountId, accountId, 'agent_logout', meta),
     start() {      timer = setInterval(() => {
-        store
+        sessions
           .endExpired()
           .catch((error) => services.logger.warn('closing expired on-behalf sessions failed', { error }))
           // Grants whose revocation failed when their session ended (each failure is logged).
-          .then(() => store.retryGrantRevocations())
+          .then(() => sessions.retryGrantRevocations())
           .catch((error) => services.logger.warn('retrying on-behalf grant revocations failed', { error }));
       }, config.onBehalf.expirySweepSeconds * 1000);
       timer.unref();

@@ -7,10 +7,10 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
-import { requestMeta } from '../audit/request-meta.js';
+import { requestMeta } from '../audit-trail/request-meta.js';
 import { requireClient } from '../http/client-auth.js';
 import type { OidcPort } from '../oidc/port.js';
-import type { PostgresOnBehalfStore, SessionView } from './on-behalf-store.js';
+import type { OnBehalfRepository, SessionView } from './on-behalf-repository.js';
 
 function status(session: SessionView, now = new Date()) {
   return {
@@ -28,7 +28,7 @@ function notFound(ctx: Context): void {
   ctx.body = { error: 'not_found', error_description: 'no such on-behalf session for this client' };
 }
 
-export function onBehalfRoutes(deps: { oidc: OidcPort; store: PostgresOnBehalfStore; maxBodyBytes: number }): Router {
+export function onBehalfRoutes(deps: { oidc: OidcPort; sessions: OnBehalfRepository; maxBodyBytes: number }): Router {
   const router = new Router({ prefix: '/on-behalf/sessions' });
   router.use(async (ctx, next) => {
     ctx.set('Cache-Control', 'no-store');
@@ -45,15 +45,15 @@ export function onBehalfRoutes(deps: { oidc: OidcPort; store: PostgresOnBehalfSt
       return;
     }
     const client = ctx.state.client!;
-    const session = await deps.store.session(sessionId);
+    const session = await deps.sessions.session(sessionId);
     if (!session || session.clientId !== client.clientId) return notFound(ctx);
-    const ended = await deps.store.endSession(session.id, `client:${client.clientId}`, 'ended_by_client', { clientId: client.clientId, ...requestMeta(ctx) });
+    const ended = await deps.sessions.endSession(session.id, `client:${client.clientId}`, 'ended_by_client', { clientId: client.clientId, ...requestMeta(ctx) });
     ctx.body = status(ended ?? session);
   });
 
   router.get('/:id/status', async (ctx) => {
     const client = ctx.state.client!;
-    const session = await deps.store.session(ctx.params.id!);
+    const session = await deps.sessions.session(ctx.params.id!);
     const own = session?.clientId === client.clientId;
     const mayAsk = session && (own || client.resourceServers.length > 0);
     if (!session || !mayAsk) return notFound(ctx);

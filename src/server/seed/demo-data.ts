@@ -2,7 +2,7 @@
  * The fixed demo data that the README, the demo apps and the tests rely on.
  * Secrets here are public: production refuses to start with any of them.
  */
-import type { BehalfClientMetadata } from '../clients/client-store.js';
+import type { BehalfClientMetadata } from '../clients/client-repository.js';
 import { GRANT_TYPE } from '../../token-exchange/urns.js';
 
 export const DEMO_PASSWORDS = {

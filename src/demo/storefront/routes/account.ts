@@ -12,7 +12,7 @@ import { BehalfApiError, type AccountSession } from '../behalf-api.js';
 import type { StoreDeps } from '../deps.js';
 import { badRequest, formField, isUuid, notFound, PageError, seeOther } from '../http.js';
 import type { ActivityEvent, Order, PaymentMethod } from '../orders-api.js';
-import type { CustomerUser } from '../sessions.js';
+import type { CustomerUser } from '../browser-sessions.js';
 import type { AgentNames } from './shop.js';
 
 const SETTINGS = 'Account settings';

@@ -1,6 +1,6 @@
 /** What a grant was given without a consent screen, and what a re-authentication was refused, for the trail. */
-import type { AuditService } from '../../audit/audit-service.js';
-import { requestMeta } from '../../audit/request-meta.js';
+import type { AuditService } from '../../audit-trail/audit-service.js';
+import { requestMeta } from '../../audit-trail/request-meta.js';
 import type { ImplicitConsentListener, ReauthScopeRefusalListener } from '../first-party-grant.js';
 
 /** First-party clients consent implicitly; the trail still shows what was granted. */

@@ -6,8 +6,8 @@
  */
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { GRANT_TYPE, TOKEN_TYPES } from '../../../token-exchange/types.js';
-import type { AuditService } from '../../audit/audit-service.js';
-import { requestMeta } from '../../audit/request-meta.js';
+import type { AuditService } from '../../audit-trail/audit-service.js';
+import { requestMeta } from '../../audit-trail/request-meta.js';
 import type { Logger } from '../../observability/logger.js';
 import { wasAudited } from './audited-here.js';
 

@@ -4,8 +4,8 @@
  * agent's sessions and revokes their re-authentications).
  */
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import type { AuditService } from '../../audit/audit-service.js';
-import { requestMeta, type RequestMeta } from '../../audit/request-meta.js';
+import type { AuditService } from '../../audit-trail/audit-service.js';
+import { requestMeta, type RequestMeta } from '../../audit-trail/request-meta.js';
 import type { Logger } from '../../observability/logger.js';
 
 export type LogoutListener = (accountId: string, meta: RequestMeta) => Promise<unknown>;

@@ -1,8 +1,8 @@
 /** `token.revoked` for RFC 7009 revocations (recorded best-effort: the token is already gone). */
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { tokenReference } from '../../../audit/token-reference.js';
-import type { AuditService } from '../../audit/audit-service.js';
-import { requestMeta } from '../../audit/request-meta.js';
+import type { AuditService } from '../../audit-trail/audit-service.js';
+import { requestMeta } from '../../audit-trail/request-meta.js';
 import type { Logger } from '../../observability/logger.js';
 import type { TokenLike } from './token-issued.js';
 

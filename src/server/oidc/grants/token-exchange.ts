@@ -12,18 +12,18 @@ import type { AccountService } from '../../../accounts/account-service.js';
 import { tokenReference } from '../../../audit/token-reference.js';
 import { exchangeDelegation, type DelegationDeps, type DelegationIssuer } from '../../../token-exchange/delegation.js';
 import { TokenExchangeError, invalidTarget } from '../../../token-exchange/errors.js';
-import { exchangeOnBehalf, type DenialContext } from '../../../token-exchange/impersonation.js';
-import type { OnBehalfLimits } from '../../../token-exchange/impersonation-policy.js';
+import { exchangeOnBehalf, type DenialContext } from '../../../token-exchange/on-behalf.js';
+import type { OnBehalfLimits } from '../../../token-exchange/on-behalf-policy.js';
 import { parseTokenExchangeRequest, type RawParams } from '../../../token-exchange/parse.js';
 import type { ResourceTarget, Targets, TokenReader } from '../../../token-exchange/ports.js';
 import { GRANT_TYPE, TOKEN_TYPES } from '../../../token-exchange/types.js';
 import type { Logger } from '../../observability/logger.js';
-import type { AuditService } from '../../audit/audit-service.js';
-import { requestMeta } from '../../audit/request-meta.js';
+import type { AuditService } from '../../audit-trail/audit-service.js';
+import { requestMeta } from '../../audit-trail/request-meta.js';
 import type { ResourceServerRegistry } from '../../clients/resource-servers.js';
-import type { PostgresOnBehalfStore } from '../../on-behalf/on-behalf-store.js';
-import { accountDirectory } from '../../token-exchange/account-directory.js';
-import { exchangeClient } from '../../token-exchange/exchange-client.js';
+import type { OnBehalfRepository } from '../../on-behalf/on-behalf-repository.js';
+import { accountDirectory } from '../../exchange-adapters/account-directory.js';
+import { exchangeClient } from '../../exchange-adapters/exchange-client.js';
 import { markAudited } from '../audit/audited-here.js';
 import { behalfClient } from '../client-metadata.js';
 import { oidcTokenIssuer } from './token-exchange-issuer.js';
@@ -37,7 +37,7 @@ export interface TokenExchangeDependencies {
   accounts: AccountService;
   stores: StoreService;
   resourceServers: ResourceServerRegistry;
-  onBehalf: PostgresOnBehalfStore;
+  onBehalf: OnBehalfRepository;
   tokens: TokenReader;
   audit: AuditService;
   limits: OnBehalfLimits;
@@ -87,14 +87,14 @@ export function buildHandler(deps: TokenExchangeDependencies) {
     const meta = requestMeta(ctx);
     const learned: DenialContext = {};
     const params = ctx.oidc.params as RawParams;
-    const impersonating = params.subject_token_type === TOKEN_TYPES.accountId;
+    const onBehalfRequest = params.subject_token_type === TOKEN_TYPES.accountId;
     try {
       const request = parseTokenExchangeRequest(params);
       const context = { client: await exchangeClient(deps.stores, behalfClient(client)), ...meta, now: new Date() };
       const targets = targetsFor(deps.resourceServers, behalfClient(client).allowedResources);
       const issuer = oidcTokenIssuer(ctx);
       const response =
-        request.mode === 'impersonation'
+        request.mode === 'on_behalf'
           ? await exchangeOnBehalf({ accounts: directory, tokens: deps.tokens, onBehalf: deps.onBehalf, targets, issuer, audit: deps.audit, limits: deps.limits, requireSecondFactor: deps.requireSecondFactor }, request, context, learned)
           : await exchangeDelegation(delegationDeps(deps, targets, issuer), request, context, learned);
       ctx.set('Cache-Control', 'no-store');
@@ -106,7 +106,7 @@ export function buildHandler(deps: TokenExchangeDependencies) {
       }
       // Every refusal is in the trail, with whatever was learned before it.
       await deps.audit.record({
-        type: impersonating ? 'on_behalf.denied' : 'delegation.denied',
+        type: onBehalfRequest ? 'on_behalf.denied' : 'delegation.denied',
         actor: learned.agentId ?? `client:${client.clientId}`,
         subject: learned.customerId ?? null,
         clientId: client.clientId,

@@ -1,21 +1,21 @@
 /**
- * Login on behalf (DESIGN.md, "Impersonation"): subject = a customer account
+ * Login on behalf (DESIGN.md, "Token exchange profile"): subject = a customer account
  * id, actor = the agent's access token from a re-authentication. Steps:
  * read the actor token → check agent, target, binding → decide the session →
  * decide target and scope → open/continue with its audit record → issue.
  */
 import type { AuditEventInput } from '../audit/index.js';
 import { TokenExchangeError, invalidRequest } from './errors.js';
-import { checkAgent, checkClientMayImpersonate, checkReauthBinding, checkReauthFactors, checkTarget, decideSession, onBehalfTokenLifetime, refusalEndsSession, type OnBehalfLimits } from './impersonation-policy.js';
-import type { AccountDirectory, Audit, ExchangeClient, OnBehalfSession, OnBehalfStore, Targets, TokenIssuer, TokenReader } from './ports.js';
+import { checkAgent, checkClientMayActOnBehalf, checkReauthBinding, checkReauthFactors, checkTarget, decideSession, onBehalfTokenLifetime, refusalEndsSession, type OnBehalfLimits } from './on-behalf-policy.js';
+import type { AccountDirectory, Audit, ExchangeClient, OnBehalfSession, OnBehalfSessions, Targets, TokenIssuer, TokenReader } from './ports.js';
 import { decideScope, intersect } from './scope.js';
 import { resolveTarget } from './target.js';
 import { GRANT_TYPE, TOKEN_TYPES, type TokenExchangeRequest } from './types.js';
 
-export interface ImpersonationDeps {
+export interface OnBehalfExchangeDeps {
   accounts: AccountDirectory;
   tokens: TokenReader;
-  onBehalf: OnBehalfStore;
+  onBehalf: OnBehalfSessions;
   targets: Targets;
   issuer: TokenIssuer;
   audit: Audit;
@@ -46,9 +46,9 @@ export interface DenialContext {
   sessionId?: string;
 }
 
-export async function exchangeOnBehalf(deps: ImpersonationDeps, request: TokenExchangeRequest, context: RequestContext, learned: DenialContext): Promise<ExchangeResponse> {
+export async function exchangeOnBehalf(deps: OnBehalfExchangeDeps, request: TokenExchangeRequest, context: RequestContext, learned: DenialContext): Promise<ExchangeResponse> {
   const { client, now } = context;
-  checkClientMayImpersonate(client.clientId, { ...client.onBehalf, storeId: client.storeId });
+  checkClientMayActOnBehalf(client.clientId, { ...client.onBehalf, storeId: client.storeId });
   const storeId = client.storeId!;
 
   // RFC 8693 §2.1: the actor token is required for login on behalf: it proves the agent re-authenticated.
@@ -118,7 +118,7 @@ export async function exchangeOnBehalf(deps: ImpersonationDeps, request: TokenEx
   const tokenIssued = (token: Record<string, string>): AuditEventInput => ({
     ...common(session.id),
     type: 'token.issued',
-    details: { grant_type: GRANT_TYPE, mode: 'impersonation', audience: resource.identifier, scope: scope.join(' '), expires_in: expiresIn, ...token },
+    details: { grant_type: GRANT_TYPE, mode: 'on_behalf', audience: resource.identifier, scope: scope.join(' '), expires_in: expiresIn, ...token },
   });
 
   if (request.requestedTokenType === TOKEN_TYPES.idToken) {

@@ -4,11 +4,11 @@
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditEventInput } from '../../audit/index.js';
-import type { OnBehalfSession, OnBehalfStore, ReauthRecord } from '../../token-exchange/ports.js';
-import type { AuditService } from '../audit/audit-service.js';
+import type { OnBehalfSession, OnBehalfSessions, ReauthRecord } from '../../token-exchange/ports.js';
+import type { AuditService } from '../audit-trail/audit-service.js';
 import { preparedQuery } from '../db/prepared.js';
 import { invalidRequest } from '../../token-exchange/errors.js';
-import { checkSessionLimit } from '../../token-exchange/impersonation-policy.js';
+import { checkSessionLimit } from '../../token-exchange/on-behalf-policy.js';
 import { GrantRevocations, type RevocationLogger } from './grant-revocations.js';
 import type { GrantPort } from './grant-port.js';
 import { isUuid } from '../../common/uuid.js';
@@ -69,7 +69,7 @@ const SESSION_COLUMNS = ['id', 'reauth_id', 'agent_account_id', 'customer_accoun
 const JOINED_SESSION_COLUMNS = SESSION_COLUMNS.map((column) => `s.${column}`).join(', ');
 
 
-export class PostgresOnBehalfStore implements OnBehalfStore {
+export class OnBehalfRepository implements OnBehalfSessions {
   /** Session grants are revoked through a durable queue: a failed revocation is retried by the sweep. */
   private readonly revocations: GrantRevocations;
 

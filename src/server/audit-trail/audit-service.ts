@@ -7,7 +7,7 @@
 import type { JSONWebKeySet } from 'jose';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
-  AuditStore,
+  AuditRepository,
   AuditWriter,
   ExternalCheckpointError,
   GENESIS_HASH,
@@ -20,7 +20,7 @@ import {
   type AuditCheckpoint,
   type AuditEventInput,
   type ExternalCheckpoints,
-  type ExternalCheckpointStore,
+  type ExternalCheckpointArchive,
   type VerifyResult,
 } from '../../audit/index.js';
 import { loadKeystore, publicKeys } from '../keys/key-store.js';
@@ -31,7 +31,7 @@ export const BEHALF_AUDIT_TABLE = 'audit_event';
 
 export class AuditService {
   readonly writer = new AuditWriter(BEHALF_AUDIT_TABLE);
-  readonly store: AuditStore;
+  readonly events: AuditRepository;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -40,9 +40,9 @@ export class AuditService {
     private readonly issuer: string,
     private readonly logger: Logger,
     /** Where each checkpoint is also written; undefined when switched off. */
-    readonly externalCheckpoints?: ExternalCheckpointStore,
+    readonly externalCheckpoints?: ExternalCheckpointArchive,
   ) {
-    this.store = new AuditStore(dataSource, BEHALF_AUDIT_TABLE);
+    this.events = new AuditRepository(dataSource, BEHALF_AUDIT_TABLE);
   }
 
   /** Records an event: inside `manager`'s transaction when given (append last), else on its own. */
@@ -72,11 +72,11 @@ export class AuditService {
       // Unreadable external checkpoints vouch for nothing: a failed verification, not a crash.
       return { ok: false, events: 0, lastSeq: 0, lastHash: GENESIS_HASH, checkpoints: 0, problem: { seq: 1, reason: `the external checkpoints cannot be read: ${error.message}` } };
     }
-    return verifyChain(BEHALF_AUDIT_TABLE, this.store.stream(), await this.store.checkpoints(), jwksCheckpointVerifier(await this.verificationKeys(), this.issuer), outside);
+    return verifyChain(BEHALF_AUDIT_TABLE, this.events.stream(), await this.events.checkpoints(), jwksCheckpointVerifier(await this.verificationKeys(), this.issuer), outside);
   }
 
   async export(write: (line: string) => Promise<void> | void): Promise<number> {
-    return exportChain(this.store, { table: BEHALF_AUDIT_TABLE, issuer: this.issuer, keys: await this.verificationKeys() }, write);
+    return exportChain(this.events, { table: BEHALF_AUDIT_TABLE, issuer: this.issuer, keys: await this.verificationKeys() }, write);
   }
 
   startCheckpoints(intervalSeconds: number): void {

@@ -1,7 +1,7 @@
-/** Agents and customers, as the impersonation policy needs them. */
+/** Agents and customers, as the on-behalf policy needs them. */
 import type { AccountService } from '../../accounts/account-service.js';
 import type { AccountDirectory, AgentAccount, TargetAccount } from '../../token-exchange/ports.js';
-import { LOGIN_ON_BEHALF } from '../../token-exchange/impersonation-policy.js';
+import { LOGIN_ON_BEHALF } from '../../token-exchange/on-behalf-policy.js';
 
 type Found = Awaited<ReturnType<AccountService['findWithPermissions']>> extends Map<string, infer V> ? V : never;
 
@@ -13,7 +13,7 @@ function asAgent(account: Found | undefined): AgentAccount | undefined {
     storeId: account.storeId,
     roles: account.roles,
     displayName: account.displayName,
-    loginOnBehalfStores: account.permissions.filter((grant) => grant.permission === LOGIN_ON_BEHALF).map((grant) => grant.storeId),
+    loginOnBehalfSessionss: account.permissions.filter((grant) => grant.permission === LOGIN_ON_BEHALF).map((grant) => grant.storeId),
   };
 }
 

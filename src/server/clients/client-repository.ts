@@ -34,7 +34,7 @@ const MAX_OPENED_SECRETS = 1_000;
 /** A client's metadata as oidc-provider loads it: standard and Behalf properties, and the opened secret. */
 export type ClientPayload = Record<string, unknown> & { client_id: string; client_secret?: string };
 
-export class ClientStore {
+export class ClientRepository {
   /**
    * Opened secrets by their sealed form: oidc-provider looks the client up on
    * every token request, and decrypting each time was measurable CPU. The key

@@ -26,7 +26,7 @@ export interface AuditPage {
 
 export const MAX_PAGE = 500;
 
-export class AuditStore {
+export class AuditRepository {
   private readonly table: string;
 
   constructor(private readonly dataSource: DataSource, table = 'audit_event') {

@@ -1,6 +1,6 @@
 /**
  * Who may act for whom, for how long: the login-on-behalf rules as pure
- * functions (DESIGN.md, "Impersonation"). No I/O; every refusal says why.
+ * functions (DESIGN.md, "Token exchange profile"). No I/O; every refusal says why.
  */
 import { invalidRequest, unauthorizedClient } from './errors.js';
 
@@ -14,7 +14,7 @@ export interface AgentFacts {
   storeId: string | null;
   roles: readonly string[];
   /** Stores the agent may log in on behalf for; `null` in the list means every store. */
-  loginOnBehalfStores: readonly (string | null)[];
+  loginOnBehalfSessionss: readonly (string | null)[];
 }
 
 /**
@@ -61,7 +61,7 @@ export interface ClientOnBehalfPolicy {
 
 const isStaff = (roles: readonly string[]) => roles.includes('support') || roles.includes('admin');
 
-export function checkClientMayImpersonate(clientId: string, policy: ClientOnBehalfPolicy): void {
+export function checkClientMayActOnBehalf(clientId: string, policy: ClientOnBehalfPolicy): void {
   if (!policy.enabled || !policy.storeId) throw unauthorizedClient(`client ${clientId} is not allowed login on behalf`, 'client_not_allowed');
 }
 
@@ -73,7 +73,7 @@ export function checkClientMayImpersonate(clientId: string, policy: ClientOnBeha
 export function checkTarget<T extends TargetFacts>(target: T | undefined, storeId: string, agentId: string | undefined, _now?: Date): T {
   if (!target) throw invalidRequest('subject_token names no account', 'unknown_target');
   if (agentId && target.id === agentId) throw invalidRequest('an agent cannot log in on behalf of themselves', 'self_target');
-  if (isStaff(target.roles) || target.storeId === null) throw invalidRequest('staff and admin accounts cannot be impersonated', 'privileged_target');
+  if (isStaff(target.roles) || target.storeId === null) throw invalidRequest('staff and admin accounts cannot be acted for: login on behalf is for customers', 'privileged_target');
   if (target.storeId !== storeId) throw invalidRequest("subject_token names an account of another store than this client's", 'target_other_store');
   if (!target.roles.includes('customer')) throw invalidRequest('subject_token must name a customer account', 'target_not_customer');
   if (target.status !== 'active') throw invalidRequest('the customer account is not active', 'target_inactive');
@@ -85,7 +85,7 @@ export function checkAgent<T extends AgentFacts>(agent: T | undefined, storeId: 
   if (!agent || agent.status !== 'active' || agent.storeId !== null || !isStaff(agent.roles)) {
     throw invalidRequest('the agent behind actor_token is not active staff', 'agent_inactive');
   }
-  if (!agent.loginOnBehalfStores.some((store) => store === null || store === storeId)) {
+  if (!agent.loginOnBehalfSessionss.some((store) => store === null || store === storeId)) {
     throw invalidRequest(`the agent does not hold ${LOGIN_ON_BEHALF} for this store`, 'no_permission');
   }
   return agent;

@@ -1,11 +1,11 @@
 /** Where Behalf's signed checkpoints go outside the database (config `audit.externalCheckpoints`). */
 import { resolve } from 'node:path';
 import type { Config } from '../../../config/load.js';
-import { FileCheckpointStore, type ExternalCheckpointStore } from '../../audit/index.js';
+import { FileCheckpointArchive, type ExternalCheckpointArchive } from '../../audit/index.js';
 
 /** The configured store for a chain, or undefined when switched off (`dir: null`). */
-export function externalCheckpointStore(config: Config, table: string): ExternalCheckpointStore | undefined {
+export function externalCheckpointArchive(config: Config, table: string): ExternalCheckpointArchive | undefined {
   const { dir } = config.audit.externalCheckpoints;
   // Resolved once, at start: a relative folder means the working directory Behalf was started in.
-  return dir === null ? undefined : new FileCheckpointStore(resolve(dir), table);
+  return dir === null ? undefined : new FileCheckpointArchive(resolve(dir), table);
 }

@@ -118,7 +118,7 @@ const PENDING_TTL_MS = 15 * 60_000;
 /** At most this many flows in progress per session (tabs left open at Behalf's sign-in page). */
 const MAX_PENDING = 10;
 
-export class SessionStore {
+export class BrowserSessions {
   private readonly sessions = new Map<string, Session>();
   private readonly timer: NodeJS.Timeout;
 
