@@ -7,8 +7,8 @@ import { AccountError, normaliseUsername, type AccountView } from '../accounts/a
 import { Account, type RoleName, type Store } from '../accounts/entities/index.js';
 import type { Services } from '../server/system.js';
 import { CliError } from './errors.js';
+import { isUuid } from '../common/uuid.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function resolveStore(services: Services, slug: string): Promise<Store> {
   const store = await services.stores.findBySlug(slug);
@@ -22,7 +22,7 @@ export async function resolveStore(services: Services, slug: string): Promise<St
  * accounts (one person, several stores) are ambiguous: the operator must say which.
  */
 export async function resolveAccount(services: Services, reference: string, storeSlug?: string): Promise<AccountView> {
-  if (UUID.test(reference)) {
+  if (isUuid(reference)) {
     const account = await services.accounts.findById(reference);
     if (!account) throw new AccountError(`no account ${reference}`);
     return account;

@@ -8,7 +8,8 @@ import type { Services } from '../server/system.js';
 import { PKCE_OPTIONAL } from '../server/oidc/pkce-policy.js';
 import { CliError } from './errors.js';
 
-export type ClientKind = 'storefront' | 'backoffice' | 'service';
+export type { ClientKind } from '../server/clients/client-kind.js';
+import type { ClientKind } from '../server/clients/client-kind.js';
 
 export interface ClientCreateOptions {
   name?: string;
