@@ -18,7 +18,17 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/server/oidc/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'oidc-provider', message: 'Use the OIDC port (src/server/oidc/port.ts); only src/server/oidc/ may import oidc-provider.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'oidc-provider',
+              message: 'Use the OIDC port (src/server/oidc/port.ts); only src/server/oidc/ may import oidc-provider.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -77,7 +77,8 @@ function parseEnvValue(name: string, path: string, raw: string, type: 'string' |
       return raw;
     case 'number': {
       const value = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(value)) throw new ConfigError(`config: ${path} (${name}): must be a number, got ${JSON.stringify(raw)}`);
+      if (raw.trim() === '' || !Number.isFinite(value))
+        throw new ConfigError(`config: ${path} (${name}): must be a number, got ${JSON.stringify(raw)}`);
       return value;
     }
     case 'boolean':
@@ -85,7 +86,10 @@ function parseEnvValue(name: string, path: string, raw: string, type: 'string' |
       if (/^(0|false|no|off)$/i.test(raw)) return false;
       throw new ConfigError(`config: ${path} (${name}): must be true or false, got ${JSON.stringify(raw)}`);
     case 'list':
-      return raw.split(',').map((item) => item.trim()).filter(Boolean);
+      return raw
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean);
   }
 }
 
@@ -147,13 +151,19 @@ function applySecretDefaults(config: Config): Config {
   const { secrets } = config;
   if (config.env === 'production') {
     if (secrets.keyEncryptionKeys.length === 0) {
-      throw new ConfigError('config: secrets.keyEncryptionKeys (KEY_ENCRYPTION_KEYS): required in production; generate one with `npm run cli -- keys generate-secret`');
+      throw new ConfigError(
+        'config: secrets.keyEncryptionKeys (KEY_ENCRYPTION_KEYS): required in production; generate one with `npm run cli -- keys generate-secret`',
+      );
     }
     if (secrets.keyEncryptionKeys.includes(DEVELOPMENT_KEY_ENCRYPTION_KEY)) {
-      throw new ConfigError('config: secrets.keyEncryptionKeys (KEY_ENCRYPTION_KEYS): the development key is public and refused in production');
+      throw new ConfigError(
+        'config: secrets.keyEncryptionKeys (KEY_ENCRYPTION_KEYS): the development key is public and refused in production',
+      );
     }
     if (secrets.cookieKeys.length === 0) {
-      throw new ConfigError('config: secrets.cookieKeys (COOKIE_KEYS): required in production (comma-separated, at least 32 characters each)');
+      throw new ConfigError(
+        'config: secrets.cookieKeys (COOKIE_KEYS): required in production (comma-separated, at least 32 characters each)',
+      );
     }
     if (secrets.cookieKeys.includes(DEVELOPMENT_COOKIE_KEY)) {
       throw new ConfigError('config: secrets.cookieKeys (COOKIE_KEYS): the development key is public and refused in production');
@@ -177,5 +187,7 @@ function applySecretDefaults(config: Config): Config {
 
 /** True when the configuration runs on the public development secrets (worth a loud warning). */
 export function usesDevelopmentSecrets(config: Config): boolean {
-  return config.secrets.keyEncryptionKeys.includes(DEVELOPMENT_KEY_ENCRYPTION_KEY) || config.secrets.cookieKeys.includes(DEVELOPMENT_COOKIE_KEY);
+  return (
+    config.secrets.keyEncryptionKeys.includes(DEVELOPMENT_KEY_ENCRYPTION_KEY) || config.secrets.cookieKeys.includes(DEVELOPMENT_COOKIE_KEY)
+  );
 }

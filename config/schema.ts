@@ -10,7 +10,10 @@ import { z } from 'zod';
 
 const base64urlKey = z
   .string()
-  .regex(/^[A-Za-z0-9_-]{43}$/, 'must be 32 random bytes, base64url-encoded (43 characters); generate one with `npm run cli -- keys generate-secret`');
+  .regex(
+    /^[A-Za-z0-9_-]{43}$/,
+    'must be 32 random bytes, base64url-encoded (43 characters); generate one with `npm run cli -- keys generate-secret`',
+  );
 
 const port = z.number().int().min(0).max(65535);
 
@@ -45,13 +48,19 @@ export const configSchema = z
          * postgres:// URL of the runtime role Behalf serves with. Unset: an embedded PostgreSQL is
          * started with its data under `embeddedDir`, with an owner and a runtime role of its own.
          */
-        url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+          .optional(),
         /**
          * postgres:// URL of the role that owns the schema: migrations run with it, then grant the
          * runtime role (`url`) what it needs. Unset: migrations run with `url`, which then must own
          * the tables (fine for development; production refuses a runtime role that owns the audit trail).
          */
-        migrationUrl: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL').optional(),
+        migrationUrl: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+          .optional(),
         /** Where the embedded PostgreSQL keeps its data (relative to the working directory). */
         embeddedDir: z.string().min(1).default('.data/postgres'),
         /** Connections per Behalf process. */
@@ -143,9 +152,14 @@ export const configSchema = z
          * database should not absorb). Fail closed as well: while Redis cannot
          * be reached, limited requests get 503, never an unlimited pass.
          */
-        redisUrl: z.url({ protocol: /^rediss?$/, hostname: /^[^\s]+$/, error: 'must be a redis:// or rediss:// URL with a host' }).optional(),
+        redisUrl: z
+          .url({ protocol: /^rediss?$/, hostname: /^[^\s]+$/, error: 'must be a redis:// or rediss:// URL with a host' })
+          .optional(),
         /** Prefix of every Redis key Behalf writes (several deployments may share one Redis). */
-        redisKeyPrefix: z.string().regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1 to 64 characters among A-Z a-z 0-9 : _ . -').default('behalf:rl:'),
+        redisKeyPrefix: z
+          .string()
+          .regex(/^[A-Za-z0-9:_.-]{1,64}$/, 'must be 1 to 64 characters among A-Z a-z 0-9 : _ . -')
+          .default('behalf:rl:'),
       })
       .strict()
       .prefault({}),

@@ -148,7 +148,18 @@ export class InitialSchema1795531125052 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ['oauth_client', 'resource_server', 'signing_key', 'oidc_payload', 'permission_grant', 'account_role', 'role', 'account', 'contact', 'store']) {
+    for (const table of [
+      'oauth_client',
+      'resource_server',
+      'signing_key',
+      'oidc_payload',
+      'permission_grant',
+      'account_role',
+      'role',
+      'account',
+      'contact',
+      'store',
+    ]) {
       await q.query(`DROP TABLE IF EXISTS ${table}`);
     }
     await q.query(`DROP FUNCTION IF EXISTS contact_search_document(text, text, text, text[], text[])`);

@@ -46,7 +46,9 @@ export class OnBehalf1795533000000 implements MigrationInterface {
         CHECK (expires_at > started_at),
         CHECK ((ended_at IS NULL) = (end_reason IS NULL))
       )`);
-    await q.query(`CREATE INDEX on_behalf_session_agent_active_idx ON on_behalf_session (agent_account_id, expires_at) WHERE ended_at IS NULL`);
+    await q.query(
+      `CREATE INDEX on_behalf_session_agent_active_idx ON on_behalf_session (agent_account_id, expires_at) WHERE ended_at IS NULL`,
+    );
     await q.query(`CREATE INDEX on_behalf_session_customer_idx ON on_behalf_session (customer_account_id, started_at DESC)`);
     await q.query(`CREATE INDEX on_behalf_session_agent_idx ON on_behalf_session (agent_account_id, started_at DESC)`);
   }

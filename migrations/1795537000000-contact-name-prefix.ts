@@ -22,7 +22,11 @@ export class ContactNamePrefix1795537000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     for (const column of ['first_name', 'last_name']) {
-      await createIndexConcurrently(q, `contact_${column}_prefix_idx`, `contact ((lower(${column}) COLLATE "C"), lower(display_name), id) INCLUDE (${column}, display_name)`);
+      await createIndexConcurrently(
+        q,
+        `contact_${column}_prefix_idx`,
+        `contact ((lower(${column}) COLLATE "C"), lower(display_name), id) INCLUDE (${column}, display_name)`,
+      );
     }
   }
 

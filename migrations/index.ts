@@ -10,4 +10,15 @@ import { RuntimeRole1795538000000 } from './1795538000000-runtime-role.js';
 import { GrantRevocationQueue1795539500000 } from './1795539500000-grant-revocation-queue.js';
 import { ReauthGrantRevocation1795539800000 } from './1795539800000-reauth-grant-revocation.js';
 
-export const migrations = [InitialSchema1795531125052, AuditTrail1795531940838, OnBehalf1795533000000, RateLimits1795534000000, TotpRecovery1795535000000, AuditTypePrefix1795536000000, ContactNamePrefix1795537000000, RuntimeRole1795538000000, GrantRevocationQueue1795539500000, ReauthGrantRevocation1795539800000];
+export const migrations = [
+  InitialSchema1795531125052,
+  AuditTrail1795531940838,
+  OnBehalf1795533000000,
+  RateLimits1795534000000,
+  TotpRecovery1795535000000,
+  AuditTypePrefix1795536000000,
+  ContactNamePrefix1795537000000,
+  RuntimeRole1795538000000,
+  GrantRevocationQueue1795539500000,
+  ReauthGrantRevocation1795539800000,
+];

@@ -32,7 +32,9 @@ function build() {
   const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) {
     rmSync(started, { force: true });
-    process.stderr.write(`build: tsc -p tsconfig.build.json failed (${result.error?.message ?? `exit code ${result.status ?? result.signal}`}); dist/ is not marked current\n`);
+    process.stderr.write(
+      `build: tsc -p tsconfig.build.json failed (${result.error?.message ?? `exit code ${result.status ?? result.signal}`}); dist/ is not marked current\n`,
+    );
     process.exit(result.status || 1);
   }
   makeBinariesExecutable();

@@ -45,7 +45,13 @@ export async function launch(options: { demoApps: boolean }): Promise<void> {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
-  logger.info('Behalf started', { event: 'server.started', issuer: config.issuer, listen: `${config.host}:${config.port}`, env: config.env, database: behalf.database.embedded ? 'embedded' : 'external' });
+  logger.info('Behalf started', {
+    event: 'server.started',
+    issuer: config.issuer,
+    listen: `${config.host}:${config.port}`,
+    env: config.env,
+    database: behalf.database.embedded ? 'embedded' : 'external',
+  });
   const closers: (() => Promise<void>)[] = [() => behalf.close()];
 
   const demo = options.demoApps && config.env !== 'production';

@@ -78,7 +78,6 @@ const ACCOUNT_SELECT = `SELECT a.id, a.username, a.email, a.display_name, a.stat
          COALESCE((SELECT array_agg(r.role ORDER BY r.role) FROM account_role r WHERE r.account_id = a.id), '{}') AS roles
     FROM account a LEFT JOIN store s ON s.id = a.store_id`;
 
-
 export class AccountService {
   constructor(
     private readonly dataSource: DataSource,
@@ -90,7 +89,11 @@ export class AccountService {
    * Hot paths (every token exchange looks up two accounts) paid three round
    * trips for this through the entity manager.
    */
-  private async load(manager: EntityManager, condition: string, params: unknown[]): Promise<(AccountView & { lockedUntil: Date | null }) | undefined> {
+  private async load(
+    manager: EntityManager,
+    condition: string,
+    params: unknown[],
+  ): Promise<(AccountView & { lockedUntil: Date | null }) | undefined> {
     const [row] = (await manager.query(`${ACCOUNT_SELECT} WHERE ${condition}`, params)) as AccountRow[];
     return row && { ...toView(row), lockedUntil: row.locked_until };
   }
@@ -100,7 +103,9 @@ export class AccountService {
    * statement (a token exchange needs its agent and its customer), by id;
    * ids that are not UUIDs or name no account are simply absent.
    */
-  async findWithPermissions(ids: string[]): Promise<Map<string, AccountView & { lockedUntil: Date | null; permissions: { permission: Permission; storeId: string | null }[] }>> {
+  async findWithPermissions(
+    ids: string[],
+  ): Promise<Map<string, AccountView & { lockedUntil: Date | null; permissions: { permission: Permission; storeId: string | null }[] }>> {
     const wanted = [...new Set(ids.filter((id) => isUuid(id)))];
     const rows = wanted.length
       ? ((await this.dataSource.query(
@@ -204,7 +209,8 @@ export class AccountService {
       await verifyPassword(password, null, this.options.bcryptCost);
       return { ok: false, reason: 'invalid_credentials' };
     }
-    if (await verifyPassword(password, staff.passwordHash, this.options.bcryptCost)) return { ok: false, reason: 'staff_at_storefront', accountId: staff.id };
+    if (await verifyPassword(password, staff.passwordHash, this.options.bcryptCost))
+      return { ok: false, reason: 'staff_at_storefront', accountId: staff.id };
     const lockedUntil = await this.recordFailure(staff.id, now);
     return { ok: false, reason: 'invalid_credentials', accountId: staff.id, ...(lockedUntil ? { lockedUntil } : {}) };
   }
@@ -247,17 +253,20 @@ export class AccountService {
     return isLocked(account, now);
   }
 
-  async create(input: {
-    username: string;
-    displayName: string;
-    email?: string | null;
-    password?: string | null;
-    passwordHash?: string;
-    storeId?: string | null;
-    contactId?: string | null;
-    roles: RoleName[];
-    status?: AccountStatus;
-  }, manager: EntityManager = this.dataSource.manager): Promise<AccountView> {
+  async create(
+    input: {
+      username: string;
+      displayName: string;
+      email?: string | null;
+      password?: string | null;
+      passwordHash?: string;
+      storeId?: string | null;
+      contactId?: string | null;
+      roles: RoleName[];
+      status?: AccountStatus;
+    },
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<AccountView> {
     const passwordHash = input.passwordHash ?? (input.password ? await hashPassword(input.password, this.options.bcryptCost) : null);
     const account = manager.create(Account, {
       username: normaliseUsername(input.username),
@@ -270,18 +279,30 @@ export class AccountService {
       status: input.status ?? 'active',
     });
     await manager.insert(Account, account);
-    if (input.roles.length) await manager.insert(AccountRole, input.roles.map((role) => ({ accountId: account.id, role })));
+    if (input.roles.length)
+      await manager.insert(
+        AccountRole,
+        input.roles.map((role) => ({ accountId: account.id, role })),
+      );
     return this.view(manager, account);
   }
 
   async setStatus(id: string, status: AccountStatus): Promise<void> {
-    const result = await this.dataSource.manager.update(Account, { id }, { status, ...(status === 'active' ? { lockedUntil: null, failedLoginCount: 0 } : {}) });
+    const result = await this.dataSource.manager.update(
+      Account,
+      { id },
+      { status, ...(status === 'active' ? { lockedUntil: null, failedLoginCount: 0 } : {}) },
+    );
     if (!result.affected) throw new AccountError(`no account ${id}`);
   }
 
   async setPassword(id: string, password: string): Promise<void> {
     const passwordHash = await hashPassword(password, this.options.bcryptCost);
-    const result = await this.dataSource.manager.update(Account, { id }, { passwordHash, passwordChangedAt: new Date(), failedLoginCount: 0, lockedUntil: null });
+    const result = await this.dataSource.manager.update(
+      Account,
+      { id },
+      { passwordHash, passwordChangedAt: new Date(), failedLoginCount: 0, lockedUntil: null },
+    );
     if (!result.affected) throw new AccountError(`no account ${id}`);
   }
 

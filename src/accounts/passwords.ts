@@ -12,7 +12,8 @@ export class PasswordPolicyError extends Error {
 /** Checks a new password; returns nothing or throws with a message for the user. */
 export function assertAcceptablePassword(password: string): void {
   if (password.length < MIN_PASSWORD_LENGTH) throw new PasswordPolicyError(`password must be at least ${MIN_PASSWORD_LENGTH} characters`);
-  if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES) throw new PasswordPolicyError(`password must be at most ${MAX_PASSWORD_BYTES} bytes`);
+  if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_BYTES)
+    throw new PasswordPolicyError(`password must be at most ${MAX_PASSWORD_BYTES} bytes`);
 }
 
 export async function hashPassword(password: string, cost: number): Promise<string> {

@@ -58,7 +58,11 @@ export interface LockoutPolicy {
 }
 
 /** After a failed password: the new counter and, at the threshold, when the lock ends. */
-export function afterFailedPassword(failedCount: number, policy: LockoutPolicy, now: Date): { failedLoginCount: number; lockedUntil: Date | null } {
+export function afterFailedPassword(
+  failedCount: number,
+  policy: LockoutPolicy,
+  now: Date,
+): { failedLoginCount: number; lockedUntil: Date | null } {
   const next = failedCount + 1;
   if (next >= policy.threshold) return { failedLoginCount: 0, lockedUntil: new Date(now.getTime() + policy.lockoutSeconds * 1000) };
   return { failedLoginCount: next, lockedUntil: null };

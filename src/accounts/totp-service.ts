@@ -36,7 +36,8 @@ export class TotpService {
 
   /** Staff only: customers sign in at storefronts, where no second factor is asked. */
   static assertEligible(account: Pick<AccountView, 'storeId' | 'roles' | 'username'>): void {
-    if (account.storeId !== null || !isStaff(account.roles)) throw new TotpError(`${account.username} is not a staff account (support or admin); only staff enrol a second factor`);
+    if (account.storeId !== null || !isStaff(account.roles))
+      throw new TotpError(`${account.username} is not a staff account (support or admin); only staff enrol a second factor`);
   }
 
   /** Enrols, or re-enrols (a reset): a new secret and new recovery codes replace any old ones. */
@@ -70,25 +71,35 @@ export class TotpService {
 
   /** Re-seals every TOTP secret under the current key-encryption key (`keys rewrap`); returns how many changed. */
   async rewrap(): Promise<number> {
-    const rows = (await this.dataSource.query(`SELECT id, totp_secret_encrypted AS sealed FROM account WHERE totp_secret_encrypted IS NOT NULL`)) as { id: string; sealed: string }[];
+    const rows = (await this.dataSource.query(
+      `SELECT id, totp_secret_encrypted AS sealed FROM account WHERE totp_secret_encrypted IS NOT NULL`,
+    )) as { id: string; sealed: string }[];
     let changed = 0;
     for (const row of rows) {
       if (!this.sealer.needsRewrap(row.sealed)) continue;
       const sealed = await this.sealer.seal(await this.sealer.open(row.sealed));
       // Conditional: a concurrent re-enrolment wins over this copy of the old secret.
-      const [, affected] = (await this.dataSource.query(`UPDATE account SET totp_secret_encrypted = $2 WHERE id = $1 AND totp_secret_encrypted = $3`, [row.id, sealed, row.sealed])) as [unknown, number];
+      const [, affected] = (await this.dataSource.query(
+        `UPDATE account SET totp_secret_encrypted = $2 WHERE id = $1 AND totp_secret_encrypted = $3`,
+        [row.id, sealed, row.sealed],
+      )) as [unknown, number];
       changed += affected;
     }
     return changed;
   }
 
   async isEnrolled(accountId: string): Promise<boolean> {
-    const [row] = (await this.dataSource.query(`SELECT totp_secret_encrypted IS NOT NULL AS enrolled FROM account WHERE id = $1`, [accountId])) as { enrolled: boolean }[];
+    const [row] = (await this.dataSource.query(`SELECT totp_secret_encrypted IS NOT NULL AS enrolled FROM account WHERE id = $1`, [
+      accountId,
+    ])) as { enrolled: boolean }[];
     return row?.enrolled ?? false;
   }
 
   async remainingRecoveryCodes(accountId: string): Promise<number> {
-    const [row] = (await this.dataSource.query(`SELECT count(*)::int AS n FROM totp_recovery_code WHERE account_id = $1 AND used_at IS NULL`, [accountId])) as { n: number }[];
+    const [row] = (await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM totp_recovery_code WHERE account_id = $1 AND used_at IS NULL`,
+      [accountId],
+    )) as { n: number }[];
     return row?.n ?? 0;
   }
 
@@ -100,10 +111,18 @@ export class TotpService {
   async verify(accountId: string, input: string, now = new Date()): Promise<SecondFactorCheck> {
     const code = input.trim();
     if (!code || code.length > 64) return { ok: false };
-    const [row] = (await this.dataSource.query(`SELECT totp_secret_encrypted AS sealed, totp_last_step AS last FROM account WHERE id = $1`, [accountId])) as { sealed: string | null; last: string | null }[];
+    const [row] = (await this.dataSource.query(
+      `SELECT totp_secret_encrypted AS sealed, totp_last_step AS last FROM account WHERE id = $1`,
+      [accountId],
+    )) as { sealed: string | null; last: string | null }[];
     if (!row?.sealed) return { ok: false };
     if (/^\d{6}$/.test(code.replace(/\s/g, ''))) {
-      const step = await verifyTotp(await this.sealer.open(row.sealed), code.replace(/\s/g, ''), row.last === null ? null : Number(row.last), now);
+      const step = await verifyTotp(
+        await this.sealer.open(row.sealed),
+        code.replace(/\s/g, ''),
+        row.last === null ? null : Number(row.last),
+        now,
+      );
       if (step === undefined) return { ok: false };
       const [, claimed] = (await this.dataSource.query(
         `UPDATE account SET totp_last_step = $2 WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)`,

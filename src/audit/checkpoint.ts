@@ -74,7 +74,12 @@ export async function createCheckpoint(
     const jws = await signer.sign({ table: t, seq, hash: head.hash });
     const createdAt = new Date();
     await external?.append({ table: t, seq, hash: head.hash, createdAt, jws });
-    const [row] = (await manager.query(`INSERT INTO ${t}_checkpoint (seq, hash, created_at, jws) VALUES ($1, $2, $3, $4) RETURNING *`, [seq, head.hash, createdAt, jws])) as CheckpointRow[];
+    const [row] = (await manager.query(`INSERT INTO ${t}_checkpoint (seq, hash, created_at, jws) VALUES ($1, $2, $3, $4) RETURNING *`, [
+      seq,
+      head.hash,
+      createdAt,
+      jws,
+    ])) as CheckpointRow[];
     return toCheckpoint(row!);
   });
 }

@@ -37,7 +37,16 @@ export async function exportChain(
   };
   await write(JSON.stringify({ kind: 'header', ...header }));
   for (const checkpoint of await store.checkpoints()) {
-    await write(JSON.stringify({ kind: 'checkpoint', id: checkpoint.id, seq: checkpoint.seq, hash: checkpoint.hash, created_at: checkpoint.createdAt.toISOString(), jws: checkpoint.jws }));
+    await write(
+      JSON.stringify({
+        kind: 'checkpoint',
+        id: checkpoint.id,
+        seq: checkpoint.seq,
+        hash: checkpoint.hash,
+        created_at: checkpoint.createdAt.toISOString(),
+        jws: checkpoint.jws,
+      }),
+    );
   }
   let count = 0;
   for await (const event of store.stream()) {
@@ -81,7 +90,13 @@ export async function readExport(path: string): Promise<ParsedExport> {
     if (!next.value.trim()) continue;
     const record = parse(next.value);
     if (record.kind === 'checkpoint') {
-      checkpoints.push({ id: Number(record.id), seq: Number(record.seq), hash: String(record.hash), createdAt: new Date(String(record.created_at)), jws: String(record.jws) });
+      checkpoints.push({
+        id: Number(record.id),
+        seq: Number(record.seq),
+        hash: String(record.hash),
+        createdAt: new Date(String(record.created_at)),
+        jws: String(record.jws),
+      });
       continue;
     }
     pending = record;

@@ -48,7 +48,14 @@ function fromLine(line: string, where: string): ExternalCheckpoint {
     throw new ExternalCheckpointError(`${where} is not JSON`);
   }
   const { kind, table, seq, hash, created_at: createdAt, jws } = record;
-  if (kind !== 'checkpoint' || typeof table !== 'string' || typeof seq !== 'number' || typeof hash !== 'string' || typeof createdAt !== 'string' || typeof jws !== 'string') {
+  if (
+    kind !== 'checkpoint' ||
+    typeof table !== 'string' ||
+    typeof seq !== 'number' ||
+    typeof hash !== 'string' ||
+    typeof createdAt !== 'string' ||
+    typeof jws !== 'string'
+  ) {
     throw new ExternalCheckpointError(`${where} is not a checkpoint`);
   }
   return { table, seq, hash, createdAt: new Date(createdAt), jws };
@@ -74,7 +81,8 @@ export class FileCheckpointArchive implements ExternalCheckpointArchive {
   }
 
   async append(checkpoint: ExternalCheckpoint): Promise<void> {
-    if (checkpoint.table !== this.table) throw new ExternalCheckpointError(`a ${checkpoint.table} checkpoint does not belong in ${this.location}`);
+    if (checkpoint.table !== this.table)
+      throw new ExternalCheckpointError(`a ${checkpoint.table} checkpoint does not belong in ${this.location}`);
     try {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
       const file = await open(this.location, 'a', 0o600);
@@ -98,7 +106,9 @@ export class FileCheckpointArchive implements ExternalCheckpointArchive {
       }
     } catch (error) {
       if (error instanceof ExternalCheckpointError) throw error;
-      throw new ExternalCheckpointError(`cannot append to ${this.location}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      throw new ExternalCheckpointError(
+        `cannot append to ${this.location}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
     }
   }
 
@@ -137,7 +147,8 @@ export async function readCheckpointCopies(paths: string[], table: string): Prom
     }
     try {
       const exported = await readExport(path);
-      if (exported.header.table === table) all.push(...exported.checkpoints.map(({ seq, hash, createdAt, jws }) => ({ table, seq, hash, createdAt, jws })));
+      if (exported.header.table === table)
+        all.push(...exported.checkpoints.map(({ seq, hash, createdAt, jws }) => ({ table, seq, hash, createdAt, jws })));
     } catch (error) {
       if (!(error instanceof ExportFormatError)) throw error;
       all.push(...(await readCheckpointFile(path)));

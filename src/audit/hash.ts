@@ -9,10 +9,15 @@ import { canonicalJson } from './canonical-json.js';
 import { contentJson } from './rows.js';
 import type { AuditEvent } from './types.js';
 
-export type EventContent = Pick<AuditEvent, 'id' | 'occurredAt' | 'type' | 'actor' | 'subject' | 'clientId' | 'sessionId' | 'ip' | 'userAgent' | 'details'>;
+export type EventContent = Pick<
+  AuditEvent,
+  'id' | 'occurredAt' | 'type' | 'actor' | 'subject' | 'clientId' | 'sessionId' | 'ip' | 'userAgent' | 'details'
+>;
 
 export function contentHash(event: EventContent): string {
-  return createHash('sha256').update(canonicalJson(contentJson(event))).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(contentJson(event)))
+    .digest('hex');
 }
 
 export function linkHash(prevHash: string, seq: number, content: string): string {

@@ -4,7 +4,15 @@
  */
 export { AuditWriter, AuditWriteError, type AppendedEvent } from './writer.js';
 export { AuditRepository, MAX_PAGE, type AuditQuery, type AuditPage } from './repository.js';
-export { verifyChain, describeVerification, verificationGaps, type VerifyResult, type VerifyProblem, type CheckpointVerifier, type ExternalCheckpoints } from './verify.js';
+export {
+  verifyChain,
+  describeVerification,
+  verificationGaps,
+  type VerifyResult,
+  type VerifyProblem,
+  type CheckpointVerifier,
+  type ExternalCheckpoints,
+} from './verify.js';
 export {
   FileCheckpointArchive,
   ExternalCheckpointError,
@@ -19,5 +27,13 @@ export { exportChain, readExport, ExportFormatError, EXPORT_FORMAT, type ExportH
 export { auditSchemaUp, auditSchemaDown } from './schema.js';
 export { toJson as auditEventToJson, type StoredAuditEvent } from './rows.js';
 export { canonicalJson, type JsonValue } from './canonical-json.js';
-export { AUDIT_EVENT_TYPES, GENESIS_HASH, isValidEventType, type AuditEvent, type AuditEventInput, type AuditEventType, type AuditCheckpoint } from './types.js';
+export {
+  AUDIT_EVENT_TYPES,
+  GENESIS_HASH,
+  isValidEventType,
+  type AuditEvent,
+  type AuditEventInput,
+  type AuditEventType,
+  type AuditCheckpoint,
+} from './types.js';
 export { tokenReference } from './token-reference.js';

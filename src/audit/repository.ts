@@ -29,7 +29,10 @@ export const MAX_PAGE = 500;
 export class AuditRepository {
   private readonly table: string;
 
-  constructor(private readonly dataSource: DataSource, table = 'audit_event') {
+  constructor(
+    private readonly dataSource: DataSource,
+    table = 'audit_event',
+  ) {
     this.table = assertAuditTableName(table);
   }
 
@@ -65,7 +68,10 @@ export class AuditRepository {
   async *stream(batchSize = 5000): AsyncGenerator<StoredAuditEvent> {
     let after = 0;
     for (;;) {
-      const rows = (await this.dataSource.query(`SELECT ${AUDIT_COLUMNS} FROM ${this.table} WHERE seq > $1 ORDER BY seq LIMIT $2`, [after, batchSize])) as AuditRow[];
+      const rows = (await this.dataSource.query(`SELECT ${AUDIT_COLUMNS} FROM ${this.table} WHERE seq > $1 ORDER BY seq LIMIT $2`, [
+        after,
+        batchSize,
+      ])) as AuditRow[];
       for (const row of rows) yield toEvent(row);
       if (rows.length < batchSize) return;
       after = Number(rows.at(-1)!.seq);
@@ -78,7 +84,10 @@ export class AuditRepository {
   }
 
   async head(): Promise<{ seq: number; hash: string } | undefined> {
-    const [row] = (await this.dataSource.query(`SELECT seq, hash FROM ${this.table} ORDER BY seq DESC LIMIT 1`)) as { seq: string; hash: string }[];
+    const [row] = (await this.dataSource.query(`SELECT seq, hash FROM ${this.table} ORDER BY seq DESC LIMIT 1`)) as {
+      seq: string;
+      hash: string;
+    }[];
     return row ? { seq: Number(row.seq), hash: row.hash } : undefined;
   }
 }

@@ -20,7 +20,8 @@ export interface AuditRow {
 
 export type StoredAuditEvent = AuditEvent & { contentHash: string };
 
-export const AUDIT_COLUMNS = 'seq, id, occurred_at, type, actor, subject, client_id, session_id, ip, user_agent, details, content_hash, prev_hash, hash';
+export const AUDIT_COLUMNS =
+  'seq, id, occurred_at, type, actor, subject, client_id, session_id, ip, user_agent, details, content_hash, prev_hash, hash';
 
 export function toEvent(row: AuditRow): StoredAuditEvent {
   return {

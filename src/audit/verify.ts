@@ -65,19 +65,35 @@ function candidates(checkpoints: AuditCheckpoint[], external: ExternalCheckpoint
   return [...byJws.values()];
 }
 
-async function signedPoints(table: string, list: Candidate[], verifyCheckpoint: CheckpointVerifier): Promise<SignedPoint[] | VerifyProblem> {
+async function signedPoints(
+  table: string,
+  list: Candidate[],
+  verifyCheckpoint: CheckpointVerifier,
+): Promise<SignedPoint[] | VerifyProblem> {
   const points: SignedPoint[] = [];
   for (const checkpoint of list) {
     let signed: { table: string; seq: number; hash: string };
     try {
       signed = await verifyCheckpoint(checkpoint.jws);
     } catch (error) {
-      return { seq: checkpoint.seq, reason: `${checkpoint.label} at seq ${checkpoint.seq} has an invalid signature (${(error as Error).message})` };
+      return {
+        seq: checkpoint.seq,
+        reason: `${checkpoint.label} at seq ${checkpoint.seq} has an invalid signature (${(error as Error).message})`,
+      };
     }
     if (signed.table !== table || signed.seq !== checkpoint.seq || signed.hash !== checkpoint.hash) {
-      return { seq: checkpoint.seq, reason: `${checkpoint.label} at seq ${checkpoint.seq} does not match what was signed (seq ${signed.seq}, table ${signed.table})` };
+      return {
+        seq: checkpoint.seq,
+        reason: `${checkpoint.label} at seq ${checkpoint.seq} does not match what was signed (seq ${signed.seq}, table ${signed.table})`,
+      };
     }
-    points.push({ seq: signed.seq, hash: signed.hash, createdAt: checkpoint.createdAt, label: checkpoint.label, external: checkpoint.external });
+    points.push({
+      seq: signed.seq,
+      hash: signed.hash,
+      createdAt: checkpoint.createdAt,
+      label: checkpoint.label,
+      external: checkpoint.external,
+    });
   }
   return points.sort((a, b) => a.seq - b.seq);
 }
@@ -101,12 +117,18 @@ export async function verifyChain(
   for await (const event of events) {
     const expected = result.lastSeq + 1;
     if (event.seq !== expected) {
-      return fail({ seq: expected, reason: event.seq > expected ? `event ${expected} is missing (next present is ${event.seq})` : `event ${event.seq} is out of order` });
+      return fail({
+        seq: expected,
+        reason: event.seq > expected ? `event ${expected} is missing (next present is ${event.seq})` : `event ${event.seq} is out of order`,
+      });
     }
-    if (event.prevHash !== result.lastHash) return fail({ seq: event.seq, reason: `event ${event.seq} does not link to event ${expected - 1} (prev_hash differs)` });
+    if (event.prevHash !== result.lastHash)
+      return fail({ seq: event.seq, reason: `event ${event.seq} does not link to event ${expected - 1} (prev_hash differs)` });
     const content = contentHash(event);
-    if (content !== event.contentHash) return fail({ seq: event.seq, reason: `event ${event.seq} was altered (its content does not match its hash)` });
-    if (linkHash(event.prevHash, event.seq, content) !== event.hash) return fail({ seq: event.seq, reason: `event ${event.seq} has a wrong chain hash` });
+    if (content !== event.contentHash)
+      return fail({ seq: event.seq, reason: `event ${event.seq} was altered (its content does not match its hash)` });
+    if (linkHash(event.prevHash, event.seq, content) !== event.hash)
+      return fail({ seq: event.seq, reason: `event ${event.seq} has a wrong chain hash` });
     result.events += 1;
     result.lastSeq = event.seq;
     result.lastHash = event.hash;
@@ -129,7 +151,10 @@ export async function verifyChain(
 
   const beyond = points.find((point) => point.seq > result.lastSeq);
   if (beyond) {
-    return fail({ seq: result.lastSeq + 1, reason: `events ${result.lastSeq + 1}–${beyond.seq} are missing: ${beyond.external ? 'an external' : 'a'} checkpoint signed at ${beyond.createdAt.toISOString()} covers seq ${beyond.seq} (truncated tail)` });
+    return fail({
+      seq: result.lastSeq + 1,
+      reason: `events ${result.lastSeq + 1}–${beyond.seq} are missing: ${beyond.external ? 'an external' : 'a'} checkpoint signed at ${beyond.createdAt.toISOString()} covers seq ${beyond.seq} (truncated tail)`,
+    });
   }
   return result;
 }
@@ -145,9 +170,13 @@ export function verificationGaps(result: VerifyResult): string[] {
     gaps.push(`no checkpoint at all for ${result.events} events: cannot rule out a rewritten chain (seal one with \`audit checkpoint\`)`);
   }
   if (!result.external) {
-    gaps.push('no external checkpoints: none configured or given, so a chain rewritten by someone with write access to the database (checkpoints included) would still verify');
+    gaps.push(
+      'no external checkpoints: none configured or given, so a chain rewritten by someone with write access to the database (checkpoints included) would still verify',
+    );
   } else if (result.external.checkpoints === 0) {
-    gaps.push(`no external checkpoints: none in ${result.external.source}, so a chain rewritten by someone with write access to the database (checkpoints included) would still verify`);
+    gaps.push(
+      `no external checkpoints: none in ${result.external.source}, so a chain rewritten by someone with write access to the database (checkpoints included) would still verify`,
+    );
   }
   return gaps;
 }

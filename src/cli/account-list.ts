@@ -30,10 +30,13 @@ export async function listAccounts(services: Services, filter: AccountListFilter
     .limit(filter.limit);
   if (filter.storeId) query.andWhere('account.store_id = :storeId', { storeId: filter.storeId });
   if (filter.staffOnly) query.andWhere('account.store_id IS NULL');
-  if (filter.role) query.andWhere('EXISTS (SELECT 1 FROM account_role r WHERE r.account_id = account.id AND r.role = :role)', { role: filter.role });
+  if (filter.role)
+    query.andWhere('EXISTS (SELECT 1 FROM account_role r WHERE r.account_id = account.id AND r.role = :role)', { role: filter.role });
   const [accounts, total] = await query.getManyAndCount();
 
-  const roles = accounts.length ? await services.dataSource.getRepository(AccountRole).find({ where: { accountId: In(accounts.map((account) => account.id)) } }) : [];
+  const roles = accounts.length
+    ? await services.dataSource.getRepository(AccountRole).find({ where: { accountId: In(accounts.map((account) => account.id)) } })
+    : [];
   const slugs = new Map((await services.stores.list()).map((store) => [store.id, store.slug]));
   const rows = accounts.map((account) => ({
     id: account.id,
@@ -42,7 +45,10 @@ export async function listAccounts(services: Services, filter: AccountListFilter
     status: account.status,
     locked: services.accounts.isLocked(account),
     store: account.storeId ? (slugs.get(account.storeId) ?? account.storeId) : null,
-    roles: roles.filter((role) => role.accountId === account.id).map((role) => role.role).sort(),
+    roles: roles
+      .filter((role) => role.accountId === account.id)
+      .map((role) => role.role)
+      .sort(),
   }));
   return { rows, total };
 }

@@ -9,7 +9,6 @@ import type { Services } from '../server/system.js';
 import { CliError } from './errors.js';
 import { isUuid } from '../common/uuid.js';
 
-
 export async function resolveStore(services: Services, slug: string): Promise<Store> {
   const store = await services.stores.findBySlug(slug);
   if (!store) throw new CliError(`unknown store ${slug} (see \`stores list\`)`);
@@ -35,11 +34,16 @@ export async function resolveAccount(services: Services, reference: string, stor
   }
   const staff = await services.accounts.findByUsername(null, reference);
   if (staff) return staff;
-  const matches = await services.dataSource.getRepository(Account).find({ select: { id: true }, where: { username: normaliseUsername(reference) } });
+  const matches = await services.dataSource
+    .getRepository(Account)
+    .find({ select: { id: true }, where: { username: normaliseUsername(reference) } });
   if (matches.length === 0) throw new AccountError(`no account ${reference}`);
   const views = await Promise.all(matches.map((match) => services.accounts.findById(match.id)));
   if (views.length > 1) {
-    const stores = views.map((view) => view?.storeSlug).filter(Boolean).sort();
+    const stores = views
+      .map((view) => view?.storeSlug)
+      .filter(Boolean)
+      .sort();
     throw new CliError(`${reference} is ambiguous: it has accounts in stores ${stores.join(', ')}; pass --store <slug> or the account id`);
   }
   return views[0]!;
@@ -55,7 +59,8 @@ export function checkRolesFit(storeId: string | null, roles: readonly RoleName[]
   if (storeId && roles.some((role) => role !== 'customer')) {
     throw new AccountError('a store account can hold only the customer role; staff (support, admin) accounts have no store');
   }
-  if (!storeId && roles.includes('customer')) throw new AccountError('the customer role is for store accounts (create one with --store <slug>); staff accounts have no store');
+  if (!storeId && roles.includes('customer'))
+    throw new AccountError('the customer role is for store accounts (create one with --store <slug>); staff accounts have no store');
 }
 
 /** 18 random bytes: 24 characters, within the password policy and far beyond guessing. */
@@ -77,9 +82,10 @@ export interface AccountDetails extends AccountView {
 export async function accountDetails(services: Services, view: AccountView): Promise<AccountDetails> {
   const account = await services.dataSource.getRepository(Account).findOneByOrFail({ id: view.id });
   // Only whether a hash exists: the hash itself never leaves the database.
-  const [{ has_password: hasPassword }] = (await services.dataSource.query('SELECT password_hash IS NOT NULL AS has_password FROM account WHERE id = $1', [view.id])) as [
-    { has_password: boolean },
-  ];
+  const [{ has_password: hasPassword }] = (await services.dataSource.query(
+    'SELECT password_hash IS NOT NULL AS has_password FROM account WHERE id = $1',
+    [view.id],
+  )) as [{ has_password: boolean }];
   const stores = new Map((await services.stores.list()).map((store) => [store.id, store.slug]));
   const grants = await services.accounts.permissions(view.id);
   return {
@@ -91,6 +97,10 @@ export async function accountDetails(services: Services, view: AccountView): Pro
     lastLoginAt: account.lastLoginAt,
     passwordChangedAt: account.passwordChangedAt,
     createdAt: account.createdAt,
-    permissions: grants.map((grant) => ({ permission: grant.permission, store: grant.storeId ? (stores.get(grant.storeId) ?? grant.storeId) : null, grantedAt: grant.grantedAt })),
+    permissions: grants.map((grant) => ({
+      permission: grant.permission,
+      store: grant.storeId ? (stores.get(grant.storeId) ?? grant.storeId) : null,
+      grantedAt: grant.grantedAt,
+    })),
   };
 }

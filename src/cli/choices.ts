@@ -8,7 +8,9 @@ import type { SigningAlg } from '../server/keys/signing-key.entity.js';
 
 /** `list`, when it holds every member of the union `T` (one left out is a compile error). */
 function everyMemberOf<T extends string>() {
-  return <const L extends readonly T[]>(list: L & ([Exclude<T, L[number]>] extends [never] ? unknown : { missing: Exclude<T, L[number]> })): L => list;
+  return <const L extends readonly T[]>(
+    list: L & ([Exclude<T, L[number]>] extends [never] ? unknown : { missing: Exclude<T, L[number]> }),
+  ): L => list;
 }
 
 export const ROLES = everyMemberOf<RoleName>()(['customer', 'support', 'admin']);

@@ -37,8 +37,10 @@ export function buildClientMetadata(clientId: string, options: ClientCreateOptio
   if (options.store && kind !== 'storefront') throw new CliError(`--store is only for storefront clients (this one is ${kind})`);
   const grantTypes = options.grantType ?? (kind === 'service' ? ['client_credentials'] : ['authorization_code', 'refresh_token']);
   // oidc-provider accepts this pairing, but a client that cannot authenticate must not get tokens for itself.
-  if (options.public && grantTypes.includes('client_credentials')) throw new CliError('a public client (--public) cannot use the client_credentials grant');
-  if (options.public && options.pkceOptional) throw new CliError('a public client (--public) must use PKCE: --pkce-optional is for legacy confidential clients only');
+  if (options.public && grantTypes.includes('client_credentials'))
+    throw new CliError('a public client (--public) cannot use the client_credentials grant');
+  if (options.public && options.pkceOptional)
+    throw new CliError('a public client (--public) must use PKCE: --pkce-optional is for legacy confidential clients only');
   // oidc-provider insists response_types match the grants: code flow ⇔ "code".
   const responseTypes = grantTypes.includes('authorization_code') ? ['code'] : [];
   const scope = options.scope?.trim().split(/\s+/).filter(Boolean).join(' ');
@@ -61,14 +63,18 @@ export function buildClientMetadata(clientId: string, options: ClientCreateOptio
 }
 
 export function checkSecret(secret: string): void {
-  if (secret.length < MIN_SECRET_LENGTH) throw new CliError(`a client secret must be at least ${MIN_SECRET_LENGTH} characters (omit --secret to have one generated)`);
+  if (secret.length < MIN_SECRET_LENGTH)
+    throw new CliError(`a client secret must be at least ${MIN_SECRET_LENGTH} characters (omit --secret to have one generated)`);
 }
 
 /** registerClient checks allowed_resources; the resource servers a client operates must exist too. */
 export async function checkOperatedResources(services: Services, metadata: BehalfClientMetadata): Promise<void> {
   await services.resourceServers.refresh();
   for (const identifier of (metadata.resource_servers as string[] | undefined) ?? []) {
-    if (!services.resourceServers.get(identifier)) throw new CliError(`client ${metadata.client_id}: unknown resource server ${identifier} (create it with \`resource-servers create\`)`);
+    if (!services.resourceServers.get(identifier))
+      throw new CliError(
+        `client ${metadata.client_id}: unknown resource server ${identifier} (create it with \`resource-servers create\`)`,
+      );
   }
 }
 
@@ -90,7 +96,11 @@ function withoutSecret(metadata: Record<string, unknown>): BehalfClientMetadata 
 export async function listClients(services: Services): Promise<ClientRecord[]> {
   const rows = await services.clients.list();
   const withSecret = new Set(
-    ((await services.dataSource.query('SELECT client_id FROM oauth_client WHERE client_secret_encrypted IS NOT NULL')) as { client_id: string }[]).map((row) => row.client_id),
+    (
+      (await services.dataSource.query('SELECT client_id FROM oauth_client WHERE client_secret_encrypted IS NOT NULL')) as {
+        client_id: string;
+      }[]
+    ).map((row) => row.client_id),
   );
   const records: ClientRecord[] = rows.map((row) => ({
     metadata: withoutSecret({ ...row.metadata, client_id: row.clientId }),
@@ -100,7 +110,13 @@ export async function listClients(services: Services): Promise<ClientRecord[]> {
     updatedAt: row.updatedAt,
   }));
   for (const client of services.config.clients) {
-    records.push({ metadata: withoutSecret(client), source: 'config', hasSecret: typeof client.client_secret === 'string', createdAt: null, updatedAt: null });
+    records.push({
+      metadata: withoutSecret(client),
+      source: 'config',
+      hasSecret: typeof client.client_secret === 'string',
+      createdAt: null,
+      updatedAt: null,
+    });
   }
   return records;
 }

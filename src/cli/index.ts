@@ -32,7 +32,9 @@ const HELP_WIDTH = 100;
 export function buildProgram(cli: CliContext): Command {
   const program = new Command('behalf')
     .usage('<command> [options]   (run as: npm run cli -- <command> [options])')
-    .description('Behalf admin CLI: database, demo data, clients, resource servers, stores, accounts, permissions, signing keys, audit trail, on-behalf sessions')
+    .description(
+      'Behalf admin CLI: database, demo data, clients, resource servers, stores, accounts, permissions, signing keys, audit trail, on-behalf sessions',
+    )
     .version(packageVersion(), '-V, --version', 'print the Behalf version')
     // Settings made here are inherited by every subcommand added below.
     .exitOverride()
@@ -83,7 +85,11 @@ export function buildProgram(cli: CliContext): Command {
  * Runs one CLI invocation. `argv` holds the user's arguments only (no node,
  * no script). Returns the exit code; never throws, never prints a stack trace.
  */
-export async function runCli(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }, options: CliRunOptions = {}): Promise<number> {
+export async function runCli(
+  argv: string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr },
+  options: CliRunOptions = {},
+): Promise<number> {
   const cli = new CliContext(io, options.env ?? process.env);
   try {
     await buildProgram(cli).parseAsync(argv, { from: 'user' });

@@ -11,13 +11,21 @@ function text(cell: Cell): string {
 export function table(headers: string[], rows: Cell[][]): string[] {
   const cells = [headers, ...rows.map((row) => row.map(text))];
   const widths = headers.map((_, column) => Math.max(...cells.map((row) => (row[column] ?? '').length)));
-  return cells.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd());
+  return cells.map((row) =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** `key: value` lines, keys aligned. */
 export function fields(entries: [string, Cell | Cell[]][]): string[] {
   const width = Math.max(...entries.map(([key]) => key.length)) + 1;
-  return entries.map(([key, value]) => `${`${key}:`.padEnd(width)} ${Array.isArray(value) ? (value.length ? value.map(text).join(', ') : '-') : text(value)}`);
+  return entries.map(
+    ([key, value]) =>
+      `${`${key}:`.padEnd(width)} ${Array.isArray(value) ? (value.length ? value.map(text).join(', ') : '-') : text(value)}`,
+  );
 }
 
 /** ISO time without milliseconds: precise enough for an operator, short enough for a table. */

@@ -4,7 +4,8 @@ import { InvalidArgumentError } from 'commander';
 export function integerIn(min: number, max: number): (value: string) => number {
   return (value) => {
     const number = Number(value);
-    if (!/^\d+$/.test(value) || number < min || number > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
+    if (!/^\d+$/.test(value) || number < min || number > max)
+      throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
     return number;
   };
 }
@@ -22,7 +23,8 @@ export function httpUrl(value: string): string {
 
 /** Same rule as the database's CHECK on store.slug, so the error comes before the INSERT. */
 export function storeSlug(value: string): string {
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(value) || value.length > 64) throw new InvalidArgumentError('must be lower-case letters, digits and dashes (at most 64), e.g. "electronics"');
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(value) || value.length > 64)
+    throw new InvalidArgumentError('must be lower-case letters, digits and dashes (at most 64), e.g. "electronics"');
   return value;
 }
 

@@ -39,7 +39,11 @@ export function remoteKeys(uri: URL, options: RemoteKeysOptions): JWTVerifyGetKe
   async function fetchKeys(): Promise<void> {
     let jwks: JSONWebKeySet;
     try {
-      const response = await fetch(uri, { headers: { accept: 'application/jwk-set+json, application/json' }, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs) });
+      const response = await fetch(uri, {
+        headers: { accept: 'application/jwk-set+json, application/json' },
+        redirect: 'manual',
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
       if (response.status !== 200) throw new Error(`the JWKS endpoint answered ${response.status}`);
       jwks = (await response.json()) as JSONWebKeySet;
       local = createLocalJWKSet(jwks);

@@ -69,7 +69,8 @@ export function requireAuth(options: RequireAuthOptions) {
     try {
       const header = ctx.get('authorization').trim();
       // RFC 6750 §3.1: no credentials, or another scheme (Basic…), gets a challenge without an error code.
-      if (!/^Bearer(\s|$)/i.test(header)) throw new KitError('missing_token', header ? 'this API takes Bearer access tokens (RFC 6750)' : 'an access token is required');
+      if (!/^Bearer(\s|$)/i.test(header))
+        throw new KitError('missing_token', header ? 'this API takes Bearer access tokens (RFC 6750)' : 'an access token is required');
       const match = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
       if (!match) throw new KitError('invalid_token', 'the Authorization header must be "Bearer <token>"');
       principal = toPrincipal(await options.verifier(match[1]!));
@@ -99,7 +100,13 @@ export function forbidOnBehalf(operation = 'this operation') {
     // Fail closed: mounted without (or before) requireAuth, the guard cannot know who acts.
     if (!principal) throw new Error('forbidOnBehalf must run after requireAuth: there is no principal to check');
     if (principal.onBehalf) {
-      return respondWithKitError(ctx, new KitError('on_behalf_forbidden', `${operation} is not allowed while acting on behalf of a customer; the customer must do it themselves`));
+      return respondWithKitError(
+        ctx,
+        new KitError(
+          'on_behalf_forbidden',
+          `${operation} is not allowed while acting on behalf of a customer; the customer must do it themselves`,
+        ),
+      );
     }
     await next();
   };

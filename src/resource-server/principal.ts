@@ -53,7 +53,11 @@ function toActor(value: unknown, depth: number): Actor {
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw malformed(`act at depth ${depth} is not an object`);
   const act = value as { sub?: unknown; client_id?: unknown; name?: unknown };
   if (typeof act.sub !== 'string' || !act.sub) throw malformed(`act at depth ${depth} has no sub`);
-  return { sub: act.sub, ...(typeof act.client_id === 'string' ? { clientId: act.client_id } : {}), ...(typeof act.name === 'string' ? { name: act.name } : {}) };
+  return {
+    sub: act.sub,
+    ...(typeof act.client_id === 'string' ? { clientId: act.client_id } : {}),
+    ...(typeof act.name === 'string' ? { name: act.name } : {}),
+  };
 }
 
 /**

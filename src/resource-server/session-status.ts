@@ -38,7 +38,10 @@ export function createSessionStatusChecker(options: SessionStatusOptions): Sessi
   async function fetchActive(sessionId: string): Promise<boolean> {
     let response: Response;
     try {
-      response = await fetch(`${issuer}/on-behalf/sessions/${encodeURIComponent(sessionId)}/status`, { headers: { authorization, accept: 'application/json' }, signal: AbortSignal.timeout(5000) });
+      response = await fetch(`${issuer}/on-behalf/sessions/${encodeURIComponent(sessionId)}/status`, {
+        headers: { authorization, accept: 'application/json' },
+        signal: AbortSignal.timeout(5000),
+      });
     } catch {
       throw new KitError('session_unverifiable', 'the on-behalf session could not be checked right now');
     }

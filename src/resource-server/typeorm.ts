@@ -20,7 +20,18 @@
  *   its audit record could not commit with it; use `save()`/`remove()` or
  *   wrap the write in `dataSource.transaction()`.
  */
-import type { EntityMetadata, EntitySubscriberInterface, InsertEvent, QueryRunner, RecoverEvent, RemoveEvent, SoftRemoveEvent, TransactionCommitEvent, TransactionRollbackEvent, UpdateEvent } from 'typeorm';
+import type {
+  EntityMetadata,
+  EntitySubscriberInterface,
+  InsertEvent,
+  QueryRunner,
+  RecoverEvent,
+  RemoveEvent,
+  SoftRemoveEvent,
+  TransactionCommitEvent,
+  TransactionRollbackEvent,
+  UpdateEvent,
+} from 'typeorm';
 import type { AuditEventInput, AuditWriter, JsonValue } from '../audit/index.js';
 import { currentPrincipal } from './context.js';
 import type { Principal } from './principal.js';
@@ -114,7 +125,9 @@ export class AuditTrailSubscriber implements EntitySubscriberInterface {
   /** Refuses, before it happens, a write whose audit record could not commit with it. */
   private requireTransaction(queryRunner: QueryRunner, metadata: EntityMetadata, change: string): void {
     if (!this.name(metadata) || queryRunner.isTransactionActive) return;
-    throw new Error(`audited ${change} of ${metadata.tableName} outside a transaction: use save()/remove() or wrap it in dataSource.transaction()`);
+    throw new Error(
+      `audited ${change} of ${metadata.tableName} outside a transaction: use save()/remove() or wrap it in dataSource.transaction()`,
+    );
   }
 
   /** Events of each open transaction (with the savepoint depth they belong to), appended at its commit. */
@@ -125,28 +138,41 @@ export class AuditTrailSubscriber implements EntitySubscriberInterface {
     const wanted = this.options.recordValues?.[metadata.tableName];
     if (!wanted || !row) return {};
     const values: Record<string, JsonValue> = {};
-    for (const property of wanted) if (row[property] !== undefined) values[property] = JSON.parse(JSON.stringify(row[property])) as JsonValue;
+    for (const property of wanted)
+      if (row[property] !== undefined) values[property] = JSON.parse(JSON.stringify(row[property])) as JsonValue;
     return Object.keys(values).length ? { values } : {};
   }
 
-  private async record(queryRunner: QueryRunner, metadata: EntityMetadata, change: 'created' | 'updated' | 'deleted', id: unknown, extra: Record<string, JsonValue> = {}): Promise<void> {
+  private async record(
+    queryRunner: QueryRunner,
+    metadata: EntityMetadata,
+    change: 'created' | 'updated' | 'deleted',
+    id: unknown,
+    extra: Record<string, JsonValue> = {},
+  ): Promise<void> {
     const name = this.name(metadata);
     if (!name) return;
     // The principal is read now, inside the request, not at commit time.
     const principal = currentPrincipal();
     const events = this.pending.get(queryRunner) ?? [];
-    events.push({ depth: depthOf(queryRunner), input: {
-      type: `resource.${name}.${change}`,
-      actor: principal?.doer ?? 'system',
-      subject: principal?.subject ?? null,
-      clientId: principal?.clientId || null,
-      sessionId: principal?.onBehalfSessionId ?? null,
-      details: {
-        id: typeof id === 'object' && id !== null ? (JSON.parse(JSON.stringify(id)) as JsonValue) : ((id as string | number | null | undefined) ?? null),
-        ...(principal?.onBehalf ? { on_behalf_of: principal.subject, actor_chain: principal.actorChain.map((actor) => actor.sub) } : {}),
-        ...extra,
+    events.push({
+      depth: depthOf(queryRunner),
+      input: {
+        type: `resource.${name}.${change}`,
+        actor: principal?.doer ?? 'system',
+        subject: principal?.subject ?? null,
+        clientId: principal?.clientId || null,
+        sessionId: principal?.onBehalfSessionId ?? null,
+        details: {
+          id:
+            typeof id === 'object' && id !== null
+              ? (JSON.parse(JSON.stringify(id)) as JsonValue)
+              : ((id as string | number | null | undefined) ?? null),
+          ...(principal?.onBehalf ? { on_behalf_of: principal.subject, actor_chain: principal.actorChain.map((actor) => actor.sub) } : {}),
+          ...extra,
+        },
       },
-    } });
+    });
     this.pending.set(queryRunner, events);
   }
 
@@ -189,7 +215,13 @@ export class AuditTrailSubscriber implements EntitySubscriberInterface {
   }
 
   async afterInsert(event: InsertEvent<Record<string, unknown>>): Promise<void> {
-    await this.record(event.queryRunner, event.metadata, 'created', idOf(event.metadata, event.entity), this.values(event.metadata, event.entity));
+    await this.record(
+      event.queryRunner,
+      event.metadata,
+      'created',
+      idOf(event.metadata, event.entity),
+      this.values(event.metadata, event.entity),
+    );
   }
 
   async afterUpdate(event: UpdateEvent<Record<string, unknown>>): Promise<void> {
@@ -197,19 +229,35 @@ export class AuditTrailSubscriber implements EntitySubscriberInterface {
     // save() knows the changed columns; a query-builder update only its SET values (and no id).
     const changed = event.updatedColumns.length ? event.updatedColumns.map((column) => column.propertyName) : Object.keys(entity ?? {});
     const row = { ...(event.databaseEntity ?? {}), ...(entity ?? {}) };
-    await this.record(event.queryRunner, event.metadata, 'updated', idOf(event.metadata, entity) ?? idOf(event.metadata, event.databaseEntity), { changed, ...this.values(event.metadata, row) });
+    await this.record(
+      event.queryRunner,
+      event.metadata,
+      'updated',
+      idOf(event.metadata, entity) ?? idOf(event.metadata, event.databaseEntity),
+      { changed, ...this.values(event.metadata, row) },
+    );
   }
 
   async afterRemove(event: RemoveEvent<Record<string, unknown>>): Promise<void> {
-    await this.record(event.queryRunner, event.metadata, 'deleted', scalarId(event.entityId) ?? idOf(event.metadata, event.databaseEntity), this.values(event.metadata, event.databaseEntity ?? event.entity));
+    await this.record(
+      event.queryRunner,
+      event.metadata,
+      'deleted',
+      scalarId(event.entityId) ?? idOf(event.metadata, event.databaseEntity),
+      this.values(event.metadata, event.databaseEntity ?? event.entity),
+    );
   }
 
   async afterSoftRemove(event: SoftRemoveEvent<Record<string, unknown>>): Promise<void> {
-    await this.record(event.queryRunner, event.metadata, 'deleted', scalarId(event.entityId) ?? idOf(event.metadata, event.entity), { soft: true });
+    await this.record(event.queryRunner, event.metadata, 'deleted', scalarId(event.entityId) ?? idOf(event.metadata, event.entity), {
+      soft: true,
+    });
   }
 
   async afterRecover(event: RecoverEvent<Record<string, unknown>>): Promise<void> {
-    await this.record(event.queryRunner, event.metadata, 'updated', scalarId(event.entityId) ?? idOf(event.metadata, event.entity), { recovered: true });
+    await this.record(event.queryRunner, event.metadata, 'updated', scalarId(event.entityId) ?? idOf(event.metadata, event.entity), {
+      recovered: true,
+    });
   }
 }
 

@@ -106,9 +106,11 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
         requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'jti'],
       }));
     } catch (error) {
-      if (error instanceof JwksUnavailableError) throw new KitError('token_unverifiable', 'the access token could not be checked right now');
+      if (error instanceof JwksUnavailableError)
+        throw new KitError('token_unverifiable', 'the access token could not be checked right now');
       if (error instanceof joseErrors.JWTExpired) throw new KitError('token_expired', 'the access token has expired');
-      if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'aud') throw new KitError('wrong_audience', 'the access token is not meant for this resource server');
+      if (error instanceof joseErrors.JWTClaimValidationFailed && error.claim === 'aud')
+        throw new KitError('wrong_audience', 'the access token is not meant for this resource server');
       throw new KitError('invalid_token', 'the access token is invalid');
     }
     // A sender-constrained token (DPoP, mTLS) is only good with its proof, which this kit does not check.
@@ -127,7 +129,11 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     try {
       response = await fetch(introspection.endpoint ?? `${issuer}/token/introspection`, {
         method: 'POST',
-        headers: { authorization: basic(introspection.clientId, introspection.clientSecret), 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        headers: {
+          authorization: basic(introspection.clientId, introspection.clientSecret),
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+        },
         body: new URLSearchParams({ token, token_type_hint: 'access_token' }),
         signal: AbortSignal.timeout(5000),
       });
@@ -148,7 +154,8 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     if (typeof body.exp !== 'number') throw new KitError('invalid_token', 'the access token has no expiry');
     if (body.exp * 1000 <= Date.now()) throw new KitError('token_expired', 'the access token has expired');
     // Client-credentials tokens have no account: the client is the subject, as in Behalf's JWTs.
-    const claims: AccessTokenClaims = body.sub === undefined && typeof body.client_id === 'string' ? { ...body, sub: body.client_id } : body;
+    const claims: AccessTokenClaims =
+      body.sub === undefined && typeof body.client_id === 'string' ? { ...body, sub: body.client_id } : body;
     if (cache.size >= MAX_CACHE) cache.clear();
     cache.set(key, { claims, until: Math.min(Date.now() + (introspection.cacheSeconds ?? 30) * 1000, body.exp * 1000) });
     return claims;

@@ -99,10 +99,21 @@ export function createApp(deps: AppDependencies): Koa {
   const audit = auditAdminRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, audit: deps.audit, logger: deps.logger });
   app.use(audit.routes()).use(audit.allowedMethods());
 
-  const sessionAdmin = sessionAdminRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, sessions: deps.onBehalf, dataSource: deps.dataSource });
+  const sessionAdmin = sessionAdminRoutes({
+    oidc: deps.oidc.port,
+    accounts: deps.accounts,
+    sessions: deps.onBehalf,
+    dataSource: deps.dataSource,
+  });
   app.use(sessionAdmin.routes()).use(sessionAdmin.allowedMethods());
 
-  const agentSessions = agentSessionRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, sessions: deps.onBehalf, dataSource: deps.dataSource, maxConcurrentSessions: config.onBehalf.maxConcurrentSessions });
+  const agentSessions = agentSessionRoutes({
+    oidc: deps.oidc.port,
+    accounts: deps.accounts,
+    sessions: deps.onBehalf,
+    dataSource: deps.dataSource,
+    maxConcurrentSessions: config.onBehalf.maxConcurrentSessions,
+  });
   app.use(agentSessions.routes()).use(agentSessions.allowedMethods());
 
   const directory = directoryRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, query: new DirectoryQuery(deps.dataSource) });

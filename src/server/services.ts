@@ -48,4 +48,3 @@ export async function createServices(config: Config, logger = createLogger(confi
     totp: new TotpService(dataSource, sealer),
   };
 }
-

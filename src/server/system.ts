@@ -36,7 +36,9 @@ export interface Behalf extends Services {
 
 export async function createBehalf(config: Config, logger = createLogger(config.log.level)): Promise<Behalf> {
   if (usesDevelopmentSecrets(config)) {
-    logger.warn('USING PUBLIC DEVELOPMENT SECRETS: set KEY_ENCRYPTION_KEYS and COOKIE_KEYS before this holds real data', { event: 'config.insecure' });
+    logger.warn('USING PUBLIC DEVELOPMENT SECRETS: set KEY_ENCRYPTION_KEYS and COOKIE_KEYS before this holds real data', {
+      event: 'config.insecure',
+    });
   }
   const services = await createServices(config, logger);
   const { dataSource, sealer, clients } = services;
@@ -56,14 +58,32 @@ export async function createBehalf(config: Config, logger = createLogger(config.
     let onBehalf!: OnBehalfModule;
     const oidc = createOidc({ config, services, renderer, metrics }, (port: OidcPort) => {
       onBehalf = createOnBehalf(services, port, config);
-      return { exchange: onBehalf.exchange, logoutListeners: [onBehalf.endOnLogout], isReauthGrant: (grantId) => onBehalf.sessions.isReauthGrant(grantId) };
+      return {
+        exchange: onBehalf.exchange,
+        logoutListeners: [onBehalf.endOnLogout],
+        isReauthGrant: (grantId) => onBehalf.sessions.isReauthGrant(grantId),
+      };
     });
     await oidc.start();
 
     let shuttingDown = false;
     limits = await createRateLimits(dataSource, config, { logger });
     const rateLimits = limits;
-    const app = createApp({ config, dataSource, oidc, accounts: services.accounts, stores: services.stores, renderer, logger, metrics, audit: services.audit, onBehalf: onBehalf.sessions, limits, totp: services.totp, isShuttingDown: () => shuttingDown });
+    const app = createApp({
+      config,
+      dataSource,
+      oidc,
+      accounts: services.accounts,
+      stores: services.stores,
+      renderer,
+      logger,
+      metrics,
+      audit: services.audit,
+      onBehalf: onBehalf.sessions,
+      limits,
+      totp: services.totp,
+      isShuttingDown: () => shuttingDown,
+    });
     services.audit.startCheckpoints(config.audit.checkpointIntervalSeconds);
     onBehalf.start();
     const cleanup = setInterval(() => {
@@ -90,10 +110,15 @@ export async function createBehalf(config: Config, logger = createLogger(config.
         oidc.stop();
         services.audit.stop();
         onBehalf.stop();
-        await Promise.all(servers.map((server) => new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeIdleConnections?.();
-        })));
+        await Promise.all(
+          servers.map(
+            (server) =>
+              new Promise<void>((resolve) => {
+                server.close(() => resolve());
+                server.closeIdleConnections?.();
+              }),
+          ),
+        );
         await rateLimits.close();
         await services.database.close();
       },
@@ -109,7 +134,9 @@ async function refuseDemoSecrets(clients: ClientRepository): Promise<void> {
   for (const client of await clients.list()) {
     const payload = await clients.findForProvider(client.clientId);
     if (payload?.client_secret && DEMO_SECRETS.includes(String(payload.client_secret))) {
-      throw new StartupError(`client ${client.clientId} uses a public demo secret, refused in production; rotate it with \`npm run cli -- clients rotate-secret ${client.clientId}\``);
+      throw new StartupError(
+        `client ${client.clientId} uses a public demo secret, refused in production; rotate it with \`npm run cli -- clients rotate-secret ${client.clientId}\``,
+      );
     }
   }
 }

@@ -18,7 +18,11 @@ export interface SessionState {
 }
 
 export function checkClientMayDelegate(clientId: string, rules: readonly DelegationRule[]): void {
-  if (rules.length === 0) throw unauthorizedClient(`client ${clientId} has no delegation rules, so it may not exchange access tokens; ask an administrator to configure delegation for it`, 'client_not_allowed');
+  if (rules.length === 0)
+    throw unauthorizedClient(
+      `client ${clientId} has no delegation rules, so it may not exchange access tokens; ask an administrator to configure delegation for it`,
+      'client_not_allowed',
+    );
 }
 
 /**
@@ -28,10 +32,16 @@ export function checkClientMayDelegate(clientId: string, rules: readonly Delegat
  */
 export function checkDeclaredType(name: 'subject_token' | 'actor_token', declared: string | undefined, token?: PresentedToken): void {
   if (declared !== TOKEN_TYPES.accessToken && declared !== TOKEN_TYPES.jwt) {
-    throw invalidRequest(`${name}_type must be ${TOKEN_TYPES.accessToken} or ${TOKEN_TYPES.jwt} for delegation`, `unsupported_${name}_type`);
+    throw invalidRequest(
+      `${name}_type must be ${TOKEN_TYPES.accessToken} or ${TOKEN_TYPES.jwt} for delegation`,
+      `unsupported_${name}_type`,
+    );
   }
   if (token && declared === TOKEN_TYPES.jwt && token.format !== 'jwt') {
-    throw invalidRequest(`${name} is an opaque access token, not a JWT; send ${name}_type=${TOKEN_TYPES.accessToken}`, `${name}_type_mismatch`);
+    throw invalidRequest(
+      `${name} is an opaque access token, not a JWT; send ${name}_type=${TOKEN_TYPES.accessToken}`,
+      `${name}_type_mismatch`,
+    );
   }
 }
 
@@ -39,21 +49,30 @@ export function checkDeclaredType(name: 'subject_token' | 'actor_token', declare
 export function checkSubjectSession(sessionId: string | undefined, session: SessionState | undefined, now: Date): void {
   if (!sessionId) return;
   if (!session) throw invalidRequest('subject_token names an on-behalf session Behalf does not know', 'unknown_session');
-  if (session.endedAt) throw invalidRequest('the on-behalf session of subject_token has ended; its tokens can no longer be exchanged', 'session_ended');
-  if (session.expiresAt <= now) throw invalidRequest('the on-behalf session of subject_token has expired; its tokens can no longer be exchanged', 'session_expired');
+  if (session.endedAt)
+    throw invalidRequest('the on-behalf session of subject_token has ended; its tokens can no longer be exchanged', 'session_ended');
+  if (session.expiresAt <= now)
+    throw invalidRequest('the on-behalf session of subject_token has expired; its tokens can no longer be exchanged', 'session_expired');
 }
 
 /**
  * The requesting client must be an intended audience of the subject token: its
  * client id or a resource server it operates is in `aud`, or `may_act` names it.
  */
-export function checkIntendedAudience(subject: PresentedToken, client: { clientId: string; operates: readonly string[] }, canonical: Canonical): void {
+export function checkIntendedAudience(
+  subject: PresentedToken,
+  client: { clientId: string; operates: readonly string[] },
+  canonical: Canonical,
+): void {
   if (subject.audience.includes(client.clientId)) return;
   const audience = new Set(subject.audience.map(canonical));
   if (client.operates.some((resource) => audience.has(canonical(resource)))) return;
   if (subject.mayAct?.sub === client.clientId) return;
   const named = subject.audience.length ? subject.audience.join(' ') : 'no audience';
-  throw invalidRequest(`subject_token is not meant for this client: its audience is ${named}, and ${client.clientId} neither operates it nor is named in its may_act`, 'not_audience');
+  throw invalidRequest(
+    `subject_token is not meant for this client: its audience is ${named}, and ${client.clientId} neither operates it nor is named in its may_act`,
+    'not_audience',
+  );
 }
 
 /**
@@ -65,9 +84,16 @@ export function checkIntendedAudience(subject: PresentedToken, client: { clientI
 export function actorIdentity(clientId: string, actorToken: PresentedToken | undefined): ActClaim {
   if (!actorToken) return { sub: clientId };
   if (actorToken.clientId !== clientId) {
-    throw invalidRequest(`actor_token was issued to another client (${actorToken.clientId}); send a token issued to ${clientId}, such as its own client-credentials token`, 'actor_other_client');
+    throw invalidRequest(
+      `actor_token was issued to another client (${actorToken.clientId}); send a token issued to ${clientId}, such as its own client-credentials token`,
+      'actor_other_client',
+    );
   }
-  if (actorToken.act) throw invalidRequest('actor_token already carries an act claim; send a token that represents the acting party itself', 'actor_delegated');
+  if (actorToken.act)
+    throw invalidRequest(
+      'actor_token already carries an act claim; send a token that represents the acting party itself',
+      'actor_delegated',
+    );
   return actorToken.subject === clientId ? { sub: clientId } : { sub: actorToken.subject, client_id: clientId };
 }
 
@@ -78,7 +104,10 @@ export function actorIdentity(clientId: string, actorToken: PresentedToken | und
  */
 export function checkMayAct(subject: PresentedToken, actor: ActClaim): void {
   if (subject.mayAct && subject.mayAct.sub !== actor.sub) {
-    throw invalidRequest(`subject_token allows only ${subject.mayAct.sub} to act for its subject (may_act), not ${actor.sub}`, 'may_act_violation');
+    throw invalidRequest(
+      `subject_token allows only ${subject.mayAct.sub} to act for its subject (may_act), not ${actor.sub}`,
+      'may_act_violation',
+    );
   }
 }
 
@@ -94,10 +123,14 @@ export function nestAct(actor: ActClaim, subject: PresentedToken, maxDepth: numb
   const seen = new Set([subject.subject, ...previous.flatMap(identities)]);
   const repeated = identities(actor).find((identity) => seen.has(identity));
   if (repeated !== undefined) {
-    throw invalidRequest(`${repeated} is already the subject or an earlier actor of subject_token; a delegation chain must not loop back`, 'circular_chain');
+    throw invalidRequest(
+      `${repeated} is already the subject or an earlier actor of subject_token; a delegation chain must not loop back`,
+      'circular_chain',
+    );
   }
   const depth = previous.length + 1;
-  if (depth > maxDepth) throw invalidRequest(`the delegation chain would have ${depth} actors; at most ${maxDepth} are allowed`, 'chain_too_deep');
+  if (depth > maxDepth)
+    throw invalidRequest(`the delegation chain would have ${depth} actors; at most ${maxDepth} are allowed`, 'chain_too_deep');
   return { ...actor, ...(subject.act ? { act: copyAct(subject.act) } : {}) };
 }
 
@@ -116,12 +149,21 @@ export function applicableRules(rules: readonly DelegationRule[], audience: read
 export function defaultDelegationTarget(clientId: string, applicable: readonly DelegationRule[], canonical: Canonical): string {
   const targets = [...new Set(applicable.map((rule) => canonical(rule.to)))];
   if (targets.length === 1) return targets[0]!;
-  if (targets.length === 0) throw invalidTarget(`no delegation rule of ${clientId} accepts tokens with this subject_token's audience`, 'no_delegation_rule');
-  throw invalidTarget(`name the target with resource or audience: ${clientId} may delegate this token to ${targets.join(' or ')}`, 'ambiguous_delegation');
+  if (targets.length === 0)
+    throw invalidTarget(`no delegation rule of ${clientId} accepts tokens with this subject_token's audience`, 'no_delegation_rule');
+  throw invalidTarget(
+    `name the target with resource or audience: ${clientId} may delegate this token to ${targets.join(' or ')}`,
+    'ambiguous_delegation',
+  );
 }
 
 /** The rules that allow this very target (`to`), given the applicable ones; none means the exchange is refused. */
-export function rulesForTarget(clientId: string, applicable: readonly DelegationRule[], target: ResourceTarget, canonical: Canonical): DelegationRule[] {
+export function rulesForTarget(
+  clientId: string,
+  applicable: readonly DelegationRule[],
+  target: ResourceTarget,
+  canonical: Canonical,
+): DelegationRule[] {
   const matching = applicable.filter((rule) => canonical(rule.to) === target.identifier);
   if (matching.length === 0) {
     const allowed = [...new Set(applicable.map((rule) => canonical(rule.to)))];
@@ -135,16 +177,33 @@ export function rulesForTarget(clientId: string, applicable: readonly Delegation
  * RFC 8693 §2.1 scope, narrowed: within the subject token's scope, the target's
  * scopes and the rule's scope (a rule without scope does not narrow).
  */
-export function delegationScope(requested: string[] | undefined, subjectScope: readonly string[], target: ResourceTarget, rules: readonly DelegationRule[]): string[] {
+export function delegationScope(
+  requested: string[] | undefined,
+  subjectScope: readonly string[],
+  target: ResourceTarget,
+  rules: readonly DelegationRule[],
+): string[] {
   let allowed = intersect(subjectScope, target.scopes);
-  if (rules.every((rule) => rule.scope)) allowed = intersect(allowed, rules.flatMap((rule) => rule.scope!));
+  if (rules.every((rule) => rule.scope))
+    allowed = intersect(
+      allowed,
+      rules.flatMap((rule) => rule.scope!),
+    );
   if (!requested) {
-    if (allowed.length === 0) throw invalidScope(`subject_token carries no scope that ${target.identifier} accepts under this client's delegation rules`, 'no_scope');
+    if (allowed.length === 0)
+      throw invalidScope(
+        `subject_token carries no scope that ${target.identifier} accepts under this client's delegation rules`,
+        'no_scope',
+      );
     return allowed;
   }
   if (requested.length === 0) throw invalidScope('scope must not be empty', 'empty_scope');
   const beyond = requested.filter((scope) => !allowed.includes(scope));
-  if (beyond.length) throw invalidScope(`scope ${beyond.join(' ')} is beyond what subject_token allows for ${target.identifier} (${allowed.join(' ') || 'nothing'}); ask for less`, 'scope_escalation');
+  if (beyond.length)
+    throw invalidScope(
+      `scope ${beyond.join(' ')} is beyond what subject_token allows for ${target.identifier} (${allowed.join(' ') || 'nothing'}); ask for less`,
+      'scope_escalation',
+    );
   return requested;
 }
 

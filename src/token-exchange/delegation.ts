@@ -50,7 +50,12 @@ export interface DelegationDeps {
   reference(opaqueTokenId: string): string;
 }
 
-export async function exchangeDelegation(deps: DelegationDeps, request: TokenExchangeRequest, context: RequestContext, learned: DenialContext): Promise<ExchangeResponse> {
+export async function exchangeDelegation(
+  deps: DelegationDeps,
+  request: TokenExchangeRequest,
+  context: RequestContext,
+  learned: DenialContext,
+): Promise<ExchangeResponse> {
   const { client, now } = context;
   checkClientMayDelegate(client.clientId, client.delegation);
 
@@ -72,7 +77,10 @@ export async function exchangeDelegation(deps: DelegationDeps, request: TokenExc
   const target = chooseTarget();
   // RFC 8693 §2.1: a requested token type is honoured or refused, never silently swapped.
   if (request.requestedTokenType === TOKEN_TYPES.jwt && target.format !== 'jwt') {
-    throw invalidRequest(`requested_token_type ${TOKEN_TYPES.jwt} cannot be issued for ${target.identifier}, which takes opaque access tokens; request ${TOKEN_TYPES.accessToken}`, 'unsupported_requested_token_type');
+    throw invalidRequest(
+      `requested_token_type ${TOKEN_TYPES.jwt} cannot be issued for ${target.identifier}, which takes opaque access tokens; request ${TOKEN_TYPES.accessToken}`,
+      'unsupported_requested_token_type',
+    );
   }
   const rules = rulesForTarget(client.clientId, applicable, target, deps.canonical);
   const scope = delegationScope(request.scope, subject.scope, target, rules);
@@ -115,7 +123,13 @@ export async function exchangeDelegation(deps: DelegationDeps, request: TokenExc
       shares_grant: grantId !== undefined,
     },
   });
-  return { access_token: await prepared.commit(), issued_token_type: issuedType, token_type: 'Bearer', expires_in: expiresIn, scope: scope.join(' ') };
+  return {
+    access_token: await prepared.commit(),
+    issued_token_type: issuedType,
+    token_type: 'Bearer',
+    expires_in: expiresIn,
+    scope: scope.join(' '),
+  };
 
   /**
    * RFC 8693 §2.1: the server "MUST perform the appropriate validation procedures for the indicated
@@ -125,7 +139,8 @@ export async function exchangeDelegation(deps: DelegationDeps, request: TokenExc
   async function readToken(name: 'subject_token' | 'actor_token', value: string, type: string | undefined): Promise<PresentedToken> {
     checkDeclaredType(name, type);
     const token = await deps.tokens.read(value, type === TOKEN_TYPES.jwt ? 'jwt' : 'access_token');
-    if (!token) throw invalidRequest(`${name} is not an access token issued by Behalf, or it has expired or been revoked`, `invalid_${name}`);
+    if (!token)
+      throw invalidRequest(`${name} is not an access token issued by Behalf, or it has expired or been revoked`, `invalid_${name}`);
     checkDeclaredType(name, type, token);
     return token;
   }
@@ -137,16 +152,29 @@ export async function exchangeDelegation(deps: DelegationDeps, request: TokenExc
    */
   function chooseTarget(): ResourceTarget {
     if (request.resources.length || request.audiences.length) {
-      return resolveTarget(request.resources, request.audiences, { find: (value) => deps.targets.find(value), identifier: (found) => found.identifier }, undefined);
+      return resolveTarget(
+        request.resources,
+        request.audiences,
+        { find: (value) => deps.targets.find(value), identifier: (found) => found.identifier },
+        undefined,
+      );
     }
     const identifier = defaultDelegationTarget(client.clientId, applicable, deps.canonical);
     const found = deps.targets.find(identifier);
-    if (!found) throw invalidTarget(`the delegation rule's target ${identifier} is not a known resource server; ask an administrator to fix the rule`, 'unknown_rule_target');
+    if (!found)
+      throw invalidTarget(
+        `the delegation rule's target ${identifier} is not a known resource server; ask an administrator to fix the rule`,
+        'unknown_rule_target',
+      );
     return found;
   }
 
   function describe(token: PresentedToken) {
-    return { format: token.format, client_id: token.clientId, ...(token.format === 'jwt' ? { jti: token.jti } : { token_ref: deps.reference(token.jti) }) };
+    return {
+      format: token.format,
+      client_id: token.clientId,
+      ...(token.format === 'jwt' ? { jti: token.jti } : { token_ref: deps.reference(token.jti) }),
+    };
   }
 }
 

@@ -20,6 +20,8 @@ export class TokenExchangeError extends Error {
 }
 
 export const invalidRequest = (description: string, reason: string) => new TokenExchangeError('invalid_request', description, reason);
-export const invalidTarget = (description: string, reason = 'invalid_target') => new TokenExchangeError('invalid_target', description, reason);
+export const invalidTarget = (description: string, reason = 'invalid_target') =>
+  new TokenExchangeError('invalid_target', description, reason);
 export const invalidScope = (description: string, reason = 'invalid_scope') => new TokenExchangeError('invalid_scope', description, reason);
-export const unauthorizedClient = (description: string, reason = 'unauthorized_client') => new TokenExchangeError('unauthorized_client', description, reason);
+export const unauthorizedClient = (description: string, reason = 'unauthorized_client') =>
+  new TokenExchangeError('unauthorized_client', description, reason);

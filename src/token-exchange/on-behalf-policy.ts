@@ -62,7 +62,8 @@ export interface ClientOnBehalfPolicy {
 const isStaff = (roles: readonly string[]) => roles.includes('support') || roles.includes('admin');
 
 export function checkClientMayActOnBehalf(clientId: string, policy: ClientOnBehalfPolicy): void {
-  if (!policy.enabled || !policy.storeId) throw unauthorizedClient(`client ${clientId} is not allowed login on behalf`, 'client_not_allowed');
+  if (!policy.enabled || !policy.storeId)
+    throw unauthorizedClient(`client ${clientId} is not allowed login on behalf`, 'client_not_allowed');
 }
 
 /**
@@ -73,8 +74,10 @@ export function checkClientMayActOnBehalf(clientId: string, policy: ClientOnBeha
 export function checkTarget<T extends TargetFacts>(target: T | undefined, storeId: string, agentId: string | undefined, _now?: Date): T {
   if (!target) throw invalidRequest('subject_token names no account', 'unknown_target');
   if (agentId && target.id === agentId) throw invalidRequest('an agent cannot log in on behalf of themselves', 'self_target');
-  if (isStaff(target.roles) || target.storeId === null) throw invalidRequest('staff and admin accounts cannot be acted for: login on behalf is for customers', 'privileged_target');
-  if (target.storeId !== storeId) throw invalidRequest("subject_token names an account of another store than this client's", 'target_other_store');
+  if (isStaff(target.roles) || target.storeId === null)
+    throw invalidRequest('staff and admin accounts cannot be acted for: login on behalf is for customers', 'privileged_target');
+  if (target.storeId !== storeId)
+    throw invalidRequest("subject_token names an account of another store than this client's", 'target_other_store');
   if (!target.roles.includes('customer')) throw invalidRequest('subject_token must name a customer account', 'target_not_customer');
   if (target.status !== 'active') throw invalidRequest('the customer account is not active', 'target_inactive');
   return target;
@@ -104,7 +107,8 @@ export function refusalEndsSession(reason: string): boolean {
 /** The re-authentication must have been made for this very target, through this very client. */
 export function checkReauthBinding(reauth: ReauthFacts, targetId: string, clientId: string): void {
   if (reauth.clientId !== clientId) throw invalidRequest('actor_token was issued to another client', 'actor_other_client');
-  if (reauth.targetId !== targetId) throw invalidRequest('the re-authentication named another customer than subject_token', 'reauth_other_target');
+  if (reauth.targetId !== targetId)
+    throw invalidRequest('the re-authentication named another customer than subject_token', 'reauth_other_target');
 }
 
 /**
@@ -115,7 +119,10 @@ export function checkReauthBinding(reauth: ReauthFacts, targetId: string, client
  */
 export function checkReauthFactors(reauth: Pick<ReauthFacts, 'amr'>, policy: { requireSecondFactor: boolean }): void {
   if (policy.requireSecondFactor && !(reauth.amr ?? []).includes('otp')) {
-    throw invalidRequest('login on behalf requires a second factor: the agent re-authenticated with a password only; enrol TOTP and re-authenticate', 'second_factor_required');
+    throw invalidRequest(
+      'login on behalf requires a second factor: the agent re-authenticated with a password only; enrol TOTP and re-authenticate',
+      'second_factor_required',
+    );
   }
 }
 
@@ -125,15 +132,25 @@ export type SessionDecision<S extends SessionFacts> = { kind: 'continue'; sessio
  * The first exchange after a fresh re-authentication opens the session; later
  * ones continue it until it ends. A re-authentication never opens a second one.
  */
-export function decideSession<S extends SessionFacts>(reauth: ReauthFacts, session: S | undefined, activeSessions: number, limits: OnBehalfLimits, now: Date): SessionDecision<S> {
+export function decideSession<S extends SessionFacts>(
+  reauth: ReauthFacts,
+  session: S | undefined,
+  activeSessions: number,
+  limits: OnBehalfLimits,
+  now: Date,
+): SessionDecision<S> {
   if (session) {
     if (session.endedAt) throw invalidRequest('the on-behalf session has ended; re-authenticate to start a new one', 'session_ended');
-    if (session.expiresAt <= now) throw invalidRequest('the on-behalf session has expired; re-authenticate to start a new one', 'session_expired');
+    if (session.expiresAt <= now)
+      throw invalidRequest('the on-behalf session has expired; re-authenticate to start a new one', 'session_expired');
     return { kind: 'continue', session };
   }
   const age = (now.getTime() - reauth.authenticatedAt.getTime()) / 1000;
   if (age > limits.reauthMaxAgeSeconds) {
-    throw invalidRequest(`the re-authentication is ${Math.floor(age)} s old; an on-behalf session must start within ${limits.reauthMaxAgeSeconds} s of it`, 'stale_reauth');
+    throw invalidRequest(
+      `the re-authentication is ${Math.floor(age)} s old; an on-behalf session must start within ${limits.reauthMaxAgeSeconds} s of it`,
+      'stale_reauth',
+    );
   }
   checkSessionLimit(activeSessions, limits.maxConcurrentSessions);
   return { kind: 'open', expiresAt: new Date(now.getTime() + limits.sessionMaxSeconds * 1000) };
@@ -146,7 +163,10 @@ export function decideSession<S extends SessionFacts>(reauth: ReauthFacts, sessi
  */
 export function checkSessionLimit(activeSessions: number, maxConcurrentSessions: number): void {
   if (activeSessions >= maxConcurrentSessions) {
-    throw invalidRequest(`the agent already has ${activeSessions} active on-behalf sessions (limit ${maxConcurrentSessions}); end one first`, 'session_limit');
+    throw invalidRequest(
+      `the agent already has ${activeSessions} active on-behalf sessions (limit ${maxConcurrentSessions}); end one first`,
+      'session_limit',
+    );
   }
 }
 

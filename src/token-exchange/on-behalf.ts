@@ -6,8 +6,27 @@
  */
 import type { AuditEventInput } from '../audit/index.js';
 import { TokenExchangeError, invalidRequest } from './errors.js';
-import { checkAgent, checkClientMayActOnBehalf, checkReauthBinding, checkReauthFactors, checkTarget, decideSession, onBehalfTokenLifetime, refusalEndsSession, type OnBehalfLimits } from './on-behalf-policy.js';
-import type { AccountDirectory, Audit, ExchangeClient, OnBehalfSession, OnBehalfSessions, Targets, TokenIssuer, TokenReader } from './ports.js';
+import {
+  checkAgent,
+  checkClientMayActOnBehalf,
+  checkReauthBinding,
+  checkReauthFactors,
+  checkTarget,
+  decideSession,
+  onBehalfTokenLifetime,
+  refusalEndsSession,
+  type OnBehalfLimits,
+} from './on-behalf-policy.js';
+import type {
+  AccountDirectory,
+  Audit,
+  ExchangeClient,
+  OnBehalfSession,
+  OnBehalfSessions,
+  Targets,
+  TokenIssuer,
+  TokenReader,
+} from './ports.js';
 import { decideScope, intersect } from './scope.js';
 import { resolveTarget } from './target.js';
 import { GRANT_TYPE, TOKEN_TYPES, type TokenExchangeRequest } from './types.js';
@@ -46,24 +65,40 @@ export interface DenialContext {
   sessionId?: string;
 }
 
-export async function exchangeOnBehalf(deps: OnBehalfExchangeDeps, request: TokenExchangeRequest, context: RequestContext, learned: DenialContext): Promise<ExchangeResponse> {
+export async function exchangeOnBehalf(
+  deps: OnBehalfExchangeDeps,
+  request: TokenExchangeRequest,
+  context: RequestContext,
+  learned: DenialContext,
+): Promise<ExchangeResponse> {
   const { client, now } = context;
   checkClientMayActOnBehalf(client.clientId, { ...client.onBehalf, storeId: client.storeId });
   const storeId = client.storeId!;
 
   // RFC 8693 §2.1: the actor token is required for login on behalf: it proves the agent re-authenticated.
-  if (!request.actorToken) throw invalidRequest('actor_token (the agent’s access token from the re-authentication) is required for login on behalf', 'missing_actor_token');
-  if (request.actorTokenType !== TOKEN_TYPES.accessToken) throw invalidRequest(`actor_token_type must be ${TOKEN_TYPES.accessToken}`, 'wrong_actor_token_type');
+  if (!request.actorToken)
+    throw invalidRequest(
+      'actor_token (the agent’s access token from the re-authentication) is required for login on behalf',
+      'missing_actor_token',
+    );
+  if (request.actorTokenType !== TOKEN_TYPES.accessToken)
+    throw invalidRequest(`actor_token_type must be ${TOKEN_TYPES.accessToken}`, 'wrong_actor_token_type');
   const actor = await deps.tokens.read(request.actorToken, 'access_token');
   if (!actor) throw invalidRequest('actor_token is invalid, expired or revoked', 'invalid_actor_token');
   // A genuine JWT access token (say, an earlier on-behalf token) is not "invalid": it is the wrong kind
   // of token, and saying "expired or revoked" would send the caller looking in the wrong place.
   if (actor.format !== 'opaque' || !actor.accountId) {
-    throw invalidRequest('actor_token must be the agent’s access token from the login-on-behalf re-authentication at this client, not a JWT access token or a client’s own token', 'actor_not_reauthenticated');
+    throw invalidRequest(
+      'actor_token must be the agent’s access token from the login-on-behalf re-authentication at this client, not a JWT access token or a client’s own token',
+      'actor_not_reauthenticated',
+    );
   }
   learned.agentId = actor.accountId;
   if (actor.clientId !== client.clientId) {
-    throw invalidRequest(`actor_token was issued to another client (${actor.clientId}); re-authenticate through ${client.clientId}`, 'actor_other_client');
+    throw invalidRequest(
+      `actor_token was issued to another client (${actor.clientId}); re-authenticate through ${client.clientId}`,
+      'actor_other_client',
+    );
   }
   // Independent reads, in parallel: an exchange's latency is its count of sequential round trips.
   // The session is looked up with the re-auth, before the checks, so that a refusal in the middle
@@ -72,7 +107,11 @@ export async function exchangeOnBehalf(deps: OnBehalfExchangeDeps, request: Toke
     actor.grantId ? deps.onBehalf.reauthByGrant(actor.grantId) : undefined,
     deps.accounts.pair(actor.accountId, request.subjectToken),
   ]);
-  if (!found) throw invalidRequest('actor_token does not come from a login-on-behalf re-authentication (prompt=login with on_behalf_of)', 'not_reauthenticated');
+  if (!found)
+    throw invalidRequest(
+      'actor_token does not come from a login-on-behalf re-authentication (prompt=login with on_behalf_of)',
+      'not_reauthenticated',
+    );
   const { reauth, session: existing } = found;
   if (existing) learned.sessionId = existing.id;
   // The trail names whom the agent tried to act for, also when that account is refused (staff, disabled, …).
@@ -95,10 +134,18 @@ export async function exchangeOnBehalf(deps: OnBehalfExchangeDeps, request: Toke
 
   const decision = decideSession(reauth, existing, existing ? 0 : await deps.onBehalf.countActiveSessions(agent.id, now), deps.limits, now);
 
-  const resource = resolveTarget(request.resources, request.audiences, { find: (value) => deps.targets.find(value), identifier: (t) => t.identifier }, client.onBehalf.resource ? deps.targets.find(client.onBehalf.resource) : undefined);
+  const resource = resolveTarget(
+    request.resources,
+    request.audiences,
+    { find: (value) => deps.targets.find(value), identifier: (t) => t.identifier },
+    client.onBehalf.resource ? deps.targets.find(client.onBehalf.resource) : undefined,
+  );
   // RFC 8693 §2.1: a requested type is honoured or refused, never silently swapped for another.
   if (request.requestedTokenType === TOKEN_TYPES.jwt && resource.format !== 'jwt') {
-    throw invalidRequest(`requested_token_type ${TOKEN_TYPES.jwt} cannot be issued for ${resource.identifier}, which takes opaque access tokens; request ${TOKEN_TYPES.accessToken}`, 'unsupported_requested_token_type');
+    throw invalidRequest(
+      `requested_token_type ${TOKEN_TYPES.jwt} cannot be issued for ${resource.identifier}, which takes opaque access tokens; request ${TOKEN_TYPES.accessToken}`,
+      'unsupported_requested_token_type',
+    );
   }
   const allowedScope = intersect(client.onBehalf.scope, resource.scopes);
   const scope = decideScope(request.scope, allowedScope);
@@ -118,7 +165,14 @@ export async function exchangeOnBehalf(deps: OnBehalfExchangeDeps, request: Toke
   const tokenIssued = (token: Record<string, string>): AuditEventInput => ({
     ...common(session.id),
     type: 'token.issued',
-    details: { grant_type: GRANT_TYPE, mode: 'on_behalf', audience: resource.identifier, scope: scope.join(' '), expires_in: expiresIn, ...token },
+    details: {
+      grant_type: GRANT_TYPE,
+      mode: 'on_behalf',
+      audience: resource.identifier,
+      scope: scope.join(' '),
+      expires_in: expiresIn,
+      ...token,
+    },
   });
 
   if (request.requestedTokenType === TOKEN_TYPES.idToken) {
@@ -127,7 +181,12 @@ export async function exchangeOnBehalf(deps: OnBehalfExchangeDeps, request: Toke
       accountId: target.id,
       clientId: client.clientId,
       expiresIn,
-      claims: { name: target.displayName, ...(target.email ? { email: target.email } : {}), act: { sub: agent.id, name: agent.displayName }, obo_sid: session.id },
+      claims: {
+        name: target.displayName,
+        ...(target.email ? { email: target.email } : {}),
+        act: { sub: agent.id, name: agent.displayName },
+        obo_sid: session.id,
+      },
     });
     await deps.audit.record(tokenIssued({ issued_token_type: TOKEN_TYPES.idToken }));
     return { access_token: idToken, issued_token_type: TOKEN_TYPES.idToken, token_type: 'N_A', expires_in: expiresIn };
@@ -145,14 +204,34 @@ export async function exchangeOnBehalf(deps: OnBehalfExchangeDeps, request: Toke
   });
   const issuedType = request.requestedTokenType === TOKEN_TYPES.jwt ? TOKEN_TYPES.jwt : TOKEN_TYPES.accessToken;
   // Fail closed: the record is committed before the token exists.
-  await deps.audit.record(tokenIssued({ issued_token_type: issuedType, format: prepared.format, ...(prepared.format === 'jwt' ? { jti: prepared.jti } : { token_ref: prepared.reference }) }));
-  return { access_token: await prepared.commit(), issued_token_type: issuedType, token_type: 'Bearer', expires_in: expiresIn, scope: scope.join(' ') };
+  await deps.audit.record(
+    tokenIssued({
+      issued_token_type: issuedType,
+      format: prepared.format,
+      ...(prepared.format === 'jwt' ? { jti: prepared.jti } : { token_ref: prepared.reference }),
+    }),
+  );
+  return {
+    access_token: await prepared.commit(),
+    issued_token_type: issuedType,
+    token_type: 'Bearer',
+    expires_in: expiresIn,
+    scope: scope.join(' '),
+  };
 
   async function open(): Promise<OnBehalfSession> {
     const opened = await deps.onBehalf.openSession({ reauth, expiresAt, now }, (newSessionId) => ({
       ...common(newSessionId),
       type: 'on_behalf.started',
-      details: { reason: reauth.reason, ticket: reauth.ticket, store_id: storeId, expires_at: expiresAt.toISOString(), reauthenticated_at: reauth.authenticatedAt.toISOString(), audience: resource.identifier, scope: scope.join(' ') },
+      details: {
+        reason: reauth.reason,
+        ticket: reauth.ticket,
+        store_id: storeId,
+        expires_at: expiresAt.toISOString(),
+        reauthenticated_at: reauth.authenticatedAt.toISOString(),
+        audience: resource.identifier,
+        scope: scope.join(' '),
+      },
     }));
     learned.sessionId = opened.id;
     return opened;

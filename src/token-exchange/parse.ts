@@ -25,7 +25,8 @@ function many(params: RawParams, name: string): string[] {
 
 function tokenType(name: string, value: string | undefined): TokenType | undefined {
   if (value === undefined) return undefined;
-  if (!KNOWN_TYPES.has(value)) throw invalidRequest(`${name} ${value} is not supported; use one of ${[...KNOWN_TYPES].join(', ')}`, 'unsupported_token_type');
+  if (!KNOWN_TYPES.has(value))
+    throw invalidRequest(`${name} ${value} is not supported; use one of ${[...KNOWN_TYPES].join(', ')}`, 'unsupported_token_type');
   return value as TokenType;
 }
 
@@ -39,27 +40,41 @@ export function parseTokenExchangeRequest(params: RawParams): TokenExchangeReque
   const actorToken = one(params, 'actor_token');
   const actorTokenType = tokenType('actor_token_type', one(params, 'actor_token_type'));
   if (actorToken && !actorTokenType) throw invalidRequest('actor_token_type is required with actor_token', 'missing_actor_token_type');
-  if (!actorToken && actorTokenType) throw invalidRequest('actor_token_type must not be sent without actor_token', 'stray_actor_token_type');
+  if (!actorToken && actorTokenType)
+    throw invalidRequest('actor_token_type must not be sent without actor_token', 'stray_actor_token_type');
   if (subjectToken.length > MAX_TOKEN || (actorToken?.length ?? 0) > MAX_TOKEN) throw invalidRequest('token too large', 'token_too_large');
 
   const requested = one(params, 'requested_token_type') ?? TOKEN_TYPES.accessToken;
-  if (requested === TOKEN_TYPES.refreshToken) throw invalidRequest('token exchange never issues refresh tokens; request an access_token', 'refresh_token_requested');
+  if (requested === TOKEN_TYPES.refreshToken)
+    throw invalidRequest('token exchange never issues refresh tokens; request an access_token', 'refresh_token_requested');
   if (requested !== TOKEN_TYPES.accessToken && requested !== TOKEN_TYPES.idToken && requested !== TOKEN_TYPES.jwt) {
-    throw invalidRequest(`requested_token_type ${requested} is not supported; use ${TOKEN_TYPES.accessToken} or ${TOKEN_TYPES.idToken}`, 'unsupported_requested_token_type');
+    throw invalidRequest(
+      `requested_token_type ${requested} is not supported; use ${TOKEN_TYPES.accessToken} or ${TOKEN_TYPES.idToken}`,
+      'unsupported_requested_token_type',
+    );
   }
 
   let mode: TokenExchangeRequest['mode'];
   if (subjectTokenType === TOKEN_TYPES.accountId) mode = 'on_behalf';
   else if (subjectTokenType === TOKEN_TYPES.accessToken || subjectTokenType === TOKEN_TYPES.jwt) mode = 'delegation';
-  else throw invalidRequest(`subject_token_type ${subjectTokenType} cannot be exchanged here; use an access_token, a jwt, or ${TOKEN_TYPES.accountId} for login on behalf`, 'unsupported_subject_token_type');
-  if (mode === 'on_behalf' && !isUuid(subjectToken)) throw invalidRequest('subject_token must be a customer account id (a UUID)', 'malformed_subject');
+  else
+    throw invalidRequest(
+      `subject_token_type ${subjectTokenType} cannot be exchanged here; use an access_token, a jwt, or ${TOKEN_TYPES.accountId} for login on behalf`,
+      'unsupported_subject_token_type',
+    );
+  if (mode === 'on_behalf' && !isUuid(subjectToken))
+    throw invalidRequest('subject_token must be a customer account id (a UUID)', 'malformed_subject');
   // Behalf's access tokens are never UUIDs (opaque ones are 43-character ids, JWTs have dots): a UUID
   // declared as a token is an account id sent with the wrong type. Said here, it does not depend on how
   // delegation would fail to find such a token.
   if (mode === 'delegation' && isUuid(subjectToken)) {
-    throw invalidRequest(`subject_token is an account id, but subject_token_type says ${subjectTokenType}; for login on behalf send subject_token_type=${TOKEN_TYPES.accountId}`, 'subject_type_mismatch');
+    throw invalidRequest(
+      `subject_token is an account id, but subject_token_type says ${subjectTokenType}; for login on behalf send subject_token_type=${TOKEN_TYPES.accountId}`,
+      'subject_type_mismatch',
+    );
   }
-  if (requested === TOKEN_TYPES.idToken && mode !== 'on_behalf') throw invalidRequest('an id_token can only be requested for login on behalf', 'id_token_for_delegation');
+  if (requested === TOKEN_TYPES.idToken && mode !== 'on_behalf')
+    throw invalidRequest('an id_token can only be requested for login on behalf', 'id_token_for_delegation');
 
   const scope = one(params, 'scope');
   return {

@@ -95,7 +95,10 @@ export interface OnBehalfSessions {
   /** Ends a running session (its permission or its customer went away). */
   endSession(id: string, by: string, reason: 'policy_revoked'): Promise<unknown>;
   /** Opens the session and writes `event` in one transaction; fails if the re-auth already has one. */
-  openSession(input: { reauth: ReauthRecord; expiresAt: Date; now: Date }, event: (sessionId: string) => AuditEventInput): Promise<OnBehalfSession>;
+  openSession(
+    input: { reauth: ReauthRecord; expiresAt: Date; now: Date },
+    event: (sessionId: string) => AuditEventInput,
+  ): Promise<OnBehalfSession>;
 }
 
 export interface IssueAccessToken {

@@ -17,7 +17,11 @@ export function resolveTarget<T>(resources: string[], audiences: string[], looku
     if (!target) throw invalidTarget(`unknown resource or audience ${JSON.stringify(value).slice(0, 200)}`, 'unknown_resource'); // not 'unknown_target': that names an unknown account in the trail
     found.set(lookup.identifier(target), target);
   }
-  if (found.size > 1) throw invalidTarget(`resource and audience must name one resource server; they name ${[...found.keys()].join(' and ')}`, 'ambiguous_target');
+  if (found.size > 1)
+    throw invalidTarget(
+      `resource and audience must name one resource server; they name ${[...found.keys()].join(' and ')}`,
+      'ambiguous_target',
+    );
   const [target] = found.values();
   if (target) return target;
   if (fallback) return fallback;

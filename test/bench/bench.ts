@@ -16,11 +16,31 @@ import { kitVerify } from './kit-verify.js';
 import { drive, sampleRss } from './load-client.js';
 import type { LoadRequest } from './load.js';
 import { spawnOrdersApi, type OrdersApiProcess } from './orders-api-process.js';
-import { onBehalfJwts, reauthPool, setupBaseline, setupDelegation, setupDirectory, setupOnBehalf, setupIntrospection, setupOrdersApi, setupUserinfo, type PoolEntry } from './scenarios.js';
+import {
+  onBehalfJwts,
+  reauthPool,
+  setupBaseline,
+  setupDelegation,
+  setupDirectory,
+  setupOnBehalf,
+  setupIntrospection,
+  setupOrdersApi,
+  setupUserinfo,
+  type PoolEntry,
+} from './scenarios.js';
 import { prepareBenchDatabase, startBenchBehalf, type BenchDatabase } from './server.js';
 
 /** In the order they run; `baseline` always runs (every ratio needs it). */
-export const ALL_SCENARIOS = ['baseline', 'on-behalf', 'delegation', 'introspection', 'userinfo', 'directory-search', 'orders-api', 'kit-verify'] as const;
+export const ALL_SCENARIOS = [
+  'baseline',
+  'on-behalf',
+  'delegation',
+  'introspection',
+  'userinfo',
+  'directory-search',
+  'orders-api',
+  'kit-verify',
+] as const;
 
 export interface Row {
   scenario: string;
@@ -91,22 +111,31 @@ export async function interruptBench(): Promise<void> {
 
 const stderrLog = (line: string) => process.stderr.write(`${line}\n`);
 
-export async function runScenarios(system: { behalf: BehalfProcess; database: BenchDatabase }, options: ScenarioOptions): Promise<BenchReport> {
+export async function runScenarios(
+  system: { behalf: BehalfProcess; database: BenchDatabase },
+  options: ScenarioOptions,
+): Promise<BenchReport> {
   const log = options.log ?? stderrLog;
   const { seconds, connections } = options;
-  if (seconds > MAX_SECONDS) throw new Error(`bench: at most ${MAX_SECONDS} s per scenario (the tokens each setup makes live 600 s), got ${seconds}`);
+  if (seconds > MAX_SECONDS)
+    throw new Error(`bench: at most ${MAX_SECONDS} s per scenario (the tokens each setup makes live 600 s), got ${seconds}`);
   const { behalf, database } = system;
   const issuer = behalf.issuer;
   const rows: Row[] = [];
   const failures: Failure[] = [];
   const selected = new Set(options.scenarios);
-  for (const name of selected) if (!(ALL_SCENARIOS as readonly string[]).includes(name)) failures.push({ scenario: name, error: `unknown scenario (known: ${ALL_SCENARIOS.join(', ')})` });
+  for (const name of selected)
+    if (!(ALL_SCENARIOS as readonly string[]).includes(name))
+      failures.push({ scenario: name, error: `unknown scenario (known: ${ALL_SCENARIOS.join(', ')})` });
 
   let base: number | undefined;
   const http = async (scenario: string, request: LoadRequest, url = issuer, others: Record<string, number> = {}): Promise<Row> => {
     log(`bench: ${scenario} (${seconds} s, ${connections} connections)…`);
     const { result, rss_mb } = await drive({ url, connections, seconds, request }, { behalf: behalf.pid, ...others });
-    if (result.non2xx || result.socket_errors) log(`bench: ${scenario}: status codes ${JSON.stringify(result.status_codes)}, socket errors ${result.socket_errors} (timeouts ${result.timeouts})`);
+    if (result.non2xx || result.socket_errors)
+      log(
+        `bench: ${scenario}: status codes ${JSON.stringify(result.status_codes)}, socket errors ${result.socket_errors} (timeouts ${result.timeouts})`,
+      );
     const notes = Object.entries(others).map(([name]) => `${name} process peak RSS ${rss_mb[name]} MB`);
     return {
       scenario,
@@ -145,7 +174,8 @@ export async function runScenarios(system: { behalf: BehalfProcess; database: Be
   /** On-behalf JWTs made now, that outlive the scenario. */
   const freshJwts = async (): Promise<string[]> => {
     const { tokens, expiresAt } = await onBehalfJwts(issuer, await agentPool());
-    if (expiresAt < Date.now() + (seconds + 15) * 1000) throw new Error(`on-behalf tokens expire in ${Math.round((expiresAt - Date.now()) / 1000)} s, before a ${seconds} s scenario ends`);
+    if (expiresAt < Date.now() + (seconds + 15) * 1000)
+      throw new Error(`on-behalf tokens expire in ${Math.round((expiresAt - Date.now()) / 1000)} s, before a ${seconds} s scenario ends`);
     return tokens;
   };
 
@@ -157,11 +187,18 @@ export async function runScenarios(system: { behalf: BehalfProcess; database: Be
     base = row.requests_per_s;
     rows.push(row);
   });
-  if (selected.has('on-behalf')) await attempt('on-behalf', async () => rows.push(await http('on-behalf', setupOnBehalf(await agentPool()))));
-  if (selected.has('delegation')) await attempt('delegation', async () => rows.push(await http('delegation', await setupDelegation(issuer, await freshJwts()))));
-  if (selected.has('introspection')) await attempt('introspection', async () => rows.push(await http('introspection', await setupIntrospection(issuer))));
-  if (selected.has('userinfo')) await attempt('userinfo', async () => rows.push(await http('userinfo', await setupUserinfo(issuer, database.customers, Math.min(options.pool, 8)))));
-  if (selected.has('directory-search')) await attempt('directory-search', async () => rows.push(await http('directory-search', await setupDirectory(issuer))));
+  if (selected.has('on-behalf'))
+    await attempt('on-behalf', async () => rows.push(await http('on-behalf', setupOnBehalf(await agentPool()))));
+  if (selected.has('delegation'))
+    await attempt('delegation', async () => rows.push(await http('delegation', await setupDelegation(issuer, await freshJwts()))));
+  if (selected.has('introspection'))
+    await attempt('introspection', async () => rows.push(await http('introspection', await setupIntrospection(issuer))));
+  if (selected.has('userinfo'))
+    await attempt('userinfo', async () =>
+      rows.push(await http('userinfo', await setupUserinfo(issuer, database.customers, Math.min(options.pool, 8)))),
+    );
+  if (selected.has('directory-search'))
+    await attempt('directory-search', async () => rows.push(await http('directory-search', await setupDirectory(issuer))));
   if (selected.has('orders-api')) {
     await attempt('orders-api', async () => {
       log('bench: starting the orders API (its own process and database)…');
@@ -190,8 +227,32 @@ export async function runScenarios(system: { behalf: BehalfProcess; database: Be
       const { kit, raw } = await kitVerify(issuer, ORDERS_API, tokens, seconds);
       const rss = sampler.stop().behalf!;
       const note = 'in the bench process, no HTTP; rss_mb is Behalf, idle';
-      rows.push({ scenario: 'jose-verify', connections: 1, requests_per_s: round(raw.per_s), p50_ms: raw.p50_ms, p95_ms: raw.p95_ms, p99_ms: raw.p99_ms, errors: raw.errors, rss_mb: rss, ratio: 1, ratio_to: 'jose-verify', note });
-      rows.push({ scenario: 'kit-verify', connections: 1, requests_per_s: round(kit.per_s), p50_ms: kit.p50_ms, p95_ms: kit.p95_ms, p99_ms: kit.p99_ms, errors: kit.errors, rss_mb: rss, ratio: round(kit.per_s / raw.per_s, 2), ratio_to: 'jose-verify', note });
+      rows.push({
+        scenario: 'jose-verify',
+        connections: 1,
+        requests_per_s: round(raw.per_s),
+        p50_ms: raw.p50_ms,
+        p95_ms: raw.p95_ms,
+        p99_ms: raw.p99_ms,
+        errors: raw.errors,
+        rss_mb: rss,
+        ratio: 1,
+        ratio_to: 'jose-verify',
+        note,
+      });
+      rows.push({
+        scenario: 'kit-verify',
+        connections: 1,
+        requests_per_s: round(kit.per_s),
+        p50_ms: kit.p50_ms,
+        p95_ms: kit.p95_ms,
+        p99_ms: kit.p99_ms,
+        errors: kit.errors,
+        rss_mb: rss,
+        ratio: round(kit.per_s / raw.per_s, 2),
+        ratio_to: 'jose-verify',
+        note,
+      });
     });
   }
   return { rows, failures };

@@ -30,7 +30,10 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
-export async function timeDirectory(dataSource: DataSource, runs: number): Promise<{ name: string; total: number; p50: number; p95: number; max: number }[]> {
+export async function timeDirectory(
+  dataSource: DataSource,
+  runs: number,
+): Promise<{ name: string; total: number; p50: number; p95: number; max: number }[]> {
   const directory = new DirectoryQuery(dataSource);
   const results = [];
   for (const [name, query] of Object.entries(DIRECTORY_CASES)) {
@@ -51,7 +54,10 @@ export async function timeDirectory(dataSource: DataSource, runs: number): Promi
 /** The plan of the statement DirectoryQuery.search sends: the name-prefix one for one word without filters, else the full-text one. */
 async function explain(dataSource: DataSource, query: Record<string, string>): Promise<string> {
   const search = parseContactSearch(query);
-  const { sql, values } = search.namePrefix && search.tsquery && !search.store && !search.status ? namePrefixSql({ ...search, namePrefix: search.namePrefix, tsquery: search.tsquery }) : searchSql(search);
+  const { sql, values } =
+    search.namePrefix && search.tsquery && !search.store && !search.status
+      ? namePrefixSql({ ...search, namePrefix: search.namePrefix, tsquery: search.tsquery })
+      : searchSql(search);
   const rows = (await dataSource.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, values)) as { 'QUERY PLAN': string }[];
   return rows.map((row) => row['QUERY PLAN']).join('\n');
 }
@@ -70,10 +76,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     const [{ n }] = (await dataSource.query(`SELECT count(*)::int AS n FROM contact`)) as [{ n: number }];
     console.log(`${n} contacts, ${runs} runs per case (DirectoryQuery.search: at most MATCH_CAP matches counted and ranked)`);
     for (const row of await timeDirectory(dataSource, runs)) {
-      console.log(`${row.name.padEnd(24)} total=${String(row.total).padStart(7)}  p50=${row.p50.toFixed(1)} ms  p95=${row.p95.toFixed(1)} ms  max=${row.max.toFixed(1)} ms`);
+      console.log(
+        `${row.name.padEnd(24)} total=${String(row.total).padStart(7)}  p50=${row.p50.toFixed(1)} ms  p95=${row.p95.toFixed(1)} ms  max=${row.max.toFixed(1)} ms`,
+      );
     }
     if (rest.includes('--explain')) {
-      for (const name of ['q=Oleg', 'q=Olegovna (rare)', 'q=Oleg&store=books']) console.log(`\n== ${name}\n${await explain(dataSource, DIRECTORY_CASES[name]!)}`);
+      for (const name of ['q=Oleg', 'q=Olegovna (rare)', 'q=Oleg&store=books'])
+        console.log(`\n== ${name}\n${await explain(dataSource, DIRECTORY_CASES[name]!)}`);
     }
   } finally {
     await closeSidePools(dataSource);

@@ -22,7 +22,13 @@ interface Page {
   html: string;
 }
 
-const decodeHtml = (value: string) => value.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+const decodeHtml = (value: string) =>
+  value
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
 
 class FormBrowser {
   private readonly cookies = new Map<string, string>();
@@ -59,12 +65,19 @@ class FormBrowser {
   }
 
   async submit(page: Page, actionPart: string, fields: Record<string, string>): Promise<Page> {
-    const form = [...page.html.matchAll(/<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)].find((match) => match[1]!.includes(actionPart));
+    const form = [...page.html.matchAll(/<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)].find((match) =>
+      match[1]!.includes(actionPart),
+    );
     if (!form) throw new Error(`no form with action containing ${actionPart} on ${page.url} (${page.status})`);
     const body = new URLSearchParams();
-    for (const hidden of form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) body.set(hidden[1]!, decodeHtml(hidden[2]!));
+    for (const hidden of form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g))
+      body.set(hidden[1]!, decodeHtml(hidden[2]!));
     for (const [name, value] of Object.entries(fields)) body.set(name, value);
-    return this.follow(new URL(decodeHtml(form[1]!), page.url).toString(), { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    return this.follow(new URL(decodeHtml(form[1]!), page.url).toString(), {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
   }
 }
 
@@ -73,7 +86,15 @@ function discover(issuer: string, clientId: string, secret: string) {
 }
 
 /** Authorization code + PKCE through one of Behalf's forms; returns the access token. */
-async function codeFlow(issuer: string, clientId: string, secret: string, redirectUri: string, params: Record<string, string>, action: string, fields: Record<string, string>): Promise<string> {
+async function codeFlow(
+  issuer: string,
+  clientId: string,
+  secret: string,
+  redirectUri: string,
+  params: Record<string, string>,
+  action: string,
+  fields: Record<string, string>,
+): Promise<string> {
   const config = await discover(issuer, clientId, secret);
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
@@ -88,7 +109,8 @@ async function codeFlow(issuer: string, clientId: string, secret: string, redire
   const page = await browser.follow(url.toString());
   const done = await browser.submit(page, action, fields);
   if (!done.url.startsWith(redirectUri)) throw new Error(`${action} ended at ${done.url} (${done.status}): ${done.html.slice(0, 300)}`);
-  return (await client.authorizationCodeGrant(config, new URL(done.url), { pkceCodeVerifier: verifier, expectedState: state })).access_token;
+  return (await client.authorizationCodeGrant(config, new URL(done.url), { pkceCodeVerifier: verifier, expectedState: state }))
+    .access_token;
 }
 
 /** Sam Support re-authenticates through the real re-auth screen to act for `customer`; returns the actor token. */
@@ -105,8 +127,17 @@ export function reauthenticate(issuer: string, customer: string, store = 'electr
 }
 
 /** A customer's own access token through the storefront's sign-in form (no resource: an opaque token for userinfo). */
-export function customerToken(issuer: string, email: string, password: string, store = 'electronics', scope = 'openid profile email'): Promise<string> {
-  return codeFlow(issuer, `storefront-${store}`, 'storefront-demo-secret', `http://localhost:4001/${store}/callback`, { scope }, '/login', { email, password });
+export function customerToken(
+  issuer: string,
+  email: string,
+  password: string,
+  store = 'electronics',
+  scope = 'openid profile email',
+): Promise<string> {
+  return codeFlow(issuer, `storefront-${store}`, 'storefront-demo-secret', `http://localhost:4001/${store}/callback`, { scope }, '/login', {
+    email,
+    password,
+  });
 }
 
 /** A staff access token through the portal client (Sam Support, directory:read). */
@@ -116,11 +147,22 @@ export function staffToken(issuer: string, scope = 'openid profile email directo
 
 /** RFC 8693 delegation: the exchange of an access token the requesting client may act on, for `resource`. */
 export function delegationBody(subjectToken: string, resource: string): string {
-  return new URLSearchParams({ grant_type: TOKEN_EXCHANGE, subject_token: subjectToken, subject_token_type: ACCESS_TOKEN, resource }).toString();
+  return new URLSearchParams({
+    grant_type: TOKEN_EXCHANGE,
+    subject_token: subjectToken,
+    subject_token_type: ACCESS_TOKEN,
+    resource,
+  }).toString();
 }
 
 export function onBehalfBody(customer: string, actorToken: string): string {
-  return new URLSearchParams({ grant_type: TOKEN_EXCHANGE, subject_token: customer, subject_token_type: ACCOUNT_ID, actor_token: actorToken, actor_token_type: ACCESS_TOKEN }).toString();
+  return new URLSearchParams({
+    grant_type: TOKEN_EXCHANGE,
+    subject_token: customer,
+    subject_token_type: ACCOUNT_ID,
+    actor_token: actorToken,
+    actor_token_type: ACCESS_TOKEN,
+  }).toString();
 }
 
 /** One token request; throws unless 200. */

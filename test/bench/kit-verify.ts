@@ -40,14 +40,26 @@ async function loop(seconds: number, tokens: string[], work: (token: string) => 
   return { count: i, per_s: i / elapsed, p50_ms: at(0.5), p95_ms: at(0.95), p99_ms: at(0.99), errors };
 }
 
-export async function kitVerify(issuer: string, audience: string, tokens: string[], seconds: number): Promise<{ kit: LoopResult; raw: LoopResult }> {
+export async function kitVerify(
+  issuer: string,
+  audience: string,
+  tokens: string[],
+  seconds: number,
+): Promise<{ kit: LoopResult; raw: LoopResult }> {
   const response = await fetch(`${issuer}/jwks`, { signal: AbortSignal.timeout(10_000) });
   const jwks = (await response.json()) as JSONWebKeySet;
   const rawKeys = createLocalJWKSet(jwks);
   // The kit as a resource server uses it: its own cached remote JWKS (fetched once, then from memory).
   const verify = createAccessTokenVerifier({ issuer, audience });
   await verify(tokens[0]!); // fetch the JWKS before timing
-  const options = { issuer, audience, typ: 'at+jwt', algorithms: ['ES256'], clockTolerance: 5, requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'jti'] };
+  const options = {
+    issuer,
+    audience,
+    typ: 'at+jwt',
+    algorithms: ['ES256'],
+    clockTolerance: 5,
+    requiredClaims: ['exp', 'iat', 'sub', 'client_id', 'jti'],
+  };
   await jwtVerify(tokens[0]!, rawKeys, options);
   // Alternate halves so drift on a busy machine hits both sides alike.
   const half = seconds / 2;

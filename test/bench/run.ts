@@ -40,7 +40,15 @@ interface ScaleReport {
   small: BenchReport;
   large: BenchReport;
   /** Per scenario: large over small, for throughput and for p95 latency (the target: within 1.2×). */
-  comparison: { scenario: string; small_rps: number; large_rps: number; rps_large_over_small: number; small_p95_ms: number; large_p95_ms: number; p95_large_over_small: number }[];
+  comparison: {
+    scenario: string;
+    small_rps: number;
+    large_rps: number;
+    rps_large_over_small: number;
+    small_p95_ms: number;
+    large_p95_ms: number;
+    p95_large_over_small: number;
+  }[];
 }
 
 /** The same scenarios on a small and on a large database (issue 8's scale runs). */
@@ -62,15 +70,17 @@ async function runScale(options: ScenarioOptions, server: { serverUrl?: string }
   const comparison = large.rows.flatMap((row: Row) => {
     const base = bySmall.get(row.scenario);
     if (!base) return [];
-    return [{
-      scenario: row.scenario,
-      small_rps: base.requests_per_s,
-      large_rps: row.requests_per_s,
-      rps_large_over_small: round(row.requests_per_s / base.requests_per_s, 2),
-      small_p95_ms: base.p95_ms,
-      large_p95_ms: row.p95_ms,
-      p95_large_over_small: round(row.p95_ms / base.p95_ms, 2),
-    }];
+    return [
+      {
+        scenario: row.scenario,
+        small_rps: base.requests_per_s,
+        large_rps: row.requests_per_s,
+        rps_large_over_small: round(row.requests_per_s / base.requests_per_s, 2),
+        small_p95_ms: base.p95_ms,
+        large_p95_ms: row.p95_ms,
+        p95_large_over_small: round(row.p95_ms / base.p95_ms, 2),
+      },
+    ];
   });
   return { sizes, small, large, comparison };
 }
@@ -80,7 +90,11 @@ async function main(): Promise<void> {
   const options: ScenarioOptions = {
     seconds,
     connections: Math.max(1, Math.round(number('BENCH_CONNECTIONS', SMOKE ? 8 : 16))),
-    scenarios: process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',').map((name) => name.trim()).filter(Boolean) : [...ALL_SCENARIOS],
+    scenarios: process.env.BENCH_SCENARIOS
+      ? process.env.BENCH_SCENARIOS.split(',')
+          .map((name) => name.trim())
+          .filter(Boolean)
+      : [...ALL_SCENARIOS],
     pool: Math.max(1, Math.min(64, Math.round(number('BENCH_POOL', SMOKE ? 4 : 16)))),
     warmupSeconds: SMOKE ? 0 : Math.min(3, seconds),
   };
@@ -111,7 +125,10 @@ async function main(): Promise<void> {
   let report: BenchReport;
   if (SCALE) {
     scale = await runScale(options, server);
-    report = { rows: [...scale.small.rows.map((row) => ({ ...row, data: 'small' })), ...scale.large.rows.map((row) => ({ ...row, data: 'large' }))], failures: [...scale.small.failures, ...scale.large.failures] };
+    report = {
+      rows: [...scale.small.rows.map((row) => ({ ...row, data: 'small' })), ...scale.large.rows.map((row) => ({ ...row, data: 'large' }))],
+      failures: [...scale.small.failures, ...scale.large.failures],
+    };
   } else {
     report = await runBench({ ...options, ...server });
   }

@@ -42,29 +42,409 @@ import { GENESIS_HASH, type AuditEvent } from '../../src/audit/index.js';
 import { DEMO_PASSWORDS } from '../../src/server/seed/demo-data.js';
 
 const FIRST_NAMES = [
-  'Oleg', 'Anna', 'Liam', 'Olivia', 'Noah', 'Emma', 'Mateo', 'Sofia', 'Lucas', 'Mia', 'Ivan', 'Elena', 'Hiro', 'Yuki', 'Amir', 'Leila', 'Kwame', 'Ama', 'Lars', 'Ingrid',
-  'Diego', 'Lucía', 'Ravi', 'Priya', 'Chen', 'Mei', 'Omar', 'Fatima', 'Jonas', 'Freya', 'Pavel', 'Olga', 'James', 'Mary', 'John', 'Patricia', 'Robert', 'Jennifer', 'Michael', 'Linda',
-  'William', 'Elizabeth', 'David', 'Barbara', 'Richard', 'Susan', 'Joseph', 'Jessica', 'Thomas', 'Sarah', 'Charles', 'Karen', 'Daniel', 'Nancy', 'Matthew', 'Lisa', 'Anthony', 'Betty', 'Mark', 'Margaret',
-  'Paul', 'Sandra', 'Steven', 'Ashley', 'Andrew', 'Kimberly', 'Joshua', 'Emily', 'Kenneth', 'Donna', 'Kevin', 'Michelle', 'Brian', 'Carol', 'George', 'Amanda', 'Timothy', 'Melissa', 'Ronald', 'Deborah',
-  'Jason', 'Stephanie', 'Ryan', 'Rebecca', 'Jacob', 'Laura', 'Gary', 'Sharon', 'Nicholas', 'Cynthia', 'Eric', 'Kathleen', 'Jonathan', 'Amy', 'Stephen', 'Angela', 'Larry', 'Shirley', 'Justin', 'Brenda',
-  'Sergei', 'Natalia', 'Dmitri', 'Tatiana', 'Alexei', 'Irina', 'Mikhail', 'Svetlana', 'Andrei', 'Ekaterina', 'Jürgen', 'Anneliese', 'Klaus', 'Birgit', 'Stefan', 'Katrin', 'Matthias', 'Sabine', 'Tobias', 'Ulrike',
-  'François', 'Amélie', 'Pierre', 'Camille', 'Julien', 'Chloé', 'Antoine', 'Léa', 'Nicolas', 'Manon', 'Giuseppe', 'Giulia', 'Marco', 'Francesca', 'Luca', 'Chiara', 'Alessandro', 'Martina', 'José', 'Carmen',
-  'Javier', 'Isabel', 'Pablo', 'Marta', 'Alejandro', 'Paula', 'João', 'Beatriz', 'Tiago', 'Inês', 'Piotr', 'Agnieszka', 'Tomasz', 'Katarzyna', 'Jan', 'Małgorzata', 'Sven', 'Astrid', 'Nils', 'Sigrid',
-  'Mohammed', 'Aisha', 'Ali', 'Zainab', 'Hassan', 'Mariam', 'Yusuf', 'Nour', 'Arjun', 'Ananya', 'Vikram', 'Kavya', 'Rahul', 'Divya', 'Wei', 'Xiu', 'Jun', 'Lan', 'Takeshi', 'Sakura',
-  'Kenji', 'Aiko', 'Min-jun', 'Ji-woo', 'Seo-yeon', 'Tuan', 'Linh', 'Chidi', 'Ngozi', 'Tunde', 'Folake', 'Kofi', 'Abena', 'Sipho', 'Thandiwe', 'Mateus', 'Valentina', 'Santiago', 'Camila', 'Emre',
+  'Oleg',
+  'Anna',
+  'Liam',
+  'Olivia',
+  'Noah',
+  'Emma',
+  'Mateo',
+  'Sofia',
+  'Lucas',
+  'Mia',
+  'Ivan',
+  'Elena',
+  'Hiro',
+  'Yuki',
+  'Amir',
+  'Leila',
+  'Kwame',
+  'Ama',
+  'Lars',
+  'Ingrid',
+  'Diego',
+  'Lucía',
+  'Ravi',
+  'Priya',
+  'Chen',
+  'Mei',
+  'Omar',
+  'Fatima',
+  'Jonas',
+  'Freya',
+  'Pavel',
+  'Olga',
+  'James',
+  'Mary',
+  'John',
+  'Patricia',
+  'Robert',
+  'Jennifer',
+  'Michael',
+  'Linda',
+  'William',
+  'Elizabeth',
+  'David',
+  'Barbara',
+  'Richard',
+  'Susan',
+  'Joseph',
+  'Jessica',
+  'Thomas',
+  'Sarah',
+  'Charles',
+  'Karen',
+  'Daniel',
+  'Nancy',
+  'Matthew',
+  'Lisa',
+  'Anthony',
+  'Betty',
+  'Mark',
+  'Margaret',
+  'Paul',
+  'Sandra',
+  'Steven',
+  'Ashley',
+  'Andrew',
+  'Kimberly',
+  'Joshua',
+  'Emily',
+  'Kenneth',
+  'Donna',
+  'Kevin',
+  'Michelle',
+  'Brian',
+  'Carol',
+  'George',
+  'Amanda',
+  'Timothy',
+  'Melissa',
+  'Ronald',
+  'Deborah',
+  'Jason',
+  'Stephanie',
+  'Ryan',
+  'Rebecca',
+  'Jacob',
+  'Laura',
+  'Gary',
+  'Sharon',
+  'Nicholas',
+  'Cynthia',
+  'Eric',
+  'Kathleen',
+  'Jonathan',
+  'Amy',
+  'Stephen',
+  'Angela',
+  'Larry',
+  'Shirley',
+  'Justin',
+  'Brenda',
+  'Sergei',
+  'Natalia',
+  'Dmitri',
+  'Tatiana',
+  'Alexei',
+  'Irina',
+  'Mikhail',
+  'Svetlana',
+  'Andrei',
+  'Ekaterina',
+  'Jürgen',
+  'Anneliese',
+  'Klaus',
+  'Birgit',
+  'Stefan',
+  'Katrin',
+  'Matthias',
+  'Sabine',
+  'Tobias',
+  'Ulrike',
+  'François',
+  'Amélie',
+  'Pierre',
+  'Camille',
+  'Julien',
+  'Chloé',
+  'Antoine',
+  'Léa',
+  'Nicolas',
+  'Manon',
+  'Giuseppe',
+  'Giulia',
+  'Marco',
+  'Francesca',
+  'Luca',
+  'Chiara',
+  'Alessandro',
+  'Martina',
+  'José',
+  'Carmen',
+  'Javier',
+  'Isabel',
+  'Pablo',
+  'Marta',
+  'Alejandro',
+  'Paula',
+  'João',
+  'Beatriz',
+  'Tiago',
+  'Inês',
+  'Piotr',
+  'Agnieszka',
+  'Tomasz',
+  'Katarzyna',
+  'Jan',
+  'Małgorzata',
+  'Sven',
+  'Astrid',
+  'Nils',
+  'Sigrid',
+  'Mohammed',
+  'Aisha',
+  'Ali',
+  'Zainab',
+  'Hassan',
+  'Mariam',
+  'Yusuf',
+  'Nour',
+  'Arjun',
+  'Ananya',
+  'Vikram',
+  'Kavya',
+  'Rahul',
+  'Divya',
+  'Wei',
+  'Xiu',
+  'Jun',
+  'Lan',
+  'Takeshi',
+  'Sakura',
+  'Kenji',
+  'Aiko',
+  'Min-jun',
+  'Ji-woo',
+  'Seo-yeon',
+  'Tuan',
+  'Linh',
+  'Chidi',
+  'Ngozi',
+  'Tunde',
+  'Folake',
+  'Kofi',
+  'Abena',
+  'Sipho',
+  'Thandiwe',
+  'Mateus',
+  'Valentina',
+  'Santiago',
+  'Camila',
+  'Emre',
 ];
 
 const LAST_NAMES = [
-  'Petrov', 'Smith', 'Novak', 'Garcia', 'Kim', 'Müller', 'Rossi', 'Silva', 'Haddad', 'Okafor', 'Tanaka', 'Ivanova', 'Johansson', 'Patel', 'Nguyen', 'Kowalski', 'Dubois', 'Costa', 'Andersen', 'Moreau',
-  'Schmidt', 'Larsen', 'Johnson', 'Williams', 'Brown', 'Jones', 'Miller', 'Davis', 'Rodriguez', 'Martinez', 'Hernandez', 'Lopez', 'Gonzalez', 'Wilson', 'Anderson', 'Thomas', 'Taylor', 'Moore', 'Jackson', 'Martin',
-  'Lee', 'Perez', 'Thompson', 'White', 'Harris', 'Sanchez', 'Clark', 'Ramirez', 'Lewis', 'Robinson', 'Walker', 'Young', 'Allen', 'King', 'Wright', 'Scott', 'Torres', 'Hill', 'Flores', 'Green',
-  'Adams', 'Nelson', 'Baker', 'Hall', 'Rivera', 'Campbell', 'Mitchell', 'Carter', 'Roberts', 'Ivanov', 'Smirnov', 'Kuznetsov', 'Popov', 'Sokolov', 'Lebedev', 'Kozlov', 'Morozov', 'Volkov', 'Fedorov', 'Mikhailov',
-  'Schneider', 'Fischer', 'Weber', 'Meyer', 'Wagner', 'Becker', 'Schulz', 'Hoffmann', 'Koch', 'Richter', 'Bernard', 'Durand', 'Lefebvre', 'Leroy', 'Roux', 'Fournier', 'Girard', 'Bonnet', 'Lambert', 'Fontaine',
-  'Russo', 'Ferrari', 'Esposito', 'Bianchi', 'Romano', 'Colombo', 'Ricci', 'Marino', 'Greco', 'Bruno', 'Fernández', 'Gómez', 'Díaz', 'Moreno', 'Muñoz', 'Álvarez', 'Romero', 'Navarro', 'Ruiz', 'Serrano',
-  'Santos', 'Oliveira', 'Pereira', 'Ferreira', 'Rodrigues', 'Almeida', 'Nowak', 'Wiśniewski', 'Wójcik', 'Kamiński', 'Lewandowski', 'Zieliński', 'Svensson', 'Nilsson', 'Eriksson', 'Karlsson', 'Hansen', 'Jensen', 'Nielsen', 'Pedersen',
-  'Khan', 'Ahmed', 'Hussein', 'Rahman', 'Aziz', 'Sharma', 'Singh', 'Kumar', 'Gupta', 'Reddy', 'Iyer', 'Wang', 'Li', 'Zhang', 'Liu', 'Chen', 'Yang', 'Huang', 'Zhao', 'Wu',
-  'Sato', 'Suzuki', 'Takahashi', 'Watanabe', 'Ito', 'Yamamoto', 'Nakamura', 'Park', 'Choi', 'Jung', 'Tran', 'Le', 'Pham', 'Adeyemi', 'Eze', 'Mensah', 'Boateng', 'Dlamini', 'Nkosi', 'Mbeki',
-  'Yilmaz', 'Kaya', 'Demir', 'Çelik', "O'Brien", 'Murphy', 'Kelly', 'Walsh', 'Byrne', 'Ryan', 'Van der Berg', 'De Vries', 'Jansen', 'Bakker', 'Visser', 'Horvat', 'Kovač', 'Popescu', 'Ionescu', 'Papadopoulos',
+  'Petrov',
+  'Smith',
+  'Novak',
+  'Garcia',
+  'Kim',
+  'Müller',
+  'Rossi',
+  'Silva',
+  'Haddad',
+  'Okafor',
+  'Tanaka',
+  'Ivanova',
+  'Johansson',
+  'Patel',
+  'Nguyen',
+  'Kowalski',
+  'Dubois',
+  'Costa',
+  'Andersen',
+  'Moreau',
+  'Schmidt',
+  'Larsen',
+  'Johnson',
+  'Williams',
+  'Brown',
+  'Jones',
+  'Miller',
+  'Davis',
+  'Rodriguez',
+  'Martinez',
+  'Hernandez',
+  'Lopez',
+  'Gonzalez',
+  'Wilson',
+  'Anderson',
+  'Thomas',
+  'Taylor',
+  'Moore',
+  'Jackson',
+  'Martin',
+  'Lee',
+  'Perez',
+  'Thompson',
+  'White',
+  'Harris',
+  'Sanchez',
+  'Clark',
+  'Ramirez',
+  'Lewis',
+  'Robinson',
+  'Walker',
+  'Young',
+  'Allen',
+  'King',
+  'Wright',
+  'Scott',
+  'Torres',
+  'Hill',
+  'Flores',
+  'Green',
+  'Adams',
+  'Nelson',
+  'Baker',
+  'Hall',
+  'Rivera',
+  'Campbell',
+  'Mitchell',
+  'Carter',
+  'Roberts',
+  'Ivanov',
+  'Smirnov',
+  'Kuznetsov',
+  'Popov',
+  'Sokolov',
+  'Lebedev',
+  'Kozlov',
+  'Morozov',
+  'Volkov',
+  'Fedorov',
+  'Mikhailov',
+  'Schneider',
+  'Fischer',
+  'Weber',
+  'Meyer',
+  'Wagner',
+  'Becker',
+  'Schulz',
+  'Hoffmann',
+  'Koch',
+  'Richter',
+  'Bernard',
+  'Durand',
+  'Lefebvre',
+  'Leroy',
+  'Roux',
+  'Fournier',
+  'Girard',
+  'Bonnet',
+  'Lambert',
+  'Fontaine',
+  'Russo',
+  'Ferrari',
+  'Esposito',
+  'Bianchi',
+  'Romano',
+  'Colombo',
+  'Ricci',
+  'Marino',
+  'Greco',
+  'Bruno',
+  'Fernández',
+  'Gómez',
+  'Díaz',
+  'Moreno',
+  'Muñoz',
+  'Álvarez',
+  'Romero',
+  'Navarro',
+  'Ruiz',
+  'Serrano',
+  'Santos',
+  'Oliveira',
+  'Pereira',
+  'Ferreira',
+  'Rodrigues',
+  'Almeida',
+  'Nowak',
+  'Wiśniewski',
+  'Wójcik',
+  'Kamiński',
+  'Lewandowski',
+  'Zieliński',
+  'Svensson',
+  'Nilsson',
+  'Eriksson',
+  'Karlsson',
+  'Hansen',
+  'Jensen',
+  'Nielsen',
+  'Pedersen',
+  'Khan',
+  'Ahmed',
+  'Hussein',
+  'Rahman',
+  'Aziz',
+  'Sharma',
+  'Singh',
+  'Kumar',
+  'Gupta',
+  'Reddy',
+  'Iyer',
+  'Wang',
+  'Li',
+  'Zhang',
+  'Liu',
+  'Chen',
+  'Yang',
+  'Huang',
+  'Zhao',
+  'Wu',
+  'Sato',
+  'Suzuki',
+  'Takahashi',
+  'Watanabe',
+  'Ito',
+  'Yamamoto',
+  'Nakamura',
+  'Park',
+  'Choi',
+  'Jung',
+  'Tran',
+  'Le',
+  'Pham',
+  'Adeyemi',
+  'Eze',
+  'Mensah',
+  'Boateng',
+  'Dlamini',
+  'Nkosi',
+  'Mbeki',
+  'Yilmaz',
+  'Kaya',
+  'Demir',
+  'Çelik',
+  "O'Brien",
+  'Murphy',
+  'Kelly',
+  'Walsh',
+  'Byrne',
+  'Ryan',
+  'Van der Berg',
+  'De Vries',
+  'Jansen',
+  'Bakker',
+  'Visser',
+  'Horvat',
+  'Kovač',
+  'Popescu',
+  'Ionescu',
+  'Papadopoulos',
 ];
 
 const EMAIL_DOMAINS = ['example.org', 'mail.example', 'inbox.example', 'post.example', 'shop-mail.example'];
@@ -85,7 +465,12 @@ const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
 
 /** Lower-case ASCII for an email's local part ("Müller" → "muller", "O'Brien" → "obrien"). */
 function slug(name: string): string {
-  return name.normalize('NFD').replace(/ł/g, 'l').replace(/Ł/g, 'L').replace(/[^A-Za-z-]/g, '').toLowerCase();
+  return name
+    .normalize('NFD')
+    .replace(/ł/g, 'l')
+    .replace(/Ł/g, 'L')
+    .replace(/[^A-Za-z-]/g, '')
+    .toLowerCase();
 }
 
 function rate(count: number, ms: number): string {
@@ -100,10 +485,12 @@ interface Size {
 
 /** The shared customer hash: the demo customers' own when it is theirs, else a fresh one at the same cost. */
 async function customerHash(client: pg.Client): Promise<string> {
-  const rows = (await client.query<{ password_hash: string }>(
-    `SELECT a.password_hash FROM account a JOIN account_role r ON r.account_id = a.id AND r.role = 'customer'
+  const rows = (
+    await client.query<{ password_hash: string }>(
+      `SELECT a.password_hash FROM account a JOIN account_role r ON r.account_id = a.id AND r.role = 'customer'
       WHERE a.password_hash LIKE '$2%' ORDER BY a.created_at LIMIT 1`,
-  )).rows;
+    )
+  ).rows;
   const existing = rows[0]?.password_hash;
   if (existing && (await bcrypt.compare(DEMO_PASSWORDS.customer, existing))) return existing;
   const cost = existing ? Number(existing.split('$')[2]) : Number(process.env.BCRYPT_COST ?? 12);
@@ -114,12 +501,16 @@ async function seedPeople(client: pg.Client, size: Size, log: (line: string) => 
   const stores = (await client.query<{ id: string; slug: string }>(`SELECT id, slug FROM store ORDER BY slug`)).rows;
   if (!stores.length) throw new Error('no stores: seed the demo data first');
   if (size.accounts > size.contacts * stores.length) {
-    throw new Error(`${size.accounts} accounts need at least ${Math.ceil(size.accounts / stores.length)} contacts (one account per contact and store, ${stores.length} stores)`);
+    throw new Error(
+      `${size.accounts} accounts need at least ${Math.ceil(size.accounts / stores.length)} contacts (one account per contact and store, ${stores.length} stores)`,
+    );
   }
   const hash = await customerHash(client);
   // Numbers in the emails continue after every contact already there, so a second run adds distinct people.
   const base = Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM contact`)).rows[0]!.n);
-  log(`people: ${size.contacts} contacts, ${size.accounts} accounts over ${stores.map((s) => s.slug).join(', ')} (emails numbered from ${base + 1})`);
+  log(
+    `people: ${size.contacts} contacts, ${size.accounts} accounts over ${stores.map((s) => s.slug).join(', ')} (emails numbered from ${base + 1})`,
+  );
 
   await client.query(`
     CREATE TEMP TABLE IF NOT EXISTS scale_person (
@@ -177,7 +568,9 @@ async function seedPeople(client: pg.Client, size: Size, log: (line: string) => 
       await client.query('ROLLBACK');
       throw error;
     }
-    log(`people: ${hi}/${size.contacts} contacts, ${accountsDone}/${size.accounts} accounts (${rate(hi + accountsDone, Date.now() - started)} rows)`);
+    log(
+      `people: ${hi}/${size.contacts} contacts, ${accountsDone}/${size.accounts} accounts (${rate(hi + accountsDone, Date.now() - started)} rows)`,
+    );
   }
   await client.query('DROP TABLE IF EXISTS scale_person');
   const ms = Date.now() - started;
@@ -204,20 +597,30 @@ interface Population {
 
 async function population(client: pg.Client): Promise<Population> {
   // A random sample of customers (an index-ordered slice would cluster in time): ids hash-ordered, capped.
-  const sample = (await client.query<{ id: string; username: string; slug: string; store_id: string }>(
-    `SELECT a.id, a.username, s.slug, a.store_id FROM account a JOIN store s ON s.id = a.store_id
+  const sample = (
+    await client.query<{ id: string; username: string; slug: string; store_id: string }>(
+      `SELECT a.id, a.username, s.slug, a.store_id FROM account a JOIN store s ON s.id = a.store_id
       WHERE a.status = 'active' AND a.password_hash IS NOT NULL ORDER BY md5(a.id::text) LIMIT 20000`,
-  )).rows;
+    )
+  ).rows;
   if (!sample.length) throw new Error('no customer accounts to audit');
-  const agents = (await client.query<{ account_id: string }>(
-    `SELECT DISTINCT account_id FROM permission_grant WHERE permission = 'security:loginOnBehalf' ORDER BY account_id`,
-  )).rows.map((row) => row.account_id);
+  const agents = (
+    await client.query<{ account_id: string }>(
+      `SELECT DISTINCT account_id FROM permission_grant WHERE permission = 'security:loginOnBehalf' ORDER BY account_id`,
+    )
+  ).rows.map((row) => row.account_id);
   const storefronts = new Map(
-    (await client.query<{ client_id: string; store: string }>(
-      `SELECT client_id, metadata->>'store' AS store FROM oauth_client WHERE metadata->>'client_kind' = 'storefront'`,
-    )).rows.map((row) => [row.store, row.client_id]),
+    (
+      await client.query<{ client_id: string; store: string }>(
+        `SELECT client_id, metadata->>'store' AS store FROM oauth_client WHERE metadata->>'client_kind' = 'storefront'`,
+      )
+    ).rows.map((row) => [row.store, row.client_id]),
   );
-  return { customers: sample.map((row) => ({ id: row.id, username: row.username, storeSlug: row.slug, storeId: row.store_id })), agents, storefronts };
+  return {
+    customers: sample.map((row) => ({ id: row.id, username: row.username, storeSlug: row.slug, storeId: row.store_id })),
+    agents,
+    storefronts,
+  };
 }
 
 /** An event as Behalf stores it, before the chain gives it its seq and hashes. */
@@ -236,7 +639,16 @@ function eventMaker(people: Population, random: () => number) {
   return (occurredAt: Date): GeneratedEvent => {
     const customer = pick(people.customers);
     const clientId = storefront(customer.storeSlug);
-    const base = { id: randomUUID(), occurredAt, actor: customer.id, subject: customer.id, clientId, sessionId: null, ip: ip(), userAgent: pick(USER_AGENTS) };
+    const base = {
+      id: randomUUID(),
+      occurredAt,
+      actor: customer.id,
+      subject: customer.id,
+      clientId,
+      sessionId: null,
+      ip: ip(),
+      userAgent: pick(USER_AGENTS),
+    };
     const roll = random();
     if (roll < 0.42) {
       const grantType = random() < 0.6 ? 'refresh_token' : 'authorization_code';
@@ -245,16 +657,41 @@ function eventMaker(people: Population, random: () => number) {
         // The browser session's uid (oidc-provider's sessionUid).
         sessionId: tokenId(16),
         type: 'token.issued',
-        details: { grant_type: grantType, scope: 'openid profile email offline_access', expires_in: 3600, grant_id: tokenId(16), refresh_token: true, id_token: true, access_token_format: 'opaque', token_ref: tokenId(16).slice(0, 22) },
+        details: {
+          grant_type: grantType,
+          scope: 'openid profile email offline_access',
+          expires_in: 3600,
+          grant_id: tokenId(16),
+          refresh_token: true,
+          id_token: true,
+          access_token_format: 'opaque',
+          token_ref: tokenId(16).slice(0, 22),
+        },
       };
     }
     if (roll < 0.55) return { ...base, type: 'auth.login.succeeded', details: { amr: ['pwd'] } };
     if (roll < 0.6) {
       const known = random() < 0.8;
-      return { ...base, type: 'auth.login.failed', actor: known ? customer.id : null, subject: known ? customer.id : null, details: { reason: 'invalid_credentials', username: known ? customer.username : `unknown.${tokenId(4).toLowerCase()}@example.org` } };
+      return {
+        ...base,
+        type: 'auth.login.failed',
+        actor: known ? customer.id : null,
+        subject: known ? customer.id : null,
+        details: { reason: 'invalid_credentials', username: known ? customer.username : `unknown.${tokenId(4).toLowerCase()}@example.org` },
+      };
     }
     if (roll < 0.65) {
-      return { ...base, type: 'consent.granted', details: { grant_id: tokenId(16), implicit: true, scopes: ['openid', 'profile', 'email', 'offline_access'], claims: ['sub', 'name', 'email'], resources: {} } };
+      return {
+        ...base,
+        type: 'consent.granted',
+        details: {
+          grant_id: tokenId(16),
+          implicit: true,
+          scopes: ['openid', 'profile', 'email', 'offline_access'],
+          claims: ['sub', 'name', 'email'],
+          resources: {},
+        },
+      };
     }
     if (roll < 0.72) return { ...base, type: 'auth.logout', details: { everywhere: random() < 0.1 } };
     if (roll < 0.86) {
@@ -265,7 +702,16 @@ function eventMaker(people: Population, random: () => number) {
         clientId: 'integrator-demo',
         userAgent: 'node',
         type: 'token.issued',
-        details: { grant_type: 'client_credentials', scope: 'orders:read', expires_in: 600, refresh_token: false, id_token: false, access_token_format: 'jwt', jti: tokenId(32), audience: ORDERS_API },
+        details: {
+          grant_type: 'client_credentials',
+          scope: 'orders:read',
+          expires_in: 600,
+          refresh_token: false,
+          id_token: false,
+          access_token_format: 'jwt',
+          jti: tokenId(32),
+          audience: ORDERS_API,
+        },
       };
     }
     const agent = people.agents.length ? pick(people.agents) : customer.id;
@@ -277,7 +723,15 @@ function eventMaker(people: Population, random: () => number) {
         actor: agent,
         sessionId: session,
         type: 'on_behalf.started',
-        details: { reason: 'Customer called about a missing order', ticket: `SUP-${1000 + Math.floor(random() * 90000)}`, store_id: customer.storeId, expires_at: expiresAt.toISOString(), reauthenticated_at: new Date(occurredAt.getTime() - 20_000).toISOString(), audience: ORDERS_API, scope: 'orders:read orders:write' },
+        details: {
+          reason: 'Customer called about a missing order',
+          ticket: `SUP-${1000 + Math.floor(random() * 90000)}`,
+          store_id: customer.storeId,
+          expires_at: expiresAt.toISOString(),
+          reauthenticated_at: new Date(occurredAt.getTime() - 20_000).toISOString(),
+          audience: ORDERS_API,
+          scope: 'orders:read orders:write',
+        },
       };
     }
     if (roll < 0.97) {
@@ -286,7 +740,15 @@ function eventMaker(people: Population, random: () => number) {
         actor: agent,
         sessionId: session,
         type: 'token.issued',
-        details: { grant_type: TOKEN_EXCHANGE, mode: 'on_behalf', audience: ORDERS_API, scope: 'orders:read orders:write', expires_in: 600, issued_token_type: ACCESS_TOKEN_TYPE, jti: tokenId(32) },
+        details: {
+          grant_type: TOKEN_EXCHANGE,
+          mode: 'on_behalf',
+          audience: ORDERS_API,
+          scope: 'orders:read orders:write',
+          expires_in: 600,
+          issued_token_type: ACCESS_TOKEN_TYPE,
+          jti: tokenId(32),
+        },
       };
     }
     return {
@@ -294,7 +756,11 @@ function eventMaker(people: Population, random: () => number) {
       actor: agent,
       sessionId: session,
       type: 'on_behalf.ended',
-      details: { reason: random() < 0.7 ? 'agent_ended' : 'expired', agent, started_at: new Date(occurredAt.getTime() - 600_000).toISOString() },
+      details: {
+        reason: random() < 0.7 ? 'agent_ended' : 'expired',
+        agent,
+        started_at: new Date(occurredAt.getTime() - 600_000).toISOString(),
+      },
     };
   };
 }
@@ -305,7 +771,11 @@ interface Head {
 }
 
 async function readHead(client: pg.Client): Promise<Head & { occurredAt?: Date }> {
-  const row = (await client.query<{ seq: string; hash: string; occurred_at: Date }>(`SELECT seq, hash, occurred_at FROM audit_event ORDER BY seq DESC LIMIT 1`)).rows[0];
+  const row = (
+    await client.query<{ seq: string; hash: string; occurred_at: Date }>(
+      `SELECT seq, hash, occurred_at FROM audit_event ORDER BY seq DESC LIMIT 1`,
+    )
+  ).rows[0];
   return row ? { seq: Number(row.seq), hash: row.hash, occurredAt: row.occurred_at } : { seq: 0, hash: GENESIS_HASH };
 }
 
@@ -348,7 +818,7 @@ async function seedAudit(client: pg.Client, count: number, log: (line: string) =
   let head: Head = { seq: start.seq, hash: start.hash };
   let pending: Promise<void> | undefined;
   let nextLog = 500_000;
-  for (let done = 0; done < count; ) {
+  for (let done = 0; done < count;) {
     const size = Math.min(AUDIT_BATCH, count - done);
     const lines: string[] = [];
     const batchStart: Head = head;
@@ -361,7 +831,22 @@ async function seedAudit(client: pg.Client, count: number, log: (line: string) =
       const event = make(new Date(Math.floor(from + (done + i) * step)));
       const content = contentHash(event);
       const hash = linkHash(prev, seq, content);
-      const fields = [seq, event.id, event.occurredAt.toISOString(), event.type, event.actor, event.subject, event.clientId, event.sessionId, event.ip, event.userAgent, JSON.stringify(event.details), content, prev, hash];
+      const fields = [
+        seq,
+        event.id,
+        event.occurredAt.toISOString(),
+        event.type,
+        event.actor,
+        event.subject,
+        event.clientId,
+        event.sessionId,
+        event.ip,
+        event.userAgent,
+        JSON.stringify(event.details),
+        content,
+        prev,
+        hash,
+      ];
       lines.push(`${fields.map(copyField).join('\t')}\n`);
       prev = hash;
     }
@@ -377,10 +862,16 @@ async function seedAudit(client: pg.Client, count: number, log: (line: string) =
   }
   await pending;
   const ms = Date.now() - started;
-  log(`audit: done in ${(ms / 1000).toFixed(1)} s (${rate(count, ms)}); head now seq ${head.seq}. Seal it with \`behalf audit checkpoint\`.`);
+  log(
+    `audit: done in ${(ms / 1000).toFixed(1)} s (${rate(count, ms)}); head now seq ${head.seq}. Seal it with \`behalf audit checkpoint\`.`,
+  );
 }
 
-export async function seedScale(databaseUrl: string, size: { accounts: number; contacts: number; auditRows: number }, log: (line: string) => void = () => {}): Promise<void> {
+export async function seedScale(
+  databaseUrl: string,
+  size: { accounts: number; contacts: number; auditRows: number },
+  log: (line: string) => void = () => {},
+): Promise<void> {
   for (const [name, value] of Object.entries(size)) {
     if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a whole number ≥ 0`);
   }

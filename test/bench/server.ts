@@ -84,7 +84,10 @@ export async function prepareBenchDatabase(options: { serverUrl?: string; log?: 
     return url.toString();
   };
   const drop = async () => {
-    for (const name of created.reverse()) await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch((error: unknown) => log(`bench: drop database ${name} failed: ${String(error)}`));
+    for (const name of created.reverse())
+      await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch((error: unknown) =>
+        log(`bench: drop database ${name} failed: ${String(error)}`),
+      );
     await embedded?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   };
@@ -100,7 +103,10 @@ export async function prepareBenchDatabase(options: { serverUrl?: string; log?: 
       await seedDemo(services);
       const store = await services.stores.findBySlug('electronics');
       if (!store) throw new Error('bench: the demo seed has no electronics store');
-      const emails = [...DEMO_CUSTOMERS, ...generatedContacts()].filter((person) => person.stores.includes('electronics')).map((person) => person.email).slice(0, 64);
+      const emails = [...DEMO_CUSTOMERS, ...generatedContacts()]
+        .filter((person) => person.stores.includes('electronics'))
+        .map((person) => person.email)
+        .slice(0, 64);
       for (const email of emails) {
         const account = await services.accounts.findByUsername(store.id, email);
         if (!account) throw new Error(`bench: the demo seed has no account for ${email}`);

@@ -24,7 +24,16 @@ import { startSystem, type RunningSystem } from '../support/system.js';
 
 const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'e2e-journey');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 if (!executablePath) {
   console.warn('browser tests skipped: no Chromium found; install it with `apt-get install chromium` or set CHROMIUM_PATH');
@@ -128,7 +137,10 @@ inBrowser('The agent’s and the customer’s journey in a real browser', () => 
     expect(said).toMatch(/Reason: Cart will not check out \(ticket SUP-1\) \d+ min left/);
     await snap(oleg, 'banner-reason-and-time');
     const product = (await oleg.locator('.product h2, .product h3').first().textContent())!.trim();
-    await oleg.getByRole('button', { name: /Add to cart/ }).first().click();
+    await oleg
+      .getByRole('button', { name: /Add to cart/ })
+      .first()
+      .click();
     await oleg.goto(`${system.storefrontUrl}/electronics/cart`);
     await snap(oleg, 'cart-on-behalf');
 

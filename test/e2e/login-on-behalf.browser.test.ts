@@ -14,7 +14,16 @@ import { startSystem, type RunningSystem } from '../support/system.js';
 
 const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'e2e');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 if (!executablePath) {
   console.warn('browser tests skipped: no Chromium found; install it with `apt-get install chromium` or set CHROMIUM_PATH');
@@ -88,11 +97,16 @@ inBrowser('Login on behalf in a real browser', () => {
 
     const banner = shop.getByRole('status').filter({ hasText: 'is acting as' });
     await banner.waitFor();
-    expect((await banner.textContent())!.replace(/\s+/g, ' ')).toContain('Support agent Sam Support is acting as Oleg Petrov — End session');
+    expect((await banner.textContent())!.replace(/\s+/g, ' ')).toContain(
+      'Support agent Sam Support is acting as Oleg Petrov — End session',
+    );
     await snap(shop, 'storefront-on-behalf');
 
     await shop.goto(`${system.storefrontUrl}/electronics/`);
-    await shop.getByRole('button', { name: /Add to cart/ }).first().click();
+    await shop
+      .getByRole('button', { name: /Add to cart/ })
+      .first()
+      .click();
     await shop.goto(`${system.storefrontUrl}/electronics/cart`);
     await snap(shop, 'cart');
     await shop.getByRole('button', { name: 'Check out' }).click();
@@ -131,11 +145,19 @@ inBrowser('Login on behalf in a real browser', () => {
     const sam = (await system.behalf.behalf.accounts.findByUsername(null, 'support@example.com'))!.id;
     const electronics = (await system.behalf.behalf.stores.findBySlug('electronics'))!.id;
     const oleg = (await system.behalf.behalf.accounts.findByUsername(electronics, 'oleg@example.com'))!.id;
-    const rows = (await system.orders.dataSource.query(`SELECT owner_id, created_by, on_behalf_of FROM shop_order WHERE created_by = $1`, [sam])) as { owner_id: string; created_by: string; on_behalf_of: string }[];
+    const rows = (await system.orders.dataSource.query(`SELECT owner_id, created_by, on_behalf_of FROM shop_order WHERE created_by = $1`, [
+      sam,
+    ])) as { owner_id: string; created_by: string; on_behalf_of: string }[];
     expect(rows).toEqual([{ owner_id: oleg, created_by: sam, on_behalf_of: oleg }]);
     expect((await system.behalf.behalf.audit.verify()).ok).toBe(true);
     const orders = new AuditRepository(system.orders.dataSource, 'orders_audit_event');
-    expect((await verifyChain('orders_audit_event', orders.stream(), [], async () => { throw new Error('no checkpoints expected'); })).ok).toBe(true);
+    expect(
+      (
+        await verifyChain('orders_audit_event', orders.stream(), [], async () => {
+          throw new Error('no checkpoints expected');
+        })
+      ).ok,
+    ).toBe(true);
   }, 120_000);
 
   it('refusals in the browser: no button for Vic, a clear page when he forces the entry URL, Bea not in Electronics', async () => {
@@ -158,8 +180,18 @@ inBrowser('Login on behalf in a real browser', () => {
     const bea = await portalAs(beaContext, 'books-support@example.com', 'Support-Demo-2026');
     await openOleg(bea);
     const rows = bea.getByRole('row');
-    expect(await rows.filter({ hasText: 'Electronics' }).getByRole('link', { name: /Login on behalf/ }).count()).toBe(0);
-    expect(await rows.filter({ hasText: 'Books' }).getByRole('link', { name: /Login on behalf/ }).count()).toBe(1);
+    expect(
+      await rows
+        .filter({ hasText: 'Electronics' })
+        .getByRole('link', { name: /Login on behalf/ })
+        .count(),
+    ).toBe(0);
+    expect(
+      await rows
+        .filter({ hasText: 'Books' })
+        .getByRole('link', { name: /Login on behalf/ })
+        .count(),
+    ).toBe(1);
     await beaContext.close();
 
     // Wrong password and a missing reason are said on the screen.

@@ -14,7 +14,16 @@ import { startSystem, type RunningSystem } from '../support/system.js';
 
 const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'e2e-portal');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const WIDTHS = [1280, 375] as const;
 
 if (!executablePath) {
@@ -103,7 +112,9 @@ inBrowser('My on-behalf sessions in a real browser', () => {
     await portal.getByRole('link', { name: 'My on-behalf sessions' }).first().click();
     await portal.getByRole('heading', { name: 'My on-behalf sessions' }).waitFor();
     const session = portal.getByRole('row').filter({ hasText: 'Oleg Petrov' });
-    expect((await session.innerText()).replace(/\s+/g, ' ')).toMatch(/Oleg Petrov oleg@example\.com Electronics Parcel never arrived SUP-777 .* UTC (59|60) min left/);
+    expect((await session.innerText()).replace(/\s+/g, ' ')).toMatch(
+      /Oleg Petrov oleg@example\.com Electronics Parcel never arrived SUP-777 .* UTC (59|60) min left/,
+    );
     await expectCellsInRows(portal);
     await snap(portal, 'my-sessions-open');
 

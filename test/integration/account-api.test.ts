@@ -11,7 +11,16 @@ let olegToken: string;
 beforeAll(async () => {
   running = await startBehalf();
   oleg = await customerId(running, 'electronics', 'oleg@example.com');
-  olegToken = (await codeFlowTokens(running.issuer, 'storefront-electronics', 'storefront-demo-secret', 'http://localhost:4001/electronics/callback', 'oleg@example.com', 'Customer-Demo-2026')).access_token;
+  olegToken = (
+    await codeFlowTokens(
+      running.issuer,
+      'storefront-electronics',
+      'storefront-demo-secret',
+      'http://localhost:4001/electronics/callback',
+      'oleg@example.com',
+      'Customer-Demo-2026',
+    )
+  ).access_token;
 });
 afterAll(async () => {
   await running?.stop();
@@ -47,11 +56,29 @@ it('lists the on-behalf sessions on the customer’s account and lets the custom
 it('keeps customers to their own sessions and refuses other tokens', async () => {
   const { actorToken } = await reauthenticate(running, { customer: oleg });
   const sid = String(decodeJwt(String((await exchange(running, onBehalfParams(oleg, actorToken))).body.access_token)).obo_sid);
-  const anna = (await codeFlowTokens(running.issuer, 'storefront-electronics', 'storefront-demo-secret', 'http://localhost:4001/electronics/callback', 'anna@example.com', 'Customer-Demo-2026')).access_token;
+  const anna = (
+    await codeFlowTokens(
+      running.issuer,
+      'storefront-electronics',
+      'storefront-demo-secret',
+      'http://localhost:4001/electronics/callback',
+      'anna@example.com',
+      'Customer-Demo-2026',
+    )
+  ).access_token;
   expect((await call(`/account/on-behalf-sessions/${sid}/end`, anna, 'POST')).status).toBe(404);
   expect(((await (await call('/account/on-behalf-sessions', anna)).json()) as { sessions: unknown[] }).sessions).toHaveLength(0);
 
-  const staff = (await codeFlowTokens(running.issuer, 'portal', 'portal-demo-secret', 'http://localhost:4002/callback', 'support@example.com', 'Support-Demo-2026')).access_token;
+  const staff = (
+    await codeFlowTokens(
+      running.issuer,
+      'portal',
+      'portal-demo-secret',
+      'http://localhost:4002/callback',
+      'support@example.com',
+      'Support-Demo-2026',
+    )
+  ).access_token;
   expect((await call('/account/on-behalf-sessions', staff)).status).toBe(403);
   const anonymous = await call('/account/on-behalf-sessions', undefined);
   expect(anonymous.status).toBe(401);

@@ -56,7 +56,9 @@ describe('upsert and find', () => {
     await adapter.upsert(key, payload({ grantId: 'g-before', scope: 'a' }), 600);
     await adapter.upsert(key, payload({ grantId: 'g-after', scope: 'b' }));
     expect(await adapter.find(key)).toMatchObject({ grantId: 'g-after', scope: 'b' });
-    const [row] = (await dataSource.query(`SELECT grant_id, expires_at FROM oidc_payload WHERE model = 'AccessToken' AND id = $1`, [key])) as { grant_id: string; expires_at: Date | null }[];
+    const [row] = (await dataSource.query(`SELECT grant_id, expires_at FROM oidc_payload WHERE model = 'AccessToken' AND id = $1`, [
+      key,
+    ])) as { grant_id: string; expires_at: Date | null }[];
     expect(row).toEqual({ grant_id: 'g-after', expires_at: null });
   });
 
@@ -228,10 +230,15 @@ describe('reading ahead within a request', () => {
     const ids = { token: id(), session: id(), sessionUid: id(), grant: id() };
     await adapterFor('Session').upsert(ids.session, { uid: ids.sessionUid, accountId: 'a1', kind: 'Session' } as AdapterPayload, 600);
     await adapterFor('Grant').upsert(ids.grant, { accountId: 'a1', clientId: 'portal', kind: 'Grant' } as AdapterPayload, 600);
-    await adapterFor('AccessToken').upsert(ids.token, payload({ jti: ids.token, sessionUid: ids.sessionUid, grantId: ids.grant, expiresWithSession: true }), 600);
+    await adapterFor('AccessToken').upsert(
+      ids.token,
+      payload({ jti: ids.token, sessionUid: ids.sessionUid, grantId: ids.grant, expiresWithSession: true }),
+      600,
+    );
     return ids;
   }
-  const deleteRow = (model: string, rowId: string) => dataSource.query(`DELETE FROM oidc_payload WHERE model = $1 AND id = $2`, [model, rowId]);
+  const deleteRow = (model: string, rowId: string) =>
+    dataSource.query(`DELETE FROM oidc_payload WHERE model = $1 AND id = $2`, [model, rowId]);
 
   it('answers the session and grant reads that follow a token read from the same statement', async () => {
     const ids = await tokenWithSessionAndGrant();
@@ -251,13 +258,20 @@ describe('reading ahead within a request', () => {
 
   it('reads ahead a session or grant that is gone as gone', async () => {
     const ids = await tokenWithSessionAndGrant();
-    const [session] = (await dataSource.query(`SELECT payload FROM oidc_payload WHERE model = 'Session' AND id = $1`, [ids.session])) as { payload: AdapterPayload }[];
+    const [session] = (await dataSource.query(`SELECT payload FROM oidc_payload WHERE model = 'Session' AND id = $1`, [ids.session])) as {
+      payload: AdapterPayload;
+    }[];
     await deleteRow('Session', ids.session);
-    await dataSource.query(`UPDATE oidc_payload SET expires_at = now() - interval '1 second' WHERE model = 'Grant' AND id = $1`, [ids.grant]);
+    await dataSource.query(`UPDATE oidc_payload SET expires_at = now() - interval '1 second' WHERE model = 'Grant' AND id = $1`, [
+      ids.grant,
+    ]);
     await withReadAhead(async () => {
       expect(await adapterFor('AccessToken').find(ids.token)).toMatchObject({ jti: ids.token });
       // Back in the database since the token was read: the request still sees it gone, as that statement did.
-      await dataSource.query(`INSERT INTO oidc_payload (model, id, payload, uid, expires_at) VALUES ('Session', $1, $2, $3, now() + interval '10 minutes')`, [ids.session, session!.payload, ids.sessionUid]);
+      await dataSource.query(
+        `INSERT INTO oidc_payload (model, id, payload, uid, expires_at) VALUES ('Session', $1, $2, $3, now() + interval '10 minutes')`,
+        [ids.session, session!.payload, ids.sessionUid],
+      );
       expect(await adapterFor('Session').findByUid(ids.sessionUid)).toBeUndefined();
       expect(await adapterFor('Grant').find(ids.grant)).toBeUndefined();
     });
@@ -277,7 +291,9 @@ describe('reading ahead within a request', () => {
 
   it('finds no token, and keeps nothing, for an unknown or expired token', async () => {
     const ids = await tokenWithSessionAndGrant();
-    await dataSource.query(`UPDATE oidc_payload SET expires_at = now() - interval '1 second' WHERE model = 'AccessToken' AND id = $1`, [ids.token]);
+    await dataSource.query(`UPDATE oidc_payload SET expires_at = now() - interval '1 second' WHERE model = 'AccessToken' AND id = $1`, [
+      ids.token,
+    ]);
     await withReadAhead(async () => {
       expect(await adapterFor('AccessToken').find(ids.token)).toBeUndefined();
       expect(await adapterFor('AccessToken').find(id())).toBeUndefined();

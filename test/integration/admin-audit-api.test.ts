@@ -11,7 +11,16 @@ let adminToken: string;
 
 beforeAll(async () => {
   running = await startBehalf();
-  adminToken = (await codeFlowTokens(running.issuer, 'portal', 'portal-demo-secret', 'http://localhost:4002/callback', 'admin@example.com', 'Admin-Demo-2026')).access_token;
+  adminToken = (
+    await codeFlowTokens(
+      running.issuer,
+      'portal',
+      'portal-demo-secret',
+      'http://localhost:4002/callback',
+      'admin@example.com',
+      'Admin-Demo-2026',
+    )
+  ).access_token;
   await running.behalf.audit.checkpoint();
 });
 afterAll(async () => {
@@ -42,11 +51,29 @@ describe('GET /admin/audit/events', () => {
   });
 
   it('refuses staff without the admin role, and customers', async () => {
-    const support = (await codeFlowTokens(running.issuer, 'portal', 'portal-demo-secret', 'http://localhost:4002/callback', 'support@example.com', 'Support-Demo-2026')).access_token;
+    const support = (
+      await codeFlowTokens(
+        running.issuer,
+        'portal',
+        'portal-demo-secret',
+        'http://localhost:4002/callback',
+        'support@example.com',
+        'Support-Demo-2026',
+      )
+    ).access_token;
     const refused = await get('/admin/audit/events', support);
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as { error: string }).error).toBe('insufficient_scope');
-    const customer = (await codeFlowTokens(running.issuer, 'storefront-electronics', 'storefront-demo-secret', 'http://localhost:4001/electronics/callback', 'oleg@example.com', 'Customer-Demo-2026')).access_token;
+    const customer = (
+      await codeFlowTokens(
+        running.issuer,
+        'storefront-electronics',
+        'storefront-demo-secret',
+        'http://localhost:4001/electronics/callback',
+        'oleg@example.com',
+        'Customer-Demo-2026',
+      )
+    ).access_token;
     expect((await get('/admin/audit/events', customer)).status).toBe(403);
   });
 
@@ -68,7 +95,12 @@ describe('GET /admin/audit/events', () => {
 
 describe('chain status and export', () => {
   it('reports the chain intact', async () => {
-    const body = (await (await get('/admin/audit/status', adminToken)).json()) as { intact: boolean; summary: string; external_checkpoints: unknown; warnings: string[] };
+    const body = (await (await get('/admin/audit/status', adminToken)).json()) as {
+      intact: boolean;
+      summary: string;
+      external_checkpoints: unknown;
+      warnings: string[];
+    };
     expect(body.intact).toBe(true);
     expect(body.summary).toMatch(/^audit chain intact: \d+ events, last checkpoint at seq \d+/);
     // The test configuration switches the external folder off: the status says what that leaves unproven.
@@ -84,7 +116,12 @@ describe('chain status and export', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'behalf-export-')), 'audit.jsonl');
     writeFileSync(file, await response.text());
     const parsed = await readExport(file);
-    const result = await verifyChain(parsed.header.table, parsed.events, parsed.checkpoints, jwksCheckpointVerifier(parsed.header.keys, running.issuer));
+    const result = await verifyChain(
+      parsed.header.table,
+      parsed.events,
+      parsed.checkpoints,
+      jwksCheckpointVerifier(parsed.header.keys, running.issuer),
+    );
     expect(result.ok).toBe(true);
     expect(result.lastCheckpoint).toBeDefined();
     const [exported] = (await running.behalf.audit.events.query({ type: 'admin.audit.exported' })).events;

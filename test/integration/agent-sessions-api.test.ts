@@ -52,7 +52,13 @@ function call(path: string, token: string | undefined, method = 'GET') {
   return fetch(`${running.issuer}${path}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
 }
 
-async function openSession(options: { customer: string; store?: string; email?: string; reason?: string; ticket?: string }): Promise<string> {
+async function openSession(options: {
+  customer: string;
+  store?: string;
+  email?: string;
+  reason?: string;
+  ticket?: string;
+}): Promise<string> {
   const { actorToken } = await reauthenticate(running, options);
   const response = await exchange(running, onBehalfParams(options.customer, actorToken), options.store);
   expect(response.status).toBe(200);
@@ -96,10 +102,21 @@ it('ends the agent’s own session (audited with the agent as actor) and not ano
 
   const ended = await call(`/agent/on-behalf/sessions/${mine}/end`, samToken, 'POST');
   expect(ended.status).toBe(200);
-  expect(await ended.json()).toMatchObject({ id: mine, active: false, end_reason: 'ended_by_agent', ended_now: true, customer: { name: 'Oleg Petrov' } });
+  expect(await ended.json()).toMatchObject({
+    id: mine,
+    active: false,
+    end_reason: 'ended_by_agent',
+    ended_now: true,
+    customer: { name: 'Oleg Petrov' },
+  });
   expect(await running.behalf.onBehalf.session(mine)).toMatchObject({ endedBy: sam, endReason: 'ended_by_agent' });
   const [event] = (await running.behalf.audit.events.query({ type: 'on_behalf.ended', sessionId: mine })).events;
-  expect(event).toMatchObject({ actor: sam, subject: olegElectronics, clientId: 'portal', details: { reason: 'ended_by_agent', agent: sam } });
+  expect(event).toMatchObject({
+    actor: sam,
+    subject: olegElectronics,
+    clientId: 'portal',
+    details: { reason: 'ended_by_agent', agent: sam },
+  });
 
   // Again: nothing more to end, and no second audit record.
   const again = await call(`/agent/on-behalf/sessions/${mine}/end`, samToken, 'POST');
@@ -112,7 +129,16 @@ it('ends the agent’s own session (audited with the agent as actor) and not ano
 });
 
 it('refuses customers’ tokens (403) and missing or made-up tokens (401)', async () => {
-  const oleg = (await codeFlowTokens(running.issuer, 'storefront-electronics', 'storefront-demo-secret', 'http://localhost:4001/electronics/callback', 'oleg@example.com', 'Customer-Demo-2026')).access_token;
+  const oleg = (
+    await codeFlowTokens(
+      running.issuer,
+      'storefront-electronics',
+      'storefront-demo-secret',
+      'http://localhost:4001/electronics/callback',
+      'oleg@example.com',
+      'Customer-Demo-2026',
+    )
+  ).access_token;
   const mine = await openSession({ customer: olegElectronics });
   expect((await call('/agent/on-behalf/sessions', oleg)).status).toBe(403);
   expect((await call(`/agent/on-behalf/sessions/${mine}/end`, oleg, 'POST')).status).toBe(403);
@@ -135,7 +161,9 @@ it('refuses the agent’s actor token from a storefront re-authentication (403):
 it('names agents and customers in the admin API’s list too', async () => {
   const id = await openSession({ customer: olegElectronics });
   const ada = await portalToken(running.issuer, 'ada', 'openid');
-  const list = (await (await call(`/admin/on-behalf/sessions?agent=${sam}&active=true`, ada)).json()) as { sessions: (AgentSession & { agent: AgentSession['customer'] })[] };
+  const list = (await (await call(`/admin/on-behalf/sessions?agent=${sam}&active=true`, ada)).json()) as {
+    sessions: (AgentSession & { agent: AgentSession['customer'] })[];
+  };
   expect(list.sessions.find((session) => session.id === id)).toMatchObject({
     agent: { id: sam, name: 'Sam Support', email: 'support@example.com', store: null },
     customer: { id: olegElectronics, name: 'Oleg Petrov', email: 'oleg@example.com', store: { slug: 'electronics' } },

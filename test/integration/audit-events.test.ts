@@ -8,7 +8,13 @@ import { startBehalf, type RunningBehalf } from '../support/behalf.js';
 import { HttpBrowser } from '../support/browser.js';
 
 let running: RunningBehalf;
-const secretsSeen: string[] = ['Customer-Demo-2026', 'Support-Demo-2026', 'wrong-password-1', 'integrator-demo-secret', 'storefront-demo-secret'];
+const secretsSeen: string[] = [
+  'Customer-Demo-2026',
+  'Support-Demo-2026',
+  'wrong-password-1',
+  'integrator-demo-secret',
+  'storefront-demo-secret',
+];
 
 beforeAll(async () => {
   running = await startBehalf({ overrides: { security: { lockoutThreshold: 3 } } });
@@ -27,7 +33,13 @@ async function events(type: string) {
 
 async function loginPage(config: client.Configuration, browser: HttpBrowser, redirectUri: string) {
   const verifier = client.randomPKCECodeVerifier();
-  const url = client.buildAuthorizationUrl(config, { redirect_uri: redirectUri, scope: 'openid profile', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 's' });
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid profile',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state: 's',
+  });
   return { page: await browser.follow(url.toString()), verifier };
 }
 
@@ -47,12 +59,21 @@ describe('audit events', () => {
     expect(login!.userAgent).toBeTruthy();
     expect((await events('consent.granted'))[0]).toMatchObject({ subject: sub, clientId: 'storefront-electronics' });
     const [issued] = await events('token.issued');
-    expect(issued).toMatchObject({ actor: sub, subject: sub, clientId: 'storefront-electronics', details: { grant_type: 'authorization_code', id_token: true, access_token_format: 'opaque' } });
+    expect(issued).toMatchObject({
+      actor: sub,
+      subject: sub,
+      clientId: 'storefront-electronics',
+      details: { grant_type: 'authorization_code', id_token: true, access_token_format: 'opaque' },
+    });
     expect(issued!.details.token_ref).toMatch(/^[A-Za-z0-9_-]{22}$/);
 
     await client.tokenRevocation(config, tokens.access_token);
     const [revoked] = await events('token.revoked');
-    expect(revoked).toMatchObject({ subject: sub, clientId: 'storefront-electronics', details: { token_kind: 'AccessToken', token_ref: issued!.details.token_ref } });
+    expect(revoked).toMatchObject({
+      subject: sub,
+      clientId: 'storefront-electronics',
+      details: { token_kind: 'AccessToken', token_ref: issued!.details.token_ref },
+    });
   });
 
   it('records client credentials with the JWT id and audience', async () => {
@@ -60,7 +81,12 @@ describe('audit events', () => {
     const tokens = await client.clientCredentialsGrant(config, { scope: 'orders:read', resource: 'http://localhost:4003' });
     secretsSeen.push(tokens.access_token);
     const [issued] = await events('token.issued');
-    expect(issued).toMatchObject({ actor: 'client:integrator-demo', subject: null, clientId: 'integrator-demo', details: { grant_type: 'client_credentials', access_token_format: 'jwt', audience: 'http://localhost:4003', scope: 'orders:read' } });
+    expect(issued).toMatchObject({
+      actor: 'client:integrator-demo',
+      subject: null,
+      clientId: 'integrator-demo',
+      details: { grant_type: 'client_credentials', access_token_format: 'jwt', audience: 'http://localhost:4003', scope: 'orders:read' },
+    });
     const payload = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()) as { jti: string };
     expect(issued!.details.jti).toBe(payload.jti);
   });
@@ -73,7 +99,10 @@ describe('audit events', () => {
     expect(page.html).toContain('Invalid email or password');
     const failed = await events('auth.login.failed');
     expect(failed.length).toBeGreaterThanOrEqual(3);
-    expect(failed[0]).toMatchObject({ clientId: 'storefront-books', details: { reason: 'invalid_credentials', username: 'oleg@example.com' } });
+    expect(failed[0]).toMatchObject({
+      clientId: 'storefront-books',
+      details: { reason: 'invalid_credentials', username: 'oleg@example.com' },
+    });
     const [lockout] = await events('auth.lockout');
     expect(lockout).toMatchObject({ actor: 'system', subject: failed[0]!.subject, clientId: 'storefront-books' });
     // Locked: even the right password is refused, with the same message.
@@ -88,7 +117,9 @@ describe('audit events', () => {
     const { page, verifier } = await loginPage(config, browser, 'http://localhost:4002/callback');
     const done = await browser.submit(page, '/login', { email: 'support@example.com', password: 'Support-Demo-2026' });
     const tokens = await client.authorizationCodeGrant(config, new URL(done.url), { pkceCodeVerifier: verifier, expectedState: 's' });
-    const confirm = await browser.follow(client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://localhost:4002/' }).toString());
+    const confirm = await browser.follow(
+      client.buildEndSessionUrl(config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://localhost:4002/' }).toString(),
+    );
     await browser.submit(confirm, '/session/end/confirm', { logout: 'yes' });
     expect((await events('auth.logout'))[0]).toMatchObject({ subject: tokens.claims()!.sub, details: { everywhere: true } });
   });
@@ -100,7 +131,10 @@ describe('audit events', () => {
     try {
       const response = await fetch(`${running.issuer}/token`, {
         method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from('integrator-demo:integrator-demo-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        headers: {
+          authorization: `Basic ${Buffer.from('integrator-demo:integrator-demo-secret').toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
         body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'orders:read', resource: 'http://localhost:4003' }),
       });
       expect(response.status).toBe(503);
@@ -111,7 +145,9 @@ describe('audit events', () => {
       await running.behalf.dataSource.query('ALTER FUNCTION audit_event_append_disabled RENAME TO audit_event_append');
     }
     expect((await running.behalf.audit.events.head())!.seq).toBe(before);
-    await expect(client.clientCredentialsGrant(config, { scope: 'orders:read', resource: 'http://localhost:4003' })).resolves.toHaveProperty('access_token');
+    await expect(
+      client.clientCredentialsGrant(config, { scope: 'orders:read', resource: 'http://localhost:4003' }),
+    ).resolves.toHaveProperty('access_token');
   });
 
   it('keeps a verifiable chain, sealed by a checkpoint signed with Behalf’s key, and stores no secret', async () => {

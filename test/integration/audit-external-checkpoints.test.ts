@@ -52,7 +52,8 @@ async function teardown(s: Setup | undefined): Promise<void> {
 }
 
 async function record(s: Setup, count: number): Promise<void> {
-  for (let i = 0; i < count; i += 1) await s.services.audit.record({ type: 'auth.login.succeeded', actor: `account-${i}`, details: { n: i } });
+  for (let i = 0; i < count; i += 1)
+    await s.services.audit.record({ type: 'auth.login.succeeded', actor: `account-${i}`, details: { n: i } });
 }
 
 /** Runs `work` as the database's superuser with every trigger off (what an owner could do too). */
@@ -78,7 +79,12 @@ async function rewriteAsOwner(url: string, seq: number): Promise<void> {
     for (const event of (rows as AuditRow[]).map(toEvent)) {
       const content = contentHash(event);
       const hash = linkHash(prev, event.seq, content);
-      await owner.query('UPDATE audit_event SET content_hash = $1, prev_hash = $2, hash = $3 WHERE seq = $4', [content, prev, hash, event.seq]);
+      await owner.query('UPDATE audit_event SET content_hash = $1, prev_hash = $2, hash = $3 WHERE seq = $4', [
+        content,
+        prev,
+        hash,
+        event.seq,
+      ]);
       prev = hash;
     }
     await owner.query('DELETE FROM audit_event_checkpoint');
@@ -103,7 +109,9 @@ describe('a chain rewritten by the database owner', () => {
     expect(outside).toHaveLength(2);
     const verified = await cli(s.env, 'audit', 'verify', '--strict');
     expect(verified.code).toBe(0);
-    expect(verified.stdout).toMatch(/^audit chain intact: \d+ events, last checkpoint at seq \d+ \(.*\); 2 external checkpoints \(.*audit_event\.checkpoints\.jsonl\), newest at seq \d+\n$/);
+    expect(verified.stdout).toMatch(
+      /^audit chain intact: \d+ events, last checkpoint at seq \d+ \(.*\); 2 external checkpoints \(.*audit_event\.checkpoints\.jsonl\), newest at seq \d+\n$/,
+    );
   });
 
   it('verifies against the database alone, and is caught through the external checkpoints', async () => {
@@ -114,7 +122,12 @@ describe('a chain rewritten by the database owner', () => {
     await rewriteAsOwner(s.db.url, target);
 
     const verifier = jwksCheckpointVerifier(await s.services.audit.verificationKeys(), s.services.config.issuer);
-    const databaseOnly = await verifyChain('audit_event', s.services.audit.events.stream(), await s.services.audit.events.checkpoints(), verifier);
+    const databaseOnly = await verifyChain(
+      'audit_event',
+      s.services.audit.events.stream(),
+      await s.services.audit.events.checkpoints(),
+      verifier,
+    );
     expect(databaseOnly).toMatchObject({ ok: true, checkpoints: 0 });
 
     const withoutCopies = await cli({ DATABASE_URL: s.db.url }, 'audit', 'verify');
@@ -124,7 +137,11 @@ describe('a chain rewritten by the database owner', () => {
 
     const caught = await cli(s.env, 'audit', 'verify');
     expect(caught.code).toBe(1);
-    expect(caught.stdout).toMatch(new RegExp(`^audit chain BROKEN at seq ${first!.seq + 1}: the chain was rewritten: event ${second!.seq} does not match the external checkpoint signed at `));
+    expect(caught.stdout).toMatch(
+      new RegExp(
+        `^audit chain BROKEN at seq ${first!.seq + 1}: the chain was rewritten: event ${second!.seq} does not match the external checkpoint signed at `,
+      ),
+    );
 
     const copy = join(base, 'auditors-copy');
     cpSync(s.dir, copy, { recursive: true });
@@ -152,7 +169,11 @@ describe('a chain cut back, checkpoints in the database dropped', () => {
     expect((await cli({ DATABASE_URL: s.db.url }, 'audit', 'verify')).code).toBe(0); // nothing inside the database can tell
     const caught = await cli(s.env, 'audit', 'verify');
     expect(caught.code).toBe(1);
-    expect(caught.stdout).toMatch(new RegExp(`^audit chain BROKEN at seq ${sealed.seq - 1}: events ${sealed.seq - 1}–${sealed.seq} are missing: an external checkpoint signed at .* covers seq ${sealed.seq} \\(truncated tail\\)`));
+    expect(caught.stdout).toMatch(
+      new RegExp(
+        `^audit chain BROKEN at seq ${sealed.seq - 1}: events ${sealed.seq - 1}–${sealed.seq} are missing: an external checkpoint signed at .* covers seq ${sealed.seq} \\(truncated tail\\)`,
+      ),
+    );
   });
 });
 
@@ -188,7 +209,10 @@ describe('when nothing outside the database vouches for the chain', () => {
 });
 
 function silentLogger(sink: unknown[][] = []): Logger {
-  const log = (level: string) => (...args: unknown[]) => void sink.push([level, ...args]);
+  const log =
+    (level: string) =>
+    (...args: unknown[]) =>
+      void sink.push([level, ...args]);
   return { error: log('error'), warn: log('warn'), info: log('info'), debug: log('debug') } as unknown as Logger;
 }
 
@@ -204,7 +228,13 @@ describe('a failed external write', () => {
     const blocker = join(base, 'not-a-folder');
     writeFileSync(blocker, '');
     const logged: unknown[][] = [];
-    const broken = new AuditService(s.services.dataSource, s.services.sealer, s.services.config.issuer, silentLogger(logged), new FileCheckpointArchive(join(blocker, 'checkpoints'), 'audit_event'));
+    const broken = new AuditService(
+      s.services.dataSource,
+      s.services.sealer,
+      s.services.config.issuer,
+      silentLogger(logged),
+      new FileCheckpointArchive(join(blocker, 'checkpoints'), 'audit_event'),
+    );
     await expect(broken.checkpoint()).rejects.toThrow(/cannot append to .*: ENOTDIR/);
     expect(await s.services.audit.events.checkpoints()).toEqual([]); // external first: no checkpoint only the database holds
 
@@ -218,7 +248,13 @@ describe('a failed external write', () => {
     expect(message).toMatch(/audit checkpoint not sealed: its external copy could not be written; retrying at the next interval/);
     expect(JSON.stringify(meta)).not.toMatch(/eyJ/); // no JWS, no key material
 
-    const working = new AuditService(s.services.dataSource, s.services.sealer, s.services.config.issuer, silentLogger(), new FileCheckpointArchive(s.dir, 'audit_event'));
+    const working = new AuditService(
+      s.services.dataSource,
+      s.services.sealer,
+      s.services.config.issuer,
+      silentLogger(),
+      new FileCheckpointArchive(s.dir, 'audit_event'),
+    );
     working.startCheckpoints(0.05);
     try {
       await eventually(async () => (await s.services.audit.events.checkpoints()).length === 1, { what: 'a checkpoint sealed' });

@@ -26,11 +26,13 @@ it.each(['admin.*', 'auth.login.*'])('answers type=%s through the type index', a
       await manager.query('SET LOCAL enable_indexscan = off');
       const seen: string[] = [];
       // The store's own statement, captured by running it through EXPLAIN.
-      const explaining = { query: async (sql: string, params: unknown[]) => {
-        const rows = (await manager.query(`EXPLAIN ${sql}`, params)) as { 'QUERY PLAN': string }[];
-        seen.push(...rows.map((row) => row['QUERY PLAN']));
-        return [];
-      } };
+      const explaining = {
+        query: async (sql: string, params: unknown[]) => {
+          const rows = (await manager.query(`EXPLAIN ${sql}`, params)) as { 'QUERY PLAN': string }[];
+          seen.push(...rows.map((row) => row['QUERY PLAN']));
+          return [];
+        },
+      };
       await new AuditRepository(explaining as never).query({ type });
       return seen.join('\n');
     });

@@ -65,7 +65,13 @@ async function fixture(): Promise<Fixture> {
 /** 30 events, a checkpoint after every 10. */
 async function writeThirty(f: Fixture): Promise<void> {
   for (let i = 1; i <= 30; i += 1) {
-    await f.writer.append(f.dataSource, { type: 'auth.login.succeeded', actor: `account-${i % 3}`, subject: `account-${i % 3}`, clientId: 'portal', details: { n: i, note: 'ünïcode ✓' } });
+    await f.writer.append(f.dataSource, {
+      type: 'auth.login.succeeded',
+      actor: `account-${i % 3}`,
+      subject: `account-${i % 3}`,
+      clientId: 'portal',
+      details: { n: i, note: 'ünïcode ✓' },
+    });
     if (i % 10 === 0) await createCheckpoint(f.dataSource, 'audit_event', signer);
   }
 }
@@ -126,7 +132,9 @@ describe('tamper detection (triggers disabled by the attacker)', () => {
   afterEach(() => f.close());
 
   it('catches an altered row', async () => {
-    await withoutTriggers(f, () => f.dataSource.query(`UPDATE audit_event SET details = '{"n": 999}' WHERE seq = 15`).then(() => undefined));
+    await withoutTriggers(f, () =>
+      f.dataSource.query(`UPDATE audit_event SET details = '{"n": 999}' WHERE seq = 15`).then(() => undefined),
+    );
     const result = await verify(f);
     expect(result.ok).toBe(false);
     expect(result.problem).toMatchObject({ seq: 15 });
@@ -153,7 +161,12 @@ describe('tamper detection (triggers disabled by the attacker)', () => {
       for (const event of rows.slice(14)) {
         const content = contentHash(event);
         const hash = linkHash(prev, event.seq, content);
-        await f.dataSource.query('UPDATE audit_event SET content_hash = $1, prev_hash = $2, hash = $3 WHERE seq = $4', [content, prev, hash, event.seq]);
+        await f.dataSource.query('UPDATE audit_event SET content_hash = $1, prev_hash = $2, hash = $3 WHERE seq = $4', [
+          content,
+          prev,
+          hash,
+          event.seq,
+        ]);
         prev = hash;
       }
     });
@@ -177,19 +190,23 @@ describe('concurrency and failure', () => {
   afterAll(() => f.close());
 
   it('keeps the chain whole under 20 concurrent writers, losing nothing', async () => {
-    const writers = Array.from({ length: 20 }, (_, w) => (async () => {
-      for (let i = 0; i < 25; i += 1) {
-        await f.writer.withEvent(f.dataSource, async (manager) => {
-          await manager.query('SELECT 1');
-          return { result: undefined, event: { type: 'token.issued', actor: `writer-${w}`, details: { i } } };
-        });
-      }
-    })());
+    const writers = Array.from({ length: 20 }, (_, w) =>
+      (async () => {
+        for (let i = 0; i < 25; i += 1) {
+          await f.writer.withEvent(f.dataSource, async (manager) => {
+            await manager.query('SELECT 1');
+            return { result: undefined, event: { type: 'token.issued', actor: `writer-${w}`, details: { i } } };
+          });
+        }
+      })(),
+    );
     await Promise.all(writers);
     await createCheckpoint(f.dataSource, 'audit_event', signer);
     const result = await verify(f);
     expect(result).toMatchObject({ ok: true, events: 500, lastSeq: 500 });
-    const [{ count }] = (await f.dataSource.query(`SELECT count(DISTINCT (actor, details->>'i'))::int AS count FROM audit_event`)) as [{ count: number }];
+    const [{ count }] = (await f.dataSource.query(`SELECT count(DISTINCT (actor, details->>'i'))::int AS count FROM audit_event`)) as [
+      { count: number },
+    ];
     expect(count).toBe(500);
   });
 
@@ -209,7 +226,11 @@ describe('concurrency and failure', () => {
   });
 
   it('stores hostile text safely (NUL and control characters)', async () => {
-    const appended = await f.writer.append(f.dataSource, { type: 'auth.login.failed', userAgent: 'evil\u0000agent\u0007', details: { username: 'a\u0000b' } });
+    const appended = await f.writer.append(f.dataSource, {
+      type: 'auth.login.failed',
+      userAgent: 'evil\u0000agent\u0007',
+      details: { username: 'a\u0000b' },
+    });
     const [event] = (await f.store.query({ type: 'auth.login.failed' })).events;
     expect(event!.seq).toBe(appended.seq);
     expect(event!.userAgent).toBe('evilagent');
@@ -235,7 +256,12 @@ describe('export and offline verification', () => {
 
   it('round-trips: the export verifies offline with the keys it carries', async () => {
     const parsed = await readExport(file);
-    const result = await verifyChain(parsed.header.table, parsed.events, parsed.checkpoints, jwksCheckpointVerifier(parsed.header.keys, parsed.header.issuer));
+    const result = await verifyChain(
+      parsed.header.table,
+      parsed.events,
+      parsed.checkpoints,
+      jwksCheckpointVerifier(parsed.header.keys, parsed.header.issuer),
+    );
     expect(result).toMatchObject({ ok: true, events: 30, lastCheckpoint: { seq: 30 } });
   });
 

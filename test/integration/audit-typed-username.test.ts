@@ -46,11 +46,23 @@ describe('a username with control characters in the audit trail', () => {
   it('at the re-auth screen too; an ordinary username carries no flag', async () => {
     const oleg = await customerId(running, 'electronics', 'oleg@example.com');
     const { page, browser } = await openReauth(running, { customer: oleg });
-    await browser.submit(page, '/reauth', { email: 'support@example.com\u0007', password: 'Support-Demo-2026', reason: 'Customer cannot complete checkout' });
-    expect((await lastFailedSignIn()).details).toMatchObject({ username: 'support@example.com\\u0007', username_escaped: true, purpose: 'login_on_behalf' });
+    await browser.submit(page, '/reauth', {
+      email: 'support@example.com\u0007',
+      password: 'Support-Demo-2026',
+      reason: 'Customer cannot complete checkout',
+    });
+    expect((await lastFailedSignIn()).details).toMatchObject({
+      username: 'support@example.com\\u0007',
+      username_escaped: true,
+      purpose: 'login_on_behalf',
+    });
 
     const again = await openReauth(running, { customer: oleg });
-    await again.browser.submit(again.page, '/reauth', { email: 'support@example.com', password: 'wrong-password', reason: 'Customer cannot complete checkout' });
+    await again.browser.submit(again.page, '/reauth', {
+      email: 'support@example.com',
+      password: 'wrong-password',
+      reason: 'Customer cannot complete checkout',
+    });
     const ordinary = (await lastFailedSignIn()).details;
     expect(ordinary).toMatchObject({ username: 'support@example.com' });
     expect(ordinary).not.toHaveProperty('username_escaped');

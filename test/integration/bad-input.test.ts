@@ -21,9 +21,18 @@ const PORTAL_REDIRECT = 'http://localhost:4002/callback';
 const S256_CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 
 function authorizeUrl(params: Record<string, string> | string): string {
-  const query = typeof params === 'string'
-    ? params
-    : new URLSearchParams({ client_id: 'portal', response_type: 'code', redirect_uri: PORTAL_REDIRECT, scope: 'openid', code_challenge: S256_CHALLENGE, code_challenge_method: 'S256', ...params }).toString();
+  const query =
+    typeof params === 'string'
+      ? params
+      : new URLSearchParams({
+          client_id: 'portal',
+          response_type: 'code',
+          redirect_uri: PORTAL_REDIRECT,
+          scope: 'openid',
+          code_challenge: S256_CHALLENGE,
+          code_challenge_method: 'S256',
+          ...params,
+        }).toString();
   return `${running.issuer}/auth?${query}`;
 }
 
@@ -64,7 +73,10 @@ describe('token endpoint', () => {
   });
 
   it('refuses an unknown client id in the body with invalid_client', async () => {
-    const response = await postForm(`${running.issuer}/token`, new URLSearchParams({ grant_type: 'client_credentials', client_id: 'no-such-client', client_secret: 'x' }));
+    const response = await postForm(
+      `${running.issuer}/token`,
+      new URLSearchParams({ grant_type: 'client_credentials', client_id: 'no-such-client', client_secret: 'x' }),
+    );
     expectOAuthError(response, 401, 'invalid_client');
   });
 
@@ -85,18 +97,27 @@ describe('token endpoint', () => {
   });
 
   it('refuses a grant type the client is not registered for with unauthorized_client', async () => {
-    const response = await tokenRequest(running.issuer, 'integrator-demo', 'integrator-demo-secret', { grant_type: 'authorization_code', code: 'x', redirect_uri: PORTAL_REDIRECT });
+    const response = await tokenRequest(running.issuer, 'integrator-demo', 'integrator-demo-secret', {
+      grant_type: 'authorization_code',
+      code: 'x',
+      redirect_uri: PORTAL_REDIRECT,
+    });
     expectOAuthError(response, 400, 'unauthorized_client');
   });
 
   it('refuses grant_type given twice with invalid_request', async () => {
-    const response = await postForm(`${running.issuer}/token`, 'grant_type=client_credentials&grant_type=client_credentials', { authorization: basic('integrator-demo', 'integrator-demo-secret') });
+    const response = await postForm(`${running.issuer}/token`, 'grant_type=client_credentials&grant_type=client_credentials', {
+      authorization: basic('integrator-demo', 'integrator-demo-secret'),
+    });
     expectOAuthError(response, 400, 'invalid_request');
     expect(response.body.error_description).toMatch(/grant_type/);
   });
 
   it('refuses client_id given twice with invalid_request', async () => {
-    const response = await postForm(`${running.issuer}/token`, 'grant_type=client_credentials&client_id=integrator-demo&client_id=integrator-demo&client_secret=integrator-demo-secret');
+    const response = await postForm(
+      `${running.issuer}/token`,
+      'grant_type=client_credentials&client_id=integrator-demo&client_id=integrator-demo&client_secret=integrator-demo-secret',
+    );
     expectOAuthError(response, 400, 'invalid_request');
     expect(response.body.error_description).toMatch(/client_id/);
   });
@@ -121,7 +142,11 @@ describe('token endpoint', () => {
 
   it('treats a code, refresh token or client id with a NUL character as unknown, not a 500', async () => {
     const auth = { authorization: basic('portal', 'portal-demo-secret') };
-    const code = await postForm(`${running.issuer}/token`, `grant_type=authorization_code&code=abc%00def&redirect_uri=${encodeURIComponent(PORTAL_REDIRECT)}&code_verifier=${'a'.repeat(43)}`, auth);
+    const code = await postForm(
+      `${running.issuer}/token`,
+      `grant_type=authorization_code&code=abc%00def&redirect_uri=${encodeURIComponent(PORTAL_REDIRECT)}&code_verifier=${'a'.repeat(43)}`,
+      auth,
+    );
     expectOAuthError(code, 400, 'invalid_grant');
     const refresh = await postForm(`${running.issuer}/token`, 'grant_type=refresh_token&refresh_token=%00', auth);
     expectOAuthError(refresh, 400, 'invalid_grant');
@@ -160,7 +185,10 @@ describe('authorization endpoint (browser)', () => {
   });
 
   it('shows an error page when client_id is given twice', async () => {
-    const response = await fetch(authorizeUrl(`client_id=portal&client_id=portal&response_type=code&redirect_uri=${encodeURIComponent(PORTAL_REDIRECT)}&scope=openid`), { redirect: 'manual' });
+    const response = await fetch(
+      authorizeUrl(`client_id=portal&client_id=portal&response_type=code&redirect_uri=${encodeURIComponent(PORTAL_REDIRECT)}&scope=openid`),
+      { redirect: 'manual' },
+    );
     await expectErrorPage(response, 400, /invalid_request/);
   });
 
@@ -188,7 +216,10 @@ describe('end-session endpoint (browser)', () => {
 
   it('shows an error page with the usual headers, not a 500, for a NUL character in state', async () => {
     // The state is kept in the browser session, which oidc-provider saves after its own error handler.
-    const response = await fetch(`${running.issuer}/session/end?client_id=portal&state=abc%00def`, { redirect: 'manual', headers: browserAccept });
+    const response = await fetch(`${running.issuer}/session/end?client_id=portal&state=abc%00def`, {
+      redirect: 'manual',
+      headers: browserAccept,
+    });
     expect(response.headers.get('x-request-id')).toBeTruthy();
     expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
     await expectErrorPage(response, 400, /invalid_request/);
@@ -199,7 +230,10 @@ describe('end-session endpoint (browser)', () => {
   });
 
   it('shows an error page for an unregistered post_logout_redirect_uri', async () => {
-    const response = await fetch(`${running.issuer}/session/end?client_id=portal&post_logout_redirect_uri=${encodeURIComponent('https://attacker.example/')}`, { redirect: 'manual', headers: browserAccept });
+    const response = await fetch(
+      `${running.issuer}/session/end?client_id=portal&post_logout_redirect_uri=${encodeURIComponent('https://attacker.example/')}`,
+      { redirect: 'manual', headers: browserAccept },
+    );
     const html = await expectErrorPage(response, 400, /post_logout_redirect_uri/);
     expect(html).not.toContain('attacker.example');
   });
@@ -216,7 +250,7 @@ describe('interaction pages', () => {
     await expectErrorPage(post, 400, /This sign-in request has expired/);
   });
 
-  it('shows the expired page for another interaction\'s uid in this browser', async () => {
+  it("shows the expired page for another interaction's uid in this browser", async () => {
     const browser = new HttpBrowser(running.issuer);
     await loginPage(browser);
     const other = await loginPage(new HttpBrowser(running.issuer));
@@ -323,7 +357,15 @@ describe('headers on every response', () => {
   const requests: [string, () => Promise<Response>][] = [
     ['discovery', () => fetch(`${running.issuer}/.well-known/openid-configuration`)],
     ['jwks', () => fetch(`${running.issuer}/jwks`)],
-    ['token error', () => fetch(`${running.issuer}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' })],
+    [
+      'token error',
+      () =>
+        fetch(`${running.issuer}/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=client_credentials',
+        }),
+    ],
     ['authorization error page', () => fetch(authorizeUrl({ client_id: 'no-such-client' }), { redirect: 'manual' })],
     ['authorization redirect', () => fetch(authorizeUrl({}), { redirect: 'manual' })],
     ['expired interaction page', () => fetch(`${running.issuer}/interaction/unknown-uid`)],
@@ -353,7 +395,12 @@ describe('headers on every response', () => {
   it('the sign-in page forbids framing and loading anything but its own stylesheet', async () => {
     const page = await loginPage(new HttpBrowser(running.issuer));
     const csp = page.headers.get('content-security-policy')!;
-    const directives = new Map(csp.split(';').map((part) => part.trim().split(/\s+/)).map(([name, ...values]) => [name!, values.join(' ')]));
+    const directives = new Map(
+      csp
+        .split(';')
+        .map((part) => part.trim().split(/\s+/))
+        .map(([name, ...values]) => [name!, values.join(' ')]),
+    );
     expect(directives.get('default-src')).toBe("'none'");
     expect(directives.get('frame-ancestors')).toBe("'none'");
     expect(directives.get('style-src')).toBe("'self'");
@@ -373,7 +420,11 @@ describe('CORS', () => {
   it('lets no other origin read a token response', async () => {
     const token = await fetch(`${running.issuer}/token`, {
       method: 'POST',
-      headers: { origin: 'https://evil.example', authorization: `Basic ${Buffer.from('integrator-demo:integrator-demo-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        origin: 'https://evil.example',
+        authorization: `Basic ${Buffer.from('integrator-demo:integrator-demo-secret').toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: 'grant_type=client_credentials',
     });
     // oidc-provider refuses the request outright when the client does not allow the origin.

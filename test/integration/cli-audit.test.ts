@@ -37,7 +37,10 @@ describe('admin events from the CLI', () => {
     expect(events.map((event) => event.type)).toEqual(['admin.account.disabled', 'admin.permission.granted', 'admin.store.created']);
     for (const event of events) expect(event.actor).toMatch(/^cli:/);
     expect(events[0]).toMatchObject({ subject: viewer!.id });
-    expect(events[1]).toMatchObject({ subject: viewer!.id, details: { permission: 'security:loginOnBehalf', store: expect.stringContaining('garden') } });
+    expect(events[1]).toMatchObject({
+      subject: viewer!.id,
+      details: { permission: 'security:loginOnBehalf', store: expect.stringContaining('garden') },
+    });
   });
 });
 
@@ -54,7 +57,9 @@ describe('audit checkpoint, query, verify, export', () => {
   it('queries as a table and as JSON, validating its options', async () => {
     const listed = await cli('audit', 'query', '--type', 'admin.*', '--limit', '2');
     expect(listed.stdout.split('\n')[0]).toMatch(/^SEQ\s+TIME\s+TYPE/);
-    const asJson = JSON.parse((await cli('audit', 'query', '--type', 'admin.store.created', '--json')).stdout) as { events: { type: string }[] };
+    const asJson = JSON.parse((await cli('audit', 'query', '--type', 'admin.store.created', '--json')).stdout) as {
+      events: { type: string }[];
+    };
     expect(asJson.events).toHaveLength(1);
     const bad = await cli('audit', 'query', '--limit', '9999');
     expect(bad.code).toBe(1);

@@ -5,7 +5,19 @@
  * by hand, not asserted here.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -46,10 +58,22 @@ describe('build freshness: the decision', () => {
   /** A small project whose sources and directories are all an hour old, and a stamp from ten minutes ago. */
   function project(): string {
     const dir = temporaryDir('behalf-freshness-');
-    for (const file of ['src/a.ts', 'src/server/b.ts', 'src/server/views/page.eta', 'tsconfig.json', 'package.json']) writeFile(join(dir, file), '// x\n');
+    for (const file of ['src/a.ts', 'src/server/b.ts', 'src/server/views/page.eta', 'tsconfig.json', 'package.json'])
+      writeFile(join(dir, file), '// x\n');
     writeFile(join(dir, 'tsconfig.build.json'), JSON.stringify({ extends: './tsconfig.json', include: ['src'] }));
     writeFile(join(dir, STAMP), 'built\n');
-    for (const path of ['src/a.ts', 'src/server/b.ts', 'src/server/views/page.eta', 'src/server/views', 'src/server', 'src', 'tsconfig.json', 'tsconfig.build.json', 'package.json']) age(join(dir, path), 3600);
+    for (const path of [
+      'src/a.ts',
+      'src/server/b.ts',
+      'src/server/views/page.eta',
+      'src/server/views',
+      'src/server',
+      'src',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'package.json',
+    ])
+      age(join(dir, path), 3600);
     age(join(dir, STAMP), 600);
     return dir;
   }
@@ -101,13 +125,20 @@ describe('scripts/build.js on a small project', () => {
     mkdirSync(join(root, 'scripts'));
     for (const script of ['build.js', 'build-freshness.js']) copyFileSync(join(ROOT, 'scripts', script), join(root, 'scripts', script));
     symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
-    writeFile(join(root, 'package.json'), JSON.stringify({ name: 'tiny', version: '1.0.0', type: 'module', bin: { tiny: 'dist/src/main.js' } }));
-    writeFile(join(root, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'es2022', module: 'nodenext', strict: true, types: [], outDir: 'dist', rootDir: '.' } }));
+    writeFile(
+      join(root, 'package.json'),
+      JSON.stringify({ name: 'tiny', version: '1.0.0', type: 'module', bin: { tiny: 'dist/src/main.js' } }),
+    );
+    writeFile(
+      join(root, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { target: 'es2022', module: 'nodenext', strict: true, types: [], outDir: 'dist', rootDir: '.' } }),
+    );
     writeFile(join(root, 'tsconfig.build.json'), JSON.stringify({ extends: './tsconfig.json', include: ['src'] }));
     writeFile(join(root, 'src/main.ts'), '#!/usr/bin/env node\nconst answer: number = 42;\nconsole.log(answer);\n');
   });
 
-  const build = (...args: string[]) => run(process.execPath, ['scripts/build.js', '--if-stale', '--verbose', ...args], { cwd: root, env: ENV });
+  const build = (...args: string[]) =>
+    run(process.execPath, ['scripts/build.js', '--if-stale', '--verbose', ...args], { cwd: root, env: ENV });
 
   it('builds when there is no build, then finds it current; an edit makes it build again', async () => {
     const first = await build();
@@ -128,7 +159,11 @@ describe('scripts/build.js on a small project', () => {
   it('fails loudly when tsc fails, leaves no stamp, and tries again next time', async () => {
     writeFileSync(join(root, 'src/main.ts'), 'const answer: number = "forty-two";\n');
     const failed = await build().catch((error: { code: number; stdout: string; stderr: string }) => error);
-    expect(failed).toMatchObject({ code: 2, stdout: expect.stringContaining('TS2322'), stderr: expect.stringContaining('build: tsc -p tsconfig.build.json failed (exit code 2); dist/ is not marked current') });
+    expect(failed).toMatchObject({
+      code: 2,
+      stdout: expect.stringContaining('TS2322'),
+      stderr: expect.stringContaining('build: tsc -p tsconfig.build.json failed (exit code 2); dist/ is not marked current'),
+    });
     expect(existsSync(join(root, STAMP))).toBe(false);
     expect((await build().catch((error: { stderr: string }) => error)).stderr).toMatch(/^build: stale: no successful build yet/);
 
@@ -157,7 +192,6 @@ describe('the behalf binary', () => {
     expect(packages).toContain('commander');
   });
 
-
   it('is the package.json bin entry, and prints its help from any working directory', async () => {
     const { bin } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
     expect(resolve(ROOT, bin.behalf!)).toBe(CLI);
@@ -177,7 +211,7 @@ describe('the behalf binary', () => {
     expect((await run(process.execPath, [link, '--version'], { cwd: tmpdir(), env: ENV })).stdout).toBe(`${VERSION}\n`);
   });
 
-  it('runs as `npx behalf` in the project folder (npm exec finds the package\'s own bin)', async () => {
+  it("runs as `npx behalf` in the project folder (npm exec finds the package's own bin)", async () => {
     const { stdout } = await run('npx', ['--no-install', 'behalf', '--version'], { cwd: join(ROOT, 'src'), env: ENV });
     expect(stdout).toBe(`${VERSION}\n`);
   }, 30_000);

@@ -58,7 +58,8 @@ describe('help', () => {
   it('documents every command with examples', async () => {
     const root = await cli('--help');
     expect(root.code).toBe(0);
-    for (const group of ['migrate', 'seed', 'clients', 'resource-servers', 'stores', 'accounts', 'permissions', 'keys']) expect(root.stdout).toContain(group);
+    for (const group of ['migrate', 'seed', 'clients', 'resource-servers', 'stores', 'accounts', 'permissions', 'keys'])
+      expect(root.stdout).toContain(group);
 
     const program = buildProgram(new CliContext({ stdout: { write: () => true }, stderr: { write: () => true } }, {}));
     const paths = program.commands.flatMap((group) => [[group.name()], ...group.commands.map((command) => [group.name(), command.name()])]);
@@ -92,17 +93,38 @@ describe('database commands', () => {
   });
 
   it('a database it cannot reach is one clear line', async () => {
-    expectOneLineError(await cliWith({ NODE_ENV: 'test', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, 'stores', 'list'), /cannot connect to PostgreSQL at postgres:\/\/nobody@127\.0\.0\.1:1\/none/);
+    expectOneLineError(
+      await cliWith({ NODE_ENV: 'test', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }, 'stores', 'list'),
+      /cannot connect to PostgreSQL at postgres:\/\/nobody@127\.0\.0\.1:1\/none/,
+    );
   });
 
   it('a configuration mistake is one clear line', async () => {
-    expectOneLineError(await cliWith({ NODE_ENV: 'test', DATABASE_URL: db.url, PORT: 'eighty' }, 'stores', 'list'), /^behalf: config: .*PORT.*must be a number, got "eighty"\n$/);
+    expectOneLineError(
+      await cliWith({ NODE_ENV: 'test', DATABASE_URL: db.url, PORT: 'eighty' }, 'stores', 'list'),
+      /^behalf: config: .*PORT.*must be a number, got "eighty"\n$/,
+    );
   });
 });
 
 describe('clients', () => {
   it('create prints a generated secret once; list and show never print it', async () => {
-    const created = await cli('clients', 'create', 'cli-shop', '--name', 'CLI shop', '--store', 'books', '--first-party', '--redirect-uri', 'https://shop.example.com/cb', '--scope', 'openid  profile', '--resource', 'http://localhost:4003');
+    const created = await cli(
+      'clients',
+      'create',
+      'cli-shop',
+      '--name',
+      'CLI shop',
+      '--store',
+      'books',
+      '--first-party',
+      '--redirect-uri',
+      'https://shop.example.com/cb',
+      '--scope',
+      'openid  profile',
+      '--resource',
+      'http://localhost:4003',
+    );
     expect(created.code).toBe(0);
     const secret = /^client_secret: ([A-Za-z0-9_-]{43})$/m.exec(created.stdout)?.[1];
     expect(secret).toBeDefined();
@@ -113,11 +135,21 @@ describe('clients', () => {
     expect(shown.stdout).toMatch(/^kind:\s+storefront$/m);
     expect(shown.stdout).toMatch(/^secret:\s+set \(not shown\)$/m);
     const shownJson = await json<Record<string, unknown>>('clients', 'show', 'cli-shop');
-    expect(shownJson).toMatchObject({ client_id: 'cli-shop', client_kind: 'storefront', store: 'books', first_party: true, scope: 'openid profile', grant_types: ['authorization_code', 'refresh_token'], allowed_resources: ['http://localhost:4003'], has_secret: true });
+    expect(shownJson).toMatchObject({
+      client_id: 'cli-shop',
+      client_kind: 'storefront',
+      store: 'books',
+      first_party: true,
+      scope: 'openid profile',
+      grant_types: ['authorization_code', 'refresh_token'],
+      allowed_resources: ['http://localhost:4003'],
+      has_secret: true,
+    });
     expect(shownJson).not.toHaveProperty('client_secret');
     const listed = await cli('clients', 'list');
     expect(listed.stdout).toMatch(/^cli-shop\s+storefront\s+books\s+confidential/m);
-    for (const output of [shown.stdout, JSON.stringify(shownJson), listed.stdout, (await cli('clients', 'list', '--json')).stdout]) expect(output).not.toContain(secret);
+    for (const output of [shown.stdout, JSON.stringify(shownJson), listed.stdout, (await cli('clients', 'list', '--json')).stdout])
+      expect(output).not.toContain(secret);
 
     expectOneLineError(await cli('clients', 'create', 'cli-shop', '--store', 'books'), 'behalf: client cli-shop already exists');
   });
@@ -143,14 +175,30 @@ describe('clients', () => {
     expectOneLineError(await cli('clients', 'rotate-secret', 'cli-spa'), 'is a public client');
 
     expect((await cli('clients', 'create', 'cli-api', '--operates', 'http://localhost:4003')).code).toBe(0);
-    expect(await json('clients', 'show', 'cli-api')).toMatchObject({ grant_types: ['client_credentials'], response_types: [], resource_servers: ['http://localhost:4003'] });
+    expect(await json('clients', 'show', 'cli-api')).toMatchObject({
+      grant_types: ['client_credentials'],
+      response_types: [],
+      resource_servers: ['http://localhost:4003'],
+    });
   });
 
   it('invalid metadata is one line and exit code 1, and nothing is saved', async () => {
-    expectOneLineError(await cli('clients', 'create', 'cli-bad', '--kind', 'backoffice', '--redirect-uri', 'not a uri'), /^behalf: client cli-bad: redirect_uris must only contain valid uris\n$/);
-    expectOneLineError(await cli('clients', 'create', 'cli-bad', '--resource', 'https://unknown.example.com'), 'unknown resource server https://unknown.example.com');
-    expectOneLineError(await cli('clients', 'create', 'cli-bad', '--store', 'nowhere', '--redirect-uri', 'https://x.example.com/cb'), 'unknown store nowhere');
-    expectOneLineError(await cli('clients', 'create', 'cli-bad', '--public', '--grant-type', 'client_credentials'), 'cannot use the client_credentials grant');
+    expectOneLineError(
+      await cli('clients', 'create', 'cli-bad', '--kind', 'backoffice', '--redirect-uri', 'not a uri'),
+      /^behalf: client cli-bad: redirect_uris must only contain valid uris\n$/,
+    );
+    expectOneLineError(
+      await cli('clients', 'create', 'cli-bad', '--resource', 'https://unknown.example.com'),
+      'unknown resource server https://unknown.example.com',
+    );
+    expectOneLineError(
+      await cli('clients', 'create', 'cli-bad', '--store', 'nowhere', '--redirect-uri', 'https://x.example.com/cb'),
+      'unknown store nowhere',
+    );
+    expectOneLineError(
+      await cli('clients', 'create', 'cli-bad', '--public', '--grant-type', 'client_credentials'),
+      'cannot use the client_credentials grant',
+    );
     expectOneLineError(await cli('clients', 'create', 'cli-bad', '--kind', 'robot'), /argument 'robot' is invalid/);
     expect(await services.clients.findForProvider('cli-bad')).toBeUndefined();
   });
@@ -166,12 +214,40 @@ describe('clients', () => {
 
 describe('resource servers and stores', () => {
   it('creates, lists and deletes', async () => {
-    expect((await cli('stores', 'create', 'garden', '--name', 'Garden', '--base-url', 'https://garden.example.com')).stdout).toMatch(/^store garden created/);
-    expect(await json('stores', 'list')).toEqual(expect.arrayContaining([expect.objectContaining({ slug: 'garden', name: 'Garden', base_url: 'https://garden.example.com' })]));
+    expect((await cli('stores', 'create', 'garden', '--name', 'Garden', '--base-url', 'https://garden.example.com')).stdout).toMatch(
+      /^store garden created/,
+    );
+    expect(await json('stores', 'list')).toEqual(
+      expect.arrayContaining([expect.objectContaining({ slug: 'garden', name: 'Garden', base_url: 'https://garden.example.com' })]),
+    );
 
-    expect((await cli('resource-servers', 'create', 'https://ledger.example.com', '--name', 'Ledger', '--format', 'opaque', '--scope', 'ledger:read', 'ledger:write', '--ttl', '300')).code).toBe(0);
+    expect(
+      (
+        await cli(
+          'resource-servers',
+          'create',
+          'https://ledger.example.com',
+          '--name',
+          'Ledger',
+          '--format',
+          'opaque',
+          '--scope',
+          'ledger:read',
+          'ledger:write',
+          '--ttl',
+          '300',
+        )
+      ).code,
+    ).toBe(0);
     expect(await json('resource-servers', 'list')).toEqual(
-      expect.arrayContaining([expect.objectContaining({ identifier: 'https://ledger.example.com', token_format: 'opaque', scopes: ['ledger:read', 'ledger:write'], access_token_ttl: 300 })]),
+      expect.arrayContaining([
+        expect.objectContaining({
+          identifier: 'https://ledger.example.com',
+          token_format: 'opaque',
+          scopes: ['ledger:read', 'ledger:write'],
+          access_token_ttl: 300,
+        }),
+      ]),
     );
     expectOneLineError(await cli('resource-servers', 'delete', 'http://localhost:4003'), /used by client\(s\) .*integrator-demo/);
     expect((await cli('resource-servers', 'delete', 'https://ledger.example.com')).code).toBe(0);
@@ -181,7 +257,9 @@ describe('resource servers and stores', () => {
 
 describe('accounts and permissions', () => {
   const permissionStores = async (email: string) =>
-    (await json<{ permissions: { store: string | null }[] }>('permissions', 'list', email)).permissions.map((grant) => grant.store ?? '*').sort();
+    (await json<{ permissions: { store: string | null }[] }>('permissions', 'list', email)).permissions
+      .map((grant) => grant.store ?? '*')
+      .sort();
 
   it('creates a staff account and grants and revokes login on behalf per store', async () => {
     const created = await cli('accounts', 'create', '--email', 'cli-agent@example.com', '--name', 'Cli Agent', '--role', 'support');
@@ -193,24 +271,77 @@ describe('accounts and permissions', () => {
     expect((await cli('permissions', 'grant', 'cli-agent@example.com', 'security:loginOnBehalf', '--store', 'books')).code).toBe(0);
     expect((await cli('permissions', 'grant', 'cli-agent@example.com', 'security:loginOnBehalf', '--store', 'electronics')).code).toBe(0);
     expect(await permissionStores('cli-agent@example.com')).toEqual(['books', 'electronics']);
-    expect((await cli('permissions', 'revoke', 'cli-agent@example.com', 'security:loginOnBehalf', '--store', 'books')).stdout).toMatch(/no longer holds/);
+    expect((await cli('permissions', 'revoke', 'cli-agent@example.com', 'security:loginOnBehalf', '--store', 'books')).stdout).toMatch(
+      /no longer holds/,
+    );
     expect(await permissionStores('cli-agent@example.com')).toEqual(['electronics']);
     expect((await cli('permissions', 'grant', 'cli-agent@example.com', 'security:loginOnBehalf', '--all-stores')).code).toBe(0);
     expect(await permissionStores('cli-agent@example.com')).toEqual(['*', 'electronics']);
-    expect((await cli('permissions', 'revoke', 'cli-agent@example.com', 'security:loginOnBehalf', '--store', 'electronics')).stdout).toMatch(/still holds security:loginOnBehalf for all stores/);
+    expect(
+      (await cli('permissions', 'revoke', 'cli-agent@example.com', 'security:loginOnBehalf', '--store', 'electronics')).stdout,
+    ).toMatch(/still holds security:loginOnBehalf for all stores/);
 
-    expectOneLineError(await cli('permissions', 'grant', 'cli-agent@example.com', 'security:loginOnBehalf'), '--store <slug> or --all-stores');
-    expectOneLineError(await cli('permissions', 'grant', 'anna@example.com', 'security:loginOnBehalf', '--store', 'books'), 'not a staff account');
-    expectOneLineError(await cli('accounts', 'create', '--email', 'cli-agent@example.com', '--name', 'Again', '--role', 'support'), 'already exists among staff');
+    expectOneLineError(
+      await cli('permissions', 'grant', 'cli-agent@example.com', 'security:loginOnBehalf'),
+      '--store <slug> or --all-stores',
+    );
+    expectOneLineError(
+      await cli('permissions', 'grant', 'anna@example.com', 'security:loginOnBehalf', '--store', 'books'),
+      'not a staff account',
+    );
+    expectOneLineError(
+      await cli('accounts', 'create', '--email', 'cli-agent@example.com', '--name', 'Again', '--role', 'support'),
+      'already exists among staff',
+    );
   });
 
   it('creates customer accounts in a store, and refuses roles that do not fit', async () => {
-    const created = await cli('accounts', 'create', '--email', 'cli-customer@example.org', '--name', 'Cli Customer', '--store', 'books', '--role', 'customer', '--password', 'Customer-Cli-2026');
+    const created = await cli(
+      'accounts',
+      'create',
+      '--email',
+      'cli-customer@example.org',
+      '--name',
+      'Cli Customer',
+      '--store',
+      'books',
+      '--role',
+      'customer',
+      '--password',
+      'Customer-Cli-2026',
+    );
     expect(created.stdout).not.toContain('password:');
-    expect(await json('accounts', 'show', 'cli-customer@example.org')).toMatchObject({ storeSlug: 'books', roles: ['customer'], status: 'active', hasPassword: true });
-    expectOneLineError(await cli('accounts', 'create', '--email', 'x@example.org', '--name', 'X', '--role', 'customer'), 'the customer role is for store accounts');
-    expectOneLineError(await cli('accounts', 'create', '--email', 'x@example.org', '--name', 'X', '--store', 'books', '--role', 'admin'), 'can hold only the customer role');
-    expectOneLineError(await cli('accounts', 'create', '--email', 'x@example.org', '--name', 'X', '--store', 'books', '--role', 'customer', '--password', 'short'), 'behalf: password must be at least 10 characters');
+    expect(await json('accounts', 'show', 'cli-customer@example.org')).toMatchObject({
+      storeSlug: 'books',
+      roles: ['customer'],
+      status: 'active',
+      hasPassword: true,
+    });
+    expectOneLineError(
+      await cli('accounts', 'create', '--email', 'x@example.org', '--name', 'X', '--role', 'customer'),
+      'the customer role is for store accounts',
+    );
+    expectOneLineError(
+      await cli('accounts', 'create', '--email', 'x@example.org', '--name', 'X', '--store', 'books', '--role', 'admin'),
+      'can hold only the customer role',
+    );
+    expectOneLineError(
+      await cli(
+        'accounts',
+        'create',
+        '--email',
+        'x@example.org',
+        '--name',
+        'X',
+        '--store',
+        'books',
+        '--role',
+        'customer',
+        '--password',
+        'short',
+      ),
+      'behalf: password must be at least 10 characters',
+    );
   });
 
   it('show never prints the password hash; list filters', async () => {
@@ -223,7 +354,16 @@ describe('accounts and permissions', () => {
     const staff = await json<{ total: number; accounts: { username: string; store: string | null }[] }>('accounts', 'list', '--staff');
     expect(staff.accounts.every((account) => account.store === null)).toBe(true);
     expect(staff.accounts.map((account) => account.username)).toContain('admin@example.com');
-    const books = await json<{ total: number; accounts: { store: string }[] }>('accounts', 'list', '--store', 'books', '--role', 'customer', '--limit', '5');
+    const books = await json<{ total: number; accounts: { store: string }[] }>(
+      'accounts',
+      'list',
+      '--store',
+      'books',
+      '--role',
+      'customer',
+      '--limit',
+      '5',
+    );
     expect(books.accounts).toHaveLength(5);
     expect(books.total).toBeGreaterThan(5);
     expect(books.accounts.every((account) => account.store === 'books')).toBe(true);
@@ -255,8 +395,14 @@ describe('accounts and permissions', () => {
 
   it('names unknown and ambiguous accounts', async () => {
     expectOneLineError(await cli('accounts', 'show', 'nobody@example.com'), 'behalf: no account nobody@example.com\n');
-    expectOneLineError(await cli('accounts', 'disable', '00000000-0000-4000-8000-000000000000'), 'behalf: no account 00000000-0000-4000-8000-000000000000\n');
-    expectOneLineError(await cli('accounts', 'show', 'oleg@example.com'), 'oleg@example.com is ambiguous: it has accounts in stores books, electronics; pass --store <slug>');
+    expectOneLineError(
+      await cli('accounts', 'disable', '00000000-0000-4000-8000-000000000000'),
+      'behalf: no account 00000000-0000-4000-8000-000000000000\n',
+    );
+    expectOneLineError(
+      await cli('accounts', 'show', 'oleg@example.com'),
+      'oleg@example.com is ambiguous: it has accounts in stores books, electronics; pass --store <slug>',
+    );
     expect(await json('accounts', 'show', 'oleg@example.com', '--store', 'electronics')).toMatchObject({ storeSlug: 'electronics' });
     expectOneLineError(await cli('accounts', 'show', 'oleg@example.com', '--store', 'garden-gone'), 'unknown store garden-gone');
   });
@@ -332,7 +478,9 @@ describe('the built binary', () => {
     const help = await run(process.execPath, ['dist/src/cli/index.js', '--help'], { cwd: process.cwd() });
     expect(help.stdout).toContain('Usage: behalf <command> [options]');
     expect(help.stdout).toContain('Examples:');
-    const failed = await run(process.execPath, ['dist/src/cli/index.js', 'frobnicate'], { cwd: process.cwd() }).catch((error: { code: number; stderr: string }) => error);
+    const failed = await run(process.execPath, ['dist/src/cli/index.js', 'frobnicate'], { cwd: process.cwd() }).catch(
+      (error: { code: number; stderr: string }) => error,
+    );
     expect(failed).toMatchObject({ code: 1, stderr: expect.stringMatching(/^behalf: unknown command 'frobnicate'/) });
   });
 });

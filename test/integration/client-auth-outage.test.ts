@@ -55,7 +55,11 @@ async function call(path: string, init: { method?: string; authorization: string
 
 /** Every client-authenticated request this test makes, each with a client's right credentials. */
 const requests = {
-  token: () => call('/token', { authorization: basic('integrator-demo', 'integrator-demo-secret'), form: { grant_type: 'client_credentials', scope: 'orders:read', resource: 'http://localhost:4003' } }),
+  token: () =>
+    call('/token', {
+      authorization: basic('integrator-demo', 'integrator-demo-secret'),
+      form: { grant_type: 'client_credentials', scope: 'orders:read', resource: 'http://localhost:4003' },
+    }),
   introspection: () => call('/token/introspection', { authorization: STOREFRONT, form: { token: 'not-a-token' } }),
   sessionStatus: () => call(`/on-behalf/sessions/${randomUUID()}/status`, { authorization: STOREFRONT }),
   sessionEnd: () => call('/on-behalf/sessions/end', { authorization: STOREFRONT, form: { session_id: randomUUID() } }),
@@ -70,7 +74,11 @@ describe('client authentication during a database outage', () => {
     expect((await requests.sessionEnd()).status).toBe(404);
 
     await database!.stop();
-    await eventually(async () => (await fetch(`${running!.url}/readyz`)).status === 503, { timeoutMs: 10_000, intervalMs: 200, what: '/readyz 503 while the database is down' });
+    await eventually(async () => (await fetch(`${running!.url}/readyz`)).status === 503, {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+      what: '/readyz 503 while the database is down',
+    });
 
     for (const [name, request] of Object.entries(requests)) {
       const answer = await request();

@@ -88,17 +88,24 @@ describe('client credentials with a resource indicator', () => {
     const issuer = new URL(running.issuer);
     const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { [oauth.allowInsecureRequests]: true }));
     const request = new Request(`${ORDERS_API}/orders`, { headers: { authorization: `Bearer ${String(response.body.access_token)}` } });
-    const claims = await oauth.validateJwtAccessToken(as, request, ORDERS_API, { [oauth.allowInsecureRequests]: true, signingAlgorithms: ['ES256'] });
+    const claims = await oauth.validateJwtAccessToken(as, request, ORDERS_API, {
+      [oauth.allowInsecureRequests]: true,
+      signingAlgorithms: ['ES256'],
+    });
     expect(claims).toMatchObject({ iss: running.issuer, aud: ORDERS_API, client_id: 'integrator-demo', scope: 'orders:read' });
 
     // The same verifier refuses the token for another audience: the check is real.
-    await expect(oauth.validateJwtAccessToken(as, request, 'http://localhost:4999', { [oauth.allowInsecureRequests]: true })).rejects.toThrow();
+    await expect(
+      oauth.validateJwtAccessToken(as, request, 'http://localhost:4999', { [oauth.allowInsecureRequests]: true }),
+    ).rejects.toThrow();
   });
 
   it('treats http://localhost:4003/ (trailing slash) as the same resource', async () => {
     const response = await integrator({ resource: `${ORDERS_API}/`, scope: 'orders:read' });
     expect(response.status).toBe(200);
-    const { payload } = await jwtVerify(String(response.body.access_token), createRemoteJWKSet(new URL(`${running.issuer}/jwks`)), { audience: ORDERS_API });
+    const { payload } = await jwtVerify(String(response.body.access_token), createRemoteJWKSet(new URL(`${running.issuer}/jwks`)), {
+      audience: ORDERS_API,
+    });
     expect(payload.aud).toBe(ORDERS_API);
   });
 
@@ -119,9 +126,13 @@ describe('client credentials with a resource indicator', () => {
     expect(typeof response.body.error_description).toBe('string');
   });
 
-  it('refuses a known resource that is not in the client\'s allowed_resources with invalid_target', async () => {
+  it("refuses a known resource that is not in the client's allowed_resources with invalid_target", async () => {
     // orders-api operates the resource server but may not ask tokens for it.
-    const response = await tokenRequest(running.issuer, 'orders-api', 'orders-api-demo-secret', { grant_type: 'client_credentials', resource: ORDERS_API, scope: 'orders:read' });
+    const response = await tokenRequest(running.issuer, 'orders-api', 'orders-api-demo-secret', {
+      grant_type: 'client_credentials',
+      resource: ORDERS_API,
+      scope: 'orders:read',
+    });
     expect(response.status).toBe(400);
     expect(response.body).toMatchObject({ error: 'invalid_target' });
     expect(String(response.body.error_description)).toContain(ORDERS_API);
@@ -136,7 +147,10 @@ describe('client credentials with a resource indicator', () => {
     const introspection = await readJson(
       await fetch(`${running.issuer}/token/introspection`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('integrator-demo:integrator-demo-secret').toString('base64')}` },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from('integrator-demo:integrator-demo-secret').toString('base64')}`,
+        },
         body: new URLSearchParams({ token }),
       }),
     );
@@ -147,12 +161,25 @@ describe('client credentials with a resource indicator', () => {
 
 describe('ID tokens', () => {
   it('are signed with RS256 by default, with a key published in JWKS', async () => {
-    const tokens = await codeFlowTokens(running.issuer, 'portal', 'portal-demo-secret', 'http://localhost:4002/callback', 'support@example.com', 'Support-Demo-2026');
+    const tokens = await codeFlowTokens(
+      running.issuer,
+      'portal',
+      'portal-demo-secret',
+      'http://localhost:4002/callback',
+      'support@example.com',
+      'Support-Demo-2026',
+    );
     const header = decodeProtectedHeader(tokens.id_token!);
     expect(header.alg).toBe('RS256');
     const jwks = (await (await fetch(`${running.issuer}/jwks`)).json()) as { keys: { kid: string; kty: string; alg?: string }[] };
     expect(jwks.keys.find((key) => key.kid === header.kid)).toMatchObject({ kty: 'RSA', alg: 'RS256' });
-    await expect(jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${running.issuer}/jwks`)), { issuer: running.issuer, audience: 'portal', algorithms: ['RS256'] })).resolves.toBeDefined();
+    await expect(
+      jwtVerify(tokens.id_token!, createRemoteJWKSet(new URL(`${running.issuer}/jwks`)), {
+        issuer: running.issuer,
+        audience: 'portal',
+        algorithms: ['RS256'],
+      }),
+    ).resolves.toBeDefined();
   });
 });
 
@@ -190,7 +217,14 @@ describe('discovery', () => {
 
 describe('PKCE for public clients', () => {
   function authorizeUrl(extra: Record<string, string>): string {
-    const params = new URLSearchParams({ client_id: PUBLIC_CLIENT, response_type: 'code', redirect_uri: PUBLIC_REDIRECT, scope: 'openid', state: 'st', ...extra });
+    const params = new URLSearchParams({
+      client_id: PUBLIC_CLIENT,
+      response_type: 'code',
+      redirect_uri: PUBLIC_REDIRECT,
+      scope: 'openid',
+      state: 'st',
+      ...extra,
+    });
     return `${running.issuer}/auth?${params}`;
   }
 
@@ -214,7 +248,9 @@ describe('PKCE for public clients', () => {
 
   it('accepts the same client with S256 (it reaches the sign-in page)', async () => {
     const challenge = oauth.calculatePKCECodeChallenge(oauth.generateRandomCodeVerifier());
-    const page = await new HttpBrowser(running.issuer).follow(authorizeUrl({ code_challenge: await challenge, code_challenge_method: 'S256' }));
+    const page = await new HttpBrowser(running.issuer).follow(
+      authorizeUrl({ code_challenge: await challenge, code_challenge_method: 'S256' }),
+    );
     expect(page.status).toBe(200);
     expect(page.html).toContain('>Sign in</button>');
   });

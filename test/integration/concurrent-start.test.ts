@@ -11,7 +11,9 @@ it('migrates an empty database once when several instances start together', asyn
   await admin.query(`CREATE DATABASE ${name}`);
   const url = new URL(server);
   url.pathname = `/${name}`;
-  const sources = [0, 1, 2].map(() => createDataSource({ url: url.toString(), poolSize: loadConfig({ env: { NODE_ENV: 'test' } }).database.poolSize }));
+  const sources = [0, 1, 2].map(() =>
+    createDataSource({ url: url.toString(), poolSize: loadConfig({ env: { NODE_ENV: 'test' } }).database.poolSize }),
+  );
   try {
     await Promise.all(sources.map((source) => source.initialize()));
     const applied = await Promise.all(sources.map((source) => migrate(source)));

@@ -105,7 +105,9 @@ async function recordedJtis(): Promise<Set<string>> {
   const client = new pg.Client({ connectionString: database!.url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ jti: string }>(`SELECT details->>'jti' AS jti FROM audit_event WHERE type = 'token.issued' AND details->>'jti' IS NOT NULL`);
+    const { rows } = await client.query<{ jti: string }>(
+      `SELECT details->>'jti' AS jti FROM audit_event WHERE type = 'token.issued' AND details->>'jti' IS NOT NULL`,
+    );
     return new Set(rows.map((row) => row.jti));
   } finally {
     await client.end();
@@ -118,96 +120,117 @@ describe('database faults', () => {
   it.each([
     ['with rate limits', true],
     ['without rate limits', false],
-  ])('%s: answers 503 while PostgreSQL is down, recovers on its own and never returns a token without its audit record', async (_name, rateLimits) => {
-    running = await startOnPrivateDatabase(rateLimits);
-    const { pid } = running;
-    // Any exit before the SIGTERM at the end is a crash (or a supervisor-less restart would be needed).
-    let exitedEarly: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) => (exitedEarly = { code, signal });
-    running.child.once('exit', onExit);
-    const port = Number(new URL(database!.url).port);
-    const outcomes: Outcome[] = [];
-    let phase: Phase = 'before';
-    let stopLoad = false;
-    const loadDeadline = Date.now() + 90_000;
+  ])(
+    '%s: answers 503 while PostgreSQL is down, recovers on its own and never returns a token without its audit record',
+    async (_name, rateLimits) => {
+      running = await startOnPrivateDatabase(rateLimits);
+      const { pid } = running;
+      // Any exit before the SIGTERM at the end is a crash (or a supervisor-less restart would be needed).
+      let exitedEarly: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => (exitedEarly = { code, signal });
+      running.child.once('exit', onExit);
+      const port = Number(new URL(database!.url).port);
+      const outcomes: Outcome[] = [];
+      let phase: Phase = 'before';
+      let stopLoad = false;
+      const loadDeadline = Date.now() + 90_000;
 
-    // A few concurrent workers, each bounded in time; a short pause between requests keeps the load honest, not a flood.
-    const workers = Array.from({ length: WORKERS }, async () => {
-      while (!stopLoad && Date.now() < loadDeadline) {
-        outcomes.push(await requestToken(phase));
-        await new Promise((resolve) => setTimeout(resolve, 20));
+      // A few concurrent workers, each bounded in time; a short pause between requests keeps the load honest, not a flood.
+      const workers = Array.from({ length: WORKERS }, async () => {
+        while (!stopLoad && Date.now() < loadDeadline) {
+          outcomes.push(await requestToken(phase));
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      });
+
+      try {
+        await eventually(async () => outcomes.filter((o) => o.status === 200).length >= 20, {
+          timeoutMs: 15_000,
+          what: '20 tokens before the fault',
+        });
+
+        // The database goes away mid-load.
+        const stoppedAt = Date.now();
+        phase = 'down';
+        await database!.stop();
+        await eventually(async () => (await get('/readyz')).status === 503, {
+          timeoutMs: 5_000,
+          intervalMs: 200,
+          what: '/readyz 503 while the database is down',
+        });
+        expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+        // Some token requests are answered while it is down, and liveness holds.
+        const answeredWhileDown = () => outcomes.filter((o) => o.phase === 'down' && o.status !== 0).length;
+        await eventually(async () => answeredWhileDown() >= 2 * WORKERS, {
+          timeoutMs: 15_000,
+          what: 'token answers while the database is down',
+        });
+        // The operator sees why requests are refused (once per interval, not once per request).
+        const outageEvent = rateLimits ? '"event":"ratelimit.store_failed"' : '"event":"db.unreachable"';
+        await eventually(async () => running!.output().includes(outageEvent), { timeoutMs: 5_000, what: `${outageEvent} logged` });
+        // Down for a while, so the pool's reconnection attempts fail too.
+        await new Promise((resolve) => setTimeout(resolve, 1_500));
+        expect(await get('/healthz')).toMatchObject({ status: 200 });
+        const readyWhileDown = await get('/readyz');
+        expect(readyWhileDown.status).toBe(503);
+        expect(JSON.parse(readyWhileDown.text)).toMatchObject({ status: 'unavailable', database: 'unreachable' });
+
+        // It comes back on the same port and data; Behalf reconnects by itself.
+        phase = 'after';
+        database = await startEmbeddedPostgres({ dir, database: 'behalf', port });
+        await eventually(async () => (await get('/readyz')).status === 200, {
+          timeoutMs: 30_000,
+          intervalMs: 250,
+          what: '/readyz 200 after the database restarted',
+        });
+        const recoveredAt = outcomes.length;
+        await eventually(async () => outcomes.slice(recoveredAt).filter((o) => o.status === 200).length >= 2 * WORKERS, {
+          timeoutMs: 20_000,
+          what: 'tokens issued again after recovery',
+        });
+      } finally {
+        stopLoad = true;
+        await Promise.all(workers);
       }
-    });
 
-    try {
-      await eventually(async () => outcomes.filter((o) => o.status === 200).length >= 20, { timeoutMs: 15_000, what: '20 tokens before the fault' });
-
-      // The database goes away mid-load.
-      const stoppedAt = Date.now();
-      phase = 'down';
-      await database!.stop();
-      await eventually(async () => (await get('/readyz')).status === 503, { timeoutMs: 5_000, intervalMs: 200, what: '/readyz 503 while the database is down' });
-      expect(Date.now() - stoppedAt).toBeLessThan(10_000);
-      // Some token requests are answered while it is down, and liveness holds.
-      const answeredWhileDown = () => outcomes.filter((o) => o.phase === 'down' && o.status !== 0).length;
-      await eventually(async () => answeredWhileDown() >= 2 * WORKERS, { timeoutMs: 15_000, what: 'token answers while the database is down' });
-      // The operator sees why requests are refused (once per interval, not once per request).
-      const outageEvent = rateLimits ? '"event":"ratelimit.store_failed"' : '"event":"db.unreachable"';
-      await eventually(async () => running!.output().includes(outageEvent), { timeoutMs: 5_000, what: `${outageEvent} logged` });
-      // Down for a while, so the pool's reconnection attempts fail too.
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // Never a hang nor a dropped connection: every request was answered within its timeout.
+      expect(outcomes.filter((o) => o.failure).map((o) => o.failure)).toEqual([]);
+      // Only 200 or 503: no 500, no 429 (the rate-limit store being down is an outage, not the caller's excess).
+      const refused = outcomes.filter((o) => o.status !== 200);
+      expect([...new Set(refused.map((o) => o.status))].filter((status) => status !== 503)).toEqual([]);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const outcome of refused) {
+        expect(outcome.body).toMatchObject({ error: 'temporarily_unavailable' });
+        expect(outcome.text).not.toMatch(/\n\s+at |Error:|QueryFailedError|ECONNREFUSED/);
+      }
+      expect(outcomes.filter((o) => o.phase === 'down' && o.status === 503).length).toBeGreaterThan(0);
+      expect(outcomes.filter((o) => o.phase === 'after' && o.status === 200).length).toBeGreaterThan(0);
       expect(await get('/healthz')).toMatchObject({ status: 200 });
-      const readyWhileDown = await get('/readyz');
-      expect(readyWhileDown.status).toBe(503);
-      expect(JSON.parse(readyWhileDown.text)).toMatchObject({ status: 'unavailable', database: 'unreachable' });
 
-      // It comes back on the same port and data; Behalf reconnects by itself.
-      phase = 'after';
-      database = await startEmbeddedPostgres({ dir, database: 'behalf', port });
-      await eventually(async () => (await get('/readyz')).status === 200, { timeoutMs: 30_000, intervalMs: 250, what: '/readyz 200 after the database restarted' });
-      const recoveredAt = outcomes.length;
-      await eventually(async () => outcomes.slice(recoveredAt).filter((o) => o.status === 200).length >= 2 * WORKERS, { timeoutMs: 20_000, what: 'tokens issued again after recovery' });
-    } finally {
-      stopLoad = true;
-      await Promise.all(workers);
-    }
+      // Every token a client received has its committed token.issued record.
+      const received = outcomes.filter((o) => o.status === 200).map((o) => jti(String(o.body.access_token)));
+      expect(new Set(received).size).toBe(received.length);
+      const recorded = await recordedJtis();
+      expect(received.filter((id) => !recorded.has(id))).toEqual([]);
 
-    // Never a hang nor a dropped connection: every request was answered within its timeout.
-    expect(outcomes.filter((o) => o.failure).map((o) => o.failure)).toEqual([]);
-    // Only 200 or 503: no 500, no 429 (the rate-limit store being down is an outage, not the caller's excess).
-    const refused = outcomes.filter((o) => o.status !== 200);
-    expect([...new Set(refused.map((o) => o.status))].filter((status) => status !== 503)).toEqual([]);
-    expect(refused.length).toBeGreaterThan(0);
-    for (const outcome of refused) {
-      expect(outcome.body).toMatchObject({ error: 'temporarily_unavailable' });
-      expect(outcome.text).not.toMatch(/\n\s+at |Error:|QueryFailedError|ECONNREFUSED/);
-    }
-    expect(outcomes.filter((o) => o.phase === 'down' && o.status === 503).length).toBeGreaterThan(0);
-    expect(outcomes.filter((o) => o.phase === 'after' && o.status === 200).length).toBeGreaterThan(0);
-    expect(await get('/healthz')).toMatchObject({ status: 200 });
+      // The process lived through the outage: never exited, the same pid answers.
+      expect(exitedEarly).toBeUndefined();
+      expect(running!.child.exitCode).toBeNull();
+      expect(running!.pid).toBe(pid);
+      expect(running!.child.pid).toBe(pid);
 
-    // Every token a client received has its committed token.issued record.
-    const received = outcomes.filter((o) => o.status === 200).map((o) => jti(String(o.body.access_token)));
-    expect(new Set(received).size).toBe(received.length);
-    const recorded = await recordedJtis();
-    expect(received.filter((id) => !recorded.has(id))).toEqual([]);
+      // The operator's `audit verify` (its own process) walks the chain without a break.
+      const verify = await runCliProcess(['audit', 'verify'], { databaseUrl: database!.url, env: { ISSUER: running!.issuer } });
+      expect({ code: verify.code, stderr: verify.stderr }).toEqual({ code: 0, stderr: '' });
+      const events = Number(/audit chain intact: (\d+) events/.exec(verify.stdout)?.[1]);
+      expect(events).toBeGreaterThanOrEqual(received.length);
 
-    // The process lived through the outage: never exited, the same pid answers.
-    expect(exitedEarly).toBeUndefined();
-    expect(running!.child.exitCode).toBeNull();
-    expect(running!.pid).toBe(pid);
-    expect(running!.child.pid).toBe(pid);
-
-    // The operator's `audit verify` (its own process) walks the chain without a break.
-    const verify = await runCliProcess(['audit', 'verify'], { databaseUrl: database!.url, env: { ISSUER: running!.issuer } });
-    expect({ code: verify.code, stderr: verify.stderr }).toEqual({ code: 0, stderr: '' });
-    const events = Number(/audit chain intact: (\d+) events/.exec(verify.stdout)?.[1]);
-    expect(events).toBeGreaterThanOrEqual(received.length);
-
-    // SIGTERM ends it cleanly.
-    running!.child.off('exit', onExit);
-    const ended = await running!.stop();
-    running = undefined;
-    expect(ended).toEqual({ code: 0, signal: null });
-  }, 150_000);
+      // SIGTERM ends it cleanly.
+      running!.child.off('exit', onExit);
+      const ended = await running!.stop();
+      running = undefined;
+      expect(ended).toEqual({ code: 0, signal: null });
+    },
+    150_000,
+  );
 });

@@ -67,7 +67,11 @@ describe('the runtime role', () => {
   });
 
   it('still appends through Behalf: a token over HTTP is audited, and the head is sealed', async () => {
-    const response = await tokenRequest(running.issuer, 'integrator-demo', 'integrator-demo-secret', { grant_type: 'client_credentials', scope: 'orders:read', resource: 'http://localhost:4003' });
+    const response = await tokenRequest(running.issuer, 'integrator-demo', 'integrator-demo-secret', {
+      grant_type: 'client_credentials',
+      scope: 'orders:read',
+      resource: 'http://localhost:4003',
+    });
     expect(response.status).toBe(200);
     expect(await lastEvent()).toEqual({ type: 'token.issued', client_id: 'integrator-demo' });
     const checkpoint = await running.behalf.audit.checkpoint();
@@ -91,7 +95,10 @@ describe('the runtime role', () => {
     ['ALTER TABLE audit_event DISABLE TRIGGER ALL', /must be owner of table audit_event/],
     ['ALTER TABLE audit_event_checkpoint DISABLE TRIGGER ALL', /must be owner of table audit_event_checkpoint/],
     ['DROP TRIGGER audit_event_no_update_delete ON audit_event', /must be owner of (table|relation) audit_event/],
-    ['CREATE OR REPLACE FUNCTION audit_event_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$', /permission denied for schema public|must be owner of function audit_event_refuse_change/],
+    [
+      'CREATE OR REPLACE FUNCTION audit_event_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$',
+      /permission denied for schema public|must be owner of function audit_event_refuse_change/,
+    ],
     ['DELETE FROM migrations', /permission denied for table migrations/],
   ])('is refused: %s', async (sql, refusal) => {
     // Refused by privileges, not by the append-only triggers (whose message is "the audit trail is append-only").
@@ -100,7 +107,9 @@ describe('the runtime role', () => {
 
   it('may not become the owner', async () => {
     const { rows } = await runtime.query(`SELECT tableowner FROM pg_tables WHERE tablename = 'audit_event'`);
-    await expect(runtime.query(`SET ROLE ${runtime.escapeIdentifier(rows[0].tableowner)}`)).rejects.toThrow(/permission denied to set role/);
+    await expect(runtime.query(`SET ROLE ${runtime.escapeIdentifier(rows[0].tableowner)}`)).rejects.toThrow(
+      /permission denied to set role/,
+    );
   });
 
   it('may read and append checkpoints (Behalf seals the head with it)', async () => {
@@ -117,7 +126,9 @@ describe('the CLI on two roles', () => {
   async function cli(...argv: string[]) {
     const out = { code: 0, stdout: '', stderr: '' };
     const io = { stdout: { write: (text: string) => (out.stdout += text) }, stderr: { write: (text: string) => (out.stderr += text) } };
-    out.code = await runCli(argv, io, { env: { NODE_ENV: 'test', DATABASE_URL: runtimeUrl, DATABASE_MIGRATION_URL: db.url, ISSUER: running.issuer } });
+    out.code = await runCli(argv, io, {
+      env: { NODE_ENV: 'test', DATABASE_URL: runtimeUrl, DATABASE_MIGRATION_URL: db.url, ISSUER: running.issuer },
+    });
     return out;
   }
 

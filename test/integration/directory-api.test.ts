@@ -71,7 +71,13 @@ describe('search', () => {
     const body = await search(query);
     expect(body.contacts.map((contact) => contact.name)).toContain('Oleg Petrov');
     const oleg = body.contacts.find((contact) => contact.name === 'Oleg Petrov')!;
-    expect(oleg).toEqual({ id: expect.any(String), name: 'Oleg Petrov', emails: ['oleg@example.com'], phones: ['+1 555 0100'], stores: ['books', 'electronics'] });
+    expect(oleg).toEqual({
+      id: expect.any(String),
+      name: 'Oleg Petrov',
+      emails: ['oleg@example.com'],
+      phones: ['+1 555 0100'],
+      stores: ['books', 'electronics'],
+    });
   });
 
   it('ranks the best match first and pages are disjoint', async () => {
@@ -126,7 +132,9 @@ describe('search', () => {
     expect((await capped.search(parseContactSearch({ q: 'ol', limit: '3', page: '3' }))).contacts).toEqual([]);
     // Without q the capped matches are the first in name order, so the first page is the uncapped one's.
     const uncapped = new DirectoryQuery(running.behalf.dataSource);
-    expect((await capped.search(parseContactSearch({ limit: '5' }))).contacts).toEqual((await uncapped.search(parseContactSearch({ limit: '5' }))).contacts);
+    expect((await capped.search(parseContactSearch({ limit: '5' }))).contacts).toEqual(
+      (await uncapped.search(parseContactSearch({ limit: '5' }))).contacts,
+    );
     // An exact count when the matches fit.
     expect(await capped.search(parseContactSearch({ q: 'oleg petrov' }))).toMatchObject({ total: 1, totalExact: true });
   });
@@ -145,7 +153,8 @@ describe('search', () => {
       const starting = people.filter((person) => person.firstName.toLowerCase().startsWith(prefix));
       expect(starting.length).toBeGreaterThan(cap);
       const pages = [];
-      for (let page = 1; page <= Math.ceil(cap / 5) + 1; page += 1) pages.push(await capped.search(parseContactSearch({ q: prefix.toUpperCase(), limit: '5', page: String(page) })));
+      for (let page = 1; page <= Math.ceil(cap / 5) + 1; page += 1)
+        pages.push(await capped.search(parseContactSearch({ q: prefix.toUpperCase(), limit: '5', page: String(page) })));
       for (const page of pages) expect(page).toMatchObject({ total: cap, totalExact: false });
       const listed = pages.flatMap((page) => page.contacts);
       // Real matches, each once, as many as the cap.
@@ -162,7 +171,10 @@ describe('search', () => {
            ('Zed', 'Yola', 'Zed Yola'), ('Aaron', 'Yolb', 'Aaron Yolb'), ('Mid', 'Yolc', 'Mid Yolc') RETURNING id`,
       )) as { id: string }[];
       try {
-        const names = async (q: string, matchCap: number) => (await new DirectoryQuery(running.behalf.dataSource, matchCap).search(parseContactSearch({ q }))).contacts.map((contact) => contact.name);
+        const names = async (q: string, matchCap: number) =>
+          (await new DirectoryQuery(running.behalf.dataSource, matchCap).search(parseContactSearch({ q }))).contacts.map(
+            (contact) => contact.name,
+          );
         expect(await names('xen', 2)).toEqual(['Zed Xena', 'Aaron Xenb']);
         expect(await names('xen', 3)).toEqual(['Aaron Xenb', 'Mid Xenc', 'Zed Xena']);
         // The same through the last-name index.
@@ -237,7 +249,10 @@ describe('a contact and its accounts', () => {
 
   it('lists the stores to filter by', async () => {
     const body = (await (await get('/directory/stores')).json()) as { stores: { slug: string; name: string }[] };
-    expect(body.stores).toEqual([{ slug: 'books', name: 'Books' }, { slug: 'electronics', name: 'Electronics' }]);
+    expect(body.stores).toEqual([
+      { slug: 'books', name: 'Books' },
+      { slug: 'electronics', name: 'Electronics' },
+    ]);
   });
 });
 
@@ -257,7 +272,16 @@ describe('who may call it', () => {
   });
 
   it("refuses a customer's token (403)", async () => {
-    const customer = (await codeFlowTokens(running.issuer, 'storefront-electronics', 'storefront-demo-secret', 'http://localhost:4001/electronics/callback', 'oleg@example.com', 'Customer-Demo-2026')).access_token;
+    const customer = (
+      await codeFlowTokens(
+        running.issuer,
+        'storefront-electronics',
+        'storefront-demo-secret',
+        'http://localhost:4001/electronics/callback',
+        'oleg@example.com',
+        'Customer-Demo-2026',
+      )
+    ).access_token;
     expect((await get('/directory/contacts?q=oleg', customer)).status).toBe(403);
   });
 
@@ -269,7 +293,15 @@ describe('who may call it', () => {
 async function storefrontAsksForDirectory() {
   // Only the portal lists directory:read; a storefront's authorization request for it is refused outright.
   const url = new URL(`${running.issuer}/auth`);
-  url.search = new URLSearchParams({ client_id: 'storefront-electronics', response_type: 'code', scope: 'openid directory:read', redirect_uri: 'http://localhost:4001/electronics/callback', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256', state: 's' }).toString();
+  url.search = new URLSearchParams({
+    client_id: 'storefront-electronics',
+    response_type: 'code',
+    scope: 'openid directory:read',
+    redirect_uri: 'http://localhost:4001/electronics/callback',
+    code_challenge: 'x'.repeat(43),
+    code_challenge_method: 'S256',
+    state: 's',
+  }).toString();
   const response = await fetch(url, { redirect: 'manual' });
   const location = new URL(response.headers.get('location') ?? '', running.issuer);
   if (location.searchParams.get('error')) throw new Error(location.searchParams.get('error')!);
@@ -299,7 +331,28 @@ describe('bad input', () => {
     expect(body.error_description).toMatch(message);
   });
 
-  it.each(["'):* | !", '\\', ':*', '&&&', '<->', '!', '(', ')', "o''", '%', '_', '*', '😀', "' OR 1=1 --", '+', '-1', '1:*', 'a & b | !c', '\u202e', 'ß'])('never fails on q=%j', async (q) => {
+  it.each([
+    "'):* | !",
+    '\\',
+    ':*',
+    '&&&',
+    '<->',
+    '!',
+    '(',
+    ')',
+    "o''",
+    '%',
+    '_',
+    '*',
+    '😀',
+    "' OR 1=1 --",
+    '+',
+    '-1',
+    '1:*',
+    'a & b | !c',
+    '\u202e',
+    'ß',
+  ])('never fails on q=%j', async (q) => {
     const response = await get(`/directory/contacts?q=${encodeURIComponent(q)}`);
     expect(response.status).toBe(200);
   });

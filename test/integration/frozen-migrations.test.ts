@@ -23,8 +23,13 @@ describe('frozen migrations', () => {
     const files = readdirSync(dir).filter((file) => file.endsWith('.ts') && file !== 'index.ts');
     expect(files.length).toBeGreaterThan(1);
     for (const file of files) {
-      const specifiers = [...readFileSync(join(dir, file), 'utf8').matchAll(/\bfrom\s+'([^']+)'|\bimport\s*\(\s*'([^']+)'/g)].map((match) => match[1] ?? match[2]);
-      expect({ file, imports: specifiers.filter((specifier) => specifier !== 'typeorm' && !/^\.\/[^/]+\.js$/.test(specifier!)) }).toEqual({ file, imports: [] });
+      const specifiers = [...readFileSync(join(dir, file), 'utf8').matchAll(/\bfrom\s+'([^']+)'|\bimport\s*\(\s*'([^']+)'/g)].map(
+        (match) => match[1] ?? match[2],
+      );
+      expect({ file, imports: specifiers.filter((specifier) => specifier !== 'typeorm' && !/^\.\/[^/]+\.js$/.test(specifier!)) }).toEqual({
+        file,
+        imports: [],
+      });
     }
   });
 
@@ -41,7 +46,10 @@ describe('frozen migrations', () => {
 });
 
 async function indexes(query: (sql: string, params: unknown[]) => Promise<unknown>, table: string): Promise<Record<string, string>> {
-  const rows = (await query(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1`, [table])) as { indexname: string; indexdef: string }[];
+  const rows = (await query(`SELECT indexname, indexdef FROM pg_indexes WHERE tablename = $1`, [table])) as {
+    indexname: string;
+    indexdef: string;
+  }[];
   return Object.fromEntries(rows.map((row) => [row.indexname, row.indexdef]));
 }
 
@@ -102,11 +110,16 @@ describe('the audit type-prefix migration on a busy trail', () => {
         ['0'.repeat(64)],
       );
       const migrating = migrate(dataSource);
-      await eventually(async () => {
-        // Not through `writer`: inside its transaction pg_stat_activity would stay as first read.
-        const rows = (await dataSource.query(`SELECT 1 FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'`)) as unknown[];
-        return rows.length > 0;
-      }, { what: 'the index build waiting for the writer' });
+      await eventually(
+        async () => {
+          // Not through `writer`: inside its transaction pg_stat_activity would stay as first read.
+          const rows = (await dataSource.query(
+            `SELECT 1 FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock'`,
+          )) as unknown[];
+          return rows.length > 0;
+        },
+        { what: 'the index build waiting for the writer' },
+      );
       let timer: NodeJS.Timeout | undefined;
       const appended = await Promise.race([
         new AuditWriter().append(dataSource, { type: 'admin.test.during_index_build', actor: 'system' }),

@@ -23,12 +23,17 @@ afterAll(async () => {
 });
 
 async function grantRows(grantId: string): Promise<number> {
-  const [row] = (await running.behalf.dataSource.query(`SELECT count(*)::int AS n FROM oidc_payload WHERE (model = 'Grant' AND id = $1) OR grant_id = $1`, [grantId])) as { n: number }[];
+  const [row] = (await running.behalf.dataSource.query(
+    `SELECT count(*)::int AS n FROM oidc_payload WHERE (model = 'Grant' AND id = $1) OR grant_id = $1`,
+    [grantId],
+  )) as { n: number }[];
   return row!.n;
 }
 
 async function queued(grantId: string): Promise<number> {
-  const [row] = (await running.behalf.dataSource.query(`SELECT count(*)::int AS n FROM on_behalf_grant_revocation WHERE grant_id = $1`, [grantId])) as { n: number }[];
+  const [row] = (await running.behalf.dataSource.query(`SELECT count(*)::int AS n FROM on_behalf_grant_revocation WHERE grant_id = $1`, [
+    grantId,
+  ])) as { n: number }[];
   return row!.n;
 }
 
@@ -41,7 +46,9 @@ async function refuseDeletingGrant(grantId: string): Promise<void> {
       IF OLD.id = '${grantId}' OR OLD.grant_id = '${grantId}' THEN RAISE EXCEPTION 'injected fault: grant deletion refused'; END IF;
       RETURN OLD;
     END $$`);
-  await running.behalf.dataSource.query(`CREATE TRIGGER refuse_grant_delete BEFORE DELETE ON oidc_payload FOR EACH ROW EXECUTE FUNCTION refuse_grant_delete()`);
+  await running.behalf.dataSource.query(
+    `CREATE TRIGGER refuse_grant_delete BEFORE DELETE ON oidc_payload FOR EACH ROW EXECUTE FUNCTION refuse_grant_delete()`,
+  );
 }
 
 describe('a grant revocation that fails when its session ends', () => {
@@ -58,8 +65,14 @@ describe('a grant revocation that fails when its session ends', () => {
     await refuseDeletingGrant(grantId);
     try {
       // The storefront's "End session".
-      const ended = await postForm(`${running.issuer}/on-behalf/sessions/end`, new URLSearchParams({ session_id: sessionId }), { authorization: basic('storefront-electronics', 'storefront-demo-secret') });
-      expect({ status: ended.status, active: ended.body.active, end_reason: ended.body.end_reason }).toEqual({ status: 200, active: false, end_reason: 'ended_by_client' });
+      const ended = await postForm(`${running.issuer}/on-behalf/sessions/end`, new URLSearchParams({ session_id: sessionId }), {
+        authorization: basic('storefront-electronics', 'storefront-demo-secret'),
+      });
+      expect({ status: ended.status, active: ended.body.active, end_reason: ended.body.end_reason }).toEqual({
+        status: 200,
+        active: false,
+        end_reason: 'ended_by_client',
+      });
       expect(await grantRows(grantId)).toBeGreaterThan(0);
       expect(await queued(grantId)).toBe(1);
       const calls = warn.mock.calls as unknown as [string, Record<string, unknown> | undefined][];
@@ -72,7 +85,11 @@ describe('a grant revocation that fails when its session ends', () => {
     }
 
     // The sweep (every second here) retries the queued revocation.
-    await eventually(async () => (await grantRows(grantId)) === 0, { timeoutMs: 10_000, intervalMs: 200, what: 'the sweep revoked the grant' });
+    await eventually(async () => (await grantRows(grantId)) === 0, {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+      what: 'the sweep revoked the grant',
+    });
     expect(await queued(grantId)).toBe(0);
     expect(await running.behalf.onBehalf.session(sessionId)).toMatchObject({ endReason: 'ended_by_client' });
   });
@@ -92,7 +109,10 @@ describe('a grant revocation that fails when its session ends', () => {
     const oleg = await customerId(running, 'electronics', 'oleg@example.com');
     const sam = (await running.behalf.accounts.findByUsername(null, 'support@example.com'))!.id;
     const { actorToken } = await reauthenticate(running, { customer: oleg, reason: 'Kill switch under a fault' });
-    const [reauth] = (await running.behalf.dataSource.query(`SELECT grant_id FROM on_behalf_reauth WHERE agent_account_id = $1 ORDER BY created_at DESC LIMIT 1`, [sam])) as { grant_id: string }[];
+    const [reauth] = (await running.behalf.dataSource.query(
+      `SELECT grant_id FROM on_behalf_reauth WHERE agent_account_id = $1 ORDER BY created_at DESC LIMIT 1`,
+      [sam],
+    )) as { grant_id: string }[];
     const grantId = reauth!.grant_id;
     await refuseDeletingGrant(grantId);
     try {
@@ -106,7 +126,11 @@ describe('a grant revocation that fails when its session ends', () => {
     } finally {
       await running.behalf.dataSource.query(`DROP TRIGGER IF EXISTS refuse_grant_delete ON oidc_payload`);
     }
-    await eventually(async () => (await grantRows(grantId)) === 0, { timeoutMs: 10_000, intervalMs: 200, what: 'the sweep revoked the re-authentication grant' });
+    await eventually(async () => (await grantRows(grantId)) === 0, {
+      timeoutMs: 10_000,
+      intervalMs: 200,
+      what: 'the sweep revoked the re-authentication grant',
+    });
     expect(await queued(grantId)).toBe(0);
   });
 });

@@ -34,7 +34,11 @@ async function jwks(instance: RunningBehalf): Promise<JSONWebKeySet> {
 const kids = (set: JSONWebKeySet) => set.keys.map((key) => key.kid);
 
 async function jwtAccessToken(instance: RunningBehalf): Promise<string> {
-  const response = await tokenRequest(instance.issuer, 'integrator-demo', 'integrator-demo-secret', { grant_type: 'client_credentials', resource: ORDERS_API, scope: 'orders:read' });
+  const response = await tokenRequest(instance.issuer, 'integrator-demo', 'integrator-demo-secret', {
+    grant_type: 'client_credentials',
+    resource: ORDERS_API,
+    scope: 'orders:read',
+  });
   expect(response.status).toBe(200);
   return String(response.body.access_token);
 }
@@ -43,7 +47,12 @@ const kidOf = (token: string) => decodeProtectedHeader(token).kid;
 
 /** Verifies against the instance's current JWKS document (no cache between calls). */
 async function verifyAt(instance: RunningBehalf, token: string) {
-  return jwtVerify(token, createLocalJWKSet(await jwks(instance)), { issuer: a.issuer, audience: ORDERS_API, typ: 'at+jwt', algorithms: ['ES256'] });
+  return jwtVerify(token, createLocalJWKSet(await jwks(instance)), {
+    issuer: a.issuer,
+    audience: ORDERS_API,
+    typ: 'at+jwt',
+    algorithms: ['ES256'],
+  });
 }
 
 describe('staged ES256 key rotation', () => {

@@ -50,11 +50,18 @@ it('ends the session when the customer is disabled mid-session', async () => {
 
 it('audits exchanges refused before the handler runs (client not allowed the grant)', async () => {
   const before = (await running.behalf.audit.events.head())!.seq;
-  const response = await tokenRequest(running.issuer, 'integrator-demo', 'integrator-demo-secret', { grant_type: TOKEN_EXCHANGE, subject_token: anna, subject_token_type: ACCOUNT_ID });
+  const response = await tokenRequest(running.issuer, 'integrator-demo', 'integrator-demo-secret', {
+    grant_type: TOKEN_EXCHANGE,
+    subject_token: anna,
+    subject_token_type: ACCOUNT_ID,
+  });
   expect(response.body.error).toBe('unauthorized_client');
   const [denied] = (await running.behalf.audit.events.query({ type: 'on_behalf.denied' })).events;
   expect(denied!.seq).toBeGreaterThan(before);
-  expect(denied).toMatchObject({ actor: 'client:integrator-demo', details: { error: 'unauthorized_client', reason: 'refused_before_exchange' } });
+  expect(denied).toMatchObject({
+    actor: 'client:integrator-demo',
+    details: { error: 'unauthorized_client', reason: 'refused_before_exchange' },
+  });
 });
 
 it('answers 503 temporarily_unavailable when the exchange cannot be recorded', async () => {

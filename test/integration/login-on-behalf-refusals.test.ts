@@ -17,7 +17,17 @@ import { startBehalf, testConfig, type RunningBehalf } from '../support/behalf.j
 import { HttpBrowser, type Page } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { basic, codeFlowTokens, postForm, tokenRequest, type JsonResponse } from '../support/oauth.js';
-import { ACCESS_TOKEN, ACCOUNT_ID, customerId, exchange, onBehalfParams, openReauth, reauthenticate, staffId, TOKEN_EXCHANGE } from '../support/on-behalf.js';
+import {
+  ACCESS_TOKEN,
+  ACCOUNT_ID,
+  customerId,
+  exchange,
+  onBehalfParams,
+  openReauth,
+  reauthenticate,
+  staffId,
+  TOKEN_EXCHANGE,
+} from '../support/on-behalf.js';
 import { eventually } from '../support/poll.js';
 import {
   auditMark,
@@ -58,10 +68,25 @@ beforeAll(async () => {
   database = await createTestDatabase();
   const services = await createServices(testConfig(database.url, 'http://127.0.0.1'));
   try {
-    await services.resourceServers.upsert({ identifier: OPAQUE_API, name: 'Orders API (opaque tokens)', tokenFormat: 'opaque', scopes: ['orders:read'], alias: 'opaque-orders' });
-    await services.resourceServers.upsert({ identifier: INVENTORY_API, name: 'Inventory API', tokenFormat: 'jwt', scopes: ['inventory:read'] });
+    await services.resourceServers.upsert({
+      identifier: OPAQUE_API,
+      name: 'Orders API (opaque tokens)',
+      tokenFormat: 'opaque',
+      scopes: ['orders:read'],
+      alias: 'opaque-orders',
+    });
+    await services.resourceServers.upsert({
+      identifier: INVENTORY_API,
+      name: 'Inventory API',
+      tokenFormat: 'jwt',
+      scopes: ['inventory:read'],
+    });
     const electronicsClient = DEMO_CLIENTS.find((demo) => demo.metadata.client_id === 'storefront-electronics')!;
-    await registerClient(services, { ...electronicsClient.metadata, allowed_resources: [ORDERS_API, OPAQUE_API, INVENTORY_API] }, electronicsClient.secret);
+    await registerClient(
+      services,
+      { ...electronicsClient.metadata, allowed_resources: [ORDERS_API, OPAQUE_API, INVENTORY_API] },
+      electronicsClient.secret,
+    );
     await registerClient(
       services,
       {
@@ -99,12 +124,16 @@ afterEach(async () => {
 });
 
 async function reauthRows(agentId: string): Promise<number> {
-  const [row] = (await running.behalf.dataSource.query('SELECT count(*)::int AS n FROM on_behalf_reauth WHERE agent_account_id = $1', [agentId])) as { n: number }[];
+  const [row] = (await running.behalf.dataSource.query('SELECT count(*)::int AS n FROM on_behalf_reauth WHERE agent_account_id = $1', [
+    agentId,
+  ])) as { n: number }[];
   return row!.n;
 }
 
 async function sessionRows(agentId: string): Promise<number> {
-  const [row] = (await running.behalf.dataSource.query('SELECT count(*)::int AS n FROM on_behalf_session WHERE agent_account_id = $1', [agentId])) as { n: number }[];
+  const [row] = (await running.behalf.dataSource.query('SELECT count(*)::int AS n FROM on_behalf_session WHERE agent_account_id = $1', [
+    agentId,
+  ])) as { n: number }[];
   return row!.n;
 }
 
@@ -136,7 +165,13 @@ async function expectDenial(mark: number, denial: Denial, description?: string):
 }
 
 /** Sends an exchange that must be refused: exact status and error, a helpful description, and its audit record. */
-async function refused(send: () => Promise<JsonResponse>, error: string, description: RegExp, denial: Denial, status = 400): Promise<JsonResponse> {
+async function refused(
+  send: () => Promise<JsonResponse>,
+  error: string,
+  description: RegExp,
+  denial: Denial,
+  status = 400,
+): Promise<JsonResponse> {
   const mark = await auditMark(running);
   const response = await send();
   expectOAuthError(response, status, error, description);
@@ -147,7 +182,11 @@ async function refused(send: () => Promise<JsonResponse>, error: string, descrip
   return response;
 }
 
-async function openSession(customer: string, actorToken: string, extra: Record<string, string | string[]> = {}): Promise<{ response: JsonResponse; sid: string }> {
+async function openSession(
+  customer: string,
+  actorToken: string,
+  extra: Record<string, string | string[]> = {},
+): Promise<{ response: JsonResponse; sid: string }> {
   const response = await exchange(running, onBehalfParams(customer, actorToken, extra));
   expect(response.status).toBe(200);
   const sid = String(decodeJwt(String(response.body.access_token)).obo_sid);
@@ -155,7 +194,9 @@ async function openSession(customer: string, actorToken: string, extra: Record<s
 }
 
 function endSession(sid: string, store = 'electronics') {
-  return postForm(`${running.issuer}/on-behalf/sessions/end`, new URLSearchParams({ session_id: sid }), { authorization: basic(`storefront-${store}`, 'storefront-demo-secret') });
+  return postForm(`${running.issuer}/on-behalf/sessions/end`, new URLSearchParams({ session_id: sid }), {
+    authorization: basic(`storefront-${store}`, 'storefront-demo-secret'),
+  });
 }
 
 async function introspect(token: string, clientId: string, secret: string): Promise<JsonResponse> {
@@ -163,9 +204,19 @@ async function introspect(token: string, clientId: string, secret: string): Prom
 }
 
 /** An authorization request through a storefront (or the portal), with whatever parameters the test wants. */
-async function authorize(params: Record<string, string>, clientId = 'storefront-electronics', secret = 'storefront-demo-secret'): Promise<Page> {
+async function authorize(
+  params: Record<string, string>,
+  clientId = 'storefront-electronics',
+  secret = 'storefront-demo-secret',
+): Promise<Page> {
   const config = await client.discovery(new URL(running.issuer), clientId, secret, undefined, { execute: [client.allowInsecureRequests] });
-  const url = client.buildAuthorizationUrl(config, { scope: 'openid', state: 'state-1', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256', ...params });
+  const url = client.buildAuthorizationUrl(config, {
+    scope: 'openid',
+    state: 'state-1',
+    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256',
+    ...params,
+  });
   return new HttpBrowser(running.issuer).follow(url.toString());
 }
 
@@ -206,7 +257,12 @@ describe('the re-authentication screen refuses', () => {
     const before = await reauthRows(sam);
     const mark = await auditMark(running);
     const { page: form, browser } = await openReauth(running, { customer: oleg });
-    const page = await browser.submit(form, '/reauth', { email: SUPPORT.email, password: 'Support-Demo-2026', reason: '   ', ticket: 'SUP-7' });
+    const page = await browser.submit(form, '/reauth', {
+      email: SUPPORT.email,
+      password: 'Support-Demo-2026',
+      reason: '   ',
+      ticket: 'SUP-7',
+    });
     expect(page.status).toBe(400);
     expect(page.html).toContain('Enter the reason for logging in on behalf of this customer.');
     expect(page.html).toContain('Confirming as <strong>Sam Support</strong> (support@example.com)');
@@ -225,7 +281,11 @@ describe('the re-authentication screen refuses', () => {
   it('a customer’s own credentials: only staff can confirm a login on behalf', async () => {
     const before = await reauthRows(oleg);
     const { page, browser } = await openReauth(running, { customer: anna });
-    const again = await browser.submit(page, '/reauth', { email: 'oleg@example.com', password: 'Customer-Demo-2026', reason: 'Trying my luck' });
+    const again = await browser.submit(page, '/reauth', {
+      email: 'oleg@example.com',
+      password: 'Customer-Demo-2026',
+      reason: 'Trying my luck',
+    });
     expect(again.status).toBe(200);
     expect(again.html).toContain('Invalid email or password.');
     expect(again.html).toContain('name="password"');
@@ -242,7 +302,12 @@ describe('the re-authentication screen refuses', () => {
     expect(page.html).toContain('Login on behalf refused');
     expect(page.html).toContain('Login on behalf is for customers: staff and admin accounts cannot be acted for.');
     expect(page.html).not.toContain('name="password"');
-    await expectDenial(mark, { reason: 'privileged_target', subject: target(), actor: 'client:storefront-electronics', stage: 'reauthentication' });
+    await expectDenial(mark, {
+      reason: 'privileged_target',
+      subject: target(),
+      actor: 'client:storefront-electronics',
+      stage: 'reauthentication',
+    });
   });
 
   it('a customer of another store (Oleg’s books account through the electronics storefront)', async () => {
@@ -277,7 +342,11 @@ describe('the re-authentication screen refuses', () => {
 
   it('a client without a login-on-behalf policy (the portal)', async () => {
     const mark = await auditMark(running);
-    const page = await authorize({ redirect_uri: 'http://localhost:4002/callback', prompt: 'login', on_behalf_of: oleg }, 'portal', 'portal-demo-secret');
+    const page = await authorize(
+      { redirect_uri: 'http://localhost:4002/callback', prompt: 'login', on_behalf_of: oleg },
+      'portal',
+      'portal-demo-secret',
+    );
     expect(page.status).toBe(403);
     expect(page.html).toContain('This application is not allowed to log in on behalf of customers.');
     await expectDenial(mark, { reason: 'client_not_allowed', clientId: 'portal', stage: 'reauthentication' });
@@ -302,7 +371,11 @@ describe('the re-authentication screen refuses', () => {
 
   it('on_behalf_of without prompt=login: an error for the storefront, no screen', async () => {
     for (const prompt of [undefined, 'consent']) {
-      const page = await authorize({ redirect_uri: 'http://localhost:4001/electronics/callback', on_behalf_of: oleg, ...(prompt ? { prompt } : {}) });
+      const page = await authorize({
+        redirect_uri: 'http://localhost:4001/electronics/callback',
+        on_behalf_of: oleg,
+        ...(prompt ? { prompt } : {}),
+      });
       expect(page.url.startsWith('http://localhost:4001/electronics/callback?')).toBe(true);
       expect(callbackParams(page).get('error')).toBe('invalid_request');
       expect(callbackParams(page).get('error_description')).toBe('login on behalf requires prompt=login');
@@ -322,17 +395,46 @@ describe('the re-authentication screen refuses', () => {
 
 describe('the exchange refuses', () => {
   it('an actor token from an ordinary sign-in: an agent’s portal token, or the customer’s own storefront token', async () => {
-    const portal = await codeFlowTokens(running.issuer, 'portal', 'portal-demo-secret', 'http://localhost:4002/callback', SUPPORT.email, SUPPORT.password);
-    await refused(() => exchange(running, onBehalfParams(oleg, portal.access_token)), 'invalid_request', /^actor_token was issued to another client \(portal\); re-authenticate through storefront-electronics$/, { reason: 'actor_other_client', actor: sam });
+    const portal = await codeFlowTokens(
+      running.issuer,
+      'portal',
+      'portal-demo-secret',
+      'http://localhost:4002/callback',
+      SUPPORT.email,
+      SUPPORT.password,
+    );
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, portal.access_token)),
+      'invalid_request',
+      /^actor_token was issued to another client \(portal\); re-authenticate through storefront-electronics$/,
+      { reason: 'actor_other_client', actor: sam },
+    );
 
-    const own = await codeFlowTokens(running.issuer, 'storefront-electronics', 'storefront-demo-secret', 'http://localhost:4001/electronics/callback', 'oleg@example.com', 'Customer-Demo-2026');
-    await refused(() => exchange(running, onBehalfParams(anna, own.access_token)), 'invalid_request', /does not come from a login-on-behalf re-authentication \(prompt=login with on_behalf_of\)/, { reason: 'not_reauthenticated', actor: oleg });
+    const own = await codeFlowTokens(
+      running.issuer,
+      'storefront-electronics',
+      'storefront-demo-secret',
+      'http://localhost:4001/electronics/callback',
+      'oleg@example.com',
+      'Customer-Demo-2026',
+    );
+    await refused(
+      () => exchange(running, onBehalfParams(anna, own.access_token)),
+      'invalid_request',
+      /does not come from a login-on-behalf re-authentication \(prompt=login with on_behalf_of\)/,
+      { reason: 'not_reauthenticated', actor: oleg },
+    );
     expect(await sessionRows(oleg)).toBe(0);
   });
 
   it('a re-authentication made for another customer', async () => {
     const { actorToken } = await reauthenticate(running, { customer: anna });
-    await refused(() => exchange(running, onBehalfParams(oleg, actorToken)), 'invalid_request', /re-authentication named another customer than subject_token/, { reason: 'reauth_other_target', actor: sam, subject: oleg });
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, actorToken)),
+      'invalid_request',
+      /re-authentication named another customer than subject_token/,
+      { reason: 'reauth_other_target', actor: sam, subject: oleg },
+    );
     // The same token still serves the customer it was made for.
     expect((await exchange(running, onBehalfParams(anna, actorToken))).status).toBe(200);
   });
@@ -340,9 +442,18 @@ describe('the exchange refuses', () => {
   it('staff or an admin as the subject, and the agent themselves', async () => {
     const { actorToken } = await reauthenticate(running, { customer: oleg });
     for (const target of [ada, bea, vic]) {
-      await refused(() => exchange(running, onBehalfParams(target, actorToken)), 'invalid_request', /^staff and admin accounts cannot be acted for: login on behalf is for customers$/, { reason: 'privileged_target', actor: sam, subject: target });
+      await refused(
+        () => exchange(running, onBehalfParams(target, actorToken)),
+        'invalid_request',
+        /^staff and admin accounts cannot be acted for: login on behalf is for customers$/,
+        { reason: 'privileged_target', actor: sam, subject: target },
+      );
     }
-    await refused(() => exchange(running, onBehalfParams(sam, actorToken)), 'invalid_request', /cannot log in on behalf of themselves/, { reason: 'self_target', actor: sam, subject: sam });
+    await refused(() => exchange(running, onBehalfParams(sam, actorToken)), 'invalid_request', /cannot log in on behalf of themselves/, {
+      reason: 'self_target',
+      actor: sam,
+      subject: sam,
+    });
     expect(await activeSessions(sam)).toBe(0);
   });
 
@@ -350,7 +461,11 @@ describe('the exchange refuses', () => {
     const first = await reauthenticate(running, { customer: anna });
     await running.behalf.accounts.setStatus(anna, 'disabled');
     try {
-      await refused(() => exchange(running, onBehalfParams(anna, first.actorToken)), 'invalid_request', /customer account is not active/, { reason: 'target_inactive', actor: sam, subject: anna });
+      await refused(() => exchange(running, onBehalfParams(anna, first.actorToken)), 'invalid_request', /customer account is not active/, {
+        reason: 'target_inactive',
+        actor: sam,
+        subject: anna,
+      });
       expect(await activeSessions(sam)).toBe(0);
     } finally {
       await running.behalf.accounts.setStatus(anna, 'active');
@@ -371,14 +486,31 @@ describe('the exchange refuses', () => {
 
   it('an account id that does not exist, and a subject that is not an account id', async () => {
     const { actorToken } = await reauthenticate(running, { customer: oleg });
-    await refused(() => exchange(running, onBehalfParams(randomUUID(), actorToken)), 'invalid_request', /subject_token names no account/, { reason: 'unknown_target', actor: sam, subject: null });
-    await refused(() => exchange(running, onBehalfParams('oleg@example.com', actorToken)), 'invalid_request', /subject_token must be a customer account id \(a UUID\)/, { reason: 'malformed_subject', subject: null });
+    await refused(() => exchange(running, onBehalfParams(randomUUID(), actorToken)), 'invalid_request', /subject_token names no account/, {
+      reason: 'unknown_target',
+      actor: sam,
+      subject: null,
+    });
+    await refused(
+      () => exchange(running, onBehalfParams('oleg@example.com', actorToken)),
+      'invalid_request',
+      /subject_token must be a customer account id \(a UUID\)/,
+      { reason: 'malformed_subject', subject: null },
+    );
   });
 
   it('an actor token issued to another client (re-authenticated at the books storefront, exchanged at electronics)', async () => {
     const { actorToken } = await reauthenticate(running, { store: 'books', customer: olegBooks });
-    await refused(() => exchange(running, onBehalfParams(oleg, actorToken)), 'invalid_request', /^actor_token was issued to another client \(storefront-books\); re-authenticate through storefront-electronics$/, { reason: 'actor_other_client', actor: sam });
-    await refused(() => exchange(running, onBehalfParams(olegBooks, actorToken)), 'invalid_request', /another client/, { reason: 'actor_other_client', actor: sam });
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, actorToken)),
+      'invalid_request',
+      /^actor_token was issued to another client \(storefront-books\); re-authenticate through storefront-electronics$/,
+      { reason: 'actor_other_client', actor: sam },
+    );
+    await refused(() => exchange(running, onBehalfParams(olegBooks, actorToken)), 'invalid_request', /another client/, {
+      reason: 'actor_other_client',
+      actor: sam,
+    });
     expect((await exchange(running, onBehalfParams(olegBooks, actorToken), 'books')).status).toBe(200);
   });
 
@@ -396,7 +528,12 @@ describe('the exchange refuses', () => {
       ['NUL and control bytes', 'abc\u0000\u0001def'],
     ];
     for (const [label, token] of bad) {
-      const response = await refused(() => exchange(running, onBehalfParams(oleg, token)), 'invalid_request', /^actor_token is invalid, expired or revoked$/, { reason: 'invalid_actor_token', actor: 'client:storefront-electronics' });
+      const response = await refused(
+        () => exchange(running, onBehalfParams(oleg, token)),
+        'invalid_request',
+        /^actor_token is invalid, expired or revoked$/,
+        { reason: 'invalid_actor_token', actor: 'client:storefront-electronics' },
+      );
       expect([label, response.status]).toEqual([label, 400]);
     }
   });
@@ -407,32 +544,96 @@ describe('the exchange refuses', () => {
     const { actorToken } = await reauthenticate(running, { customer: oleg });
     const { response } = await openSession(oleg, actorToken);
     const onBehalfJwt = String(response.body.access_token);
-    const integrator = await tokenRequest(running.issuer, 'integrator-demo', 'integrator-demo-secret', { grant_type: 'client_credentials', resource: ORDERS_API, scope: 'orders:read' });
+    const integrator = await tokenRequest(running.issuer, 'integrator-demo', 'integrator-demo-secret', {
+      grant_type: 'client_credentials',
+      resource: ORDERS_API,
+      scope: 'orders:read',
+    });
     for (const token of [minted, onBehalfJwt, String(integrator.body.access_token)]) {
-      await refused(() => exchange(running, onBehalfParams(anna, token)), 'invalid_request', /must be the agent’s access token from the login-on-behalf re-authentication/, { reason: 'actor_not_reauthenticated' });
+      await refused(
+        () => exchange(running, onBehalfParams(anna, token)),
+        'invalid_request',
+        /must be the agent’s access token from the login-on-behalf re-authentication/,
+        { reason: 'actor_not_reauthenticated' },
+      );
     }
   });
 
   it('wrong or missing token types', async () => {
     const { actorToken } = await reauthenticate(running, { customer: oleg });
-    await refused(() => exchange(running, onBehalfParams(oleg, actorToken, { actor_token_type: JWT_TYPE })), 'invalid_request', /^actor_token_type must be urn:ietf:params:oauth:token-type:access_token$/, { reason: 'wrong_actor_token_type' });
-    await refused(() => exchange(running, onBehalfParams(oleg, actorToken, { actor_token_type: 'urn:example:unknown' })), 'invalid_request', /actor_token_type urn:example:unknown is not supported/, { reason: 'unsupported_token_type' });
-    await refused(() => exchange(running, { subject_token: oleg, subject_token_type: ACCOUNT_ID, actor_token: actorToken }), 'invalid_request', /^actor_token_type is required with actor_token$/, { reason: 'missing_actor_token_type' });
-    await refused(() => exchange(running, { subject_token: oleg, subject_token_type: ACCOUNT_ID }), 'invalid_request', /actor_token .* is required for login on behalf/, { reason: 'missing_actor_token' });
-    await refused(() => exchange(running, { subject_token: oleg, subject_token_type: ACCOUNT_ID, actor_token_type: ACCESS_TOKEN }), 'invalid_request', /must not be sent without actor_token/, { reason: 'stray_actor_token_type' });
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, actorToken, { actor_token_type: JWT_TYPE })),
+      'invalid_request',
+      /^actor_token_type must be urn:ietf:params:oauth:token-type:access_token$/,
+      { reason: 'wrong_actor_token_type' },
+    );
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, actorToken, { actor_token_type: 'urn:example:unknown' })),
+      'invalid_request',
+      /actor_token_type urn:example:unknown is not supported/,
+      { reason: 'unsupported_token_type' },
+    );
+    await refused(
+      () => exchange(running, { subject_token: oleg, subject_token_type: ACCOUNT_ID, actor_token: actorToken }),
+      'invalid_request',
+      /^actor_token_type is required with actor_token$/,
+      { reason: 'missing_actor_token_type' },
+    );
+    await refused(
+      () => exchange(running, { subject_token: oleg, subject_token_type: ACCOUNT_ID }),
+      'invalid_request',
+      /actor_token .* is required for login on behalf/,
+      { reason: 'missing_actor_token' },
+    );
+    await refused(
+      () => exchange(running, { subject_token: oleg, subject_token_type: ACCOUNT_ID, actor_token_type: ACCESS_TOKEN }),
+      'invalid_request',
+      /must not be sent without actor_token/,
+      { reason: 'stray_actor_token_type' },
+    );
 
     // Declared as something else than login on behalf: recorded as a refused delegation, which is what the request claimed to be.
-    await refused(() => exchange(running, onBehalfParams(oleg, actorToken, { subject_token_type: ACCESS_TOKEN })), 'invalid_request', /subject_token is an account id, but subject_token_type says urn:ietf:params:oauth:token-type:access_token; for login on behalf send subject_token_type=urn:behalf:params:oauth:token-type:account_id/, { reason: 'subject_type_mismatch', type: 'delegation.denied' });
-    await refused(() => exchange(running, { subject_token: oleg, actor_token: actorToken, actor_token_type: ACCESS_TOKEN }), 'invalid_request', /^subject_token_type is required$/, { reason: 'missing_subject_token_type', type: 'delegation.denied' });
-    await refused(() => exchange(running, onBehalfParams(oleg, actorToken, { subject_token_type: 'urn:example:customer' })), 'invalid_request', /subject_token_type urn:example:customer is not supported; use one of/, { reason: 'unsupported_token_type', type: 'delegation.denied' });
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, actorToken, { subject_token_type: ACCESS_TOKEN })),
+      'invalid_request',
+      /subject_token is an account id, but subject_token_type says urn:ietf:params:oauth:token-type:access_token; for login on behalf send subject_token_type=urn:behalf:params:oauth:token-type:account_id/,
+      { reason: 'subject_type_mismatch', type: 'delegation.denied' },
+    );
+    await refused(
+      () => exchange(running, { subject_token: oleg, actor_token: actorToken, actor_token_type: ACCESS_TOKEN }),
+      'invalid_request',
+      /^subject_token_type is required$/,
+      { reason: 'missing_subject_token_type', type: 'delegation.denied' },
+    );
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, actorToken, { subject_token_type: 'urn:example:customer' })),
+      'invalid_request',
+      /subject_token_type urn:example:customer is not supported; use one of/,
+      { reason: 'unsupported_token_type', type: 'delegation.denied' },
+    );
     expect(await activeSessions(sam)).toBe(0);
   });
 
   it('a refresh token, or a JWT for a resource server that takes opaque tokens', async () => {
     const { actorToken } = await reauthenticate(running, { customer: oleg });
-    await refused(() => exchange(running, onBehalfParams(oleg, actorToken, { requested_token_type: REFRESH_TOKEN_TYPE })), 'invalid_request', /never issues refresh tokens/, { reason: 'refresh_token_requested' });
-    await refused(() => exchange(running, onBehalfParams(oleg, actorToken, { requested_token_type: 'urn:example:saml' })), 'invalid_request', /requested_token_type urn:example:saml is not supported/, { reason: 'unsupported_requested_token_type' });
-    await refused(() => exchange(running, onBehalfParams(oleg, actorToken, { requested_token_type: JWT_TYPE, resource: OPAQUE_API })), 'invalid_request', /cannot be issued for http:\/\/localhost:4010, which takes opaque access tokens/, { reason: 'unsupported_requested_token_type', actor: sam, subject: oleg });
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, actorToken, { requested_token_type: REFRESH_TOKEN_TYPE })),
+      'invalid_request',
+      /never issues refresh tokens/,
+      { reason: 'refresh_token_requested' },
+    );
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, actorToken, { requested_token_type: 'urn:example:saml' })),
+      'invalid_request',
+      /requested_token_type urn:example:saml is not supported/,
+      { reason: 'unsupported_requested_token_type' },
+    );
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, actorToken, { requested_token_type: JWT_TYPE, resource: OPAQUE_API })),
+      'invalid_request',
+      /cannot be issued for http:\/\/localhost:4010, which takes opaque access tokens/,
+      { reason: 'unsupported_requested_token_type', actor: sam, subject: oleg },
+    );
     expect(await activeSessions(sam)).toBe(0);
     // Asked for a JWT where JWTs are issued: that is what comes back, and what it is called.
     const { response } = await openSession(oleg, actorToken, { requested_token_type: JWT_TYPE });
@@ -442,23 +643,68 @@ describe('the exchange refuses', () => {
 
   it('scope beyond the on-behalf policy or the resource server’s scopes', async () => {
     const { actorToken } = await reauthenticate(running, { customer: oleg });
-    await refused(() => exchange(running, onBehalfParams(oleg, actorToken, { scope: 'orders:admin' })), 'invalid_scope', /^scope orders:admin is beyond what may be granted here \(orders:read orders:write\)$/, { reason: 'scope_escalation', actor: sam, subject: oleg });
-    await refused(() => exchange(running, onBehalfParams(oleg, actorToken, { scope: 'orders:read openid' })), 'invalid_scope', /scope openid is beyond/, { reason: 'scope_escalation' });
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, actorToken, { scope: 'orders:admin' })),
+      'invalid_scope',
+      /^scope orders:admin is beyond what may be granted here \(orders:read orders:write\)$/,
+      { reason: 'scope_escalation', actor: sam, subject: oleg },
+    );
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, actorToken, { scope: 'orders:read openid' })),
+      'invalid_scope',
+      /scope openid is beyond/,
+      { reason: 'scope_escalation' },
+    );
     // The opaque server has orders:read only: its tokens are read-only whatever the client's policy.
-    await refused(() => exchange(running, onBehalfParams(oleg, actorToken, { resource: OPAQUE_API, scope: 'orders:write' })), 'invalid_scope', /scope orders:write is beyond what may be granted here \(orders:read\)/, { reason: 'scope_escalation' });
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, actorToken, { resource: OPAQUE_API, scope: 'orders:write' })),
+      'invalid_scope',
+      /scope orders:write is beyond what may be granted here \(orders:read\)/,
+      { reason: 'scope_escalation' },
+    );
     // A resource server none of whose scopes the policy allows: nothing to grant, so no token.
-    await refused(() => exchange(running, onBehalfParams(oleg, actorToken, { resource: INVENTORY_API })), 'invalid_scope', /no scope may be granted/, { reason: 'no_scope' });
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, actorToken, { resource: INVENTORY_API })),
+      'invalid_scope',
+      /no scope may be granted/,
+      { reason: 'no_scope' },
+    );
     expect(await activeSessions(sam)).toBe(0);
   });
 
   it('an unknown resource or audience, and a resource and audience naming different servers; the same one through its alias is fine', async () => {
     const { actorToken } = await reauthenticate(running, { customer: oleg });
-    await refused(() => exchange(running, onBehalfParams(oleg, actorToken, { resource: 'http://localhost:9999' })), 'invalid_target', /unknown resource or audience "http:\/\/localhost:9999"/, { reason: 'unknown_resource', actor: sam, subject: oleg });
-    await refused(() => exchange(running, onBehalfParams(oleg, actorToken, { audience: 'billing' })), 'invalid_target', /unknown resource or audience "billing"/, { reason: 'unknown_resource' });
-    await refused(() => exchange(running, onBehalfParams(oleg, actorToken, { resource: ORDERS_API, audience: OPAQUE_API })), 'invalid_target', /must name one resource server; they name http:\/\/localhost:4003 and http:\/\/localhost:4010/, { reason: 'ambiguous_target' });
-    await refused(() => exchange(running, onBehalfParams(oleg, actorToken, { resource: [ORDERS_API, OPAQUE_API] })), 'invalid_target', /must name one resource server/, { reason: 'ambiguous_target' });
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, actorToken, { resource: 'http://localhost:9999' })),
+      'invalid_target',
+      /unknown resource or audience "http:\/\/localhost:9999"/,
+      { reason: 'unknown_resource', actor: sam, subject: oleg },
+    );
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, actorToken, { audience: 'billing' })),
+      'invalid_target',
+      /unknown resource or audience "billing"/,
+      { reason: 'unknown_resource' },
+    );
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, actorToken, { resource: ORDERS_API, audience: OPAQUE_API })),
+      'invalid_target',
+      /must name one resource server; they name http:\/\/localhost:4003 and http:\/\/localhost:4010/,
+      { reason: 'ambiguous_target' },
+    );
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, actorToken, { resource: [ORDERS_API, OPAQUE_API] })),
+      'invalid_target',
+      /must name one resource server/,
+      { reason: 'ambiguous_target' },
+    );
     // Known to Behalf, but not a server this client may get tokens for.
-    await refused(() => exchange(running, onBehalfParams(oleg, actorToken, { resource: ORDERS_API, audience: 'payments' })), 'invalid_target', /may not get tokens for urn:behalf:demo:payments/, { reason: 'target_not_allowed' });
+    await refused(
+      () => exchange(running, onBehalfParams(oleg, actorToken, { resource: ORDERS_API, audience: 'payments' })),
+      'invalid_target',
+      /may not get tokens for urn:behalf:demo:payments/,
+      { reason: 'target_not_allowed' },
+    );
     expect(await activeSessions(sam)).toBe(0);
 
     const { response } = await openSession(oleg, actorToken, { resource: ORDERS_API, audience: 'orders' });
@@ -472,7 +718,10 @@ describe('the exchange refuses', () => {
     const anonymous = await postForm(`${running.issuer}/token`, params);
     expectOAuthError(anonymous, 401, 'invalid_client', /client authentication/i);
     expect(anonymous.headers.get('www-authenticate')).toMatch(/^Basic /);
-    const unauthenticated = await postForm(`${running.issuer}/token`, new URLSearchParams({ ...Object.fromEntries(params), client_id: 'storefront-electronics' }));
+    const unauthenticated = await postForm(
+      `${running.issuer}/token`,
+      new URLSearchParams({ ...Object.fromEntries(params), client_id: 'storefront-electronics' }),
+    );
     expectOAuthError(unauthenticated, 401, 'invalid_client', /client authentication/i);
     const wrongSecret = await exchange(running, onBehalfParams(oleg, actorToken), 'electronics', 'not-the-secret');
     expectOAuthError(wrongSecret, 401, 'invalid_client', /client authentication failed/i);
@@ -482,14 +731,28 @@ describe('the exchange refuses', () => {
   it('clients not registered for the grant (integrator-demo, portal): unauthorized_client', async () => {
     const { actorToken } = await reauthenticate(running, { customer: oleg });
     const body = { grant_type: TOKEN_EXCHANGE, ...(onBehalfParams(oleg, actorToken) as Record<string, string>) };
-    expectOAuthError(await tokenRequest(running.issuer, 'integrator-demo', 'integrator-demo-secret', body), 400, 'unauthorized_client', /requested grant type is not allowed for this client/);
-    expectOAuthError(await tokenRequest(running.issuer, 'portal', 'portal-demo-secret', body), 400, 'unauthorized_client', /requested grant type is not allowed for this client/);
+    expectOAuthError(
+      await tokenRequest(running.issuer, 'integrator-demo', 'integrator-demo-secret', body),
+      400,
+      'unauthorized_client',
+      /requested grant type is not allowed for this client/,
+    );
+    expectOAuthError(
+      await tokenRequest(running.issuer, 'portal', 'portal-demo-secret', body),
+      400,
+      'unauthorized_client',
+      /requested grant type is not allowed for this client/,
+    );
   });
 
   it('a client registered for the grant but without a login-on-behalf policy (orders-api): unauthorized_client, audited', async () => {
     const { actorToken } = await reauthenticate(running, { customer: oleg });
     await refused(
-      () => tokenRequest(running.issuer, 'orders-api', 'orders-api-demo-secret', { grant_type: TOKEN_EXCHANGE, ...(onBehalfParams(oleg, actorToken) as Record<string, string>) }),
+      () =>
+        tokenRequest(running.issuer, 'orders-api', 'orders-api-demo-secret', {
+          grant_type: TOKEN_EXCHANGE,
+          ...(onBehalfParams(oleg, actorToken) as Record<string, string>),
+        }),
       'unauthorized_client',
       /^client orders-api is not allowed login on behalf$/,
       { reason: 'client_not_allowed', clientId: 'orders-api', actor: 'client:orders-api' },
@@ -503,7 +766,12 @@ describe('the exchange refuses', () => {
     for (const [index, customer] of [oleg, anna, oleg].entries()) sids.push((await openSession(customer, tokens[index]!)).sid);
     expect(await activeSessions(sam)).toBe(3);
 
-    await refused(() => exchange(running, onBehalfParams(anna, tokens[3]!)), 'invalid_request', /^the agent already has 3 active on-behalf sessions \(limit 3\); end one first$/, { reason: 'session_limit', actor: sam, subject: anna });
+    await refused(
+      () => exchange(running, onBehalfParams(anna, tokens[3]!)),
+      'invalid_request',
+      /^the agent already has 3 active on-behalf sessions \(limit 3\); end one first$/,
+      { reason: 'session_limit', actor: sam, subject: anna },
+    );
     expect(await activeSessions(sam)).toBe(3);
     // Continuing an open session is not opening one: still allowed at the limit.
     expect((await exchange(running, onBehalfParams(oleg, tokens[0]!))).status).toBe(200);
@@ -521,7 +789,8 @@ describe('the exchange refuses', () => {
     const responses = await Promise.all(tokens.map((token, index) => exchange(running, onBehalfParams(customers[index]!, token))));
     const statuses = responses.map((response) => response.status).sort();
     expect(statuses).toEqual([200, 200, 200, 400, 400]);
-    for (const response of responses.filter((candidate) => candidate.status === 400)) expect(response.body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/limit 3/) });
+    for (const response of responses.filter((candidate) => candidate.status === 400))
+      expect(response.body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/limit 3/) });
     expect(await activeSessions(sam)).toBe(3);
   });
 
@@ -532,7 +801,9 @@ describe('the exchange refuses', () => {
     expect(responses.map((response) => response.status)).toEqual([200, 200, 200]);
     const sids = new Set(responses.map((response) => decodeJwt(String(response.body.access_token)).obo_sid));
     expect(sids.size).toBe(1);
-    const started = (await running.behalf.audit.events.query({ type: 'on_behalf.started', limit: 10 })).events.filter((event) => event.seq > mark);
+    const started = (await running.behalf.audit.events.query({ type: 'on_behalf.started', limit: 10 })).events.filter(
+      (event) => event.seq > mark,
+    );
     expect(started).toHaveLength(1);
     expect(await activeSessions(sam)).toBe(1);
   });
@@ -541,7 +812,12 @@ describe('the exchange refuses', () => {
     const { actorToken } = await reauthenticate(running, { customer: oleg });
     expect(await running.behalf.accounts.revokePermission(sam, LOGIN_ON_BEHALF, electronics)).toBe(1);
     try {
-      await refused(() => exchange(running, onBehalfParams(oleg, actorToken)), 'invalid_request', /^the agent does not hold security:loginOnBehalf for this store$/, { reason: 'no_permission', actor: sam, subject: oleg });
+      await refused(
+        () => exchange(running, onBehalfParams(oleg, actorToken)),
+        'invalid_request',
+        /^the agent does not hold security:loginOnBehalf for this store$/,
+        { reason: 'no_permission', actor: sam, subject: oleg },
+      );
       expect(await activeSessions(sam)).toBe(0);
     } finally {
       await running.behalf.accounts.grantPermission(sam, LOGIN_ON_BEHALF, electronics);
@@ -551,8 +827,18 @@ describe('the exchange refuses', () => {
     await running.behalf.accounts.revokePermission(sam, LOGIN_ON_BEHALF, electronics);
     try {
       const mark = await auditMark(running);
-      expectOAuthError(await exchange(running, onBehalfParams(oleg, actorToken)), 400, 'invalid_request', /does not hold security:loginOnBehalf/);
-      expect((await denialsSince(running, mark))[0]).toMatchObject({ actor: sam, subject: oleg, sessionId: sid, details: { reason: 'no_permission' } });
+      expectOAuthError(
+        await exchange(running, onBehalfParams(oleg, actorToken)),
+        400,
+        'invalid_request',
+        /does not hold security:loginOnBehalf/,
+      );
+      expect((await denialsSince(running, mark))[0]).toMatchObject({
+        actor: sam,
+        subject: oleg,
+        sessionId: sid,
+        details: { reason: 'no_permission' },
+      });
     } finally {
       await running.behalf.accounts.grantPermission(sam, LOGIN_ON_BEHALF, electronics);
     }
@@ -570,10 +856,23 @@ describe('the exchange refuses', () => {
     const claims = decodeJwt(String(short.body.access_token));
     expect(claims.exp! - claims.iat!).toBe(short.body.expires_in);
 
-    await running.behalf.dataSource.query(`UPDATE on_behalf_session SET started_at = now() - interval '2 hours', expires_at = now() - interval '1 hour' WHERE id = $1`, [sid]);
+    await running.behalf.dataSource.query(
+      `UPDATE on_behalf_session SET started_at = now() - interval '2 hours', expires_at = now() - interval '1 hour' WHERE id = $1`,
+      [sid],
+    );
     const mark = await auditMark(running);
-    expectOAuthError(await exchange(running, onBehalfParams(oleg, actorToken)), 400, 'invalid_request', /^the on-behalf session has expired; re-authenticate to start a new one$/);
-    expect((await denialsSince(running, mark))[0]).toMatchObject({ actor: sam, subject: oleg, sessionId: sid, details: { reason: 'session_expired' } });
+    expectOAuthError(
+      await exchange(running, onBehalfParams(oleg, actorToken)),
+      400,
+      'invalid_request',
+      /^the on-behalf session has expired; re-authenticate to start a new one$/,
+    );
+    expect((await denialsSince(running, mark))[0]).toMatchObject({
+      actor: sam,
+      subject: oleg,
+      sessionId: sid,
+      details: { reason: 'session_expired' },
+    });
   });
 
   it('an actor token whose session has ended opens nothing new', async () => {
@@ -581,7 +880,12 @@ describe('the exchange refuses', () => {
     const { sid } = await openSession(oleg, actorToken);
     await endSession(sid);
     const mark = await auditMark(running);
-    expectOAuthError(await exchange(running, onBehalfParams(oleg, actorToken)), 400, 'invalid_request', /session has ended; re-authenticate/);
+    expectOAuthError(
+      await exchange(running, onBehalfParams(oleg, actorToken)),
+      400,
+      'invalid_request',
+      /session has ended; re-authenticate/,
+    );
     expect((await denialsSince(running, mark))[0]).toMatchObject({ sessionId: sid, details: { reason: 'session_ended' } });
   });
 });
@@ -603,7 +907,12 @@ describe('a stale re-authentication', () => {
 
     const before = (await short.behalf.audit.events.head())!.seq;
     const response = await exchange(short, onBehalfParams(customer, stale.actorToken));
-    expectOAuthError(response, 400, 'invalid_request', /^the re-authentication is 3\d{3} s old; an on-behalf session must start within 30 s of it$/);
+    expectOAuthError(
+      response,
+      400,
+      'invalid_request',
+      /^the re-authentication is 3\d{3} s old; an on-behalf session must start within 30 s of it$/,
+    );
     const [denial] = (await short.behalf.audit.events.query({ type: 'on_behalf.denied' })).events.filter((event) => event.seq > before);
     expect(denial).toMatchObject({ actor: agent, subject: customer, details: { reason: 'stale_reauth', error: 'invalid_request' } });
     expect(await short.behalf.onBehalf.list({ agentId: agent })).toHaveLength(0);
@@ -627,7 +936,9 @@ describe('fail closed', () => {
   }
 
   async function grantRows(): Promise<number> {
-    const [row] = (await running.behalf.dataSource.query(`SELECT count(*)::int AS n FROM oidc_payload WHERE model = 'Grant'`)) as { n: number }[];
+    const [row] = (await running.behalf.dataSource.query(`SELECT count(*)::int AS n FROM oidc_payload WHERE model = 'Grant'`)) as {
+      n: number;
+    }[];
     return row!.n;
   }
 
@@ -658,7 +969,10 @@ describe('fail closed', () => {
     const { sid } = await openSession(oleg, actorToken);
     const session = await running.behalf.onBehalf.session(sid);
     const tokensOfSession = async () => {
-      const [row] = (await running.behalf.dataSource.query(`SELECT count(*)::int AS n FROM oidc_payload WHERE model = 'AccessToken' AND grant_id = $1`, [session!.grantId])) as { n: number }[];
+      const [row] = (await running.behalf.dataSource.query(
+        `SELECT count(*)::int AS n FROM oidc_payload WHERE model = 'AccessToken' AND grant_id = $1`,
+        [session!.grantId],
+      )) as { n: number }[];
       return row!.n;
     };
     const stored = await tokensOfSession();
@@ -685,16 +999,31 @@ describe('an opaque resource server', () => {
 
     const seen = await introspect(opaque, OPAQUE_API_CLIENT.id, OPAQUE_API_CLIENT.secret);
     expect(seen.status).toBe(200);
-    expect(seen.body).toMatchObject({ active: true, sub: oleg, act: { sub: sam }, obo_sid: sid, client_id: 'storefront-electronics', scope: 'orders:read', aud: OPAQUE_API });
+    expect(seen.body).toMatchObject({
+      active: true,
+      sub: oleg,
+      act: { sub: sam },
+      obo_sid: sid,
+      client_id: 'storefront-electronics',
+      scope: 'orders:read',
+      aud: OPAQUE_API,
+    });
     expect(seen.body.act).toEqual(jwt.act);
     expect(seen.body.sub).toBe(jwt.sub);
     // The token's own client sees the same; a client that neither owns it nor operates its audience sees nothing.
-    expect((await introspect(opaque, 'storefront-electronics', 'storefront-demo-secret')).body).toMatchObject({ active: true, sub: oleg, act: { sub: sam } });
+    expect((await introspect(opaque, 'storefront-electronics', 'storefront-demo-secret')).body).toMatchObject({
+      active: true,
+      sub: oleg,
+      act: { sub: sam },
+    });
     expect((await introspect(opaque, 'integrator-demo', 'integrator-demo-secret')).body).toEqual({ active: false });
     expect((await introspect(opaque, 'orders-api', 'orders-api-demo-secret')).body).toEqual({ active: false });
 
     expect((await endSession(sid)).body).toMatchObject({ active: false, end_reason: 'ended_by_client' });
-    await eventually(async () => (await introspect(opaque, OPAQUE_API_CLIENT.id, OPAQUE_API_CLIENT.secret)).body.active === false, { what: 'the opaque on-behalf token to die with its session', timeoutMs: 5000 });
+    await eventually(async () => (await introspect(opaque, OPAQUE_API_CLIENT.id, OPAQUE_API_CLIENT.secret)).body.active === false, {
+      what: 'the opaque on-behalf token to die with its session',
+      timeoutMs: 5000,
+    });
     expect((await introspect(opaque, OPAQUE_API_CLIENT.id, OPAQUE_API_CLIENT.secret)).body).toEqual({ active: false });
   });
 

@@ -20,7 +20,14 @@ async function discover(clientId: string, secret: string) {
   return client.discovery(new URL(running.issuer), clientId, secret, undefined, { execute: [client.allowInsecureRequests] });
 }
 
-async function signIn(config: client.Configuration, browser: HttpBrowser, redirectUri: string, email: string, password: string, extra: Record<string, string> = {}) {
+async function signIn(
+  config: client.Configuration,
+  browser: HttpBrowser,
+  redirectUri: string,
+  email: string,
+  password: string,
+  extra: Record<string, string> = {},
+) {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const url = client.buildAuthorizationUrl(config, {
@@ -37,7 +44,8 @@ async function signIn(config: client.Configuration, browser: HttpBrowser, redire
   expect(loginPage.html).toContain('<label for="password">Password</label>');
   expect(loginPage.html).toContain('>Sign in</button>');
   const callback = await browser.submit(loginPage, '/login', { email, password });
-  if (!callback.url.startsWith(redirectUri)) throw new Error(`sign-in ended at ${callback.url} (${callback.status}): ${callback.html.slice(0, 1500)}`);
+  if (!callback.url.startsWith(redirectUri))
+    throw new Error(`sign-in ended at ${callback.url} (${callback.status}): ${callback.html.slice(0, 1500)}`);
   return { callback: new URL(callback.url), verifier, state };
 }
 
@@ -111,7 +119,12 @@ describe('authorization code flow with PKCE (storefront client, customer)', () =
 describe('sign-in rules', () => {
   it('tells staff with the right password at a storefront where staff sign in; refuses a wrong one and customers at the portal with the usual message', async () => {
     const storefront = await discover('storefront-electronics', 'storefront-demo-secret');
-    const url = client.buildAuthorizationUrl(storefront, { redirect_uri: 'http://localhost:4001/electronics/callback', scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const url = client.buildAuthorizationUrl(storefront, {
+      redirect_uri: 'http://localhost:4001/electronics/callback',
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
     const browser = new HttpBrowser(running.issuer);
     const page = await browser.follow(url.toString());
     const staff = await browser.submit(page, '/login', { email: 'support@example.com', password: 'Support-Demo-2026' });
@@ -123,9 +136,17 @@ describe('sign-in rules', () => {
     expect(unknown.html).toContain('Invalid email or password');
 
     const portal = await discover('portal', 'portal-demo-secret');
-    const portalUrl = client.buildAuthorizationUrl(portal, { redirect_uri: 'http://localhost:4002/callback', scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const portalUrl = client.buildAuthorizationUrl(portal, {
+      redirect_uri: 'http://localhost:4002/callback',
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
     const portalPage = await new HttpBrowser(running.issuer).follow(portalUrl.toString());
-    const customer = await new HttpBrowser(running.issuer).submit(portalPage, '/login', { email: 'oleg@example.com', password: 'Customer-Demo-2026' });
+    const customer = await new HttpBrowser(running.issuer).submit(portalPage, '/login', {
+      email: 'oleg@example.com',
+      password: 'Customer-Demo-2026',
+    });
     expect(customer.html).toContain('This sign-in request has expired'); // a different browser has no interaction cookie
   });
 
@@ -134,7 +155,12 @@ describe('sign-in rules', () => {
     const portal = await discover('portal', 'portal-demo-secret');
     await signIn(portal, browser, 'http://localhost:4002/callback', 'support@example.com', 'Support-Demo-2026');
     const storefront = await discover('storefront-books', 'storefront-demo-secret');
-    const url = client.buildAuthorizationUrl(storefront, { redirect_uri: 'http://localhost:4001/books/callback', scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const url = client.buildAuthorizationUrl(storefront, {
+      redirect_uri: 'http://localhost:4001/books/callback',
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
     const page = await browser.follow(url.toString());
     expect(page.html).toContain('>Sign in</button>');
   });
@@ -144,7 +170,13 @@ describe('sign-in rules', () => {
     const portal = await discover('portal', 'portal-demo-secret');
     const first = await signIn(portal, browser, 'http://localhost:4002/callback', 'admin@example.com', 'Admin-Demo-2026');
     expect(first.callback.searchParams.get('code')).toBeTruthy();
-    const again = client.buildAuthorizationUrl(portal, { redirect_uri: 'http://localhost:4002/callback', scope: 'openid', prompt: 'login', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const again = client.buildAuthorizationUrl(portal, {
+      redirect_uri: 'http://localhost:4002/callback',
+      scope: 'openid',
+      prompt: 'login',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
     const page = await browser.follow(again.toString());
     expect(page.html).toContain('>Sign in</button>');
   });
@@ -152,7 +184,13 @@ describe('sign-in rules', () => {
   it('returns access_denied to the client when the user cancels', async () => {
     const browser = new HttpBrowser(running.issuer);
     const portal = await discover('portal', 'portal-demo-secret');
-    const url = client.buildAuthorizationUrl(portal, { redirect_uri: 'http://localhost:4002/callback', scope: 'openid', state: 'xyz', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const url = client.buildAuthorizationUrl(portal, {
+      redirect_uri: 'http://localhost:4002/callback',
+      scope: 'openid',
+      state: 'xyz',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
     const page = await browser.follow(url.toString());
     const back = await browser.submit(page, '/abort', {});
     const callback = new URL(back.url);
@@ -167,14 +205,25 @@ describe('RP-initiated logout', () => {
     const browser = new HttpBrowser(running.issuer);
     const portal = await discover('portal', 'portal-demo-secret');
     const flow = await signIn(portal, browser, 'http://localhost:4002/callback', 'support@example.com', 'Support-Demo-2026');
-    const tokens = await client.authorizationCodeGrant(portal, flow.callback, { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
-    const endUrl = client.buildEndSessionUrl(portal, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://localhost:4002/' });
+    const tokens = await client.authorizationCodeGrant(portal, flow.callback, {
+      pkceCodeVerifier: flow.verifier,
+      expectedState: flow.state,
+    });
+    const endUrl = client.buildEndSessionUrl(portal, {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: 'http://localhost:4002/',
+    });
     const confirm = await browser.follow(endUrl.toString());
     expect(confirm.html).toContain('Sign out');
     const done = await browser.submit(confirm, '/session/end/confirm', { logout: 'yes' });
     expect(done.url).toBe('http://localhost:4002/');
     // The session is gone: the next authorization asks for credentials again.
-    const url = client.buildAuthorizationUrl(portal, { redirect_uri: 'http://localhost:4002/callback', scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+    const url = client.buildAuthorizationUrl(portal, {
+      redirect_uri: 'http://localhost:4002/callback',
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
     expect((await browser.follow(url.toString())).html).toContain('>Sign in</button>');
   });
 });

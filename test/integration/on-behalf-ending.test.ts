@@ -17,7 +17,16 @@ beforeAll(async () => {
   oleg = await customerId(running, 'electronics', 'oleg@example.com');
   anna = await customerId(running, 'electronics', 'anna@example.com');
   sam = await staffId(running, 'support@example.com');
-  adminToken = (await codeFlowTokens(running.issuer, 'portal', 'portal-demo-secret', 'http://localhost:4002/callback', 'admin@example.com', 'Admin-Demo-2026')).access_token;
+  adminToken = (
+    await codeFlowTokens(
+      running.issuer,
+      'portal',
+      'portal-demo-secret',
+      'http://localhost:4002/callback',
+      'admin@example.com',
+      'Admin-Demo-2026',
+    )
+  ).access_token;
 });
 afterAll(async () => {
   await running?.stop();
@@ -42,7 +51,9 @@ describe('admin API', () => {
   it('lists sessions, ends one, and ends all of an agent (kill switch)', async () => {
     const first = await openSession(oleg);
     const second = await openSession(anna);
-    const listed = (await (await admin(`/admin/on-behalf/sessions?agent=${sam}&active=true`)).json()) as { sessions: { id: string; reason: string }[] };
+    const listed = (await (await admin(`/admin/on-behalf/sessions?agent=${sam}&active=true`)).json()) as {
+      sessions: { id: string; reason: string }[];
+    };
     expect(listed.sessions.map((session) => session.id)).toEqual(expect.arrayContaining([first, second]));
     expect(listed.sessions[0]!.reason).toBe('Customer cannot complete checkout');
 
@@ -60,7 +71,16 @@ describe('admin API', () => {
   });
 
   it('is for admins only, and validates its input', async () => {
-    const support = (await codeFlowTokens(running.issuer, 'portal', 'portal-demo-secret', 'http://localhost:4002/callback', 'support@example.com', 'Support-Demo-2026')).access_token;
+    const support = (
+      await codeFlowTokens(
+        running.issuer,
+        'portal',
+        'portal-demo-secret',
+        'http://localhost:4002/callback',
+        'support@example.com',
+        'Support-Demo-2026',
+      )
+    ).access_token;
     expect((await admin('/admin/on-behalf/sessions', 'GET', support)).status).toBe(403);
     expect((await admin('/admin/on-behalf/sessions?agent=nope')).status).toBe(400);
     expect((await admin('/admin/on-behalf/sessions/00000000-0000-4000-8000-000000000000/end', 'POST')).status).toBe(404);
@@ -70,7 +90,11 @@ describe('admin API', () => {
 describe('CLI', () => {
   async function cli(...argv: string[]) {
     const out = { code: 0, stdout: '', stderr: '' };
-    out.code = await runCli(argv, { stdout: { write: (t: string) => (out.stdout += t) }, stderr: { write: (t: string) => (out.stderr += t) } }, { env: { NODE_ENV: 'test', DATABASE_URL: running.database.url } });
+    out.code = await runCli(
+      argv,
+      { stdout: { write: (t: string) => (out.stdout += t) }, stderr: { write: (t: string) => (out.stderr += t) } },
+      { env: { NODE_ENV: 'test', DATABASE_URL: running.database.url } },
+    );
     return out;
   }
 
@@ -104,10 +128,17 @@ describe('CLI', () => {
 describe('agent logout and expiry', () => {
   it('ends the agent’s sessions when the agent signs out of Behalf', async () => {
     const { page, browser, config, verifier, state } = await openReauth(running, { customer: oleg });
-    const done = await browser.submit(page, '/reauth', { email: 'support@example.com', password: 'Support-Demo-2026', reason: 'Logout test' });
+    const done = await browser.submit(page, '/reauth', {
+      email: 'support@example.com',
+      password: 'Support-Demo-2026',
+      reason: 'Logout test',
+    });
     const tokens = await client.authorizationCodeGrant(config, new URL(done.url), { pkceCodeVerifier: verifier, expectedState: state });
     const id = String(decodeJwt(String((await exchange(running, onBehalfParams(oleg, tokens.access_token))).body.access_token)).obo_sid);
-    const endUrl = client.buildEndSessionUrl(await storefront(running), { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://localhost:4001/electronics/' });
+    const endUrl = client.buildEndSessionUrl(await storefront(running), {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: 'http://localhost:4001/electronics/',
+    });
     const confirm = await browser.follow(endUrl.toString());
     await browser.submit(confirm, '/session/end/confirm', { logout: 'yes' });
     expect(await running.behalf.onBehalf.session(id)).toMatchObject({ endReason: 'agent_logout', endedBy: sam });
@@ -116,7 +147,10 @@ describe('agent logout and expiry', () => {
 
   it('closes expired sessions, audited as the system', async () => {
     const id = await openSession();
-    await running.behalf.dataSource.query(`UPDATE on_behalf_session SET started_at = now() - interval '2 hours', expires_at = now() - interval '1 hour' WHERE id = $1`, [id]);
+    await running.behalf.dataSource.query(
+      `UPDATE on_behalf_session SET started_at = now() - interval '2 hours', expires_at = now() - interval '1 hour' WHERE id = $1`,
+      [id],
+    );
     expect(await running.behalf.onBehalf.endExpired()).toBeGreaterThanOrEqual(1);
     expect(await running.behalf.onBehalf.session(id)).toMatchObject({ endReason: 'expired', endedBy: 'system' });
     expect(await endedEvent(id)).toMatchObject({ actor: 'system', details: { reason: 'expired' } });

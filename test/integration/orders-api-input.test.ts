@@ -39,25 +39,79 @@ describe('bad input', () => {
 
   it.each([
     ['an unknown product', 400, '/cart/items', () => json({ productId: randomUUID(), quantity: 1 }), /^productId: no product/],
-    ['a product id that is not a UUID', 400, '/cart/items', () => json({ productId: 'abc', quantity: 1 }), /^productId must be a product id/],
+    [
+      'a product id that is not a UUID',
+      400,
+      '/cart/items',
+      () => json({ productId: 'abc', quantity: 1 }),
+      /^productId must be a product id/,
+    ],
     ['a NUL byte in the product id', 400, '/cart/items', () => json({ productId: '\u0000', quantity: 1 }), /^productId/],
     ['quantity 0', 400, '/cart/items', () => json({ productId: electronics[2]!.id, quantity: 0 }), /^quantity must be at least 1/],
     ['quantity 10^9', 400, '/cart/items', () => json({ productId: electronics[2]!.id, quantity: 1e9 }), /^quantity must be at most 99/],
-    ['a fractional quantity', 400, '/cart/items', () => json({ productId: electronics[2]!.id, quantity: 1.5 }), /^quantity must be a whole number/],
+    [
+      'a fractional quantity',
+      400,
+      '/cart/items',
+      () => json({ productId: electronics[2]!.id, quantity: 1.5 }),
+      /^quantity must be a whole number/,
+    ],
     ['a quantity as a string', 400, '/cart/items', () => json({ productId: electronics[2]!.id, quantity: '2' }), /^quantity/],
     ['a missing quantity', 400, '/cart/items', () => json({ productId: electronics[2]!.id }), /^quantity is required/],
     ['an unknown field', 400, '/cart/items', () => json({ productId: electronics[2]!.id, quantity: 1, price: 0 }), /^unknown field price/],
     ['malformed JSON', 400, '/cart/items', () => raw('{"productId": '), /not valid JSON/],
     ['a JSON array', 400, '/cart/items', () => raw('[]'), /must be a JSON object/],
     ['JSON null', 400, '/cart/items', () => raw('null'), /not valid JSON/],
-    ['__proto__ in the body', 400, '/cart/items', () => raw('{"__proto__": {"admin": true}, "productId": "x", "quantity": 1}'), /not valid JSON/],
-    ['a huge body', 413, '/cart/items', () => raw(JSON.stringify({ productId: 'x'.repeat(200_000), quantity: 1 })), /larger than 16384 bytes/],
-    ['a form body', 415, '/cart/items', () => raw('productId=x&quantity=1', 'application/x-www-form-urlencoded'), /Content-Type: application\/json/],
-    ['an unknown payment method', 400, () => `/orders/${olegOrder}/payments`, () => json({ method: 'cash', amount: 1 }), /^method must be "demo-card"/],
-    ['a negative amount', 400, () => `/orders/${olegOrder}/payments`, () => json({ method: 'demo-card', amount: -1 }), /^amount must be a positive amount/],
-    ['an amount with three decimals', 400, () => `/orders/${olegOrder}/payments`, () => json({ method: 'demo-card', amount: 1.001 }), /^amount/],
+    [
+      '__proto__ in the body',
+      400,
+      '/cart/items',
+      () => raw('{"__proto__": {"admin": true}, "productId": "x", "quantity": 1}'),
+      /not valid JSON/,
+    ],
+    [
+      'a huge body',
+      413,
+      '/cart/items',
+      () => raw(JSON.stringify({ productId: 'x'.repeat(200_000), quantity: 1 })),
+      /larger than 16384 bytes/,
+    ],
+    [
+      'a form body',
+      415,
+      '/cart/items',
+      () => raw('productId=x&quantity=1', 'application/x-www-form-urlencoded'),
+      /Content-Type: application\/json/,
+    ],
+    [
+      'an unknown payment method',
+      400,
+      () => `/orders/${olegOrder}/payments`,
+      () => json({ method: 'cash', amount: 1 }),
+      /^method must be "demo-card"/,
+    ],
+    [
+      'a negative amount',
+      400,
+      () => `/orders/${olegOrder}/payments`,
+      () => json({ method: 'demo-card', amount: -1 }),
+      /^amount must be a positive amount/,
+    ],
+    [
+      'an amount with three decimals',
+      400,
+      () => `/orders/${olegOrder}/payments`,
+      () => json({ method: 'demo-card', amount: 1.001 }),
+      /^amount/,
+    ],
     ['an absurd amount', 400, () => `/orders/${olegOrder}/payments`, () => json({ method: 'demo-card', amount: 1e21 }), /^amount/],
-    ['more than the outstanding amount', 400, () => `/orders/${olegOrder}/payments`, () => json({ method: 'demo-card', amount: '99999.00' }), /must not exceed the outstanding/],
+    [
+      'more than the outstanding amount',
+      400,
+      () => `/orders/${olegOrder}/payments`,
+      () => json({ method: 'demo-card', amount: '99999.00' }),
+      /must not exceed the outstanding/,
+    ],
   ])('%s → %i', async (_what, status, path, init, message) => {
     const response = await api(typeof path === 'function' ? path() : path, oleg, { method: 'POST', ...init() });
     expect(response.status).toBe(status);
@@ -71,7 +125,19 @@ describe('bad input', () => {
       ['/payment-methods', { method: 'PUT', body: { methods: [{ ...card, expMonth: 13 }] } }, 400],
       ['/payment-methods', { method: 'PUT', body: { methods: [{ ...card, expYear: 1999 }] } }, 400],
       ['/payment-methods', { method: 'PUT', body: { methods: Array(6).fill(card) } }, 400],
-      ['/payment-methods', { method: 'PUT', body: { methods: [{ ...card, isDefault: true }, { ...card, isDefault: true }] } }, 400],
+      [
+        '/payment-methods',
+        {
+          method: 'PUT',
+          body: {
+            methods: [
+              { ...card, isDefault: true },
+              { ...card, isDefault: true },
+            ],
+          },
+        },
+        400,
+      ],
       ['/payment-methods', { method: 'PUT', body: { methods: 'all' } }, 400],
       ['/me/activity?limit=0', {}, 400],
       ['/me/activity?limit=abc', {}, 400],
@@ -91,12 +157,17 @@ describe('bad input', () => {
       expect([path, response.status]).toEqual([path, status]);
       expect(typeof response.body.error_description).toBe('string');
     }
-    expect((await api('/products?store=books', oleg)).body.error_description).toBe('this token belongs to the electronics store, not books');
+    expect((await api('/products?store=books', oleg)).body.error_description).toBe(
+      'this token belongs to the electronics store, not books',
+    );
   });
 
   it('places no order from an empty cart', async () => {
     const response = await api('/orders', anna, { method: 'POST' });
-    expect(response).toMatchObject({ status: 400, body: { error: 'invalid_request', error_description: expect.stringMatching(/cart is empty/) } });
+    expect(response).toMatchObject({
+      status: 400,
+      body: { error: 'invalid_request', error_description: expect.stringMatching(/cart is empty/) },
+    });
   });
 });
 
@@ -116,7 +187,10 @@ describe('one customer cannot reach another’s data', () => {
 
 describe('CORS', () => {
   const preflight = (origin: string) =>
-    fetch(`${orders.url}/orders`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+    fetch(`${orders.url}/orders`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+    });
 
   it('lets the storefront origin call with a Bearer token and JSON', async () => {
     const response = await preflight('http://localhost:4001');

@@ -24,12 +24,16 @@ let products: { id: string; priceCents: number }[];
 const api = (path: string, token: string | undefined, init?: Parameters<typeof call>[3]) => call(orders.url, path, token, init);
 
 async function row(table: string, id: string, columns = 'owner_id, created_by, modified_by, on_behalf_of') {
-  const [found] = (await orders.api.dataSource.query(`SELECT ${columns} FROM ${table} WHERE id = $1`, [id])) as Record<string, string | null>[];
+  const [found] = (await orders.api.dataSource.query(`SELECT ${columns} FROM ${table} WHERE id = $1`, [id])) as Record<
+    string,
+    string | null
+  >[];
   return found;
 }
 
 async function placeOrder(token: string, items: [number, number][]) {
-  for (const [index, quantity] of items) expect((await api('/cart/items', token, { body: { productId: products[index]!.id, quantity } })).status).toBe(201);
+  for (const [index, quantity] of items)
+    expect((await api('/cart/items', token, { body: { productId: products[index]!.id, quantity } })).status).toBe(201);
   const placed = await api('/orders', token, { method: 'POST' });
   expect(placed.status).toBe(201);
   return placed.body as { id: string; totalCents: number; [key: string]: unknown };
@@ -55,7 +59,12 @@ afterAll(async () => {
 
 describe('tokens', () => {
   it('takes the customer’s own JWT and the on-behalf JWT, both for http://localhost:4003', async () => {
-    expect(decodeJwt(olegToken)).toMatchObject({ sub: oleg, aud: 'http://localhost:4003', client_id: 'storefront-electronics', scope: expect.stringContaining('orders:write') });
+    expect(decodeJwt(olegToken)).toMatchObject({
+      sub: oleg,
+      aud: 'http://localhost:4003',
+      client_id: 'storefront-electronics',
+      scope: expect.stringContaining('orders:write'),
+    });
     expect(decodeJwt(olegToken).act).toBeUndefined();
     expect(decodeJwt(oboToken)).toMatchObject({ sub: oleg, act: { sub: sam }, obo_sid: expect.any(String) });
     expect(products).toHaveLength(8);
@@ -63,7 +72,10 @@ describe('tokens', () => {
     // A person opening the API's address sees what it is and how to call it (it was a 404).
     const index = await api('/', undefined);
     expect(index.status).toBe(200);
-    expect(index.body).toMatchObject({ name: 'Orders API (Behalf demo resource server)', endpoints: expect.arrayContaining([expect.objectContaining({ endpoint: 'GET /products', scope: 'orders:read' })]) });
+    expect(index.body).toMatchObject({
+      name: 'Orders API (Behalf demo resource server)',
+      endpoints: expect.arrayContaining([expect.objectContaining({ endpoint: 'GET /products', scope: 'orders:read' })]),
+    });
   });
 
   it('refuses a missing or malformed token with RFC 6750 errors', async () => {
@@ -90,8 +102,18 @@ describe('attribution', () => {
   let onBehalf: { id: string; totalCents: number };
 
   it('an order the customer places himself: owner = created_by = customer, on_behalf_of null', async () => {
-    own = await placeOrder(olegToken, [[0, 1], [1, 2]]);
-    expect(own).toMatchObject({ ownerId: oleg, createdBy: oleg, modifiedBy: oleg, onBehalfOf: null, placedBy: { accountId: oleg, onBehalf: false }, status: 'placed' });
+    own = await placeOrder(olegToken, [
+      [0, 1],
+      [1, 2],
+    ]);
+    expect(own).toMatchObject({
+      ownerId: oleg,
+      createdBy: oleg,
+      modifiedBy: oleg,
+      onBehalfOf: null,
+      placedBy: { accountId: oleg, onBehalf: false },
+      status: 'placed',
+    });
     expect(own.totalCents).toBe(products[0]!.priceCents + 2 * products[1]!.priceCents);
     expect(await row('shop_order', own.id)).toEqual({ owner_id: oleg, created_by: oleg, modified_by: oleg, on_behalf_of: null });
     expect((await api('/cart', olegToken)).body).toMatchObject({ items: [], subtotalCents: 0 });
@@ -99,7 +121,13 @@ describe('attribution', () => {
 
   it('an order placed on behalf: owner = customer, created_by = modified_by = agent, on_behalf_of = customer', async () => {
     onBehalf = await placeOrder(oboToken, [[2, 1]]);
-    expect(onBehalf).toMatchObject({ ownerId: oleg, createdBy: sam, modifiedBy: sam, onBehalfOf: oleg, placedBy: { accountId: sam, onBehalf: true } });
+    expect(onBehalf).toMatchObject({
+      ownerId: oleg,
+      createdBy: sam,
+      modifiedBy: sam,
+      onBehalfOf: oleg,
+      placedBy: { accountId: sam, onBehalf: true },
+    });
     expect(await row('shop_order', onBehalf.id)).toEqual({ owner_id: oleg, created_by: sam, modified_by: sam, on_behalf_of: oleg });
     const [line] = (await api(`/orders/${onBehalf.id}`, olegToken)).body.lines as { id: string }[];
     expect(await row('shop_order_line', line!.id, 'created_by, on_behalf_of')).toEqual({ created_by: sam, on_behalf_of: oleg });
@@ -118,13 +146,24 @@ describe('attribution', () => {
     expect(partial.status).toBe(201);
     expect(partial.body.payment).toMatchObject({ amountCents: 100, createdBy: sam, modifiedBy: sam, onBehalfOf: oleg });
     expect(partial.body.order).toMatchObject({ status: 'placed', paidCents: 100, modifiedBy: sam, onBehalfOf: oleg });
-    expect(await row('shop_payment', (partial.body.payment as { id: string }).id)).toEqual({ owner_id: oleg, created_by: sam, modified_by: sam, on_behalf_of: oleg });
+    expect(await row('shop_payment', (partial.body.payment as { id: string }).id)).toEqual({
+      owner_id: oleg,
+      created_by: sam,
+      modified_by: sam,
+      on_behalf_of: oleg,
+    });
 
     const rest = (onBehalf.totalCents - 100) / 100;
     const paid = await api(`/orders/${onBehalf.id}/payments`, olegToken, { body: { method: 'demo-card', amount: rest } });
     expect(paid.status).toBe(201);
     // onBehalfOf describes the creation; who changed what later is in the audit trail.
-    expect(paid.body.order).toMatchObject({ status: 'paid', createdBy: sam, modifiedBy: oleg, onBehalfOf: oleg, placedBy: { accountId: sam, onBehalf: true } });
+    expect(paid.body.order).toMatchObject({
+      status: 'paid',
+      createdBy: sam,
+      modifiedBy: oleg,
+      onBehalfOf: oleg,
+      placedBy: { accountId: sam, onBehalf: true },
+    });
     expect(paid.body.payment).toMatchObject({ createdBy: oleg, onBehalfOf: null });
     const again = await api(`/orders/${onBehalf.id}/payments`, olegToken, { body: { method: 'demo-card', amount: 1 } });
     expect(again.status).toBe(409);
@@ -137,7 +176,10 @@ describe('payment methods', () => {
   it('cannot be changed on behalf (clear 403), can be by the customer, and can be read on behalf', async () => {
     const refused = await api('/payment-methods', oboToken, { method: 'PUT', body: { methods: [card] } });
     expect(refused.status).toBe(403);
-    expect(refused.body).toEqual({ error: 'on_behalf_forbidden', error_description: expect.stringMatching(/^changing payment methods is not allowed while acting on behalf of a customer/) });
+    expect(refused.body).toEqual({
+      error: 'on_behalf_forbidden',
+      error_description: expect.stringMatching(/^changing payment methods is not allowed while acting on behalf of a customer/),
+    });
     expect((await api('/payment-methods', oboToken)).body.methods).toEqual([]);
 
     const saved = await api('/payment-methods', olegToken, { method: 'PUT', body: { methods: [card] } });
@@ -153,11 +195,20 @@ describe('activity and audit', () => {
     const events = body.events as { seq: number; type: string; actor: string; onBehalf: boolean; sessionId: string | null }[];
     expect(events.map((event) => event.seq)).toEqual([...events.map((event) => event.seq)].sort((a, b) => b - a));
     const created = events.filter((event) => event.type === 'resource.order.created');
-    expect(created.map((event) => [event.actor, event.onBehalf])).toEqual([[sam, true], [oleg, false]]);
+    expect(created.map((event) => [event.actor, event.onBehalf])).toEqual([
+      [sam, true],
+      [oleg, false],
+    ]);
     const payments = events.filter((event) => event.type === 'resource.payment.created');
     expect(payments.map((event) => event.actor)).toEqual([oleg, sam]);
     expect(payments[1]!.sessionId).toBe(decodeJwt(oboToken).obo_sid);
-    for (const type of ['resource.cart_item.created', 'resource.cart_item.deleted', 'resource.order_line.created', 'resource.order.updated', 'resource.payment_method.created']) {
+    for (const type of [
+      'resource.cart_item.created',
+      'resource.cart_item.deleted',
+      'resource.order_line.created',
+      'resource.order.updated',
+      'resource.payment_method.created',
+    ]) {
       expect(events.map((event) => event.type)).toContain(type);
     }
   });
@@ -182,13 +233,20 @@ describe('activity and audit', () => {
 describe('ending the session at Behalf', () => {
   it('refuses the on-behalf token within the status cache (1 s) while the customer’s own token keeps working', async () => {
     expect((await api('/orders', oboToken)).status).toBe(200);
-    const ended = await postForm(`${running.issuer}/on-behalf/sessions/end`, new URLSearchParams({ session_id: String(decodeJwt(oboToken).obo_sid) }), { authorization: basic('storefront-electronics', 'storefront-demo-secret') });
+    const ended = await postForm(
+      `${running.issuer}/on-behalf/sessions/end`,
+      new URLSearchParams({ session_id: String(decodeJwt(oboToken).obo_sid) }),
+      { authorization: basic('storefront-electronics', 'storefront-demo-secret') },
+    );
     expect(ended.status).toBe(200);
     const endedAt = Date.now();
-    const refused = await eventually(async () => {
-      const response = await api('/orders', oboToken);
-      return response.status === 401 ? response : undefined;
-    }, { timeoutMs: 5000, intervalMs: 100, what: 'the on-behalf token refused' });
+    const refused = await eventually(
+      async () => {
+        const response = await api('/orders', oboToken);
+        return response.status === 401 ? response : undefined;
+      },
+      { timeoutMs: 5000, intervalMs: 100, what: 'the on-behalf token refused' },
+    );
     expect(Date.now() - endedAt).toBeLessThan(2500);
     expect(refused.body).toEqual({ error: 'invalid_token', error_description: 'the on-behalf session has ended' });
     expect((await api('/orders', olegToken)).status).toBe(200);

@@ -84,7 +84,11 @@ describe('PKCE for every client', () => {
     expect(callback.url.startsWith(LEGACY_REDIRECT)).toBe(true);
     const code = new URL(callback.url).searchParams.get('code');
     expect(code).toBeTruthy();
-    const tokens = await tokenRequest(running.issuer, LEGACY, LEGACY_SECRET, { grant_type: 'authorization_code', code: code!, redirect_uri: LEGACY_REDIRECT });
+    const tokens = await tokenRequest(running.issuer, LEGACY, LEGACY_SECRET, {
+      grant_type: 'authorization_code',
+      code: code!,
+      redirect_uri: LEGACY_REDIRECT,
+    });
     expect({ status: tokens.status, error: tokens.body.error }).toEqual({ status: 200, error: undefined });
     expect(tokens.body.access_token).toEqual(expect.any(String));
   });
@@ -97,13 +101,33 @@ describe('PKCE for every client', () => {
     } finally {
       await services.database.close();
     }
-    const refused = await cli('clients', 'create', 'cli-public-legacy', '--store', 'books', '--public', '--pkce-optional', '--redirect-uri', 'https://spa.example.com/cb');
+    const refused = await cli(
+      'clients',
+      'create',
+      'cli-public-legacy',
+      '--store',
+      'books',
+      '--public',
+      '--pkce-optional',
+      '--redirect-uri',
+      'https://spa.example.com/cb',
+    );
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^behalf: .*pkce-optional/);
   });
 
   it('the CLI registers a legacy confidential client with --pkce-optional and shows the PKCE requirement', async () => {
-    const created = await cli('clients', 'create', 'cli-legacy', '--store', 'books', '--pkce-optional', '--redirect-uri', 'https://legacy.example.com/cb', '--json');
+    const created = await cli(
+      'clients',
+      'create',
+      'cli-legacy',
+      '--store',
+      'books',
+      '--pkce-optional',
+      '--redirect-uri',
+      'https://legacy.example.com/cb',
+      '--json',
+    );
     expect(created.stderr).toBe('');
     expect(JSON.parse(created.stdout)).toMatchObject({ client_id: 'cli-legacy', behalf_pkce_optional: true });
     expect((await cli('clients', 'show', 'cli-legacy')).stdout).toMatch(/PKCE:\s+optional \(legacy opt-out\)/);

@@ -24,7 +24,13 @@ const unexpected: unknown[] = [];
 
 beforeAll(async () => {
   running = await startBehalf({ overrides: { onBehalf: { maxConcurrentSessions: 2 } } });
-  portal = createPortal({ issuer: running.issuer, publicUrl: PORTAL, storefrontUrl: 'http://localhost:4001', cookieKeys: ['portal-test-cookie-key-0123456789abcdef'], onError: (error) => unexpected.push(error) });
+  portal = createPortal({
+    issuer: running.issuer,
+    publicUrl: PORTAL,
+    storefrontUrl: 'http://localhost:4001',
+    cookieKeys: ['portal-test-cookie-key-0123456789abcdef'],
+    onError: (error) => unexpected.push(error),
+  });
   portalOrigin = (await portal.listen(0)).url;
   [sam, olegElectronics, olegBooks] = await Promise.all([
     staffId(running, 'support@example.com'),
@@ -39,7 +45,8 @@ afterAll(async () => {
 afterEach(async () => {
   expect(unexpected).toEqual([]);
   // Every test starts with no open session (the limit here is 2).
-  for (const agent of [sam, await staffId(running, 'books-support@example.com')]) await running.behalf.onBehalf.endAgentSessions(agent, 'test', 'ended_by_admin');
+  for (const agent of [sam, await staffId(running, 'books-support@example.com')])
+    await running.behalf.onBehalf.endAgentSessions(agent, 'test', 'ended_by_admin');
 });
 
 async function signIn(who: keyof typeof STAFF): Promise<{ browser: MultiOriginBrowser; page: Page }> {
@@ -50,7 +57,13 @@ async function signIn(who: keyof typeof STAFF): Promise<{ browser: MultiOriginBr
   return { browser, page };
 }
 
-async function openSession(options: { customer: string; store?: string; email?: string; reason?: string; ticket?: string }): Promise<string> {
+async function openSession(options: {
+  customer: string;
+  store?: string;
+  email?: string;
+  reason?: string;
+  ticket?: string;
+}): Promise<string> {
   const { actorToken } = await reauthenticate(running, options);
   const response = await exchange(running, onBehalfParams(options.customer, actorToken), options.store);
   expect(response.status).toBe(200);
@@ -65,7 +78,12 @@ async function olegPage(browser: MultiOriginBrowser): Promise<Page> {
 /** The text of the table row of one session, tags removed. */
 function sessionRow(page: Page, id: string): string {
   const row = new RegExp(`<tr data-session="${id}">([\\s\\S]*?)</tr>`).exec(page.html);
-  return row ? row[1]!.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim() : '';
+  return row
+    ? row[1]!
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim()
+    : '';
 }
 
 it('shows "My on-behalf sessions" to agents and admins, not to staff without the permission', async () => {
@@ -85,20 +103,28 @@ it('lists the agent’s own open sessions by customer name, ends one with CSRF, 
   expect(page.html).toContain('<title>My on-behalf sessions · Behalf Portal</title>');
   expect(page.html).toContain('You have 2 of 2 on-behalf sessions open: that is the limit, so end one before you start another.');
   const row = sessionRow(page, mine);
-  expect(row).toMatch(/^Oleg Petrov oleg@example\.com Electronics Checkout fails T-9001 \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC (59|60) min left End the session as Oleg Petrov at Electronics/);
+  expect(row).toMatch(
+    /^Oleg Petrov oleg@example\.com Electronics Checkout fails T-9001 \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC (59|60) min left End the session as Oleg Petrov at Electronics/,
+  );
   expect(sessionRow(page, second)).toContain('Books');
   expect(page.html).not.toContain(beas);
   expect(page.html).not.toContain('Bea’s own case');
   expect(page.html).not.toContain(olegElectronics);
 
   // A POST without the form's CSRF token changes nothing.
-  const forged = await browser.follow(`${PORTAL}/my-sessions/${mine}/end`, { method: 'POST', body: 'csrf=forged', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const forged = await browser.follow(`${PORTAL}/my-sessions/${mine}/end`, {
+    method: 'POST',
+    body: 'csrf=forged',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
   expect(forged.status).toBe(403);
   expect(await running.behalf.onBehalf.session(mine)).toMatchObject({ endedAt: null });
 
   const ended = await browser.submit(page, `/my-sessions/${mine}/end`);
   expect(ended.url).toBe(`${PORTAL}/my-sessions`);
-  expect(ended.html).toMatch(/You ended your on-behalf session as Oleg Petrov \(oleg@example\.com\) at Electronics \(started [^)]+ UTC\)\. Its tokens stop working within seconds\./);
+  expect(ended.html).toMatch(
+    /You ended your on-behalf session as Oleg Petrov \(oleg@example\.com\) at Electronics \(started [^)]+ UTC\)\. Its tokens stop working within seconds\./,
+  );
   expect(await running.behalf.onBehalf.session(mine)).toMatchObject({ endedBy: sam, endReason: 'ended_by_agent' });
   expect(ended.html).toContain('You have 1 of 2 on-behalf sessions open.');
   expect(sessionRow(ended, mine)).toMatch(/ended \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: ended by the agent$/);
@@ -107,7 +133,9 @@ it('lists the agent’s own open sessions by customer name, ends one with CSRF, 
   // The admins' list names people too, rather than showing account ids.
   const ada = await signIn('ada');
   const all = await ada.browser.follow(`${PORTAL}/sessions?agent=${sam}`);
-  expect(sessionRow(all, second)).toMatch(/Sam Support support@example\.com Filter by Sam Support Oleg Petrov oleg@example\.com Filter by Oleg Petrov/);
+  expect(sessionRow(all, second)).toMatch(
+    /Sam Support support@example\.com Filter by Sam Support Oleg Petrov oleg@example\.com Filter by Oleg Petrov/,
+  );
 });
 
 it('does not end another agent’s session (404 page), nor take a made-up id', async () => {
@@ -115,7 +143,10 @@ it('does not end another agent’s session (404 page), nor take a made-up id', a
   const { browser } = await signIn('sam');
   const page = await browser.follow(`${PORTAL}/my-sessions`);
   // Sam's own page's form, pointed at Bea's session.
-  const forged = page.html.replace('<h1>', `<form method="post" action="/my-sessions/${beas}/end"><input type="hidden" name="csrf" value="${/name="csrf" value="([^"]+)"/.exec(page.html)![1]}"></form><h1>`);
+  const forged = page.html.replace(
+    '<h1>',
+    `<form method="post" action="/my-sessions/${beas}/end"><input type="hidden" name="csrf" value="${/name="csrf" value="([^"]+)"/.exec(page.html)![1]}"></form><h1>`,
+  );
   const refused = await browser.submit({ ...page, html: forged }, `/my-sessions/${beas}/end`);
   expect(refused.status).toBe(404);
   expect(refused.html).toContain('no such on-behalf session of yours');
@@ -129,14 +160,20 @@ it('says on the contact page that the agent already acts as the customer, and wh
   const started = (await running.behalf.onBehalf.list({ agentId: sam, active: true }))[0]!.startedAt.toISOString().slice(11, 16);
   const { browser } = await signIn('sam');
   const page = await olegPage(browser);
-  expect(page.html).toMatch(new RegExp(`You are acting as this customer at Electronics in another tab — started ${started} UTC, (59|60) min left\\. <a href="/my-sessions">My on-behalf sessions</a>`));
+  expect(page.html).toMatch(
+    new RegExp(
+      `You are acting as this customer at Electronics in another tab — started ${started} UTC, (59|60) min left\\. <a href="/my-sessions">My on-behalf sessions</a>`,
+    ),
+  );
   expect(page.html.match(/You are acting as this customer/g)).toHaveLength(1);
 
   // Bea may act at Books only: the Electronics row says why not.
   const bea = await signIn('bea');
   const beaPage = await olegPage(bea.browser);
   expect(beaPage.html).not.toContain('You are acting as this customer');
-  expect(beaPage.html).toMatch(/<th scope="row">Electronics<\/th>[\s\S]*?No login on behalf: <\/span>No permission for Electronics<\/span>/);
+  expect(beaPage.html).toMatch(
+    /<th scope="row">Electronics<\/th>[\s\S]*?No login on behalf: <\/span>No permission for Electronics<\/span>/,
+  );
   expect(beaPage.html).not.toMatch(/<th scope="row">Books<\/th>[\s\S]*?No permission for Books/);
 
   // A disabled account: the reason is the account, not the agent's permission.

@@ -21,7 +21,13 @@ const unexpected: unknown[] = [];
 beforeAll(async () => {
   running = await startBehalf({ overrides: { onBehalf: { maxConcurrentSessions: 10 } } });
   // The portal client's registered redirect URI is http://localhost:4002/callback: that is the public URL, served on a random port.
-  portal = createPortal({ issuer: running.issuer, publicUrl: PORTAL, storefrontUrl: STOREFRONT, cookieKeys: ['portal-test-cookie-key-0123456789abcdef'], onError: (error) => unexpected.push(error) });
+  portal = createPortal({
+    issuer: running.issuer,
+    publicUrl: PORTAL,
+    storefrontUrl: STOREFRONT,
+    cookieKeys: ['portal-test-cookie-key-0123456789abcdef'],
+    onError: (error) => unexpected.push(error),
+  });
   portalOrigin = (await portal.listen(0)).url;
 });
 afterAll(async () => {
@@ -104,7 +110,9 @@ describe('support staff', () => {
     expect(linksNamed(oleg, 'Login on behalf').sort()).toEqual([await expectedLink('books'), await expectedLink('electronics')].sort());
     // Each opens a new tab, without giving the storefront a handle on the portal's window.
     expect(oleg.html.match(/<a class="button" href="[^"]+" target="_blank" rel="noopener">Login on behalf/g)).toHaveLength(2);
-    expect(oleg.html).toMatch(/<th scope="row">Electronics<\/th>\s*<td>oleg@example.com<\/td>\s*<td><span class="status status-active">active<\/span>/);
+    expect(oleg.html).toMatch(
+      /<th scope="row">Electronics<\/th>\s*<td>oleg@example.com<\/td>\s*<td><span class="status status-active">active<\/span>/,
+    );
   });
 
   it('Bea may log in on behalf at Books only; Vic nowhere', async () => {
@@ -134,7 +142,11 @@ describe('support staff', () => {
     const { browser: b } = await signIn('sam');
     const sam = await staffId(running, 'support@example.com');
     // Behalf forgets the portal's access tokens (as after a revocation); Behalf's own browser session lives on.
-    const forget = () => running.behalf.dataSource.query(`DELETE FROM oidc_payload WHERE model = 'AccessToken' AND payload->>'accountId' = $1 AND payload->>'clientId' = 'portal'`, [sam]);
+    const forget = () =>
+      running.behalf.dataSource.query(
+        `DELETE FROM oidc_payload WHERE model = 'AccessToken' AND payload->>'accountId' = $1 AND payload->>'clientId' = 'portal'`,
+        [sam],
+      );
     await forget();
     const refused = await b.request(`${PORTAL}/contacts?q=oleg`);
     expect(refused.status).toBe(302);
@@ -209,7 +221,8 @@ describe('admins', () => {
     expect(audit.html).toContain('<strong>Intact.</strong> audit chain intact');
     expect(audit.html).toContain('<code>auth.login.succeeded</code>');
     // More than a page of one type, then page back through it by next_before.
-    for (let i = 0; i < 55; i += 1) await running.behalf.audit.record({ type: 'admin.client.updated', actor: 'portal-test', details: { n: i } });
+    for (let i = 0; i < 55; i += 1)
+      await running.behalf.audit.record({ type: 'admin.client.updated', actor: 'portal-test', details: { n: i } });
     const first = await b.follow(`${PORTAL}/audit?type=admin.client.updated`);
     expect(first.html.match(/<code>admin\.client\.updated<\/code>/g)).toHaveLength(50);
     const [older] = linksNamed(first, 'Older events');
@@ -226,15 +239,26 @@ describe('admins', () => {
     expect(exported.status).toBe(200);
     expect(exported.headers.get('content-type')).toMatch(/application\/x-ndjson/);
     expect(exported.headers.get('content-disposition')).toMatch(/attachment; filename="behalf-audit-/);
-    const lines = (await exported.text()).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = (await exported.text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines.length).toBeGreaterThan(2);
   });
 
   it('refuses a POST without its CSRF token (403)', async () => {
     const { browser: b } = await signIn('ada');
     const id = await openSession();
-    for (const [path, body] of [[`/sessions/${id}/end`, ''], [`/agents/${sam}/end-all`, 'csrf=forged'], ['/logout', '']] as const) {
-      const page = await b.follow(`${PORTAL}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    for (const [path, body] of [
+      [`/sessions/${id}/end`, ''],
+      [`/agents/${sam}/end-all`, 'csrf=forged'],
+      ['/logout', ''],
+    ] as const) {
+      const page = await b.follow(`${PORTAL}${path}`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
       expect(page.status).toBe(403);
       expect(page.html).toContain('This form has expired');
     }

@@ -12,7 +12,16 @@ import { HttpBrowser } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { guessPastSignInLimit, portalLoginPage, tokenRequest } from '../support/oauth.js';
 import { eventually } from '../support/poll.js';
-import { deleteKeys, keysUnder, redisAnswers, redisServerInstalled, SHARED_REDIS_URL, startPrivateRedis, uniquePrefix, type PrivateRedis } from '../support/redis.js';
+import {
+  deleteKeys,
+  keysUnder,
+  redisAnswers,
+  redisServerInstalled,
+  SHARED_REDIS_URL,
+  startPrivateRedis,
+  uniquePrefix,
+  type PrivateRedis,
+} from '../support/redis.js';
 
 // These tests need a Redis (127.0.0.1:6379 on the development machines, or
 // TEST_REDIS_URL). Probed once, when the file loads: without an answer the
@@ -31,7 +40,12 @@ const budgets = {
   tokenPerClient: { points: 4, durationSeconds: 60 },
 };
 
-const integrator = (issuer: string) => tokenRequest(issuer, 'integrator-demo', 'integrator-demo-secret', { grant_type: 'client_credentials', resource: 'http://localhost:4003', scope: 'orders:read' });
+const integrator = (issuer: string) =>
+  tokenRequest(issuer, 'integrator-demo', 'integrator-demo-secret', {
+    grant_type: 'client_credentials',
+    resource: 'http://localhost:4003',
+    scope: 'orders:read',
+  });
 
 async function timed<T>(work: () => Promise<T>): Promise<{ result: T; ms: number }> {
   const started = Date.now();
@@ -101,7 +115,10 @@ withRedis('rate limits on Redis', () => {
       for (let i = 0; i < 6; i += 1) statuses.push((await integrator(i % 2 === 0 ? a.issuer : b.issuer)).status);
       expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
       const refused = await integrator(b.issuer);
-      expect(refused.body).toMatchObject({ error: 'temporarily_unavailable', error_description: expect.stringMatching(/too many requests/) });
+      expect(refused.body).toMatchObject({
+        error: 'temporarily_unavailable',
+        error_description: expect.stringMatching(/too many requests/),
+      });
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
       // Another client has its own budget.
       expect((await tokenRequest(a.issuer, 'orders-api', 'orders-api-demo-secret', { grant_type: 'client_credentials' })).status).toBe(200);
@@ -141,7 +158,11 @@ withRedis('rate limits on Redis', () => {
     it('when Redis is not there: starts, but refuses limited requests with 503 at once, and is not ready', async () => {
       const port = await freePort();
       const started = await timed(() =>
-        startBehalf({ database: db, overrides: { rateLimits: budgets }, env: { REDIS_URL: `redis://:not-a-real-password@127.0.0.1:${port}`, REDIS_KEY_PREFIX: prefix() } }),
+        startBehalf({
+          database: db,
+          overrides: { rateLimits: budgets },
+          env: { REDIS_URL: `redis://:not-a-real-password@127.0.0.1:${port}`, REDIS_KEY_PREFIX: prefix() },
+        }),
       );
       const running = started.result;
       try {
@@ -150,7 +171,10 @@ withRedis('rate limits on Redis', () => {
 
         const token = await timed(() => integrator(running.issuer));
         expect(token.result.status).toBe(503);
-        expect(token.result.body).toMatchObject({ error: 'temporarily_unavailable', error_description: expect.stringMatching(/temporarily unavailable/) });
+        expect(token.result.body).toMatchObject({
+          error: 'temporarily_unavailable',
+          error_description: expect.stringMatching(/temporarily unavailable/),
+        });
         expect(Number(token.result.headers.get('retry-after'))).toBeGreaterThan(0);
         expect(token.ms).toBeLessThan(1_000);
 
@@ -161,7 +185,10 @@ withRedis('rate limits on Redis', () => {
         expect(signIn.result.html).toContain('Sign-in is temporarily unavailable');
         expect(signIn.ms).toBeLessThan(1_000);
 
-        expect(await readyz(running.issuer)).toEqual({ status: 503, body: { status: 'unavailable', database: 'ok', redis: 'unreachable' } });
+        expect(await readyz(running.issuer)).toEqual({
+          status: 503,
+          body: { status: 'unavailable', database: 'ok', redis: 'unreachable' },
+        });
         expect((await fetch(`${running.issuer}/healthz`)).status).toBe(200);
       } finally {
         const stopped = await timed(() => running.stop());
@@ -169,49 +196,68 @@ withRedis('rate limits on Redis', () => {
       }
     });
 
-    withRedisServer('when Redis stops answering or goes away: 503 within the command timeout, back to normal when it returns, its password never logged', async () => {
-      let redis: PrivateRedis | undefined;
-      let running: BehalfProcess | undefined;
-      try {
-        redis = await startPrivateRedis();
-        running = await spawnBehalf({
-          databaseUrl: db.url,
-          overrides: { rateLimits: { ...budgets, tokenPerClient: { points: 1000, durationSeconds: 60 } } },
-          env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix() },
-        });
-        const url = running.url;
-        expect((await integrator(url)).status).toBe(200);
+    withRedisServer(
+      'when Redis stops answering or goes away: 503 within the command timeout, back to normal when it returns, its password never logged',
+      async () => {
+        let redis: PrivateRedis | undefined;
+        let running: BehalfProcess | undefined;
+        try {
+          redis = await startPrivateRedis();
+          running = await spawnBehalf({
+            databaseUrl: db.url,
+            overrides: { rateLimits: { ...budgets, tokenPerClient: { points: 1000, durationSeconds: 60 } } },
+            env: { REDIS_URL: redis.url, REDIS_KEY_PREFIX: prefix() },
+          });
+          const url = running.url;
+          expect((await integrator(url)).status).toBe(200);
 
-        // Paused: the port accepts, nothing answers. Bounded by the command timeout (1 s).
-        redis.pause();
-        const paused = await timed(() => integrator(url));
-        expect(paused.result.status).toBe(503);
-        expect(paused.ms).toBeLessThan(3_000);
-        expect((await readyz(url)).body).toMatchObject({ status: 'unavailable', redis: 'unreachable' });
-        redis.resume();
-        await eventually(async () => (await integrator(url)).status === 200, { timeoutMs: 10_000, intervalMs: 200, what: 'token requests allowed after Redis answered again' });
+          // Paused: the port accepts, nothing answers. Bounded by the command timeout (1 s).
+          redis.pause();
+          const paused = await timed(() => integrator(url));
+          expect(paused.result.status).toBe(503);
+          expect(paused.ms).toBeLessThan(3_000);
+          expect((await readyz(url)).body).toMatchObject({ status: 'unavailable', redis: 'unreachable' });
+          redis.resume();
+          await eventually(async () => (await integrator(url)).status === 200, {
+            timeoutMs: 10_000,
+            intervalMs: 200,
+            what: 'token requests allowed after Redis answered again',
+          });
 
-        // Gone: refused at once (the connection is down, nothing is queued).
-        await redis.kill();
-        await eventually(async () => (await integrator(url)).status === 503, { timeoutMs: 5_000, intervalMs: 50, what: '503 after Redis was killed' });
-        const gone = await timed(() => integrator(url));
-        expect(gone.result.status).toBe(503);
-        expect(gone.ms).toBeLessThan(1_000);
-        expect((await readyz(url)).status).toBe(503);
-        await eventually(async () => running!.output().includes('ratelimit.redis.unreachable'), { timeoutMs: 5_000, what: 'the outage logged' });
+          // Gone: refused at once (the connection is down, nothing is queued).
+          await redis.kill();
+          await eventually(async () => (await integrator(url)).status === 503, {
+            timeoutMs: 5_000,
+            intervalMs: 50,
+            what: '503 after Redis was killed',
+          });
+          const gone = await timed(() => integrator(url));
+          expect(gone.result.status).toBe(503);
+          expect(gone.ms).toBeLessThan(1_000);
+          expect((await readyz(url)).status).toBe(503);
+          await eventually(async () => running!.output().includes('ratelimit.redis.unreachable'), {
+            timeoutMs: 5_000,
+            what: 'the outage logged',
+          });
 
-        // Back: the client reconnects by itself.
-        await redis.restart();
-        await eventually(async () => (await integrator(url)).status === 200, { timeoutMs: 15_000, intervalMs: 200, what: 'token requests allowed after Redis restarted' });
-        expect((await readyz(url)).body).toMatchObject({ status: 'ok', redis: 'ok' });
+          // Back: the client reconnects by itself.
+          await redis.restart();
+          await eventually(async () => (await integrator(url)).status === 200, {
+            timeoutMs: 15_000,
+            intervalMs: 200,
+            what: 'token requests allowed after Redis restarted',
+          });
+          expect((await readyz(url)).body).toMatchObject({ status: 'ok', redis: 'ok' });
 
-        const output = running.output();
-        expect(output).toContain(`127.0.0.1:${redis.port}`);
-        expect(output).not.toContain(redis.password);
-      } finally {
-        await running?.stop();
-        await redis?.kill();
-      }
-    }, 90_000);
+          const output = running.output();
+          expect(output).toContain(`127.0.0.1:${redis.port}`);
+          expect(output).not.toContain(redis.password);
+        } finally {
+          await running?.stop();
+          await redis?.kill();
+        }
+      },
+      90_000,
+    );
   });
 });

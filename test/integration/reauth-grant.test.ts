@@ -41,14 +41,21 @@ describe('the re-authentication grant', () => {
     expect(tokens.refresh_token).toBeUndefined();
     expect(tokens.scope).toBe('openid');
     const [refused] = (await running.behalf.audit.events.query({ type: 'on_behalf.scope_refused', actor: sam })).events;
-    expect(refused).toMatchObject({ subject: sam, clientId: 'storefront-electronics', details: { granted: ['openid'], scopes: expect.arrayContaining(['offline_access', 'profile', 'email']) } });
+    expect(refused).toMatchObject({
+      subject: sam,
+      clientId: 'storefront-electronics',
+      details: { granted: ['openid'], scopes: expect.arrayContaining(['offline_access', 'profile', 'email']) },
+    });
     // The actor token still does its one job.
     expect((await exchange(running, onBehalfParams(oleg, tokens.access_token))).status).toBe(200);
   });
 
   it('sign out, then exchange: refused', async () => {
     const { tokens, browser } = await greedyReauth('Sign-out test');
-    const endUrl = client.buildEndSessionUrl(await storefront(running), { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://localhost:4001/electronics/' });
+    const endUrl = client.buildEndSessionUrl(await storefront(running), {
+      id_token_hint: tokens.id_token!,
+      post_logout_redirect_uri: 'http://localhost:4001/electronics/',
+    });
     const confirm = await browser.follow(endUrl.toString());
     await browser.submit(confirm, '/session/end/confirm', { logout: 'yes' });
 
@@ -63,8 +70,20 @@ describe('the re-authentication grant', () => {
     const { tokens } = await greedyReauth('Kill-switch test');
     // No refresh token to keep minting agent tokens after the kill switch …
     expect(tokens.refresh_token).toBeUndefined();
-    const adminToken = (await codeFlowTokens(running.issuer, 'portal', 'portal-demo-secret', 'http://localhost:4002/callback', 'admin@example.com', 'Admin-Demo-2026')).access_token;
-    const killed = await fetch(`${running.issuer}/admin/on-behalf/agents/${sam}/end-all`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}` } });
+    const adminToken = (
+      await codeFlowTokens(
+        running.issuer,
+        'portal',
+        'portal-demo-secret',
+        'http://localhost:4002/callback',
+        'admin@example.com',
+        'Admin-Demo-2026',
+      )
+    ).access_token;
+    const killed = await fetch(`${running.issuer}/admin/on-behalf/agents/${sam}/end-all`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
     expect(killed.status).toBe(200);
     // … and the actor token that never opened a session cannot open one now.
     const after = await exchange(running, onBehalfParams(oleg, tokens.access_token));
@@ -75,11 +94,18 @@ describe('the re-authentication grant', () => {
   it('sessions end-all (CLI) revokes the agent’s re-authentication grants too', async () => {
     const { tokens } = await greedyReauth('CLI kill-switch test');
     const out = { stdout: '', stderr: '' };
-    const code = await runCli(['sessions', 'end-all', 'support@example.com'], { stdout: { write: (t: string) => (out.stdout += t) }, stderr: { write: (t: string) => (out.stderr += t) } }, { env: { NODE_ENV: 'test', DATABASE_URL: running.database.url } });
+    const code = await runCli(
+      ['sessions', 'end-all', 'support@example.com'],
+      { stdout: { write: (t: string) => (out.stdout += t) }, stderr: { write: (t: string) => (out.stderr += t) } },
+      { env: { NODE_ENV: 'test', DATABASE_URL: running.database.url } },
+    );
     expect(code).toBe(0);
     const after = await exchange(running, onBehalfParams(oleg, tokens.access_token));
     expect(after.status).toBe(400);
-    const live = (await running.behalf.dataSource.query(`SELECT count(*)::int AS n FROM on_behalf_reauth WHERE agent_account_id = $1 AND grant_revoked_at IS NULL`, [sam])) as { n: number }[];
+    const live = (await running.behalf.dataSource.query(
+      `SELECT count(*)::int AS n FROM on_behalf_reauth WHERE agent_account_id = $1 AND grant_revoked_at IS NULL`,
+      [sam],
+    )) as { n: number }[];
     expect(live[0]!.n).toBe(0);
   });
 });

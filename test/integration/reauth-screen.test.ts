@@ -42,7 +42,13 @@ async function signedInBrowser(email: string, password: string): Promise<HttpBro
 
 async function completeReauth(browser: HttpBrowser, page: Page, fields: Record<string, string>) {
   const done = await browser.submit(page, '/reauth', fields);
-  if (!done.url.includes('/callback')) throw new Error(`ended at ${done.url} (${done.status}): ${done.html.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').slice(0, 600)}`);
+  if (!done.url.includes('/callback'))
+    throw new Error(
+      `ended at ${done.url} (${done.status}): ${done.html
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .slice(0, 600)}`,
+    );
   return done;
 }
 
@@ -78,11 +84,17 @@ describe('an agent already signed in to Behalf', () => {
     expect(other.html).toMatch(/<input id="email"[^>]* autofocus>/);
     expect(other.html).not.toContain('Confirming as');
     // Another account confirming signs the browser's earlier one out first (oidc-provider posts its logout).
-    const switching = await browser.submit(other, '/reauth', { email: 'support@example.com', password: 'Support-Demo-2026', reason: 'Sam at Vic’s desk' });
+    const switching = await browser.submit(other, '/reauth', {
+      email: 'support@example.com',
+      password: 'Support-Demo-2026',
+      reason: 'Sam at Vic’s desk',
+    });
     expect(switching.html).toContain('Submitting Callback');
     const done = await browser.submit(switching, '/session/end/confirm', {});
     expect(done.url).toContain('/callback');
-    const [latest] = (await running.behalf.dataSource.query(`SELECT a.username FROM on_behalf_reauth r JOIN account a ON a.id = r.agent_account_id ORDER BY r.created_at DESC LIMIT 1`)) as { username: string }[];
+    const [latest] = (await running.behalf.dataSource.query(
+      `SELECT a.username FROM on_behalf_reauth r JOIN account a ON a.id = r.agent_account_id ORDER BY r.created_at DESC LIMIT 1`,
+    )) as { username: string }[];
     expect(latest!.username).toBe('support@example.com');
   });
 });
@@ -91,14 +103,25 @@ describe('the sign-in limit on the screen', () => {
   it('counts failures only: successful re-authentications do not use it up', async () => {
     // Three attempts per account name in this configuration; five successes in a row pass.
     const olegAtBooks = await customerId(running, 'books', 'oleg@example.com');
-    for (let i = 0; i < 5; i += 1) await reauthenticate(running, { store: 'books', customer: olegAtBooks, email: 'books-support@example.com', password: 'Support-Demo-2026' });
+    for (let i = 0; i < 5; i += 1)
+      await reauthenticate(running, {
+        store: 'books',
+        customer: olegAtBooks,
+        email: 'books-support@example.com',
+        password: 'Support-Demo-2026',
+      });
   });
 
   it('throttled: says until when, and offers Cancel back to the store', async () => {
     const { page, browser } = await openReauth(running, { customer: anna });
     let current = page;
-    for (let i = 0; i < 3; i += 1) current = await browser.submit(current, '/reauth', { email: 'admin@example.com', password: `guess-${i}`, reason: 'Guessing' });
-    const throttled = await browser.submit(current, '/reauth', { email: 'admin@example.com', password: 'Admin-Demo-2026', reason: 'Guessing' });
+    for (let i = 0; i < 3; i += 1)
+      current = await browser.submit(current, '/reauth', { email: 'admin@example.com', password: `guess-${i}`, reason: 'Guessing' });
+    const throttled = await browser.submit(current, '/reauth', {
+      email: 'admin@example.com',
+      password: 'Admin-Demo-2026',
+      reason: 'Guessing',
+    });
     expect(throttled.status).toBe(429);
     expect(throttled.html).toMatch(/Wait \d+ seconds \(until \d\d:\d\d:\d\d UTC\), then try again\./);
     expect(throttled.html).toContain('>Try again</a>');
@@ -125,6 +148,8 @@ describe('the per-agent session limit', () => {
     const back = await browser.submit(page, '/abort', {});
     const params = new URL(back.url).searchParams;
     expect(params.get('error')).toBe('access_denied');
-    expect(params.get('error_description')).toMatch(/^Login on behalf refused: You already have as many on-behalf sessions running as allowed\./);
+    expect(params.get('error_description')).toMatch(
+      /^Login on behalf refused: You already have as many on-behalf sessions running as allowed\./,
+    );
   });
 });

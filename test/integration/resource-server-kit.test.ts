@@ -47,7 +47,12 @@ beforeAll(async () => {
   database = await createTestDatabase();
   const services = await createServices(testConfig(database.url, 'http://127.0.0.1'));
   try {
-    await services.resourceServers.upsert({ identifier: OPAQUE_API, name: 'Opaque orders (test)', tokenFormat: 'opaque', scopes: ['orders:read'] });
+    await services.resourceServers.upsert({
+      identifier: OPAQUE_API,
+      name: 'Opaque orders (test)',
+      tokenFormat: 'opaque',
+      scopes: ['orders:read'],
+    });
     await registerClient(
       services,
       {
@@ -107,7 +112,12 @@ function jwtVerifier(overrides: Partial<Parameters<typeof createAccessTokenVerif
   return createAccessTokenVerifier({ issuer: running.issuer, audience: ORDERS_API, ...overrides });
 }
 
-async function call(url: string, token: string | undefined, method = 'GET', authorization = token === undefined ? undefined : `Bearer ${token}`) {
+async function call(
+  url: string,
+  token: string | undefined,
+  method = 'GET',
+  authorization = token === undefined ? undefined : `Bearer ${token}`,
+) {
   const response = await fetch(url, { method, headers: authorization ? { authorization } : {} });
   const text = await response.text();
   let body: Record<string, unknown> = {};
@@ -122,7 +132,11 @@ async function call(url: string, token: string | undefined, method = 'GET', auth
 // ---------------------------------------------------------------- tokens
 
 async function clientCredentials(resource = ORDERS_API): Promise<string> {
-  const response = await tokenRequest(running.issuer, 'integrator-demo', 'integrator-demo-secret', { grant_type: 'client_credentials', resource, scope: 'orders:read' });
+  const response = await tokenRequest(running.issuer, 'integrator-demo', 'integrator-demo-secret', {
+    grant_type: 'client_credentials',
+    resource,
+    scope: 'orders:read',
+  });
   expect(response.status).toBe(200);
   return String(response.body.access_token);
 }
@@ -143,10 +157,24 @@ async function behalfKey(): Promise<{ key: CryptoKey; kid: string }> {
 }
 
 /** An access token shaped like Behalf's, signed with Behalf's key unless another is given. */
-async function sign(claims: JWTPayload & Record<string, unknown>, header: Record<string, unknown> = {}, signer?: { key: CryptoKey; kid: string }): Promise<string> {
+async function sign(
+  claims: JWTPayload & Record<string, unknown>,
+  header: Record<string, unknown> = {},
+  signer?: { key: CryptoKey; kid: string },
+): Promise<string> {
   const { key, kid } = signer ?? (await behalfKey());
   const now = Math.floor(Date.now() / 1000);
-  const payload = { iss: running.issuer, aud: ORDERS_API, iat: now, exp: now + 300, jti: randomUUID(), client_id: 'storefront-electronics', scope: 'orders:read orders:write', sub: oleg, ...claims };
+  const payload = {
+    iss: running.issuer,
+    aud: ORDERS_API,
+    iat: now,
+    exp: now + 300,
+    jti: randomUUID(),
+    client_id: 'storefront-electronics',
+    scope: 'orders:read orders:write',
+    sub: oleg,
+    ...claims,
+  };
   return new SignJWT(payload).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid, ...header }).sign(key);
 }
 
@@ -176,7 +204,14 @@ describe('valid tokens', () => {
     const response = await call(`${api}/orders`, await clientCredentials());
     expect(response.status).toBe(200);
     const principal = response.body as unknown as Principal;
-    expect(principal).toMatchObject({ subject: 'integrator-demo', clientId: 'integrator-demo', scopes: ['orders:read'], actorChain: [], onBehalf: false, doer: 'integrator-demo' });
+    expect(principal).toMatchObject({
+      subject: 'integrator-demo',
+      clientId: 'integrator-demo',
+      scopes: ['orders:read'],
+      actorChain: [],
+      onBehalf: false,
+      doer: 'integrator-demo',
+    });
     expect(principal.actor).toBeUndefined();
     expect(principal.onBehalfSessionId).toBeUndefined();
   });
@@ -217,21 +252,34 @@ describe('bad tokens get 401 invalid_token, never a 500', () => {
     ['a token from another issuer', () => sign({ iss: 'http://127.0.0.1:1' })],
     ['a token with typ JWT (an ID token shape)', () => sign({}, { typ: 'JWT' })],
     ['a token with no typ', () => sign({}, { typ: undefined })],
-    ['a token with alg none', async () => `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64({ iss: running.issuer, aud: ORDERS_API, sub: oleg, client_id: 'x', jti: 'j', iat: now(), exp: now() + 300, scope: 'orders:read' })}.`],
-    ['a token with alg HS256 and Behalf’s kid', async () => {
-      const { kid } = await behalfKey();
-      return new SignJWT({ iss: running.issuer, aud: ORDERS_API, sub: oleg, client_id: 'x', jti: 'j', scope: 'orders:read' })
-        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid })
-        .setIssuedAt()
-        .setExpirationTime('5m')
-        .sign(new TextEncoder().encode('a-shared-secret-that-nobody-should-accept'));
-    }],
+    [
+      'a token with alg none',
+      async () =>
+        `${b64({ alg: 'none', typ: 'at+jwt' })}.${b64({ iss: running.issuer, aud: ORDERS_API, sub: oleg, client_id: 'x', jti: 'j', iat: now(), exp: now() + 300, scope: 'orders:read' })}.`,
+    ],
+    [
+      'a token with alg HS256 and Behalf’s kid',
+      async () => {
+        const { kid } = await behalfKey();
+        return new SignJWT({ iss: running.issuer, aud: ORDERS_API, sub: oleg, client_id: 'x', jti: 'j', scope: 'orders:read' })
+          .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid })
+          .setIssuedAt()
+          .setExpirationTime('5m')
+          .sign(new TextEncoder().encode('a-shared-secret-that-nobody-should-accept'));
+      },
+    ],
     ['a token signed by an unknown key', async () => sign({}, {}, await foreignKey())],
-    ['a token signed by another key under Behalf’s kid', async () => sign({}, {}, { key: (await foreignKey()).key, kid: (await behalfKey()).kid })],
-    ['a token whose payload was altered', async () => {
-      const [header, , signature] = (await clientCredentials()).split('.');
-      return `${header}.${b64({ sub: oleg, act: { sub: sam }, iss: running.issuer, aud: ORDERS_API, client_id: 'integrator-demo', scope: 'orders:read', jti: 'j', iat: now(), exp: now() + 300 })}.${signature}`;
-    }],
+    [
+      'a token signed by another key under Behalf’s kid',
+      async () => sign({}, {}, { key: (await foreignKey()).key, kid: (await behalfKey()).kid }),
+    ],
+    [
+      'a token whose payload was altered',
+      async () => {
+        const [header, , signature] = (await clientCredentials()).split('.');
+        return `${header}.${b64({ sub: oleg, act: { sub: sam }, iss: running.issuer, aud: ORDERS_API, client_id: 'integrator-demo', scope: 'orders:read', jti: 'j', iat: now(), exp: now() + 300 })}.${signature}`;
+      },
+    ],
     ['a token without a client_id', () => sign({ client_id: undefined })],
     ['a token without a subject', () => sign({ sub: undefined })],
     ['a token whose act is a string', () => sign({ act: sam }), /act/],
@@ -271,7 +319,9 @@ describe('scopes, the outermost actor and the on-behalf guard', () => {
   it('refuses a token without the route’s scope with 403 insufficient_scope naming the scope', async () => {
     const response = await call(`${api}/orders/refunds`, await clientCredentials(), 'POST');
     expect(response.status).toBe(403);
-    expect(response.challenge).toMatch(/^Bearer realm="api", error="insufficient_scope", error_description="[^"]+", scope="orders:refund"$/);
+    expect(response.challenge).toMatch(
+      /^Bearer realm="api", error="insufficient_scope", error_description="[^"]+", scope="orders:refund"$/,
+    );
     expect(response.body).toMatchObject({ error: 'insufficient_scope', error_description: expect.stringContaining('orders:refund') });
   });
 
@@ -313,7 +363,12 @@ describe('scopes, the outermost actor and the on-behalf guard', () => {
 
 describe('ended on-behalf sessions', () => {
   it('refuses the session’s tokens within the status cache lifetime (1 s) + 2 s after the storefront ends it', async () => {
-    const sessions = createSessionStatusChecker({ issuer: running.issuer, clientId: 'orders-api', clientSecret: 'orders-api-demo-secret', cacheSeconds: 1 });
+    const sessions = createSessionStatusChecker({
+      issuer: running.issuer,
+      clientId: 'orders-api',
+      clientSecret: 'orders-api-demo-secret',
+      cacheSeconds: 1,
+    });
     const api = await ordersApi(jwtVerifier(), sessions);
     const token = await onBehalfToken();
     expect((await call(`${api}/orders`, token)).status).toBe(200);
@@ -321,7 +376,9 @@ describe('ended on-behalf sessions', () => {
 
     const sessionId = String(decodeJwt(token).obo_sid);
     const endedAt = Date.now();
-    const ended = await postForm(`${running.issuer}/on-behalf/sessions/end`, new URLSearchParams({ session_id: sessionId }), { authorization: basic('storefront-electronics', 'storefront-demo-secret') });
+    const ended = await postForm(`${running.issuer}/on-behalf/sessions/end`, new URLSearchParams({ session_id: sessionId }), {
+      authorization: basic('storefront-electronics', 'storefront-demo-secret'),
+    });
     expect(ended.status).toBe(200);
 
     let refusedAt = 0;
@@ -342,7 +399,12 @@ describe('ended on-behalf sessions', () => {
 
   it('fails closed with 503 when Behalf cannot be asked about the session', async () => {
     const port = await closedPort();
-    const sessions = createSessionStatusChecker({ issuer: `http://127.0.0.1:${port}`, clientId: 'orders-api', clientSecret: 'orders-api-demo-secret', cacheSeconds: 1 });
+    const sessions = createSessionStatusChecker({
+      issuer: `http://127.0.0.1:${port}`,
+      clientId: 'orders-api',
+      clientSecret: 'orders-api-demo-secret',
+      cacheSeconds: 1,
+    });
     const api = await ordersApi(jwtVerifier(), sessions);
     const response = await call(`${api}/orders`, await onBehalfToken());
     expect(response.status).toBe(503);
@@ -353,7 +415,12 @@ describe('ended on-behalf sessions', () => {
   });
 
   it('fails closed with 503 when the status check is refused (wrong resource-server credentials)', async () => {
-    const sessions = createSessionStatusChecker({ issuer: running.issuer, clientId: 'orders-api', clientSecret: 'wrong-secret', cacheSeconds: 1 });
+    const sessions = createSessionStatusChecker({
+      issuer: running.issuer,
+      clientId: 'orders-api',
+      clientSecret: 'wrong-secret',
+      cacheSeconds: 1,
+    });
     const api = await ordersApi(jwtVerifier(), sessions);
     const response = await call(`${api}/orders`, await onBehalfToken());
     expect(response.status).toBe(503);
@@ -372,7 +439,11 @@ describe('ended on-behalf sessions', () => {
 
 describe('opaque tokens through introspection', () => {
   const opaqueVerifier = (cacheSeconds: number, clientSecret = OPAQUE_RS_SECRET) =>
-    createAccessTokenVerifier({ issuer: running.issuer, audience: OPAQUE_API, introspection: { clientId: 'opaque-rs', clientSecret, cacheSeconds } });
+    createAccessTokenVerifier({
+      issuer: running.issuer,
+      audience: OPAQUE_API,
+      introspection: { clientId: 'opaque-rs', clientSecret, cacheSeconds },
+    });
 
   it('verifies an opaque client-credentials token and caches the answer', async () => {
     const api = await ordersApi(opaqueVerifier(60));
@@ -382,7 +453,14 @@ describe('opaque tokens through introspection', () => {
     for (let i = 0; i < 5; i += 1) {
       const response = await call(`${api}/orders`, token);
       expect(response.status).toBe(200);
-      expect(response.body).toMatchObject({ subject: 'integrator-demo', clientId: 'integrator-demo', scopes: ['orders:read'], onBehalf: false, doer: 'integrator-demo', actorChain: [] });
+      expect(response.body).toMatchObject({
+        subject: 'integrator-demo',
+        clientId: 'integrator-demo',
+        scopes: ['orders:read'],
+        onBehalf: false,
+        doer: 'integrator-demo',
+        actorChain: [],
+      });
     }
     expect((await requestCount(running.issuer, '/token/introspection')) - before).toBe(1);
   });
@@ -393,7 +471,9 @@ describe('opaque tokens through introspection', () => {
     expect((await call(`${api}/orders`, token)).status).toBe(200);
 
     const revokedAt = Date.now();
-    const revoked = await postForm(`${running.issuer}/token/revocation`, new URLSearchParams({ token, token_type_hint: 'access_token' }), { authorization: basic('integrator-demo', 'integrator-demo-secret') });
+    const revoked = await postForm(`${running.issuer}/token/revocation`, new URLSearchParams({ token, token_type_hint: 'access_token' }), {
+      authorization: basic('integrator-demo', 'integrator-demo-secret'),
+    });
     expect(revoked.status).toBe(200);
     let refusedAt = 0;
     const refused = await eventually(

@@ -12,7 +12,15 @@ import Koa from 'koa';
 import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { Column, DataSource, DeleteDateColumn, Entity, PrimaryGeneratedColumn, type Repository } from 'typeorm';
 import { AuditRepository, AuditWriter, auditSchemaUp, verifyChain, type StoredAuditEvent } from '../../src/audit/index.js';
-import { AttributionSubscriber, AuditTrailSubscriber, createAccessTokenVerifier, requireAuth, runWithPrincipal, toPrincipal, type Principal } from '../../src/resource-server/index.js';
+import {
+  AttributionSubscriber,
+  AuditTrailSubscriber,
+  createAccessTokenVerifier,
+  requireAuth,
+  runWithPrincipal,
+  toPrincipal,
+  type Principal,
+} from '../../src/resource-server/index.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { serve, type Served } from '../support/kit.js';
 
@@ -83,7 +91,9 @@ beforeAll(async () => {
   database = await createTestDatabase();
   dataSource = new DataSource({ type: 'postgres', url: database.url, entities: [Note], synchronize: false });
   await dataSource.initialize();
-  await dataSource.query('CREATE TABLE note (id serial PRIMARY KEY, body text NOT NULL, owner text, created_by text, modified_by text, on_behalf_of text, deleted_at timestamptz)');
+  await dataSource.query(
+    'CREATE TABLE note (id serial PRIMARY KEY, body text NOT NULL, owner text, created_by text, modified_by text, on_behalf_of text, deleted_at timestamptz)',
+  );
   for (const statement of auditSchemaUp(AUDIT_TABLE)) await dataSource.query(statement);
   dataSource.subscribers.push(new AttributionSubscriber(), new AuditTrailSubscriber(new AuditWriter(AUDIT_TABLE)));
   notes = dataSource.getRepository(Note);
@@ -126,7 +136,10 @@ afterAll(async () => {
 async function send(who: Who | string, method: string, path: string, body?: Record<string, unknown>) {
   const response = await fetch(`${api.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${typeof who === 'string' ? who : await token(who)}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${typeof who === 'string' ? who : await token(who)}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const text = await response.text();
@@ -141,7 +154,10 @@ async function create(who: Who, body: string): Promise<number> {
 
 /** The row as stored (raw SQL, so nothing in TypeORM can hide a wrong stamp). */
 async function row(id: number) {
-  const [found] = (await dataSource.query('SELECT id, body, owner, created_by, modified_by, on_behalf_of, deleted_at FROM note WHERE id = $1', [id])) as {
+  const [found] = (await dataSource.query(
+    'SELECT id, body, owner, created_by, modified_by, on_behalf_of, deleted_at FROM note WHERE id = $1',
+    [id],
+  )) as {
     id: number;
     body: string;
     owner: string | null;
@@ -162,7 +178,13 @@ async function eventsFor(id: number): Promise<StoredAuditEvent[]> {
 describe('attribution stamps', () => {
   it('a customer’s own write: created_by = modified_by = the customer, on_behalf_of null', async () => {
     const id = await create(customer, 'my own note');
-    expect(await row(id)).toMatchObject({ body: 'my own note', owner: CUSTOMER, created_by: CUSTOMER, modified_by: CUSTOMER, on_behalf_of: null });
+    expect(await row(id)).toMatchObject({
+      body: 'my own note',
+      owner: CUSTOMER,
+      created_by: CUSTOMER,
+      modified_by: CUSTOMER,
+      on_behalf_of: null,
+    });
   });
 
   it('a write on behalf: created_by = modified_by = the agent, on_behalf_of = the customer', async () => {
@@ -172,13 +194,25 @@ describe('attribution stamps', () => {
 
   it('an update by another principal changes modified_by only, whatever the request body says', async () => {
     const mine = await create(customer, 'to be edited by support');
-    const edited = await send(agentForCustomer, 'PATCH', `/notes/${mine}`, { body: 'edited by support', createdBy: 'mallory', onBehalfOf: 'mallory', modifiedBy: 'mallory' });
+    const edited = await send(agentForCustomer, 'PATCH', `/notes/${mine}`, {
+      body: 'edited by support',
+      createdBy: 'mallory',
+      onBehalfOf: 'mallory',
+      modifiedBy: 'mallory',
+    });
     expect(edited.status).toBe(200);
     expect(await row(mine)).toMatchObject({ body: 'edited by support', created_by: CUSTOMER, modified_by: AGENT, on_behalf_of: null });
 
     const theirs = await create(agentForCustomer, 'to be edited by the customer');
-    expect((await send(customer, 'PATCH', `/notes/${theirs}`, { body: 'edited by the customer', createdBy: CUSTOMER, onBehalfOf: null })).status).toBe(200);
-    expect(await row(theirs)).toMatchObject({ body: 'edited by the customer', created_by: AGENT, modified_by: CUSTOMER, on_behalf_of: CUSTOMER });
+    expect(
+      (await send(customer, 'PATCH', `/notes/${theirs}`, { body: 'edited by the customer', createdBy: CUSTOMER, onBehalfOf: null })).status,
+    ).toBe(200);
+    expect(await row(theirs)).toMatchObject({
+      body: 'edited by the customer',
+      created_by: AGENT,
+      modified_by: CUSTOMER,
+      on_behalf_of: CUSTOMER,
+    });
   });
 
   it('stamps a query-builder update inside a transaction, and refuses one outside (its audit could not commit with it)', async () => {
@@ -187,7 +221,9 @@ describe('attribution stamps', () => {
     await expect(runWithPrincipal(principal, () => notes.update(id, { body: 'untracked' }))).rejects.toThrow(/outside a transaction/);
     expect(await row(id)).toMatchObject({ body: 'query builder target', modified_by: CUSTOMER });
 
-    await runWithPrincipal(principal, () => dataSource.transaction((manager) => manager.update(Note, id, { body: 'tracked', createdBy: 'mallory' })));
+    await runWithPrincipal(principal, () =>
+      dataSource.transaction((manager) => manager.update(Note, id, { body: 'tracked', createdBy: 'mallory' })),
+    );
     expect(await row(id)).toMatchObject({ body: 'tracked', created_by: CUSTOMER, modified_by: AGENT, on_behalf_of: null });
     const updated = (await store.query({ type: 'resource.note.updated', limit: 1 })).events[0]!;
     expect(updated).toMatchObject({ actor: AGENT, subject: CUSTOMER, sessionId: SESSION, details: { changed: ['body', 'modifiedBy'] } });
@@ -196,16 +232,25 @@ describe('attribution stamps', () => {
   it('attributes writes outside any request to the system', async () => {
     const saved = await notes.save(notes.create({ body: 'seeded', owner: null }));
     expect(await row(saved.id)).toMatchObject({ created_by: 'system', modified_by: 'system', on_behalf_of: null });
-    expect(await eventsFor(saved.id)).toEqual([expect.objectContaining({ type: 'resource.note.created', actor: 'system', subject: null, sessionId: null, clientId: null })]);
+    expect(await eventsFor(saved.id)).toEqual([
+      expect.objectContaining({ type: 'resource.note.created', actor: 'system', subject: null, sessionId: null, clientId: null }),
+    ]);
   });
 
   it('keeps 50 concurrent requests of mixed principals apart: every row carries its own request’s principal', async () => {
     const principals = [customer, otherCustomer, agentForCustomer, agentForOther, integrator];
-    const requests = Array.from({ length: 50 }, (_, i) => ({ who: principals[i % principals.length]!, body: `concurrent-${i}-${randomUUID()}` }));
-    const responses = await Promise.all(requests.map(({ who, body }) => send(who, 'POST', '/notes', { body, jitter: Math.floor(Math.random() * 25) })));
+    const requests = Array.from({ length: 50 }, (_, i) => ({
+      who: principals[i % principals.length]!,
+      body: `concurrent-${i}-${randomUUID()}`,
+    }));
+    const responses = await Promise.all(
+      requests.map(({ who, body }) => send(who, 'POST', '/notes', { body, jitter: Math.floor(Math.random() * 25) })),
+    );
     expect(responses.map((response) => response.status)).toEqual(requests.map(() => 201));
 
-    const rows = (await dataSource.query('SELECT id, body, owner, created_by, modified_by, on_behalf_of FROM note WHERE body LIKE $1', ['concurrent-%'])) as {
+    const rows = (await dataSource.query('SELECT id, body, owner, created_by, modified_by, on_behalf_of FROM note WHERE body LIKE $1', [
+      'concurrent-%',
+    ])) as {
       id: number;
       body: string;
       owner: string;
@@ -219,14 +264,25 @@ describe('attribution stamps', () => {
     for (const { who, body } of requests) {
       const stored = rows.find((candidate) => candidate.body === body)!;
       const { by, onBehalfOf } = expectedStamps(who);
-      expect({ body, owner: stored.owner, created_by: stored.created_by, modified_by: stored.modified_by, on_behalf_of: stored.on_behalf_of }).toEqual({
+      expect({
+        body,
+        owner: stored.owner,
+        created_by: stored.created_by,
+        modified_by: stored.modified_by,
+        on_behalf_of: stored.on_behalf_of,
+      }).toEqual({
         body,
         owner: who.sub,
         created_by: by,
         modified_by: by,
         on_behalf_of: onBehalfOf,
       });
-      expect(created.get(stored.id)).toMatchObject({ actor: by, subject: who.sub, sessionId: who.obo_sid ?? null, clientId: who.client_id });
+      expect(created.get(stored.id)).toMatchObject({
+        actor: by,
+        subject: who.sub,
+        sessionId: who.obo_sid ?? null,
+        clientId: who.client_id,
+      });
     }
   });
 
@@ -249,7 +305,13 @@ describe('audit trail', () => {
     const events = await eventsFor(id);
     expect(events.map((event) => event.type)).toEqual(['resource.note.created', 'resource.note.updated', 'resource.note.deleted']);
     for (const event of events) {
-      expect(event).toMatchObject({ actor: AGENT, subject: CUSTOMER, sessionId: SESSION, clientId: 'storefront-electronics', details: { id, on_behalf_of: CUSTOMER, actor_chain: [AGENT] } });
+      expect(event).toMatchObject({
+        actor: AGENT,
+        subject: CUSTOMER,
+        sessionId: SESSION,
+        clientId: 'storefront-electronics',
+        details: { id, on_behalf_of: CUSTOMER, actor_chain: [AGENT] },
+      });
     }
     // The agent created it, so modified_by did not change: only the body did.
     expect(events[1]!.details.changed).toEqual(['body']);
@@ -271,7 +333,9 @@ describe('audit trail', () => {
     try {
       broken.subscribers.push(new AttributionSubscriber(), new AuditTrailSubscriber(new AuditWriter('missing_audit_event')));
       const principal = toPrincipal({ ...agentForCustomer, scope: 'notes:write' });
-      await expect(runWithPrincipal(principal, () => broken.getRepository(Note).save({ body: 'unaudited', owner: CUSTOMER }))).rejects.toThrow(/missing_audit_event_append/);
+      await expect(
+        runWithPrincipal(principal, () => broken.getRepository(Note).save({ body: 'unaudited', owner: CUSTOMER })),
+      ).rejects.toThrow(/missing_audit_event_append/);
       expect(await dataSource.query(`SELECT id FROM note WHERE body = 'unaudited'`)).toEqual([]);
     } finally {
       await broken.destroy();
@@ -294,7 +358,12 @@ describe('audit trail', () => {
     const valued = new DataSource({ type: 'postgres', url: database.url, entities: [Note], synchronize: false });
     await valued.initialize();
     try {
-      valued.subscribers.push(new AuditTrailSubscriber(new AuditWriter(AUDIT_TABLE), { names: { note: 'valued_note' }, recordValues: { note: ['body', 'owner'] } }));
+      valued.subscribers.push(
+        new AuditTrailSubscriber(new AuditWriter(AUDIT_TABLE), {
+          names: { note: 'valued_note' },
+          recordValues: { note: ['body', 'owner'] },
+        }),
+      );
       const repository = valued.getRepository(Note);
       const saved = await repository.save({ body: 'kept in the trail', owner: CUSTOMER });
       await repository.remove(await repository.findOneByOrFail({ id: saved.id }));

@@ -72,14 +72,34 @@ describe('scale data', () => {
     // One person per email; a person's logins share it, one per store.
     expect(await count(`SELECT count(*) AS n FROM (SELECT e FROM contact, unnest(emails) e GROUP BY e HAVING count(*) > 1) d`)).toBe(0);
     expect(await count(`SELECT count(*) AS n FROM account WHERE username ~ ${SCALE_EMAIL}`)).toBe(SIZE.accounts);
-    expect(await count(`SELECT count(*) AS n FROM account WHERE username ~ ${SCALE_EMAIL} AND (email <> username OR username !~ '^[a-z-]+\\.[a-z-]+\\.[0-9]+@[a-z.-]+$')`)).toBe(0);
-    expect(await count(`SELECT count(*) AS n FROM account a JOIN contact c ON c.id = a.contact_id WHERE a.email <> ALL (c.emails) OR a.display_name <> c.display_name`)).toBe(0);
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM account WHERE username ~ ${SCALE_EMAIL} AND (email <> username OR username !~ '^[a-z-]+\\.[a-z-]+\\.[0-9]+@[a-z.-]+$')`,
+      ),
+    ).toBe(0);
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM account a JOIN contact c ON c.id = a.contact_id WHERE a.email <> ALL (c.emails) OR a.display_name <> c.display_name`,
+      ),
+    ).toBe(0);
     expect(await count(`SELECT count(*) AS n FROM contact WHERE emails[1] ~ ${SCALE_EMAIL}`)).toBe(SIZE.contacts);
-    expect(await count(`SELECT count(*) AS n FROM contact WHERE emails[1] ~ ${SCALE_EMAIL} AND (phones[1] !~ '^\\+1 [0-9]{3} [0-9]{3} [0-9]{4}$' OR cardinality(phones) <> 1)`)).toBe(0);
-    expect(await count(`SELECT count(*) AS n FROM account a WHERE a.store_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM account_role r WHERE r.account_id = a.id AND r.role = 'customer')`)).toBe(0);
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM contact WHERE emails[1] ~ ${SCALE_EMAIL} AND (phones[1] !~ '^\\+1 [0-9]{3} [0-9]{3} [0-9]{4}$' OR cardinality(phones) <> 1)`,
+      ),
+    ).toBe(0);
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM account a WHERE a.store_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM account_role r WHERE r.account_id = a.id AND r.role = 'customer')`,
+      ),
+    ).toBe(0);
     // 400 of the 2,000 people have a second login, at the other store.
-    expect(await count(`SELECT count(*) AS n FROM (SELECT contact_id FROM account GROUP BY contact_id HAVING count(DISTINCT store_id) = 2) two`)).toBeGreaterThanOrEqual(400);
-    const names = (await services.dataSource.query(`SELECT count(DISTINCT first_name) AS first, count(DISTINCT last_name) AS last FROM contact`)) as [{ first: string; last: string }];
+    expect(
+      await count(`SELECT count(*) AS n FROM (SELECT contact_id FROM account GROUP BY contact_id HAVING count(DISTINCT store_id) = 2) two`),
+    ).toBeGreaterThanOrEqual(400);
+    const names = (await services.dataSource.query(
+      `SELECT count(DISTINCT first_name) AS first, count(DISTINCT last_name) AS last FROM contact`,
+    )) as [{ first: string; last: string }];
     expect(Number(names[0].first)).toBeGreaterThan(150);
     expect(Number(names[0].last)).toBeGreaterThan(150);
   });
@@ -91,21 +111,49 @@ describe('scale data', () => {
     expect(sealed.code).toBe(0);
     const verified = await cli('audit', 'verify');
     expect(verified).toMatchObject({ code: 0, stderr: '' });
-    expect(verified.stdout).toMatch(new RegExp(`^audit chain intact: ${before.events + SIZE.auditRows} events, last checkpoint at seq ${before.events + SIZE.auditRows} `));
-    const types = (await services.dataSource.query(`SELECT DISTINCT type FROM audit_event WHERE seq > $1`, [before.events])) as { type: string }[];
-    expect(types.map((row) => row.type).sort()).toEqual(['auth.login.failed', 'auth.login.succeeded', 'auth.logout', 'consent.granted', 'on_behalf.ended', 'on_behalf.started', 'token.issued']);
+    expect(verified.stdout).toMatch(
+      new RegExp(
+        `^audit chain intact: ${before.events + SIZE.auditRows} events, last checkpoint at seq ${before.events + SIZE.auditRows} `,
+      ),
+    );
+    const types = (await services.dataSource.query(`SELECT DISTINCT type FROM audit_event WHERE seq > $1`, [before.events])) as {
+      type: string;
+    }[];
+    expect(types.map((row) => row.type).sort()).toEqual([
+      'auth.login.failed',
+      'auth.login.succeeded',
+      'auth.logout',
+      'consent.granted',
+      'on_behalf.ended',
+      'on_behalf.started',
+      'token.issued',
+    ]);
     // Actors and subjects are real accounts (or the integrator client).
-    expect(await count(`SELECT count(*) AS n FROM audit_event e WHERE seq > ${before.events} AND subject IS NOT NULL AND NOT EXISTS (SELECT 1 FROM account a WHERE a.id::text = e.subject)`)).toBe(0);
-    expect(await count(`SELECT count(*) AS n FROM audit_event e WHERE seq > ${before.events} AND actor <> 'client:integrator-demo' AND NOT EXISTS (SELECT 1 FROM account a WHERE a.id::text = e.actor)`)).toBe(0);
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM audit_event e WHERE seq > ${before.events} AND subject IS NOT NULL AND NOT EXISTS (SELECT 1 FROM account a WHERE a.id::text = e.subject)`,
+      ),
+    ).toBe(0);
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM audit_event e WHERE seq > ${before.events} AND actor <> 'client:integrator-demo' AND NOT EXISTS (SELECT 1 FROM account a WHERE a.id::text = e.actor)`,
+      ),
+    ).toBe(0);
   });
 
   it('lets a generated customer sign in at its store, with the demo customers\u2019 password', async () => {
     const [sample] = (await services.dataSource.query(
       `SELECT a.username, a.store_id FROM account a WHERE a.status = 'active' AND a.username ~ ${SCALE_EMAIL} ORDER BY a.created_at DESC LIMIT 1`,
     )) as [{ username: string; store_id: string }];
-    const signedIn = await services.accounts.signIn({ kind: 'storefront', storeId: sample.store_id }, sample.username, DEMO_PASSWORDS.customer);
+    const signedIn = await services.accounts.signIn(
+      { kind: 'storefront', storeId: sample.store_id },
+      sample.username,
+      DEMO_PASSWORDS.customer,
+    );
     expect(signedIn).toMatchObject({ ok: true, account: { username: sample.username, roles: ['customer'] } });
-    expect(await services.accounts.signIn({ kind: 'storefront', storeId: sample.store_id }, sample.username, 'Not-The-Password-1')).toMatchObject({ ok: false });
+    expect(
+      await services.accounts.signIn({ kind: 'storefront', storeId: sample.store_id }, sample.username, 'Not-The-Password-1'),
+    ).toMatchObject({ ok: false });
   });
 
   it('is found by the directory: by name, by email, by phone, within the right store', async () => {

@@ -56,7 +56,10 @@ async function customerId(database: TestDatabase, store: string, email: string):
   const client = new pg.Client({ connectionString: database.url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ id: string }>('SELECT a.id FROM account a JOIN store s ON s.id = a.store_id WHERE s.slug = $1 AND a.username = $2', [store, email]);
+    const { rows } = await client.query<{ id: string }>(
+      'SELECT a.id FROM account a JOIN store s ON s.id = a.store_id WHERE s.slug = $1 AND a.username = $2',
+      [store, email],
+    );
     if (rows.length !== 1) throw new Error(`no account ${email} in ${store}`);
     return rows[0]!.id;
   } finally {
@@ -66,7 +69,12 @@ async function customerId(database: TestDatabase, store: string, email: string):
 
 const integrator = { authorization: basic('integrator-demo', 'integrator-demo-secret') };
 
-function clientCredentials(instance: BehalfProcess, params: Record<string, string> = {}, clientId = 'integrator-demo', secret = 'integrator-demo-secret') {
+function clientCredentials(
+  instance: BehalfProcess,
+  params: Record<string, string> = {},
+  clientId = 'integrator-demo',
+  secret = 'integrator-demo-secret',
+) {
   return tokenRequest(instance.url, clientId, secret, { grant_type: 'client_credentials', ...params });
 }
 
@@ -121,7 +129,9 @@ describe('two processes, one database, one issuer', () => {
     expect(ended.body).toMatchObject({ active: false });
     const refused = await exchange({ issuer: A().url }, onBehalfParams(oleg, actorToken));
     expect(refused.body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/session has ended/) });
-    const status = await fetch(`${A().url}/on-behalf/sessions/${sid}/status`, { headers: { authorization: basic('orders-api', 'orders-api-demo-secret') } });
+    const status = await fetch(`${A().url}/on-behalf/sessions/${sid}/status`, {
+      headers: { authorization: basic('orders-api', 'orders-api-demo-secret') },
+    });
     expect(((await status.json()) as { active: boolean }).active).toBe(false);
   });
 
@@ -147,7 +157,11 @@ describe('two processes, one database, one issuer', () => {
     expect(kid).toBeDefined();
     // Published: in both JWKS documents within the refresh interval (0.5 s in config/test.json)…
     for (const instance of [A(), B()]) {
-      await eventually(async () => (await kids(instance)).includes(kid), { timeoutMs: 10_000, intervalMs: 200, what: `kid ${kid} in ${instance.url}/jwks` });
+      await eventually(async () => (await kids(instance)).includes(kid), {
+        timeoutMs: 10_000,
+        intervalMs: 200,
+        what: `kid ${kid} in ${instance.url}/jwks`,
+      });
     }
     // …and not signing yet.
     expect(await kidOf(A())).toBe(oldKid);
@@ -155,11 +169,20 @@ describe('two processes, one database, one issuer', () => {
 
     await cli('keys', 'activate', kid!);
     for (const instance of [A(), B()]) {
-      await eventually(async () => (await kidOf(instance)) === kid, { timeoutMs: 10_000, intervalMs: 250, what: `tokens from ${instance.url} signed with ${kid}` });
+      await eventually(async () => (await kidOf(instance)) === kid, {
+        timeoutMs: 10_000,
+        intervalMs: 250,
+        what: `tokens from ${instance.url} signed with ${kid}`,
+      });
     }
     // A token B signed verifies against A's keys, with the one issuer.
     const fromB = await jwt(B());
-    const verified = await jwtVerify(fromB, createLocalJWKSet(await jwks(A())), { issuer: A().issuer, audience: ORDERS_API, typ: 'at+jwt', algorithms: ['ES256'] });
+    const verified = await jwtVerify(fromB, createLocalJWKSet(await jwks(A())), {
+      issuer: A().issuer,
+      audience: ORDERS_API,
+      typ: 'at+jwt',
+      algorithms: ['ES256'],
+    });
     expect(verified.protectedHeader.kid).toBe(kid);
   });
 });
@@ -234,11 +257,15 @@ describe('one of two processes killed mid-load', () => {
       ...Array.from({ length: WORKERS_PER_INSTANCE }, () => worker(A(), 'a')),
       ...Array.from({ length: WORKERS_PER_INSTANCE }, () => worker(B(), 'b')),
     ];
-    const ok = (name: 'a' | 'b', afterKill: boolean) => outcomes.filter((o) => o.instance === name && o.afterKill === afterKill && o.status === 200).length;
+    const ok = (name: 'a' | 'b', afterKill: boolean) =>
+      outcomes.filter((o) => o.instance === name && o.afterKill === afterKill && o.status === 200).length;
 
     let ended: { code: number | null; signal: NodeJS.Signals | null };
     try {
-      await eventually(async () => ok('a', false) >= 20 && ok('b', false) >= 20, { timeoutMs: 20_000, what: '20 tokens from each instance' });
+      await eventually(async () => ok('a', false) >= 20 && ok('b', false) >= 20, {
+        timeoutMs: 20_000,
+        what: '20 tokens from each instance',
+      });
       // A dies mid-load, without a chance to finish anything.
       killed = true;
       ended = await new Promise((resolve) => {
@@ -267,7 +294,9 @@ describe('one of two processes killed mid-load', () => {
     await client.connect();
     let recorded: Set<string>;
     try {
-      const { rows } = await client.query<{ jti: string }>(`SELECT details->>'jti' AS jti FROM audit_event WHERE type = 'token.issued' AND details->>'jti' IS NOT NULL`);
+      const { rows } = await client.query<{ jti: string }>(
+        `SELECT details->>'jti' AS jti FROM audit_event WHERE type = 'token.issued' AND details->>'jti' IS NOT NULL`,
+      );
       recorded = new Set(rows.map((row) => row.jti));
     } finally {
       await client.end();

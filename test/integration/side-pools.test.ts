@@ -19,16 +19,23 @@ afterAll(async () => {
   await database?.drop();
 });
 
-const setting = async (query: (sql: string) => Promise<{ value: string }[]>, name: string) => (await query(`SELECT current_setting('${name}') AS value`))[0]!.value;
+const setting = async (query: (sql: string) => Promise<{ value: string }[]>, name: string) =>
+  (await query(`SELECT current_setting('${name}') AS value`))[0]!.value;
 
 it('runs each side pool with its settings and its own application name, and Behalf’s pool with the defaults', async () => {
   const limiter = sidePool(dataSource, { purpose: 'ratelimit', settings: { synchronous_commit: 'off' }, max: 2 });
   expect(sidePool(dataSource, { purpose: 'ratelimit', settings: { synchronous_commit: 'off' }, max: 2 })).toBe(limiter);
   expect(await setting(async (sql) => (await limiter.query<{ value: string }>(sql)).rows, 'synchronous_commit')).toBe('off');
   expect(await setting(async (sql) => genericPlanQuery(dataSource, sql, []), 'plan_cache_mode')).toBe('force_generic_plan');
-  expect((await limiter.query<{ name: string }>(`SELECT current_setting('application_name') AS name`)).rows[0]!.name).toBe('behalf-test-ratelimit');
+  expect((await limiter.query<{ name: string }>(`SELECT current_setting('application_name') AS name`)).rows[0]!.name).toBe(
+    'behalf-test-ratelimit',
+  );
   // Every connection of Behalf's pool, not just one: a leaked SET would show on some.
-  const own = await Promise.all([1, 2, 3, 4].map(() => dataSource.query(`SELECT current_setting('synchronous_commit') AS sync, current_setting('plan_cache_mode') AS plans`)));
+  const own = await Promise.all(
+    [1, 2, 3, 4].map(() =>
+      dataSource.query(`SELECT current_setting('synchronous_commit') AS sync, current_setting('plan_cache_mode') AS plans`),
+    ),
+  );
   for (const [row] of own as { sync: string; plans: string }[][]) expect(row).toEqual({ sync: 'on', plans: 'auto' });
 });
 

@@ -73,7 +73,9 @@ describe('the banner', () => {
   it('warns in the last minutes, and says how to go on', async () => {
     const web = browser();
     await actAs(web, oleg);
-    await running.behalf.dataSource.query(`UPDATE on_behalf_session SET expires_at = now() + interval '3 minutes' WHERE id = $1`, [await sessionOf(oleg)]);
+    await running.behalf.dataSource.query(`UPDATE on_behalf_session SET expires_at = now() + interval '3 minutes' WHERE id = $1`, [
+      await sessionOf(oleg),
+    ]);
     const page = await web.open(`${ELECTRONICS}/cart`);
     expect(page.html).toContain('<div class="obo-banner obo-ending" role="status">');
     expect(bannerDetails(page)).toMatch(/Ends in 3 min: finish now, or start again from the portal to continue\.$/);
@@ -97,7 +99,11 @@ describe('a second customer in the same store', () => {
     const reauth = await web.submit(warning, '/on-behalf/start');
     expect(reauth.url.startsWith(running.issuer)).toBe(true);
     expect(await running.behalf.onBehalf.session(olegSession)).toMatchObject({ endReason: 'ended_by_client' });
-    const asAnna = await web.submit(reauth, '/reauth', { email: 'support@example.com', password: 'Support-Demo-2026', reason: 'Second customer' });
+    const asAnna = await web.submit(reauth, '/reauth', {
+      email: 'support@example.com',
+      password: 'Support-Demo-2026',
+      reason: 'Second customer',
+    });
     expect(asAnna.url).toBe(`${ELECTRONICS}/`);
     expect(bannerText(asAnna)).toBe('Support agent Sam Support is acting as Anna Smith — End session');
     expect(visibleText(asAnna.html)).toContain('Your session as Oleg Petrov has ended. You are now acting as Anna Smith.');
@@ -107,7 +113,9 @@ describe('a second customer in the same store', () => {
     const stale = await web.submit(asOleg, '/cart/items', { quantity: '1' }, { containing: productIds(asOleg)[0]! });
     expect(stale.status).toBe(409);
     expect(pageTitle(stale.html)).toBe('This page is out of date · Electronics — acting as Anna Smith');
-    expect(visibleText(stale.html)).toContain('This page was for your session as Oleg Petrov, which ended when you started another login on behalf in this browser. Nothing was changed.');
+    expect(visibleText(stale.html)).toContain(
+      'This page was for your session as Oleg Petrov, which ended when you started another login on behalf in this browser. Nothing was changed.',
+    );
     const cart = await web.open(`${ELECTRONICS}/cart`);
     expect(visibleText(cart.html)).not.toMatch(/Added .* to the cart/);
   });

@@ -54,7 +54,9 @@ async function latestSessionId(): Promise<string> {
 }
 
 async function behalfStatus(sessionId: string) {
-  const response = await fetch(`${running.issuer}/on-behalf/sessions/${sessionId}/status`, { headers: { authorization: basic('storefront-electronics', 'storefront-demo-secret') } });
+  const response = await fetch(`${running.issuer}/on-behalf/sessions/${sessionId}/status`, {
+    headers: { authorization: basic('storefront-electronics', 'storefront-demo-secret') },
+  });
   return (await response.json()) as { active: boolean; end_reason: string | null };
 }
 
@@ -68,7 +70,11 @@ describe('bad input gets a clean 4xx page, never a 500', () => {
   });
 
   async function post(path: string, fields: Record<string, string>) {
-    return web.open(`${ELECTRONICS}${path}`, { method: 'POST', body: new URLSearchParams(fields), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    return web.open(`${ELECTRONICS}${path}`, {
+      method: 'POST',
+      body: new URLSearchParams(fields),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
   }
 
   it('an unknown product or a bad quantity', async () => {
@@ -91,7 +97,11 @@ describe('bad input gets a clean 4xx page, never a 500', () => {
       expect(visibleText(page.html)).toContain('This form has expired or did not come from this store.');
     }
     // A post from a browser with no session at all.
-    const stranger = await browser().open(`${ELECTRONICS}/checkout`, { method: 'POST', body: new URLSearchParams({ csrf: 'x' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const stranger = await browser().open(`${ELECTRONICS}/checkout`, {
+      method: 'POST',
+      body: new URLSearchParams({ csrf: 'x' }),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(stranger.status).toBe(403);
   });
 
@@ -137,7 +147,9 @@ describe('tokens that run out', () => {
   });
 
   const issued = async (subject: string, grantType: string) =>
-    (await running.behalf.audit.events.query({ type: 'token.issued', subject, limit: 500 })).events.filter((event) => event.details.grant_type === grantType).length;
+    (await running.behalf.audit.events.query({ type: 'token.issued', subject, limit: 500 })).events.filter(
+      (event) => event.details.grant_type === grantType,
+    ).length;
 
   it('on behalf: the orders token is renewed by exchanging the actor token again, in the same session', async () => {
     const web = new WebBrowser({ [STOREFRONT]: eager.url });
@@ -210,7 +222,9 @@ describe('a login on behalf Behalf refuses', () => {
     const refused = await web.submit(atBehalf, '/abort');
     expect(refused.status).toBe(403);
     expect(pageTitle(refused.html)).toBe('Login on behalf was refused · Books');
-    expect(visibleText(refused.html)).toContain('You already have as many on-behalf sessions running as allowed. End one of them, then start again.');
+    expect(visibleText(refused.html)).toContain(
+      'You already have as many on-behalf sessions running as allowed. End one of them, then start again.',
+    );
     expect(refused.html).toContain('Back to the support portal');
     expect(banner(refused)).toBeUndefined();
     expect(pageTitle((await web.open(`${STOREFRONT}/books/`)).html)).toBe('Welcome · Books');

@@ -62,7 +62,10 @@ async function loginOnBehalf(web: WebBrowser, options: { reason?: string; ticket
 }
 
 async function row(table: string, id: string, columns = 'owner_id, created_by, modified_by, on_behalf_of') {
-  const [found] = (await orders.api.dataSource.query(`SELECT ${columns} FROM ${table} WHERE id = $1`, [id])) as Record<string, string | null>[];
+  const [found] = (await orders.api.dataSource.query(`SELECT ${columns} FROM ${table} WHERE id = $1`, [id])) as Record<
+    string,
+    string | null
+  >[];
   return found;
 }
 
@@ -84,7 +87,9 @@ async function buyAndPay(web: WebBrowser, home: Page, productIndex = 0): Promise
 }
 
 async function behalfStatus(sessionId: string) {
-  const response = await fetch(`${running.issuer}/on-behalf/sessions/${sessionId}/status`, { headers: { authorization: basic('storefront-electronics', 'storefront-demo-secret') } });
+  const response = await fetch(`${running.issuer}/on-behalf/sessions/${sessionId}/status`, {
+    headers: { authorization: basic('storefront-electronics', 'storefront-demo-secret') },
+  });
   return (await response.json()) as { active: boolean; end_reason: string | null };
 }
 
@@ -125,9 +130,12 @@ describe('a customer', () => {
     // The Books store on the same origin knows nothing of it.
     const books = await web.open(`${STOREFRONT}/books/`);
     expect(pageTitle(books.html)).toBe('Welcome · Books');
-    expect(web.allCookies().filter((cookie) => cookie.name.startsWith('shop.')).map((cookie) => [cookie.name, cookie.path])).toEqual(
-      expect.arrayContaining([['shop.electronics.sid', '/electronics/']]),
-    );
+    expect(
+      web
+        .allCookies()
+        .filter((cookie) => cookie.name.startsWith('shop.'))
+        .map((cookie) => [cookie.name, cookie.path]),
+    ).toEqual(expect.arrayContaining([['shop.electronics.sid', '/electronics/']]));
   });
 
   it('adds to the cart, removes, checks out and pays; the orders API records him as owner and doer', async () => {
@@ -170,7 +178,18 @@ describe('login on behalf', () => {
     expect(pageTitle(home.html)).toBe('Catalogue · Electronics — acting as Oleg Petrov');
     expect(visibleText(home.html)).toContain('You are now acting as Oleg Petrov.');
     expect(productIds(home)).toHaveLength(8);
-    for (const path of ['/', '/cart', '/orders', `/orders/${ownOrder}`, '/account', '/account/password', '/account/email', '/account/payment-methods', '/account/history', '/nowhere']) {
+    for (const path of [
+      '/',
+      '/cart',
+      '/orders',
+      `/orders/${ownOrder}`,
+      '/account',
+      '/account/password',
+      '/account/email',
+      '/account/payment-methods',
+      '/account/history',
+      '/nowhere',
+    ]) {
       const page = await agent.open(`${ELECTRONICS}${path}`);
       expect([path, banner(page)]).toEqual([path, BANNER]);
     }
@@ -184,7 +203,9 @@ describe('login on behalf', () => {
   it('places and pays an order: owned by the customer, created by the agent', async () => {
     onBehalfOrder = await buyAndPay(agent, home, 2);
     expect(await row('shop_order', onBehalfOrder)).toEqual({ owner_id: oleg, created_by: sam, modified_by: sam, on_behalf_of: oleg });
-    const [payment] = (await orders.api.dataSource.query('SELECT id FROM shop_payment WHERE order_id = $1', [onBehalfOrder])) as { id: string }[];
+    const [payment] = (await orders.api.dataSource.query('SELECT id FROM shop_payment WHERE order_id = $1', [onBehalfOrder])) as {
+      id: string;
+    }[];
     expect(await row('shop_payment', payment!.id)).toEqual({ owner_id: oleg, created_by: sam, modified_by: sam, on_behalf_of: oleg });
     const page = await agent.open(`${ELECTRONICS}/orders`);
     expect(visibleText(page.html)).toContain('Placed by support agent Sam Support on your behalf');
@@ -194,13 +215,25 @@ describe('login on behalf', () => {
     for (const path of ['/account', '/account/password', '/account/email', '/account/payment-methods', '/account/history']) {
       const page = await agent.open(`${ELECTRONICS}${path}`);
       expect([path, page.status]).toEqual([path, 403]);
-      expect(visibleText(page.html)).toContain('cannot be viewed or changed while acting on behalf of a customer. Only Oleg Petrov can do that');
+      expect(visibleText(page.html)).toContain(
+        'cannot be viewed or changed while acting on behalf of a customer. Only Oleg Petrov can do that',
+      );
     }
     // A forged post to the settings (with a valid CSRF token from a page) is refused too, before the orders API.
     const cart = await agent.open(`${ELECTRONICS}/cart`);
     const csrf = /name="csrf" value="([^"]+)"/.exec(cart.html)![1]!;
-    const body = new URLSearchParams({ csrf, brand: 'visa', last4: '4242', expMonth: '12', expYear: String(new Date().getUTCFullYear() + 1) });
-    const refused = await agent.open(`${ELECTRONICS}/account/payment-methods`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const body = new URLSearchParams({
+      csrf,
+      brand: 'visa',
+      last4: '4242',
+      expMonth: '12',
+      expYear: String(new Date().getUTCFullYear() + 1),
+    });
+    const refused = await agent.open(`${ELECTRONICS}/account/payment-methods`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(refused.status).toBe(403);
     expect(banner(refused)).toBe(BANNER);
     expect((await orders.api.dataSource.query('SELECT count(*)::int AS n FROM shop_payment_method'))[0].n).toBe(0);
@@ -224,14 +257,29 @@ describe('login on behalf', () => {
     const web = browser();
     await loginOnBehalf(web, { reason: 'Second look' });
     const sessionId = await latestSessionId();
-    const adminToken = (await codeFlowTokens(running.issuer, 'portal', 'portal-demo-secret', 'http://localhost:4002/callback', 'admin@example.com', 'Admin-Demo-2026')).access_token;
-    const ended = await fetch(`${running.issuer}/admin/on-behalf/sessions/${sessionId}/end`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}` } });
+    const adminToken = (
+      await codeFlowTokens(
+        running.issuer,
+        'portal',
+        'portal-demo-secret',
+        'http://localhost:4002/callback',
+        'admin@example.com',
+        'Admin-Demo-2026',
+      )
+    ).access_token;
+    const ended = await fetch(`${running.issuer}/admin/on-behalf/sessions/${sessionId}/end`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
     expect(ended.status).toBe(200);
     // The storefront trusts Behalf's "active" for a second (statusCacheSeconds: 1).
-    const page = await eventually(async () => {
-      const next = await web.open(`${ELECTRONICS}/cart`);
-      return next.url.includes('/signed-out') ? next : undefined;
-    }, { what: 'the storefront noticing the ended session', timeoutMs: 5_000, intervalMs: 250 });
+    const page = await eventually(
+      async () => {
+        const next = await web.open(`${ELECTRONICS}/cart`);
+        return next.url.includes('/signed-out') ? next : undefined;
+      },
+      { what: 'the storefront noticing the ended session', timeoutMs: 5_000, intervalMs: 250 },
+    );
     expect(page.url).toBe(`${ELECTRONICS}/signed-out?reason=ended_by_admin`);
     expect(visibleText(page.html)).toContain('An administrator ended the on-behalf session.');
     expect(pageTitle(page.html)).toBe('The on-behalf session has ended · Electronics');
@@ -289,10 +337,13 @@ describe("the customer's view", () => {
     expect(await behalfStatus(activeId)).toMatchObject({ active: false, end_reason: 'ended_by_customer' });
 
     // The agent's next page load says so.
-    const page = await eventually(async () => {
-      const next = await agent.open(`${ELECTRONICS}/`);
-      return next.url.includes('/signed-out') ? next : undefined;
-    }, { what: 'the agent seeing the end', timeoutMs: 5_000, intervalMs: 250 });
+    const page = await eventually(
+      async () => {
+        const next = await agent.open(`${ELECTRONICS}/`);
+        return next.url.includes('/signed-out') ? next : undefined;
+      },
+      { what: 'the agent seeing the end', timeoutMs: 5_000, intervalMs: 250 },
+    );
     expect(visibleText(page.html)).toContain('The customer ended the on-behalf session.');
   });
 
@@ -303,7 +354,12 @@ describe("the customer's view", () => {
     expect(settings.status).toBe(200);
     const form = await web.open(`${ELECTRONICS}/account/payment-methods`);
     expect(form.html).toContain('<label for="last4">Last four digits</label>');
-    const saved = await web.submit(form, '/account/payment-methods', { brand: 'visa', last4: '4242', expMonth: '12', expYear: String(new Date().getUTCFullYear() + 1) });
+    const saved = await web.submit(form, '/account/payment-methods', {
+      brand: 'visa',
+      last4: '4242',
+      expMonth: '12',
+      expYear: String(new Date().getUTCFullYear() + 1),
+    });
     expect(visibleText(saved.html)).toContain('Card ending in 4242 saved.');
     expect(visibleText(saved.html)).toMatch(/visa ending in 4242, expires 12\/\d{4} \(default\)/);
   });

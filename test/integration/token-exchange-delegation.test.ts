@@ -7,7 +7,20 @@
  */
 import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
-import { clientToken, createDelegationDatabase, delegate, introspect, JWT_TYPE, LEDGER, ORDERS, PAYMENTS, revoke, SHIPPING, VAULT, verifiedToken } from '../support/delegation.js';
+import {
+  clientToken,
+  createDelegationDatabase,
+  delegate,
+  introspect,
+  JWT_TYPE,
+  LEDGER,
+  ORDERS,
+  PAYMENTS,
+  revoke,
+  SHIPPING,
+  VAULT,
+  verifiedToken,
+} from '../support/delegation.js';
 import type { TestDatabase } from '../support/database.js';
 import { basic, postForm, type JsonResponse } from '../support/oauth.js';
 import { customerId, exchange, onBehalfParams, reauthenticate, staffId } from '../support/on-behalf.js';
@@ -53,11 +66,21 @@ describe('the demo delegation', () => {
     const response = await delegate(running, 'orders-api', customerToken, { audience: 'payments' });
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
-    expect(response.body).toMatchObject({ issued_token_type: 'urn:ietf:params:oauth:token-type:access_token', token_type: 'Bearer', scope: 'orders:read orders:write' });
+    expect(response.body).toMatchObject({
+      issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      token_type: 'Bearer',
+      scope: 'orders:read orders:write',
+    });
     expect(response.body.refresh_token).toBeUndefined();
 
     const payload = await verifiedToken(running, response, PAYMENTS);
-    expect(payload).toMatchObject({ sub: oleg, aud: PAYMENTS, client_id: 'orders-api', act: { sub: 'orders-api', act: { sub: sam } }, obo_sid: subject.obo_sid });
+    expect(payload).toMatchObject({
+      sub: oleg,
+      aud: PAYMENTS,
+      client_id: 'orders-api',
+      act: { sub: 'orders-api', act: { sub: sam } },
+      obo_sid: subject.obo_sid,
+    });
     expect(payload.exp!).toBeLessThanOrEqual(subject.exp!);
     expect(Number(response.body.expires_in)).toBeLessThanOrEqual(subject.exp! - payload.iat!);
 
@@ -68,19 +91,31 @@ describe('the demo delegation', () => {
       subject: oleg,
       clientId: 'orders-api',
       sessionId: subject.obo_sid,
-      details: { act_chain: ['orders-api', sam], audience: PAYMENTS, scope: 'orders:read orders:write', subject_token: { format: 'jwt', jti: subject.jti } },
+      details: {
+        act_chain: ['orders-api', sam],
+        audience: PAYMENTS,
+        scope: 'orders:read orders:write',
+        subject_token: { format: 'jwt', jti: subject.jti },
+      },
     });
   });
 
   it('defaults to the single target of the client’s rules, accepts subject_token_type jwt and honours requested_token_type jwt', async () => {
-    const response = await delegate(running, 'orders-api', customerToken, { subject_token_type: JWT_TYPE, requested_token_type: JWT_TYPE, scope: 'orders:read' });
+    const response = await delegate(running, 'orders-api', customerToken, {
+      subject_token_type: JWT_TYPE,
+      requested_token_type: JWT_TYPE,
+      scope: 'orders:read',
+    });
     expect(response.body).toMatchObject({ issued_token_type: JWT_TYPE, scope: 'orders:read' });
     expect(await verifiedToken(running, response, PAYMENTS)).toMatchObject({ sub: oleg, scope: 'orders:read' });
   });
 
   it('accepts orders-api’s own client-credentials token as actor_token: the actor is still orders-api', async () => {
     const own = await clientToken(running, 'orders-api', PAYMENTS);
-    const response = await delegate(running, 'orders-api', customerToken, { actor_token: own, actor_token_type: 'urn:ietf:params:oauth:token-type:access_token' });
+    const response = await delegate(running, 'orders-api', customerToken, {
+      actor_token: own,
+      actor_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    });
     expect(await verifiedToken(running, response, PAYMENTS)).toMatchObject({ act: { sub: 'orders-api', act: { sub: sam } } });
   });
 
@@ -92,7 +127,11 @@ describe('the demo delegation', () => {
     expect(payload).toMatchObject({ sub: 'integrator-demo', client_id: 'orders-api', act: { sub: 'orders-api' }, scope: 'orders:read' });
     expect(payload.act).not.toHaveProperty('act');
 
-    expectRefusal(await delegate(running, 'orders-replica', integrator), 'invalid_request', /allows only orders-api to act .*may_act.*not orders-replica/);
+    expectRefusal(
+      await delegate(running, 'orders-replica', integrator),
+      'invalid_request',
+      /allows only orders-api to act .*may_act.*not orders-replica/,
+    );
     expectRefusal(await delegate(running, 'payments-svc', integrator), 'invalid_request', /not meant for this client/);
   });
 
@@ -113,7 +152,10 @@ describe('chains', () => {
 
     // A delegated token cannot stand in for the acting party to restart the chain.
     expectRefusal(
-      await delegate(running, 'orders-api', customerToken, { actor_token: toPayments, actor_token_type: 'urn:ietf:params:oauth:token-type:access_token' }),
+      await delegate(running, 'orders-api', customerToken, {
+        actor_token: toPayments,
+        actor_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+      }),
       'invalid_request',
       /actor_token already carries an act claim/,
     );
@@ -123,14 +165,22 @@ describe('chains', () => {
     const toPayments = await ordersToPayments();
     const backToOrders = await delegate(running, 'payments-svc', toPayments, { resource: ORDERS });
     expect(await verifiedToken(running, backToOrders, ORDERS)).toMatchObject({ act: { sub: 'payments-svc', act: { sub: 'orders-api' } } });
-    expectRefusal(await delegate(running, 'orders-api', String(backToOrders.body.access_token)), 'invalid_request', /orders-api is already the subject or an earlier actor/);
+    expectRefusal(
+      await delegate(running, 'orders-api', String(backToOrders.body.access_token)),
+      'invalid_request',
+      /orders-api is already the subject or an earlier actor/,
+    );
 
     const integrator = await clientToken(running, 'integrator-demo', ORDERS);
     const fromIntegrator = String((await delegate(running, 'orders-api', integrator)).body.access_token);
     const shipping = String((await delegate(running, 'payments-svc', fromIntegrator, { resource: SHIPPING })).body.access_token);
     const loop = await delegate(running, 'shipping-svc', shipping);
     expect(loop.status).toBe(200);
-    expectRefusal(await delegate(running, 'payments-svc', String(loop.body.access_token), { resource: SHIPPING }), 'invalid_request', /payments-svc is already/);
+    expectRefusal(
+      await delegate(running, 'payments-svc', String(loop.body.access_token), { resource: SHIPPING }),
+      'invalid_request',
+      /payments-svc is already/,
+    );
   });
 
   it('refuses a chain deeper than delegation.maxChainDepth (4)', async () => {
@@ -139,7 +189,11 @@ describe('chains', () => {
     const toShipping = String((await delegate(running, 'payments-svc', toPayments, { resource: SHIPPING })).body.access_token); // + payments-svc
     const backToPayments = await delegate(running, 'shipping-svc', toShipping); // + shipping-svc: four actors
     expect(actorSubs(decodeJwt(String(backToPayments.body.access_token)).act)).toEqual(['shipping-svc', 'payments-svc', 'orders-api', sam]);
-    expectRefusal(await delegate(running, 'payments-replica', String(backToPayments.body.access_token)), 'invalid_request', /would have 5 actors; at most 4/);
+    expectRefusal(
+      await delegate(running, 'payments-replica', String(backToPayments.body.access_token)),
+      'invalid_request',
+      /would have 5 actors; at most 4/,
+    );
   });
 
   it('never lives longer than its subject: a 45-second token exchanged for a 600-second resource stays within its 45 seconds', async () => {
@@ -158,53 +212,104 @@ describe('chains', () => {
 describe('refusals', () => {
   it('refuses chain splicing: a subject from one chain with an actor token of another client', async () => {
     const integrator = await clientToken(running, 'integrator-demo', ORDERS);
-    const spliced = await delegate(running, 'orders-api', customerToken, { actor_token: integrator, actor_token_type: 'urn:ietf:params:oauth:token-type:access_token' });
+    const spliced = await delegate(running, 'orders-api', customerToken, {
+      actor_token: integrator,
+      actor_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    });
     expectRefusal(spliced, 'invalid_request', /actor_token was issued to another client \(integrator-demo\)/);
 
     const toPayments = await ordersToPayments();
     const shippingOwn = await clientToken(running, 'shipping-svc', PAYMENTS);
-    const other = await delegate(running, 'payments-svc', toPayments, { resource: SHIPPING, actor_token: shippingOwn, actor_token_type: 'urn:ietf:params:oauth:token-type:access_token' });
+    const other = await delegate(running, 'payments-svc', toPayments, {
+      resource: SHIPPING,
+      actor_token: shippingOwn,
+      actor_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    });
     expectRefusal(other, 'invalid_request', /actor_token was issued to another client \(shipping-svc\)/);
   });
 
   it('refuses a subject/actor swap', async () => {
     const own = await clientToken(running, 'orders-api', PAYMENTS);
-    const swapped = await delegate(running, 'orders-api', own, { actor_token: customerToken, actor_token_type: 'urn:ietf:params:oauth:token-type:access_token' });
+    const swapped = await delegate(running, 'orders-api', own, {
+      actor_token: customerToken,
+      actor_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    });
     expectRefusal(swapped, 'invalid_request', /subject_token is not meant for this client/);
   });
 
   it('refuses a token not meant for the requesting client, and audits the denial', async () => {
     const response = await delegate(running, 'payments-svc', customerToken, { resource: SHIPPING });
-    expectRefusal(response, 'invalid_request', /not meant for this client: its audience is http:\/\/localhost:4003, and payments-svc neither operates it/);
+    expectRefusal(
+      response,
+      'invalid_request',
+      /not meant for this client: its audience is http:\/\/localhost:4003, and payments-svc neither operates it/,
+    );
     const { events } = await running.behalf.audit.events.query({ type: 'delegation.denied', limit: 5 });
-    expect(events[0]).toMatchObject({ actor: 'client:payments-svc', subject: oleg, clientId: 'payments-svc', details: { error: 'invalid_request', reason: 'not_audience' } });
+    expect(events[0]).toMatchObject({
+      actor: 'client:payments-svc',
+      subject: oleg,
+      clientId: 'payments-svc',
+      details: { error: 'invalid_request', reason: 'not_audience' },
+    });
   });
 
   it('refuses scope escalation beyond the subject token', async () => {
     const integrator = await clientToken(running, 'integrator-demo', ORDERS, 'orders:read');
-    expectRefusal(await delegate(running, 'orders-api', integrator, { scope: 'orders:read orders:write' }), 'invalid_scope', /orders:write is beyond what subject_token allows/);
+    expectRefusal(
+      await delegate(running, 'orders-api', integrator, { scope: 'orders:read orders:write' }),
+      'invalid_scope',
+      /orders:write is beyond what subject_token allows/,
+    );
   });
 
   it('refuses unknown, unauthorised, undelegable and ambiguous targets with invalid_target', async () => {
-    expectRefusal(await delegate(running, 'orders-api', customerToken, { resource: 'http://localhost:4999' }), 'invalid_target', /unknown resource or audience/);
-    expectRefusal(await delegate(running, 'orders-api', customerToken, { audience: 'orders' }), 'invalid_target', /may not get tokens for http:\/\/localhost:4003/);
+    expectRefusal(
+      await delegate(running, 'orders-api', customerToken, { resource: 'http://localhost:4999' }),
+      'invalid_target',
+      /unknown resource or audience/,
+    );
+    expectRefusal(
+      await delegate(running, 'orders-api', customerToken, { audience: 'orders' }),
+      'invalid_target',
+      /may not get tokens for http:\/\/localhost:4003/,
+    );
     const toPayments = await ordersToPayments();
-    expectRefusal(await delegate(running, 'payments-svc', toPayments, { resource: [SHIPPING, ORDERS] }), 'invalid_target', /must name one resource server/);
+    expectRefusal(
+      await delegate(running, 'payments-svc', toPayments, { resource: [SHIPPING, ORDERS] }),
+      'invalid_target',
+      /must name one resource server/,
+    );
     expectRefusal(await delegate(running, 'payments-svc', toPayments), 'invalid_target', /name the target with resource or audience/);
     // payments-svc may get tokens for the orders API, but no rule lets it turn an orders token into one.
     const partner = await clientToken(running, 'partner-app', ORDERS);
-    expectRefusal(await delegate(running, 'payments-svc', partner, { resource: ORDERS }), 'invalid_target', /may not delegate this token to http:\/\/localhost:4003; it may delegate this token to urn:test:shipping/);
+    expectRefusal(
+      await delegate(running, 'payments-svc', partner, { resource: ORDERS }),
+      'invalid_target',
+      /may not delegate this token to http:\/\/localhost:4003; it may delegate this token to urn:test:shipping/,
+    );
   });
 
   it('refuses forged, mistyped and non-delegating requests', async () => {
     const { privateKey } = await generateKeyPair('ES256');
     const forged = await new SignJWT({ client_id: 'integrator-demo', scope: 'orders:read', may_act: { sub: 'orders-api' } })
       .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt' })
-      .setIssuer(running.issuer).setSubject('integrator-demo').setAudience(ORDERS).setJti('forged-1').setIssuedAt().setExpirationTime('10m')
+      .setIssuer(running.issuer)
+      .setSubject('integrator-demo')
+      .setAudience(ORDERS)
+      .setJti('forged-1')
+      .setIssuedAt()
+      .setExpirationTime('10m')
       .sign(privateKey);
     expectRefusal(await delegate(running, 'orders-api', forged), 'invalid_request', /not an access token issued by Behalf/);
-    expectRefusal(await delegate(running, 'orders-api', customerToken, { subject_token_type: 'urn:ietf:params:oauth:token-type:id_token' }), 'invalid_request', /cannot be exchanged here/);
-    const storefront = await exchange(running, { subject_token: customerToken, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token' });
+    expectRefusal(
+      await delegate(running, 'orders-api', customerToken, { subject_token_type: 'urn:ietf:params:oauth:token-type:id_token' }),
+      'invalid_request',
+      /cannot be exchanged here/,
+    );
+    const storefront = await exchange(running, {
+      subject_token: customerToken,
+      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+    });
     expectRefusal(storefront, 'unauthorized_client', /storefront-electronics has no delegation rules/);
   });
 
@@ -213,18 +318,34 @@ describe('refusals', () => {
     const onBehalf = String((await exchange(running, onBehalfParams(oleg, actorToken))).body.access_token);
     const derived = await delegate(running, 'orders-api', onBehalf);
     expect(derived.status).toBe(200);
-    const ended = await postForm(`${running.issuer}/on-behalf/sessions/end`, new URLSearchParams({ session_id: String(decodeJwt(onBehalf).obo_sid) }), { authorization: basic('storefront-electronics', 'storefront-demo-secret') });
+    const ended = await postForm(
+      `${running.issuer}/on-behalf/sessions/end`,
+      new URLSearchParams({ session_id: String(decodeJwt(onBehalf).obo_sid) }),
+      { authorization: basic('storefront-electronics', 'storefront-demo-secret') },
+    );
     expect(ended.status).toBe(200);
     expectRefusal(await delegate(running, 'orders-api', onBehalf), 'invalid_request', /on-behalf session of subject_token has ended/);
-    expectRefusal(await delegate(running, 'payments-svc', String(derived.body.access_token), { resource: SHIPPING }), 'invalid_request', /session of subject_token has ended/);
+    expectRefusal(
+      await delegate(running, 'payments-svc', String(derived.body.access_token), { resource: SHIPPING }),
+      'invalid_request',
+      /session of subject_token has ended/,
+    );
   });
 });
 
 describe('revocation', () => {
   it('refuses an opaque subject once revoked, a mistyped one, and an opaque target its revocation could not reach', async () => {
     const ledger = await clientToken(running, 'ledger-client', LEDGER);
-    expectRefusal(await delegate(running, 'ledger-api', ledger, { subject_token_type: JWT_TYPE }), 'invalid_request', /opaque access token, not a JWT/);
-    expectRefusal(await delegate(running, 'ledger-api', ledger, { resource: VAULT }), 'invalid_target', /must be revocable together with their subject_token/);
+    expectRefusal(
+      await delegate(running, 'ledger-api', ledger, { subject_token_type: JWT_TYPE }),
+      'invalid_request',
+      /opaque access token, not a JWT/,
+    );
+    expectRefusal(
+      await delegate(running, 'ledger-api', ledger, { resource: VAULT }),
+      'invalid_target',
+      /must be revocable together with their subject_token/,
+    );
     const payload = await verifiedToken(running, await delegate(running, 'ledger-api', ledger, { resource: PAYMENTS }), PAYMENTS);
     expect(payload).toMatchObject({ sub: 'ledger-client', client_id: 'ledger-api', act: { sub: 'ledger-api' } });
 
@@ -232,30 +353,52 @@ describe('revocation', () => {
     expectRefusal(await delegate(running, 'ledger-api', ledger, { resource: PAYMENTS }), 'invalid_request', /expired or been revoked/);
   });
 
-  it.each(['revoking the subject token', 'ending the on-behalf session'])('ends an opaque token derived within the client’s own grant when %s', async (how) => {
-    const customer = await customerId(running, 'books', 'oleg@example.com');
-    const bea = await staffId(running, 'books-support@example.com');
-    const { actorToken } = await reauthenticate(running, { store: 'books', customer, email: 'books-support@example.com' });
-    const subject = String((await exchange(running, onBehalfParams(customer, actorToken), 'books')).body.access_token);
-    const derived = await delegate(running, 'storefront-books', subject, { resource: VAULT });
-    expect(derived.status).toBe(200);
-    const token = String(derived.body.access_token);
-    const active = await introspect(running, 'storefront-books', token);
-    expect(active.body).toMatchObject({ active: true, sub: customer, client_id: 'storefront-books', act: { sub: 'storefront-books', act: { sub: bea } }, obo_sid: expect.any(String) });
+  it.each(['revoking the subject token', 'ending the on-behalf session'])(
+    'ends an opaque token derived within the client’s own grant when %s',
+    async (how) => {
+      const customer = await customerId(running, 'books', 'oleg@example.com');
+      const bea = await staffId(running, 'books-support@example.com');
+      const { actorToken } = await reauthenticate(running, { store: 'books', customer, email: 'books-support@example.com' });
+      const subject = String((await exchange(running, onBehalfParams(customer, actorToken), 'books')).body.access_token);
+      const derived = await delegate(running, 'storefront-books', subject, { resource: VAULT });
+      expect(derived.status).toBe(200);
+      const token = String(derived.body.access_token);
+      const active = await introspect(running, 'storefront-books', token);
+      expect(active.body).toMatchObject({
+        active: true,
+        sub: customer,
+        client_id: 'storefront-books',
+        act: { sub: 'storefront-books', act: { sub: bea } },
+        obo_sid: expect.any(String),
+      });
 
-    if (how.startsWith('revoking')) {
-      expect((await revoke(running, 'storefront-books', subject)).status).toBe(200);
-    } else {
-      const auth = { authorization: basic('storefront-books', 'storefront-demo-secret') };
-      expect((await postForm(`${running.issuer}/on-behalf/sessions/end`, new URLSearchParams({ session_id: String(active.body.obo_sid) }), auth)).status).toBe(200);
-    }
-    expect((await introspect(running, 'storefront-books', token)).body).toEqual({ active: false });
-    expectRefusal(await delegate(running, 'storefront-books', subject, { resource: VAULT }), 'invalid_request', /expired or been revoked/);
-  });
+      if (how.startsWith('revoking')) {
+        expect((await revoke(running, 'storefront-books', subject)).status).toBe(200);
+      } else {
+        const auth = { authorization: basic('storefront-books', 'storefront-demo-secret') };
+        expect(
+          (
+            await postForm(
+              `${running.issuer}/on-behalf/sessions/end`,
+              new URLSearchParams({ session_id: String(active.body.obo_sid) }),
+              auth,
+            )
+          ).status,
+        ).toBe(200);
+      }
+      expect((await introspect(running, 'storefront-books', token)).body).toEqual({ active: false });
+      expectRefusal(
+        await delegate(running, 'storefront-books', subject, { resource: VAULT }),
+        'invalid_request',
+        /expired or been revoked/,
+      );
+    },
+  );
 });
 
 function actorSubs(act: unknown): string[] {
   const subs: string[] = [];
-  for (let current = act as { sub: string; act?: unknown } | undefined; current; current = current.act as typeof current) subs.push(current.sub);
+  for (let current = act as { sub: string; act?: unknown } | undefined; current; current = current.act as typeof current)
+    subs.push(current.sub);
   return subs;
 }

@@ -87,9 +87,13 @@ beforeAll(async () => {
   sam = await staffId(running, STAFF.sam.email);
   oleg = await customerId(running, 'electronics', 'oleg@example.com');
   const out = { stdout: '', stderr: '' };
-  const code = await runCli(['accounts', 'totp', 'enroll', STAFF.sam.email, '--json'], { stdout: { write: (t: string) => (out.stdout += t) }, stderr: { write: (t: string) => (out.stderr += t) } }, {
-    env: { NODE_ENV: 'test', DATABASE_URL: running.database.url },
-  });
+  const code = await runCli(
+    ['accounts', 'totp', 'enroll', STAFF.sam.email, '--json'],
+    { stdout: { write: (t: string) => (out.stdout += t) }, stderr: { write: (t: string) => (out.stderr += t) } },
+    {
+      env: { NODE_ENV: 'test', DATABASE_URL: running.database.url },
+    },
+  );
   expect(code).toBe(0);
   secret = (JSON.parse(out.stdout) as { secret: string }).secret;
 });
@@ -113,7 +117,9 @@ describe('at the portal sign-in', () => {
     const failed = await events('auth.login.failed');
     expect(failed.filter((event) => event.details.reason === 'invalid_otp')).toHaveLength(THRESHOLD);
     expect(failed[0]).toMatchObject({ actor: sam, clientId: 'portal', details: { reason: 'invalid_otp', username: STAFF.sam.email } });
-    expect(await events('auth.lockout')).toEqual([expect.objectContaining({ actor: 'system', clientId: 'portal', details: { locked_until: expect.any(String) } })]);
+    expect(await events('auth.lockout')).toEqual([
+      expect.objectContaining({ actor: 'system', clientId: 'portal', details: { locked_until: expect.any(String) } }),
+    ]);
 
     // Locked: even the right password and the right code sign nobody in.
     const again = await browser.submit(locked, '/login', STAFF.sam);
@@ -158,7 +164,9 @@ describe('at the portal sign-in', () => {
     const refused = await browser.submit(page, '/second-factor', { code: await nextCode() });
     expect(refused.url.startsWith(PORTAL_REDIRECT)).toBe(false);
     expect(refused.html).toContain('>Password</label>');
-    expect(await events('auth.login.failed')).toContainEqual(expect.objectContaining({ details: expect.objectContaining({ reason: 'locked' }) }));
+    expect(await events('auth.login.failed')).toContainEqual(
+      expect.objectContaining({ details: expect.objectContaining({ reason: 'locked' }) }),
+    );
     expect(await events('auth.login.succeeded')).toEqual([]);
     // Back at the password, the lock answers.
     const again = await browser.submit(refused, '/login', STAFF.sam);
@@ -177,9 +185,13 @@ describe('at the login-on-behalf re-auth screen', () => {
     expect(locked.html).toContain('action="/interaction/');
     expect(locked.html).not.toContain('>Authentication code</label>');
 
-    const failed = (await events('auth.login.failed')).filter((event) => event.details.reason === 'invalid_otp' && event.details.purpose === 'login_on_behalf');
+    const failed = (await events('auth.login.failed')).filter(
+      (event) => event.details.reason === 'invalid_otp' && event.details.purpose === 'login_on_behalf',
+    );
     expect(failed).toHaveLength(THRESHOLD);
-    expect(await events('auth.lockout')).toContainEqual(expect.objectContaining({ details: { locked_until: expect.any(String), purpose: 'login_on_behalf' } }));
+    expect(await events('auth.lockout')).toContainEqual(
+      expect.objectContaining({ details: { locked_until: expect.any(String), purpose: 'login_on_behalf' } }),
+    );
 
     // The right password now finds a locked account: refused, and the lock is not a password oracle.
     const again = await opened.browser.submit(locked, '/reauth', { ...STAFF.sam, reason: 'Customer cannot complete checkout' });
@@ -190,8 +202,15 @@ describe('at the login-on-behalf re-auth screen', () => {
   it('audits a lockout by wrong passwords at the re-auth screen too', async () => {
     const opened = await openReauth(running, { customer: oleg });
     let page = opened.page;
-    for (let i = 0; i < THRESHOLD; i += 1) page = await opened.browser.submit(page, '/reauth', { email: STAFF.sam.email, password: `wrong-${i}`, reason: 'Customer cannot complete checkout' });
+    for (let i = 0; i < THRESHOLD; i += 1)
+      page = await opened.browser.submit(page, '/reauth', {
+        email: STAFF.sam.email,
+        password: `wrong-${i}`,
+        reason: 'Customer cannot complete checkout',
+      });
     expect(await counter()).toMatchObject({ locked: true });
-    expect(await events('auth.lockout')).toContainEqual(expect.objectContaining({ details: { locked_until: expect.any(String), purpose: 'login_on_behalf' } }));
+    expect(await events('auth.lockout')).toContainEqual(
+      expect.objectContaining({ details: { locked_until: expect.any(String), purpose: 'login_on_behalf' } }),
+    );
   });
 });

@@ -27,7 +27,11 @@ let recoveryCodes: string[];
 
 async function cli(...argv: string[]) {
   const out = { code: 0, stdout: '', stderr: '' };
-  out.code = await runCli(argv, { stdout: { write: (t: string) => (out.stdout += t) }, stderr: { write: (t: string) => (out.stderr += t) } }, { env: { NODE_ENV: 'test', DATABASE_URL: running.database.url } });
+  out.code = await runCli(
+    argv,
+    { stdout: { write: (t: string) => (out.stdout += t) }, stderr: { write: (t: string) => (out.stderr += t) } },
+    { env: { NODE_ENV: 'test', DATABASE_URL: running.database.url } },
+  );
   return out;
 }
 
@@ -72,8 +76,14 @@ async function reauthPassword(instance: RunningBehalf, options: { store?: string
     reason: 'Customer cannot complete checkout',
   });
   const finish = async (done: Page) => {
-    if (!done.url.includes('/callback')) throw new Error(`re-authentication ended at ${done.url} (${done.status}): ${done.html.slice(0, 800)}`);
-    return (await client.authorizationCodeGrant(opened.config, new URL(done.url), { pkceCodeVerifier: opened.verifier, expectedState: opened.state })).access_token;
+    if (!done.url.includes('/callback'))
+      throw new Error(`re-authentication ended at ${done.url} (${done.status}): ${done.html.slice(0, 800)}`);
+    return (
+      await client.authorizationCodeGrant(opened.config, new URL(done.url), {
+        pkceCodeVerifier: opened.verifier,
+        expectedState: opened.state,
+      })
+    ).access_token;
   };
   return { browser: opened.browser, page, finish };
 }
@@ -90,7 +100,10 @@ beforeAll(async () => {
   // Wrong codes count toward the account lockout (totp-lockout.test.ts); the
   // threshold is raised here so the wrong codes these tests type never lock sam.
   running = await startBehalf({ overrides: { security: { lockoutThreshold: 50 } } });
-  strict = await startBehalf({ database: running.database, overrides: { security: { requireSecondFactorForLoginOnBehalf: true, lockoutThreshold: 50 } } });
+  strict = await startBehalf({
+    database: running.database,
+    overrides: { security: { requireSecondFactorForLoginOnBehalf: true, lockoutThreshold: 50 } },
+  });
   sam = await staffId(running, STAFF.sam.email);
   oleg = await customerId(running, 'electronics', 'oleg@example.com');
   olegBooks = await customerId(running, 'books', 'oleg@example.com');
@@ -112,13 +125,19 @@ describe('enrolment through the CLI', () => {
     expect(printed.otpauth_uri).toContain(`secret=${secret}`);
     expect(new Set(recoveryCodes).size).toBe(10);
 
-    const [row] = (await running.behalf.dataSource.query(`SELECT totp_secret_encrypted AS sealed FROM account WHERE id = $1`, [sam])) as { sealed: string }[];
+    const [row] = (await running.behalf.dataSource.query(`SELECT totp_secret_encrypted AS sealed FROM account WHERE id = $1`, [sam])) as {
+      sealed: string;
+    }[];
     expect(row!.sealed).not.toContain(secret);
     expect(await running.behalf.sealer.open(row!.sealed)).toBe(secret);
-    const hashes = (await running.behalf.dataSource.query(`SELECT code_hash FROM totp_recovery_code WHERE account_id = $1`, [sam])) as { code_hash: string }[];
+    const hashes = (await running.behalf.dataSource.query(`SELECT code_hash FROM totp_recovery_code WHERE account_id = $1`, [sam])) as {
+      code_hash: string;
+    }[];
     expect(hashes).toHaveLength(10);
     expect(hashes.map((hash) => hash.code_hash)).not.toContain(recoveryCodes[0]);
-    expect(await events(running, 'admin.account.totp_enrolled')).toEqual([expect.objectContaining({ subject: sam, details: expect.objectContaining({ username: STAFF.sam.email }) })]);
+    expect(await events(running, 'admin.account.totp_enrolled')).toEqual([
+      expect.objectContaining({ subject: sam, details: expect.objectContaining({ username: STAFF.sam.email }) }),
+    ]);
   });
 
   it('refuses customer accounts', async () => {
@@ -140,19 +159,28 @@ describe('portal sign-in with TOTP', () => {
     const refused = await browser.submit(page, '/second-factor', { code: wrong });
     expect(refused.status).toBe(200);
     expect(refused.html).toMatch(/That code is not valid/);
-    expect(await events(running, 'auth.login.failed')).toContainEqual(expect.objectContaining({ actor: sam, details: expect.objectContaining({ reason: 'invalid_otp' }) }));
+    expect(await events(running, 'auth.login.failed')).toContainEqual(
+      expect.objectContaining({ actor: sam, details: expect.objectContaining({ reason: 'invalid_otp' }) }),
+    );
 
     // No CSRF token, no answer.
-    const forged = await browser.request(`${running.issuer}/interaction/${/\/interaction\/([^/]+)\/second-factor/.exec(page.html)![1]}/second-factor`, {
-      method: 'POST', body: new URLSearchParams({ code }), headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    });
+    const forged = await browser.request(
+      `${running.issuer}/interaction/${/\/interaction\/([^/]+)\/second-factor/.exec(page.html)![1]}/second-factor`,
+      {
+        method: 'POST',
+        body: new URLSearchParams({ code }),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      },
+    );
     expect(forged.status).toBe(403);
 
     const done = await browser.submit(refused, '/second-factor', { code });
     expect(done.url.startsWith(PORTAL_REDIRECT)).toBe(true);
     const idToken = decodeJwt((await tokens(done)).id_token!);
     expect(idToken.amr).toEqual(['pwd', 'otp']);
-    expect(await events(running, 'auth.login.succeeded')).toContainEqual(expect.objectContaining({ actor: sam, details: expect.objectContaining({ amr: ['pwd', 'otp'] }) }));
+    expect(await events(running, 'auth.login.succeeded')).toContainEqual(
+      expect.objectContaining({ actor: sam, details: expect.objectContaining({ amr: ['pwd', 'otp'] }) }),
+    );
   });
 
   it('does not take the same code twice', async () => {
@@ -203,22 +231,36 @@ describe('login on behalf with TOTP', () => {
 
 describe('the policy switch (requireSecondFactorForLoginOnBehalf)', () => {
   it('refuses staff without TOTP at the re-auth screen, audited', async () => {
-    const { page } = await reauthPassword(strict, { store: 'books', customer: olegBooks, email: STAFF.bea.email, password: STAFF.bea.password });
+    const { page } = await reauthPassword(strict, {
+      store: 'books',
+      customer: olegBooks,
+      email: STAFF.bea.email,
+      password: STAFF.bea.password,
+    });
     expect(page.status).toBe(403);
     expect(page.html).toMatch(/requires a second factor/);
     const bea = await staffId(running, STAFF.bea.email);
-    expect(await events(running, 'on_behalf.denied')).toContainEqual(expect.objectContaining({ actor: bea, details: expect.objectContaining({ reason: 'second_factor_required' }) }));
+    expect(await events(running, 'on_behalf.denied')).toContainEqual(
+      expect.objectContaining({ actor: bea, details: expect.objectContaining({ reason: 'second_factor_required' }) }),
+    );
   });
 
   it('refuses the exchange for a re-authentication without otp', async () => {
     // Re-authenticated with the password alone where the policy is off…
-    const { page, finish } = await reauthPassword(running, { store: 'books', customer: olegBooks, email: STAFF.bea.email, password: STAFF.bea.password });
+    const { page, finish } = await reauthPassword(running, {
+      store: 'books',
+      customer: olegBooks,
+      email: STAFF.bea.email,
+      password: STAFF.bea.password,
+    });
     const actorToken = await finish(page);
     // …it opens nothing where the policy is on.
     const response = await exchange(strict, onBehalfParams(olegBooks, actorToken), 'books');
     expect(response.status).toBe(400);
     expect(response.body).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/second factor/) });
-    expect(await events(running, 'on_behalf.denied')).toContainEqual(expect.objectContaining({ details: expect.objectContaining({ reason: 'second_factor_required', error: 'invalid_request' }) }));
+    expect(await events(running, 'on_behalf.denied')).toContainEqual(
+      expect.objectContaining({ details: expect.objectContaining({ reason: 'second_factor_required', error: 'invalid_request' }) }),
+    );
     expect((await exchange(running, onBehalfParams(olegBooks, actorToken), 'books')).status).toBe(200);
   });
 });
@@ -228,7 +270,12 @@ describe('key-encryption key rotation', () => {
     // Only the TOTP secrets: a CLI rewrap would also re-seal the running server's keys under a KEK it lacks.
     const original = running.config.secrets.keyEncryptionKeys;
     const rotated = createSealer([Buffer.alloc(32, 7).toString('base64url'), ...original]);
-    const sealedNow = async () => ((await running.behalf.dataSource.query(`SELECT totp_secret_encrypted AS sealed FROM account WHERE id = $1`, [sam])) as { sealed: string }[])[0]!.sealed;
+    const sealedNow = async () =>
+      (
+        (await running.behalf.dataSource.query(`SELECT totp_secret_encrypted AS sealed FROM account WHERE id = $1`, [sam])) as {
+          sealed: string;
+        }[]
+      )[0]!.sealed;
     expect(await new TotpService(running.behalf.dataSource, rotated).rewrap()).toBe(1);
     expect(rotated.needsRewrap(await sealedNow())).toBe(false);
     expect(await rotated.open(await sealedNow())).toBe(secret);

@@ -23,7 +23,13 @@ export interface StartOptions {
 
 export function testConfig(databaseUrl: string, issuer: string, options: StartOptions = {}): Config {
   return loadConfig({
-    env: { NODE_ENV: 'test', DATABASE_URL: databaseUrl, ISSUER: issuer, ...(process.env.TEST_LOG_LEVEL ? { LOG_LEVEL: process.env.TEST_LOG_LEVEL } : {}), ...options.env },
+    env: {
+      NODE_ENV: 'test',
+      DATABASE_URL: databaseUrl,
+      ISSUER: issuer,
+      ...(process.env.TEST_LOG_LEVEL ? { LOG_LEVEL: process.env.TEST_LOG_LEVEL } : {}),
+      ...options.env,
+    },
     overrides: options.overrides,
   });
 }

@@ -57,7 +57,8 @@ export class HttpBrowser {
     const form = forms.find((match) => match[1]!.includes(actionPart));
     if (!form) throw new Error(`no form with action containing ${actionPart} on ${page.url}:\n${page.html.slice(0, 500)}`);
     const body = new URLSearchParams();
-    for (const hidden of form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) body.set(hidden[1]!, decodeHtml(hidden[2]!));
+    for (const hidden of form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g))
+      body.set(hidden[1]!, decodeHtml(hidden[2]!));
     for (const [name, value] of Object.entries(fields)) body.set(name, value);
     const action = new URL(decodeHtml(form[1]!), page.url).toString();
     return this.follow(action, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
@@ -65,5 +66,10 @@ export class HttpBrowser {
 }
 
 export function decodeHtml(value: string): string {
-  return value.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+  return value
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>');
 }

@@ -41,17 +41,35 @@ const TEST_CLIENTS: BehalfClientMetadata[] = [
   service('payments-svc', {
     resource_servers: [PAYMENTS],
     allowed_resources: [SHIPPING, ORDERS],
-    delegation: [{ from: PAYMENTS, to: SHIPPING }, { from: PAYMENTS, to: ORDERS }, { from: ORDERS, to: SHIPPING, scope: 'orders:read' }],
+    delegation: [
+      { from: PAYMENTS, to: SHIPPING },
+      { from: PAYMENTS, to: ORDERS },
+      { from: ORDERS, to: SHIPPING, scope: 'orders:read' },
+    ],
   }),
   service('shipping-svc', { resource_servers: [SHIPPING], allowed_resources: [PAYMENTS], delegation: [{ from: SHIPPING, to: PAYMENTS }] }),
-  service('payments-replica', { resource_servers: [PAYMENTS], allowed_resources: [SHIPPING], delegation: [{ from: PAYMENTS, to: SHIPPING }] }),
+  service('payments-replica', {
+    resource_servers: [PAYMENTS],
+    allowed_resources: [SHIPPING],
+    delegation: [{ from: PAYMENTS, to: SHIPPING }],
+  }),
   // Its tokens for the orders API name payments-svc (which does not operate it) as the party that may act.
   service('partner-app', { grant_types: ['client_credentials'], allowed_resources: [ORDERS], may_act: 'payments-svc' }),
   service('ledger-client', { grant_types: ['client_credentials'], allowed_resources: [LEDGER] }),
-  service('ledger-api', { resource_servers: [LEDGER], allowed_resources: [PAYMENTS, VAULT], delegation: [{ from: LEDGER, to: PAYMENTS }, { from: LEDGER, to: VAULT }] }),
+  service('ledger-api', {
+    resource_servers: [LEDGER],
+    allowed_resources: [PAYMENTS, VAULT],
+    delegation: [
+      { from: LEDGER, to: PAYMENTS },
+      { from: LEDGER, to: VAULT },
+    ],
+  }),
 ];
 
-export const secretOf = (clientId: string) => (clientId.startsWith('storefront-') ? 'storefront-demo-secret' : DEMO_CLIENTS.find((c) => c.metadata.client_id === clientId)?.secret ?? `${clientId}-secret`);
+export const secretOf = (clientId: string) =>
+  clientId.startsWith('storefront-')
+    ? 'storefront-demo-secret'
+    : (DEMO_CLIENTS.find((c) => c.metadata.client_id === clientId)?.secret ?? `${clientId}-secret`);
 
 /** The books storefront, changed to take on-behalf tokens for the opaque ledger and delegate them to the opaque vault. */
 function booksStorefront(): BehalfClientMetadata {
@@ -69,9 +87,28 @@ export async function createDelegationDatabase(): Promise<TestDatabase> {
   const database = await createTestDatabase();
   const services = await createServices(testConfig(database.url, 'http://127.0.0.1'));
   try {
-    await services.resourceServers.upsert({ identifier: SHIPPING, name: 'Shipping (test)', alias: 'shipping', tokenFormat: 'jwt', scopes: ORDER_SCOPES, accessTokenTtl: 45 });
-    await services.resourceServers.upsert({ identifier: LEDGER, name: 'Ledger (test)', alias: 'ledger', tokenFormat: 'opaque', scopes: ORDER_SCOPES });
-    await services.resourceServers.upsert({ identifier: VAULT, name: 'Vault (test)', alias: 'vault', tokenFormat: 'opaque', scopes: ORDER_SCOPES });
+    await services.resourceServers.upsert({
+      identifier: SHIPPING,
+      name: 'Shipping (test)',
+      alias: 'shipping',
+      tokenFormat: 'jwt',
+      scopes: ORDER_SCOPES,
+      accessTokenTtl: 45,
+    });
+    await services.resourceServers.upsert({
+      identifier: LEDGER,
+      name: 'Ledger (test)',
+      alias: 'ledger',
+      tokenFormat: 'opaque',
+      scopes: ORDER_SCOPES,
+    });
+    await services.resourceServers.upsert({
+      identifier: VAULT,
+      name: 'Vault (test)',
+      alias: 'vault',
+      tokenFormat: 'opaque',
+      scopes: ORDER_SCOPES,
+    });
     for (const metadata of TEST_CLIENTS) await registerClient(services, metadata, secretOf(metadata.client_id));
     await registerClient(services, booksStorefront(), 'storefront-demo-secret');
   } finally {
@@ -88,8 +125,17 @@ export async function clientToken(running: RunningBehalf, clientId: string, reso
 }
 
 /** A delegation exchange by `clientId`: subject_token (type access_token unless given) and anything else. */
-export function delegate(running: RunningBehalf, clientId: string, subjectToken: string, params: Record<string, string | string[]> = {}): Promise<JsonResponse> {
-  const body: Record<string, string> = { grant_type: TOKEN_EXCHANGE, subject_token: subjectToken, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token' };
+export function delegate(
+  running: RunningBehalf,
+  clientId: string,
+  subjectToken: string,
+  params: Record<string, string | string[]> = {},
+): Promise<JsonResponse> {
+  const body: Record<string, string> = {
+    grant_type: TOKEN_EXCHANGE,
+    subject_token: subjectToken,
+    subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+  };
   const repeated: [string, string][] = [];
   for (const [key, value] of Object.entries(params)) {
     if (Array.isArray(value)) for (const item of value) repeated.push([key, item]);
@@ -99,17 +145,30 @@ export function delegate(running: RunningBehalf, clientId: string, subjectToken:
 }
 
 /** The issued token of a successful exchange, verified as a resource server for `audience` would. */
-export async function verifiedToken(running: RunningBehalf, response: JsonResponse, audience: string): Promise<JWTPayload & { act?: unknown }> {
+export async function verifiedToken(
+  running: RunningBehalf,
+  response: JsonResponse,
+  audience: string,
+): Promise<JWTPayload & { act?: unknown }> {
   if (response.status !== 200) throw new Error(`exchange failed: ${response.text}`);
   const jwks = createRemoteJWKSet(new URL(`${running.issuer}/jwks`));
-  const { payload } = await jwtVerify(String(response.body.access_token), jwks, { issuer: running.issuer, audience, typ: 'at+jwt', algorithms: ['ES256'] });
+  const { payload } = await jwtVerify(String(response.body.access_token), jwks, {
+    issuer: running.issuer,
+    audience,
+    typ: 'at+jwt',
+    algorithms: ['ES256'],
+  });
   return payload;
 }
 
 export function introspect(running: RunningBehalf, clientId: string, token: string): Promise<JsonResponse> {
-  return postForm(`${running.issuer}/token/introspection`, new URLSearchParams({ token }), { authorization: basic(clientId, secretOf(clientId)) });
+  return postForm(`${running.issuer}/token/introspection`, new URLSearchParams({ token }), {
+    authorization: basic(clientId, secretOf(clientId)),
+  });
 }
 
 export function revoke(running: RunningBehalf, clientId: string, token: string): Promise<JsonResponse> {
-  return postForm(`${running.issuer}/token/revocation`, new URLSearchParams({ token }), { authorization: basic(clientId, secretOf(clientId)) });
+  return postForm(`${running.issuer}/token/revocation`, new URLSearchParams({ token }), {
+    authorization: basic(clientId, secretOf(clientId)),
+  });
 }

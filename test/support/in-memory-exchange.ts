@@ -17,7 +17,13 @@ import type { AuditEventInput } from '../../src/audit/index.js';
 import { exchangeDelegation, type DelegationDeps } from '../../src/token-exchange/delegation.js';
 import type { SessionState } from '../../src/token-exchange/delegation-policy.js';
 import { TokenExchangeError, invalidRequest } from '../../src/token-exchange/errors.js';
-import { exchangeOnBehalf, type DenialContext, type ExchangeResponse, type OnBehalfExchangeDeps, type RequestContext } from '../../src/token-exchange/on-behalf.js';
+import {
+  exchangeOnBehalf,
+  type DenialContext,
+  type ExchangeResponse,
+  type OnBehalfExchangeDeps,
+  type RequestContext,
+} from '../../src/token-exchange/on-behalf.js';
 import { checkSessionLimit, type OnBehalfLimits } from '../../src/token-exchange/on-behalf-policy.js';
 import type {
   AccountDirectory,
@@ -196,11 +202,21 @@ export class InMemoryOnBehalfSessions implements OnBehalfSessions {
     session.endedAt = this.clock.now();
     session.endedBy = by;
     session.endReason = reason;
-    this.audit.commitWith('store.endSession', { type: 'on_behalf.ended', actor: by, subject: session.customerId, clientId: session.clientId, sessionId: id, details: { reason, agent: session.agentId } });
+    this.audit.commitWith('store.endSession', {
+      type: 'on_behalf.ended',
+      actor: by,
+      subject: session.customerId,
+      clientId: session.clientId,
+      sessionId: id,
+      details: { reason, agent: session.agentId },
+    });
     return view(session);
   }
 
-  async openSession(input: { reauth: ReauthRecord; expiresAt: Date; now: Date }, event: (sessionId: string) => AuditEventInput): Promise<OnBehalfSession> {
+  async openSession(
+    input: { reauth: ReauthRecord; expiresAt: Date; now: Date },
+    event: (sessionId: string) => AuditEventInput,
+  ): Promise<OnBehalfSession> {
     const { reauth } = input;
     const open = async (): Promise<OnBehalfSession> => {
       await roundTrip();
@@ -210,10 +226,12 @@ export class InMemoryOnBehalfSessions implements OnBehalfSessions {
       if (already) {
         // Opened a moment ago by a concurrent exchange with the same actor token: continue it.
         if (already.endedAt) throw invalidRequest('the on-behalf session has ended; re-authenticate to start a new one', 'session_ended');
-        if (already.expiresAt <= input.now) throw invalidRequest('the on-behalf session has expired; re-authenticate to start a new one', 'session_expired');
+        if (already.expiresAt <= input.now)
+          throw invalidRequest('the on-behalf session has expired; re-authenticate to start a new one', 'session_expired');
         return view(already);
       }
-      if (this.options.maxConcurrentSessions !== undefined) checkSessionLimit(this.active(reauth.agentId, input.now).length, this.options.maxConcurrentSessions);
+      if (this.options.maxConcurrentSessions !== undefined)
+        checkSessionLimit(this.active(reauth.agentId, input.now).length, this.options.maxConcurrentSessions);
       this.sequence += 1;
       const session: StoredSession = {
         id: `obs-${this.sequence}`,
@@ -242,7 +260,10 @@ export class InMemoryOnBehalfSessions implements OnBehalfSessions {
   private serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.locks.get(key) ?? Promise.resolve();
     const run = previous.then(fn, fn);
-    this.locks.set(key, run.catch(() => undefined));
+    this.locks.set(
+      key,
+      run.catch(() => undefined),
+    );
     return run;
   }
 }
@@ -254,7 +275,10 @@ function view(session: StoredSession): StoredSession {
 export class InMemoryTargets implements Targets {
   private readonly byName = new Map<string, ResourceTarget>();
 
-  constructor(targets: { target: ResourceTarget; aliases?: string[]; lifetime?: number }[], private readonly lifetimes = new Map<string, number>()) {
+  constructor(
+    targets: { target: ResourceTarget; aliases?: string[]; lifetime?: number }[],
+    private readonly lifetimes = new Map<string, number>(),
+  ) {
     for (const { target, aliases = [], lifetime } of targets) {
       for (const name of [target.identifier, ...aliases]) this.byName.set(name, target);
       if (lifetime) this.lifetimes.set(target.identifier, lifetime);
@@ -348,7 +372,12 @@ export class InMemoryIssuer implements TokenIssuer {
  * propagates unrecorded and becomes a 503. Kept in step with grant.ts by hand:
  * the flows do not write their own denials (see the report of this test).
  */
-export async function asTheGrantDoes(audit: Audit, mode: 'on_behalf' | 'delegation', context: RequestContext, run: (learned: DenialContext) => Promise<ExchangeResponse>): Promise<ExchangeResponse> {
+export async function asTheGrantDoes(
+  audit: Audit,
+  mode: 'on_behalf' | 'delegation',
+  context: RequestContext,
+  run: (learned: DenialContext) => Promise<ExchangeResponse>,
+): Promise<ExchangeResponse> {
   const learned: DenialContext = {};
   try {
     return await run(learned);
@@ -381,8 +410,23 @@ export interface WorldOptions {
   requireSecondFactor?: boolean;
 }
 
-export type OnBehalfRequest = { actorToken: string; subject?: string; scope?: string[]; resources?: string[]; audiences?: string[]; requestedTokenType?: TokenExchangeRequest['requestedTokenType'] };
-export type DelegationRequest = { subjectToken: string; subjectTokenType?: typeof TOKEN_TYPES.accessToken | typeof TOKEN_TYPES.jwt; actorToken?: string; scope?: string[]; resources?: string[]; audiences?: string[]; client?: ExchangeClient };
+export type OnBehalfRequest = {
+  actorToken: string;
+  subject?: string;
+  scope?: string[];
+  resources?: string[];
+  audiences?: string[];
+  requestedTokenType?: TokenExchangeRequest['requestedTokenType'];
+};
+export type DelegationRequest = {
+  subjectToken: string;
+  subjectTokenType?: typeof TOKEN_TYPES.accessToken | typeof TOKEN_TYPES.jwt;
+  actorToken?: string;
+  scope?: string[];
+  resources?: string[];
+  audiences?: string[];
+  client?: ExchangeClient;
+};
 
 /** The world both flows run in; every part is public so a test can change one fact. */
 export function exchangeWorld(options: WorldOptions = {}) {
@@ -395,13 +439,35 @@ export function exchangeWorld(options: WorldOptions = {}) {
   const store = new InMemoryOnBehalfSessions(audit, clock, { maxConcurrentSessions: limits.maxConcurrentSessions });
   const issuer = new InMemoryIssuer(journal, tokens, clock);
   const targets = new InMemoryTargets([
-    { target: { identifier: ORDERS_API, scopes: ['orders:read', 'orders:write', 'orders:delete'], format: 'jwt' }, aliases: ['orders'], lifetime: 900 },
-    { target: { identifier: SHIPPING_API, scopes: ['orders:read', 'shipping:write'], format: 'jwt' }, aliases: ['shipping'], lifetime: 300 },
+    {
+      target: { identifier: ORDERS_API, scopes: ['orders:read', 'orders:write', 'orders:delete'], format: 'jwt' },
+      aliases: ['orders'],
+      lifetime: 900,
+    },
+    {
+      target: { identifier: SHIPPING_API, scopes: ['orders:read', 'shipping:write'], format: 'jwt' },
+      aliases: ['shipping'],
+      lifetime: 300,
+    },
     { target: { identifier: VAULT_API, scopes: ['orders:read'], format: 'opaque' } },
   ]);
 
-  accounts.agents.set(AGENT_ID, { id: AGENT_ID, status: 'active', storeId: null, roles: ['support'], loginOnBehalfSessionss: [ELECTRONICS], displayName: 'Ada Agent' });
-  const customer = (id: string, storeId: string, name: string): TargetAccount => ({ id, status: 'active', storeId, roles: ['customer'], displayName: name, email: `${name.toLowerCase()}@example.test` });
+  accounts.agents.set(AGENT_ID, {
+    id: AGENT_ID,
+    status: 'active',
+    storeId: null,
+    roles: ['support'],
+    loginOnBehalfSessionss: [ELECTRONICS],
+    displayName: 'Ada Agent',
+  });
+  const customer = (id: string, storeId: string, name: string): TargetAccount => ({
+    id,
+    status: 'active',
+    storeId,
+    roles: ['customer'],
+    displayName: name,
+    email: `${name.toLowerCase()}@example.test`,
+  });
   accounts.targets.set(CUSTOMER_ID, customer(CUSTOMER_ID, ELECTRONICS, 'Oleg'));
   accounts.targets.set(SECOND_CUSTOMER_ID, customer(SECOND_CUSTOMER_ID, ELECTRONICS, 'Olga'));
   accounts.targets.set(BOOKS_CUSTOMER_ID, customer(BOOKS_CUSTOMER_ID, BOOKS, 'Bea'));
@@ -439,7 +505,16 @@ export function exchangeWorld(options: WorldOptions = {}) {
     storefront,
     integrator,
     onBehalfDeps(): OnBehalfExchangeDeps {
-      return { accounts, tokens, onBehalf: store, targets, issuer, audit, limits, requireSecondFactor: options.requireSecondFactor ?? false };
+      return {
+        accounts,
+        tokens,
+        onBehalf: store,
+        targets,
+        issuer,
+        audit,
+        limits,
+        requireSecondFactor: options.requireSecondFactor ?? false,
+      };
     },
     delegationDeps(): DelegationDeps {
       return {
@@ -463,7 +538,17 @@ export function exchangeWorld(options: WorldOptions = {}) {
       reauths += 1;
       const grantId = `grant-reauth-${reauths}`;
       const at = input.at ?? clock.now();
-      const reauth: ReauthRecord = { id: `reauth-${reauths}`, agentId: AGENT_ID, targetId: input.customerId ?? CUSTOMER_ID, clientId: STOREFRONT, storeId: ELECTRONICS, authenticatedAt: at, amr: input.amr ?? ['pwd'], reason: 'ticket says the cart is stuck', ticket: `T-${reauths}` };
+      const reauth: ReauthRecord = {
+        id: `reauth-${reauths}`,
+        agentId: AGENT_ID,
+        targetId: input.customerId ?? CUSTOMER_ID,
+        clientId: STOREFRONT,
+        storeId: ELECTRONICS,
+        authenticatedAt: at,
+        amr: input.amr ?? ['pwd'],
+        reason: 'ticket says the cart is stuck',
+        ticket: `T-${reauths}`,
+      };
       store.addReauth(grantId, reauth);
       const actorToken = tokens.add(`actor-token-${reauths}`, {
         format: 'opaque',

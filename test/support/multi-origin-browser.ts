@@ -75,16 +75,26 @@ export class MultiOriginBrowser {
     const form = forms.find((match) => decodeHtml(match[1]!).includes(actionPart));
     if (!form) throw new Error(`no form with action containing ${actionPart} on ${page.url}:\n${page.html.slice(0, 800)}`);
     const body = new URLSearchParams();
-    for (const hidden of form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) body.set(hidden[1]!, decodeHtml(hidden[2]!));
+    for (const hidden of form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g))
+      body.set(hidden[1]!, decodeHtml(hidden[2]!));
     for (const [name, value] of Object.entries(fields)) body.set(name, value);
     const action = new URL(decodeHtml(form[1]!), page.url).toString();
-    return this.follow(action, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded', referer: page.url } });
+    return this.follow(action, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', referer: page.url },
+    });
   }
 }
 
 /** The `href`s of links on a page whose text starts with `text`, decoded. */
 export function linksNamed(page: Page, text: string): string[] {
   return [...page.html.matchAll(/<a\b[^>]*href="([^"]*)"[^>]*>([\s\S]*?)<\/a>/g)]
-    .filter((match) => match[2]!.replace(/<[^>]+>/g, '').trim().startsWith(text))
+    .filter((match) =>
+      match[2]!
+        .replace(/<[^>]+>/g, '')
+        .trim()
+        .startsWith(text),
+    )
     .map((match) => decodeHtml(match[1]!));
 }

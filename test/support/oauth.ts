@@ -42,7 +42,13 @@ export async function readJson(response: Response): Promise<JsonResponse> {
 
 /** A token request authenticated with client_secret_basic. */
 /** A token request authenticated with client_secret_basic; `repeated` adds parameters given more than once. */
-export function tokenRequest(issuer: string, clientId: string, secret: string, params: Record<string, string>, repeated: [string, string][] = []): Promise<JsonResponse> {
+export function tokenRequest(
+  issuer: string,
+  clientId: string,
+  secret: string,
+  params: Record<string, string>,
+  repeated: [string, string][] = [],
+): Promise<JsonResponse> {
   const body = new URLSearchParams(params);
   for (const [key, value] of repeated) body.append(key, value);
   return postForm(`${issuer}/token`, body, { authorization: basic(clientId, secret) });
@@ -53,7 +59,14 @@ export function discover(issuer: string, clientId: string, secret: string): Prom
 }
 
 /** Authorization code + PKCE through Behalf's sign-in form; returns the token response. */
-export async function codeFlowTokens(issuer: string, clientId: string, secret: string, redirectUri: string, email: string, password: string) {
+export async function codeFlowTokens(
+  issuer: string,
+  clientId: string,
+  secret: string,
+  redirectUri: string,
+  email: string,
+  password: string,
+) {
   const config = await discover(issuer, clientId, secret);
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
@@ -67,14 +80,22 @@ export async function codeFlowTokens(issuer: string, clientId: string, secret: s
   const browser = new HttpBrowser(issuer);
   const loginPage = await browser.follow(url.toString());
   const callback = await browser.submit(loginPage, '/login', { email, password });
-  if (!callback.url.startsWith(redirectUri)) throw new Error(`sign-in ended at ${callback.url} (${callback.status}): ${callback.html.slice(0, 500)}`);
+  if (!callback.url.startsWith(redirectUri))
+    throw new Error(`sign-in ended at ${callback.url} (${callback.status}): ${callback.html.slice(0, 500)}`);
   return client.authorizationCodeGrant(config, new URL(callback.url), { pkceCodeVerifier: verifier, expectedState: state });
 }
 
 /** Behalf's sign-in page for the portal client, as a browser reaches it (authorization request with PKCE). */
 export async function portalLoginPage(issuer: string, browser: HttpBrowser) {
-  const config = await client.discovery(new URL(issuer), 'portal', 'portal-demo-secret', undefined, { execute: [client.allowInsecureRequests] });
-  const url = client.buildAuthorizationUrl(config, { redirect_uri: 'http://localhost:4002/callback', scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
+  const config = await client.discovery(new URL(issuer), 'portal', 'portal-demo-secret', undefined, {
+    execute: [client.allowInsecureRequests],
+  });
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: 'http://localhost:4002/callback',
+    scope: 'openid',
+    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256',
+  });
   return browser.follow(url.toString());
 }
 
@@ -86,7 +107,8 @@ export async function portalLoginPage(issuer: string, browser: HttpBrowser) {
 export async function guessPastSignInLimit(issuer: string) {
   const browser = new HttpBrowser(issuer);
   let page = await portalLoginPage(issuer, browser);
-  for (let i = 0; i < 3; i += 1) page = await browser.submit(page, '/login', { email: 'viewer@example.com', password: `guess-number-${i}` });
+  for (let i = 0; i < 3; i += 1)
+    page = await browser.submit(page, '/login', { email: 'viewer@example.com', password: `guess-number-${i}` });
   expect(page.status).toBe(200);
   return browser.submit(page, '/login', { email: 'viewer@example.com', password: 'Support-Demo-2026' });
 }

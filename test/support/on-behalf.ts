@@ -31,11 +31,16 @@ export interface ReauthOptions {
 }
 
 export async function storefront(running: Endpoint, store = 'electronics') {
-  return client.discovery(new URL(running.issuer), `storefront-${store}`, 'storefront-demo-secret', undefined, { execute: [client.allowInsecureRequests] });
+  return client.discovery(new URL(running.issuer), `storefront-${store}`, 'storefront-demo-secret', undefined, {
+    execute: [client.allowInsecureRequests],
+  });
 }
 
 /** Opens the re-auth screen for a customer; returns the page and what completes the flow. */
-export async function openReauth(running: Endpoint, options: { store?: string; customer: string; browser?: HttpBrowser; extra?: Record<string, string> }) {
+export async function openReauth(
+  running: Endpoint,
+  options: { store?: string; customer: string; browser?: HttpBrowser; extra?: Record<string, string> },
+) {
   const store = options.store ?? 'electronics';
   const config = await storefront(running, store);
   const verifier = client.randomPKCECodeVerifier();
@@ -64,12 +69,18 @@ export async function reauthenticate(running: Endpoint, options: ReauthOptions):
     reason: options.reason ?? 'Customer cannot complete checkout',
     ...(options.ticket ? { ticket: options.ticket } : {}),
   });
-  if (!done.url.includes('/callback')) throw new Error(`re-authentication ended at ${done.url} (${done.status}): ${done.html.slice(0, 800)}`);
+  if (!done.url.includes('/callback'))
+    throw new Error(`re-authentication ended at ${done.url} (${done.status}): ${done.html.slice(0, 800)}`);
   const tokens = await client.authorizationCodeGrant(config, new URL(done.url), { pkceCodeVerifier: verifier, expectedState: state });
   return { actorToken: tokens.access_token, page: done };
 }
 
-export function exchange(running: Endpoint, params: Record<string, string | string[]>, store = 'electronics', secret = 'storefront-demo-secret'): Promise<JsonResponse> {
+export function exchange(
+  running: Endpoint,
+  params: Record<string, string | string[]>,
+  store = 'electronics',
+  secret = 'storefront-demo-secret',
+): Promise<JsonResponse> {
   const body: Record<string, string> = {};
   const repeated: [string, string][] = [];
   for (const [key, value] of Object.entries(params)) {
@@ -79,6 +90,10 @@ export function exchange(running: Endpoint, params: Record<string, string | stri
   return tokenRequest(running.issuer, `storefront-${store}`, secret, { grant_type: TOKEN_EXCHANGE, ...body }, repeated);
 }
 
-export function onBehalfParams(customer: string, actorToken: string, extra: Record<string, string | string[]> = {}): Record<string, string | string[]> {
+export function onBehalfParams(
+  customer: string,
+  actorToken: string,
+  extra: Record<string, string | string[]> = {},
+): Record<string, string | string[]> {
   return { subject_token: customer, subject_token_type: ACCOUNT_ID, actor_token: actorToken, actor_token_type: ACCESS_TOKEN, ...extra };
 }

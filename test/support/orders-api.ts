@@ -26,7 +26,12 @@ export interface RunningOrdersApi {
 export async function startOrdersApi(running: RunningBehalf, options: Partial<OrdersApiOptions> = {}): Promise<RunningOrdersApi> {
   const database = await createTestDatabase();
   const errors: unknown[] = [];
-  const api = await createOrdersApi({ issuer: running.issuer, databaseUrl: database.url, onError: (error) => errors.push(error), ...options });
+  const api = await createOrdersApi({
+    issuer: running.issuer,
+    databaseUrl: database.url,
+    onError: (error) => errors.push(error),
+    ...options,
+  });
   const { url } = await api.listen(0);
   return {
     api,
@@ -41,7 +46,11 @@ export async function startOrdersApi(running: RunningBehalf, options: Partial<Or
 }
 
 /** A customer's own JWT for the orders API, through the storefront's code flow. */
-export async function customerToken(running: RunningBehalf, email: string, options: { store?: string; scope?: string; password?: string } = {}): Promise<string> {
+export async function customerToken(
+  running: RunningBehalf,
+  email: string,
+  options: { store?: string; scope?: string; password?: string } = {},
+): Promise<string> {
   const store = options.store ?? 'electronics';
   const config = await storefront(running, store);
   const redirectUri = `http://localhost:4001/${store}/callback`;
@@ -56,14 +65,28 @@ export async function customerToken(running: RunningBehalf, email: string, optio
     state,
   });
   const browser = new HttpBrowser(running.issuer);
-  const callback = await browser.submit(await browser.follow(url.toString()), '/login', { email, password: options.password ?? CUSTOMER_PASSWORD });
-  if (!callback.url.startsWith(redirectUri)) throw new Error(`sign-in ended at ${callback.url} (${callback.status}): ${callback.html.slice(0, 500)}`);
-  const tokens = await client.authorizationCodeGrant(config, new URL(callback.url), { pkceCodeVerifier: verifier, expectedState: state }, { resource: ORDERS_API });
+  const callback = await browser.submit(await browser.follow(url.toString()), '/login', {
+    email,
+    password: options.password ?? CUSTOMER_PASSWORD,
+  });
+  if (!callback.url.startsWith(redirectUri))
+    throw new Error(`sign-in ended at ${callback.url} (${callback.status}): ${callback.html.slice(0, 500)}`);
+  const tokens = await client.authorizationCodeGrant(
+    config,
+    new URL(callback.url),
+    { pkceCodeVerifier: verifier, expectedState: state },
+    { resource: ORDERS_API },
+  );
   return tokens.access_token;
 }
 
 /** One call to the API with a Bearer token; a plain object body is sent as JSON. */
-export async function call(base: string, path: string, token: string | undefined, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<JsonResponse> {
+export async function call(
+  base: string,
+  path: string,
+  token: string | undefined,
+  init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<JsonResponse> {
   const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...init.headers };
   let body: string | undefined;
   if (typeof init.body === 'string') body = init.body;
@@ -71,5 +94,11 @@ export async function call(base: string, path: string, token: string | undefined
     body = JSON.stringify(init.body);
     headers['content-type'] ??= 'application/json';
   }
-  return readJson(await fetch(`${base}${path}`, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, ...(body !== undefined ? { body } : {}) }));
+  return readJson(
+    await fetch(`${base}${path}`, {
+      method: init.method ?? (body === undefined ? 'GET' : 'POST'),
+      headers,
+      ...(body !== undefined ? { body } : {}),
+    }),
+  );
 }

@@ -28,5 +28,6 @@ export async function portalToken(issuer: string, who: keyof typeof STAFF, scope
   const login = await browser.follow(url.toString());
   const done = await browser.submit(login, '/login', STAFF[who]);
   if (!done.url.startsWith(PORTAL_REDIRECT)) throw new Error(`sign-in ended at ${done.url} (${done.status}): ${done.html.slice(0, 500)}`);
-  return (await client.authorizationCodeGrant(config, new URL(done.url), { pkceCodeVerifier: verifier, expectedState: state })).access_token;
+  return (await client.authorizationCodeGrant(config, new URL(done.url), { pkceCodeVerifier: verifier, expectedState: state }))
+    .access_token;
 }

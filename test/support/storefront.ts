@@ -24,7 +24,11 @@ export interface RunningStorefront {
   stop(): Promise<void>;
 }
 
-export async function startStorefront(running: RunningBehalf, orders: RunningOrdersApi, options: Partial<StorefrontOptions> = {}): Promise<RunningStorefront> {
+export async function startStorefront(
+  running: RunningBehalf,
+  orders: RunningOrdersApi,
+  options: Partial<StorefrontOptions> = {},
+): Promise<RunningStorefront> {
   const errors: unknown[] = [];
   const storefront = createStorefront({
     issuer: running.issuer,
@@ -67,7 +71,10 @@ export class WebBrowser {
   private cookieHeader(url: URL): string {
     const matches = [...this.cookies.values()].filter((cookie) => cookie.host === url.hostname && pathMatches(url.pathname, cookie.path));
     // RFC 6265 §5.4: longer paths first.
-    return matches.sort((a, b) => b.path.length - a.path.length).map((cookie) => `${cookie.name}=${cookie.value}`).join('; ');
+    return matches
+      .sort((a, b) => b.path.length - a.path.length)
+      .map((cookie) => `${cookie.name}=${cookie.value}`)
+      .join('; ');
   }
 
   private remember(url: URL, headers: Headers): void {
@@ -88,7 +95,11 @@ export class WebBrowser {
   /** The cookies this browser would send to `url` (name → value). */
   cookiesFor(url: string): Map<string, string> {
     const parsed = new URL(url);
-    return new Map([...this.cookies.values()].filter((cookie) => cookie.host === parsed.hostname && pathMatches(parsed.pathname, cookie.path)).map((cookie) => [cookie.name, cookie.value]));
+    return new Map(
+      [...this.cookies.values()]
+        .filter((cookie) => cookie.host === parsed.hostname && pathMatches(parsed.pathname, cookie.path))
+        .map((cookie) => [cookie.name, cookie.value]),
+    );
   }
 
   /** All stored cookies (for assertions on names, paths). */
@@ -122,10 +133,16 @@ export class WebBrowser {
   /** Submits the form whose action contains `actionPart`, with its hidden fields plus `fields`. */
   async submit(page: Page, actionPart: string, fields: Record<string, string> = {}, choice: FormChoice = {}): Promise<Page> {
     const forms = [...page.html.matchAll(/<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)];
-    const form = forms.find((match) => decodeHtml(match[1]!).includes(actionPart) && (!choice.containing || match[2]!.includes(choice.containing)));
-    if (!form) throw new Error(`no form with action containing ${actionPart} on ${page.url} (${page.status}):\n${visibleText(page.html).slice(0, 600)}`);
+    const form = forms.find(
+      (match) => decodeHtml(match[1]!).includes(actionPart) && (!choice.containing || match[2]!.includes(choice.containing)),
+    );
+    if (!form)
+      throw new Error(
+        `no form with action containing ${actionPart} on ${page.url} (${page.status}):\n${visibleText(page.html).slice(0, 600)}`,
+      );
     const body = new URLSearchParams();
-    for (const hidden of form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g)) body.set(hidden[1]!, decodeHtml(hidden[2]!));
+    for (const hidden of form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"/g))
+      body.set(hidden[1]!, decodeHtml(hidden[2]!));
     for (const [name, value] of Object.entries(fields)) body.set(name, value);
     const action = new URL(decodeHtml(form[1]!), page.url).toString();
     return this.open(action, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
@@ -133,7 +150,10 @@ export class WebBrowser {
 }
 
 function pathMatches(requestPath: string, cookiePath: string): boolean {
-  return requestPath === cookiePath || (requestPath.startsWith(cookiePath) && (cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/'));
+  return (
+    requestPath === cookiePath ||
+    (requestPath.startsWith(cookiePath) && (cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/'))
+  );
 }
 
 /** RFC 6265 §5.1.4: the request path up to its last slash. */
@@ -145,7 +165,9 @@ function defaultPath(path: string): string {
 /** The page's text as a person reads it: no tags, entities decoded, whitespace collapsed. */
 export function visibleText(html: string): string {
   const withoutHead = html.replace(/<head>[\s\S]*?<\/head>/, '');
-  return decodeHtml(withoutHead.replace(/<[^>]+>/g, ' ')).replace(/\s+/g, ' ').trim();
+  return decodeHtml(withoutHead.replace(/<[^>]+>/g, ' '))
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 /** The page's <title>. */
@@ -154,12 +176,20 @@ export function pageTitle(html: string): string {
 }
 
 /** "Sign in" at a store, through Behalf's sign-in form, back to the store's catalogue. */
-export async function signInAtStore(web: WebBrowser, issuer: string, options: { email?: string; password?: string; store?: string } = {}): Promise<Page> {
+export async function signInAtStore(
+  web: WebBrowser,
+  issuer: string,
+  options: { email?: string; password?: string; store?: string } = {},
+): Promise<Page> {
   const store = options.store ?? 'electronics';
   const login = await web.open(`${STOREFRONT}/${store}/signin`);
   if (!login.url.startsWith(issuer)) throw new Error(`sign-in did not reach Behalf: ${login.url} (${login.status})`);
-  const back = await web.submit(login, '/login', { email: options.email ?? 'oleg@example.com', password: options.password ?? 'Customer-Demo-2026' });
-  if (back.url !== `${STOREFRONT}/${store}/` || back.status !== 200) throw new Error(`sign-in ended at ${back.url} (${back.status}): ${visibleText(back.html).slice(0, 400)}`);
+  const back = await web.submit(login, '/login', {
+    email: options.email ?? 'oleg@example.com',
+    password: options.password ?? 'Customer-Demo-2026',
+  });
+  if (back.url !== `${STOREFRONT}/${store}/` || back.status !== 200)
+    throw new Error(`sign-in ended at ${back.url} (${back.status}): ${visibleText(back.html).slice(0, 400)}`);
   return back;
 }
 
@@ -176,7 +206,8 @@ export interface OnBehalfOptions {
 export async function loginOnBehalfAtStore(web: WebBrowser, issuer: string, options: OnBehalfOptions): Promise<Page> {
   const store = options.store ?? 'electronics';
   const reauth = await web.open(`${STOREFRONT}/${store}/on-behalf/start?customer=${options.customer}`);
-  if (!reauth.url.startsWith(issuer) || !reauth.html.includes('Confirm it is you')) throw new Error(`no re-authentication screen: ${reauth.url} (${reauth.status})`);
+  if (!reauth.url.startsWith(issuer) || !reauth.html.includes('Confirm it is you'))
+    throw new Error(`no re-authentication screen: ${reauth.url} (${reauth.status})`);
   return web.submit(reauth, '/reauth', {
     email: options.email ?? 'support@example.com',
     password: options.password ?? 'Support-Demo-2026',

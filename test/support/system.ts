@@ -27,10 +27,18 @@ async function reRegister(db: TestDatabase, portalUrl: string, storefrontUrl: st
   try {
     const update = async (clientId: string, redirect: string, postLogout: string) => {
       const { client_secret: secret, ...metadata } = (await services.clients.findForProvider(clientId))! as Record<string, unknown>;
-      await services.clients.save({ ...(metadata as { client_id: string; client_kind: 'storefront' }), redirect_uris: [redirect], post_logout_redirect_uris: [postLogout] }, String(secret));
+      await services.clients.save(
+        {
+          ...(metadata as { client_id: string; client_kind: 'storefront' }),
+          redirect_uris: [redirect],
+          post_logout_redirect_uris: [postLogout],
+        },
+        String(secret),
+      );
     };
     await update('portal', `${portalUrl}/callback`, `${portalUrl}/`);
-    for (const store of ['electronics', 'books']) await update(`storefront-${store}`, `${storefrontUrl}/${store}/callback`, `${storefrontUrl}/${store}/`);
+    for (const store of ['electronics', 'books'])
+      await update(`storefront-${store}`, `${storefrontUrl}/${store}/callback`, `${storefrontUrl}/${store}/`);
   } finally {
     await services.database.close();
   }
@@ -48,13 +56,29 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   const storefrontUrl = `http://localhost:${storefrontPort}`;
   await reRegister(db, portalUrl, storefrontUrl);
   // Behalf's refusal of the session limit links to the portal's "My on-behalf sessions".
-  const onBehalf = { agentSessionsUrl: `${portalUrl}/my-sessions`, ...((options.behalf?.onBehalf as Record<string, unknown> | undefined) ?? {}) };
+  const onBehalf = {
+    agentSessionsUrl: `${portalUrl}/my-sessions`,
+    ...((options.behalf?.onBehalf as Record<string, unknown> | undefined) ?? {}),
+  };
   const behalf = await startBehalf({ database: db, overrides: { ...options.behalf, onBehalf } });
-  const orders = await createOrdersApi({ issuer: behalf.issuer, databaseUrl: db.url, corsOrigins: [storefrontUrl], sessionStatusCacheSeconds: 1 });
+  const orders = await createOrdersApi({
+    issuer: behalf.issuer,
+    databaseUrl: db.url,
+    corsOrigins: [storefrontUrl],
+    sessionStatusCacheSeconds: 1,
+  });
   const ordersUrl = (await orders.listen(ordersPort, '127.0.0.1')).url;
   const portal: Portal = createPortal({ issuer: behalf.issuer, publicUrl: portalUrl, storefrontUrl });
   await portal.listen(portalPort, '127.0.0.1');
-  const storefront: Storefront = createStorefront({ issuer: behalf.issuer, ordersApiUrl: ordersUrl, clientSecret: 'storefront-demo-secret', publicUrl: storefrontUrl, cookieKeys: ['e2e-cookie-key-e2e-cookie-key-e2e-cookie-key'], statusCacheSeconds: 1, portalUrl });
+  const storefront: Storefront = createStorefront({
+    issuer: behalf.issuer,
+    ordersApiUrl: ordersUrl,
+    clientSecret: 'storefront-demo-secret',
+    publicUrl: storefrontUrl,
+    cookieKeys: ['e2e-cookie-key-e2e-cookie-key-e2e-cookie-key'],
+    statusCacheSeconds: 1,
+    portalUrl,
+  });
   await storefront.listen(storefrontPort, '127.0.0.1');
   return {
     behalf,

@@ -8,7 +8,14 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, DEVELOPMENT_COOKIE_KEY, DEVELOPMENT_KEY_ENCRYPTION_KEY, loadConfig, projectRoot, usesDevelopmentSecrets } from '../../config/load.js';
+import {
+  ConfigError,
+  DEVELOPMENT_COOKIE_KEY,
+  DEVELOPMENT_KEY_ENCRYPTION_KEY,
+  loadConfig,
+  projectRoot,
+  usesDevelopmentSecrets,
+} from '../../config/load.js';
 
 const KEK_1 = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 const KEK_2 = 'BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
@@ -67,7 +74,13 @@ describe('defaults', () => {
 
   it('applies config/test.json in the test environment', () => {
     const config = loadConfig({ env: { NODE_ENV: 'test' } });
-    expect(config).toMatchObject({ env: 'test', security: { bcryptCost: 4 }, log: { level: 'silent' }, keys: { refreshIntervalSeconds: 0.5 }, demo: { seedOnEmptyDatabase: false } });
+    expect(config).toMatchObject({
+      env: 'test',
+      security: { bcryptCost: 4 },
+      log: { level: 'silent' },
+      keys: { refreshIntervalSeconds: 0.5 },
+      demo: { seedOnEmptyDatabase: false },
+    });
   });
 });
 
@@ -103,7 +116,9 @@ describe('environment overrides', () => {
     const byDefault = loadConfig({ env: { NODE_ENV: 'test' } }).rateLimits;
     expect(byDefault.redisUrl).toBeUndefined();
     expect(byDefault.redisKeyPrefix).toBe('behalf:rl:');
-    expect(loadConfig({ env: { NODE_ENV: 'test', REDIS_URL: 'rediss://:pw@cache.internal:6380/2', REDIS_KEY_PREFIX: 'shop-a:rl:' } }).rateLimits).toMatchObject({
+    expect(
+      loadConfig({ env: { NODE_ENV: 'test', REDIS_URL: 'rediss://:pw@cache.internal:6380/2', REDIS_KEY_PREFIX: 'shop-a:rl:' } }).rateLimits,
+    ).toMatchObject({
       redisUrl: 'rediss://:pw@cache.internal:6380/2',
       redisKeyPrefix: 'shop-a:rl:',
     });
@@ -169,7 +184,9 @@ describe('mistakes are one line naming the setting', () => {
   });
 
   it('takes DATABASE_MIGRATION_URL only beside DATABASE_URL (the embedded PostgreSQL has both roles)', () => {
-    const both = loadConfig({ env: { NODE_ENV: 'test', DATABASE_URL: 'postgres://runtime@db/behalf', DATABASE_MIGRATION_URL: 'postgres://owner@db/behalf' } });
+    const both = loadConfig({
+      env: { NODE_ENV: 'test', DATABASE_URL: 'postgres://runtime@db/behalf', DATABASE_MIGRATION_URL: 'postgres://owner@db/behalf' },
+    });
     expect(both.database).toMatchObject({ url: 'postgres://runtime@db/behalf', migrationUrl: 'postgres://owner@db/behalf' });
     const { message } = configError({ NODE_ENV: 'test', DATABASE_MIGRATION_URL: 'postgres://owner@db/behalf' });
     expect(message).toMatch(/^config: database\.migrationUrl \(DATABASE_MIGRATION_URL\): needs database\.url \(DATABASE_URL\)/);
@@ -198,7 +215,11 @@ describe('production refuses unsafe settings', () => {
   it.each([
     ['without KEY_ENCRYPTION_KEYS', { KEY_ENCRYPTION_KEYS: undefined }, /KEY_ENCRYPTION_KEYS.*required in production/],
     ['without COOKIE_KEYS', { COOKIE_KEYS: undefined }, /COOKIE_KEYS.*required in production/],
-    ['with the public development key-encryption key', { KEY_ENCRYPTION_KEYS: `${KEK_1},${DEVELOPMENT_KEY_ENCRYPTION_KEY}` }, /KEY_ENCRYPTION_KEYS.*development key is public/],
+    [
+      'with the public development key-encryption key',
+      { KEY_ENCRYPTION_KEYS: `${KEK_1},${DEVELOPMENT_KEY_ENCRYPTION_KEY}` },
+      /KEY_ENCRYPTION_KEYS.*development key is public/,
+    ],
     ['with the public development cookie key', { COOKIE_KEYS: DEVELOPMENT_COOKIE_KEY }, /COOKIE_KEYS.*development key is public/],
     ['with an http issuer', { ISSUER: 'http://id.example.com' }, /issuer \(ISSUER\).*https/],
     ['with bcrypt cost below 12', { BCRYPT_COST: '11' }, /bcryptCost \(BCRYPT_COST\).*at least 12/],

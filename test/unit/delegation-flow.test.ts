@@ -8,7 +8,18 @@
  * exists, and a refusal leaves only `delegation.denied`.
  */
 import type { ExchangeClient } from '../../src/token-exchange/ports.js';
-import { AGENT_ID, CUSTOMER_ID, INTEGRATOR, ORDERS_API, SHIPPING_API, STOREFRONT, exchangeWorld, refusalOf, type ExchangeWorld, type WorldOptions } from '../support/in-memory-exchange.js';
+import {
+  AGENT_ID,
+  CUSTOMER_ID,
+  INTEGRATOR,
+  ORDERS_API,
+  SHIPPING_API,
+  STOREFRONT,
+  exchangeWorld,
+  refusalOf,
+  type ExchangeWorld,
+  type WorldOptions,
+} from '../support/in-memory-exchange.js';
 
 const OPS_USER = 'ops-user-7';
 
@@ -18,7 +29,15 @@ const OPS_USER = 'ops-user-7';
  */
 function withOnBehalfToken(options: WorldOptions = {}) {
   const world = exchangeWorld(options);
-  const session = world.store.addSession({ id: 'obs-running', reauthId: 'reauth-0', agentId: AGENT_ID, customerId: CUSTOMER_ID, clientId: STOREFRONT, expiresAt: new Date(world.clock.now().getTime() + 3600_000), endedAt: null });
+  const session = world.store.addSession({
+    id: 'obs-running',
+    reauthId: 'reauth-0',
+    agentId: AGENT_ID,
+    customerId: CUSTOMER_ID,
+    clientId: STOREFRONT,
+    expiresAt: new Date(world.clock.now().getTime() + 3600_000),
+    endedAt: null,
+  });
   const subjectToken = world.givenToken('on-behalf-jwt', { act: { sub: AGENT_ID }, oboSessionId: session.id });
   return { world, session, subjectToken, subject: world.tokens.tokens.get(subjectToken)! };
 }
@@ -32,7 +51,12 @@ const COURIER = 'integrator-courier';
 
 /** A second integrator that operates shipping and may pass orders:read on to the orders API. */
 function courier(world: ExchangeWorld): ExchangeClient {
-  return { ...world.integrator, clientId: COURIER, operates: [SHIPPING_API], delegation: [{ from: 'shipping', to: 'orders', scope: ['orders:read'] }] };
+  return {
+    ...world.integrator,
+    clientId: COURIER,
+    operates: [SHIPPING_API],
+    delegation: [{ from: 'shipping', to: 'orders', scope: ['orders:read'] }],
+  };
 }
 
 /** The outcome of `act` and the audit records and tokens it added. */
@@ -44,7 +68,12 @@ async function changes(world: ExchangeWorld, act: () => Promise<unknown>) {
     () => undefined,
     (failure: unknown) => failure,
   );
-  return { error, steps: world.journal.slice(steps), events: world.audit.events.slice(events), issued: world.issuer.committed().length - tokens };
+  return {
+    error,
+    steps: world.journal.slice(steps),
+    events: world.audit.events.slice(events),
+    issued: world.issuer.committed().length - tokens,
+  };
 }
 
 describe('delegation: the derived token is never wider than its subject token', () => {
@@ -121,12 +150,22 @@ describe('delegation: the act chain', () => {
 
   it('makes the user behind the client’s actor token the actor, with the client’s id', async () => {
     const { world, subjectToken } = withOnBehalfToken();
-    const actorToken = world.givenToken('ops-user-token', { subject: OPS_USER, accountId: OPS_USER, clientId: INTEGRATOR, audience: [INTEGRATOR], scope: ['openid'] });
+    const actorToken = world.givenToken('ops-user-token', {
+      subject: OPS_USER,
+      accountId: OPS_USER,
+      clientId: INTEGRATOR,
+      audience: [INTEGRATOR],
+      scope: ['openid'],
+    });
 
     await world.delegate({ subjectToken, actorToken });
 
     expect(world.issuer.prepared[0]!.input.claims.act).toEqual({ sub: OPS_USER, client_id: INTEGRATOR, act: { sub: AGENT_ID } });
-    expect(world.audit.events.at(-1)).toMatchObject({ type: 'delegation.issued', actor: OPS_USER, details: { act_chain: [OPS_USER, AGENT_ID] } });
+    expect(world.audit.events.at(-1)).toMatchObject({
+      type: 'delegation.issued',
+      actor: OPS_USER,
+      details: { act_chain: [OPS_USER, AGENT_ID] },
+    });
   });
 
   it('nests again when the derived token is itself exchanged, up to the configured depth', async () => {
@@ -160,7 +199,11 @@ describe('delegation: the act chain', () => {
 
   it('refuses an actor who is the subject itself (circular_chain)', async () => {
     const { world, subjectToken } = withOnBehalfToken();
-    const customerAtIntegrator = world.givenToken('customer-at-integrator', { clientId: INTEGRATOR, audience: [INTEGRATOR], scope: ['openid'] });
+    const customerAtIntegrator = world.givenToken('customer-at-integrator', {
+      clientId: INTEGRATOR,
+      audience: [INTEGRATOR],
+      scope: ['openid'],
+    });
 
     const error = await refusalOf(world.delegate({ subjectToken, actorToken: customerAtIntegrator }));
 
@@ -198,7 +241,13 @@ describe('delegation: who may exchange the subject token', () => {
 
   it('refuses an actor token issued to another client (actor_other_client)', async () => {
     const { world, subjectToken } = withOnBehalfToken();
-    const foreign = world.givenToken('foreign-actor', { subject: OPS_USER, accountId: OPS_USER, clientId: 'integrator-elsewhere', audience: [], scope: [] });
+    const foreign = world.givenToken('foreign-actor', {
+      subject: OPS_USER,
+      accountId: OPS_USER,
+      clientId: 'integrator-elsewhere',
+      audience: [],
+      scope: [],
+    });
 
     const error = await refusalOf(world.delegate({ subjectToken, actorToken: foreign }));
 
@@ -220,7 +269,14 @@ describe('delegation: the audit record comes first; a refusal leaves only its de
       subject: CUSTOMER_ID,
       clientId: INTEGRATOR,
       sessionId: session.id,
-      details: { mode: 'delegation', audience: SHIPPING_API, scope: 'orders:read', expires_in: response.expires_in, jti: world.issuer.prepared[0]!.jti, act_chain: [INTEGRATOR, AGENT_ID] },
+      details: {
+        mode: 'delegation',
+        audience: SHIPPING_API,
+        scope: 'orders:read',
+        expires_in: response.expires_in,
+        jti: world.issuer.prepared[0]!.jti,
+        act_chain: [INTEGRATOR, AGENT_ID],
+      },
     });
   });
 
@@ -234,7 +290,12 @@ describe('delegation: the audit record comes first; a refusal leaves only its de
     expect(world.audit.events).toEqual([]);
   });
 
-  type Refusal = { rule: string; reason: string; arrange: (world: ExchangeWorld, session: { id: string }) => Parameters<ExchangeWorld['delegate']>[0]; denial: { subject: string | null; sessionId: string | null } };
+  type Refusal = {
+    rule: string;
+    reason: string;
+    arrange: (world: ExchangeWorld, session: { id: string }) => Parameters<ExchangeWorld['delegate']>[0];
+    denial: { subject: string | null; sessionId: string | null };
+  };
   const refusals: Refusal[] = [
     {
       rule: 'a subject token whose on-behalf session has ended',
@@ -254,9 +315,24 @@ describe('delegation: the audit record comes first; a refusal leaves only its de
       },
       denial: { subject: null, sessionId: null },
     },
-    { rule: 'a client that is no audience', reason: 'not_audience', arrange: (world) => ({ subjectToken: 'on-behalf-jwt', client: bystander(world) }), denial: { subject: CUSTOMER_ID, sessionId: 'obs-running' } },
-    { rule: 'scope beyond the subject token', reason: 'scope_escalation', arrange: () => ({ subjectToken: 'on-behalf-jwt', scope: ['shipping:write'] }), denial: { subject: CUSTOMER_ID, sessionId: 'obs-running' } },
-    { rule: 'an unknown resource', reason: 'unknown_resource', arrange: () => ({ subjectToken: 'on-behalf-jwt', resources: ['https://elsewhere.test'] }), denial: { subject: CUSTOMER_ID, sessionId: 'obs-running' } },
+    {
+      rule: 'a client that is no audience',
+      reason: 'not_audience',
+      arrange: (world) => ({ subjectToken: 'on-behalf-jwt', client: bystander(world) }),
+      denial: { subject: CUSTOMER_ID, sessionId: 'obs-running' },
+    },
+    {
+      rule: 'scope beyond the subject token',
+      reason: 'scope_escalation',
+      arrange: () => ({ subjectToken: 'on-behalf-jwt', scope: ['shipping:write'] }),
+      denial: { subject: CUSTOMER_ID, sessionId: 'obs-running' },
+    },
+    {
+      rule: 'an unknown resource',
+      reason: 'unknown_resource',
+      arrange: () => ({ subjectToken: 'on-behalf-jwt', resources: ['https://elsewhere.test'] }),
+      denial: { subject: CUSTOMER_ID, sessionId: 'obs-running' },
+    },
   ];
 
   it.each(refusals)('refuses $rule ($reason) with delegation.denied as its only record', async ({ reason, arrange, denial }) => {
@@ -270,6 +346,12 @@ describe('delegation: the audit record comes first; a refusal leaves only its de
     expect(issued).toBe(0);
     expect(world.issuer.prepared).toEqual([]);
     expect(steps).toEqual(['audit.record delegation.denied']);
-    expect(events[0]).toMatchObject({ type: 'delegation.denied', actor: `client:${client.clientId}`, clientId: client.clientId, ...denial, details: { reason } });
+    expect(events[0]).toMatchObject({
+      type: 'delegation.denied',
+      actor: `client:${client.clientId}`,
+      clientId: client.clientId,
+      ...denial,
+      details: { reason },
+    });
   });
 });

@@ -79,7 +79,12 @@ describe('folders root may import code from', () => {
   });
 
   it('refuses anything under /tmp (world-writable, sticky or not)', () => {
-    expect(firstUntrusted([{ path: '/', mode: 0o40755, uid: ROOT, gid: ROOT }, { path: '/tmp', mode: 0o41777, uid: ROOT, gid: ROOT }])?.path).toBe('/tmp');
+    expect(
+      firstUntrusted([
+        { path: '/', mode: 0o40755, uid: ROOT, gid: ROOT },
+        { path: '/tmp', mode: 0o41777, uid: ROOT, gid: ROOT },
+      ])?.path,
+    ).toBe('/tmp');
   });
 });
 
@@ -88,7 +93,10 @@ describe('what gets relocated', () => {
   const choose = (facts: Partial<LayoutFacts>) => chooseLayout({ ...reachable, ...facts }, '/home/alice/behalf/.data/postgres/cluster');
 
   it('keeps everything in the project when not root, or when the postgres user reaches it', () => {
-    expect(choose({ asRoot: false, dataBlockedAt: '/home/alice', binariesBlockedAt: '/home/alice' })).toEqual({ data: 'project', binaries: 'project' });
+    expect(choose({ asRoot: false, dataBlockedAt: '/home/alice', binariesBlockedAt: '/home/alice' })).toEqual({
+      data: 'project',
+      binaries: 'project',
+    });
     expect(choose({})).toEqual({ data: 'project', binaries: 'project' });
   });
 
@@ -103,6 +111,8 @@ describe('what gets relocated', () => {
 
   it('refuses, with what to do, an existing project cluster the postgres user cannot reach (rather than start an empty one elsewhere)', () => {
     expect(() => choose({ projectClusterExists: true, dataBlockedAt: '/home/alice' })).toThrow(EmbeddedLayoutError);
-    expect(() => choose({ projectClusterExists: true, dataBlockedAt: '/home/alice' })).toThrow(/cannot traverse \/home\/alice.*set DATABASE_URL/);
+    expect(() => choose({ projectClusterExists: true, dataBlockedAt: '/home/alice' })).toThrow(
+      /cannot traverse \/home\/alice.*set DATABASE_URL/,
+    );
   });
 });

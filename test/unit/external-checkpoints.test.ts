@@ -9,7 +9,13 @@ let n = 0;
 const freshDir = () => join(base, `run-${(n += 1)}`, 'checkpoints');
 
 function checkpoint(seq: number): ExternalCheckpoint {
-  return { table: 'audit_event', seq, hash: seq.toString(16).padStart(64, '0'), createdAt: new Date(Date.UTC(2026, 11, 5, 9, 0, seq)), jws: `header.payload-${seq}.signature` };
+  return {
+    table: 'audit_event',
+    seq,
+    hash: seq.toString(16).padStart(64, '0'),
+    createdAt: new Date(Date.UTC(2026, 11, 5, 9, 0, seq)),
+    jws: `header.payload-${seq}.signature`,
+  };
 }
 
 it('appends JSON lines to a 0600 file in a 0700 folder, and reads them back', async () => {
@@ -22,7 +28,14 @@ it('appends JSON lines to a 0600 file in a 0700 folder, and reads them back', as
   expect(statSync(dir).mode & 0o777).toBe(0o700);
   expect(statSync(store.location).mode & 0o777).toBe(0o600);
   const lines = readFileSync(store.location, 'utf8').split('\n');
-  expect(JSON.parse(lines[0]!)).toEqual({ kind: 'checkpoint', table: 'audit_event', seq: 1, hash: checkpoint(1).hash, created_at: '2026-12-05T09:00:01.000Z', jws: 'header.payload-1.signature' });
+  expect(JSON.parse(lines[0]!)).toEqual({
+    kind: 'checkpoint',
+    table: 'audit_event',
+    seq: 1,
+    hash: checkpoint(1).hash,
+    created_at: '2026-12-05T09:00:01.000Z',
+    jws: 'header.payload-1.signature',
+  });
 });
 
 it('keeps every line whole when several writers append at once', async () => {
@@ -62,6 +75,8 @@ it('reads an auditor’s copies: a folder or a single file, only the chain asked
   await new FileCheckpointArchive(dir, 'audit_event').append(checkpoint(1));
   await new FileCheckpointArchive(dir, 'orders_audit_event').append({ ...checkpoint(7), table: 'orders_audit_event' });
   expect(await readCheckpointCopies([dir], 'audit_event')).toEqual([checkpoint(1)]);
-  expect(await readCheckpointCopies([join(dir, 'orders_audit_event.checkpoints.jsonl')], 'orders_audit_event')).toEqual([{ ...checkpoint(7), table: 'orders_audit_event' }]);
+  expect(await readCheckpointCopies([join(dir, 'orders_audit_event.checkpoints.jsonl')], 'orders_audit_event')).toEqual([
+    { ...checkpoint(7), table: 'orders_audit_event' },
+  ]);
   await expect(readCheckpointCopies([join(dir, 'missing')], 'audit_event')).rejects.toThrow(/no such file or folder/);
 });

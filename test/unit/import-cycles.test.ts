@@ -61,14 +61,32 @@ export function cyclesOf(graph: Map<string, string[]>): string[][] {
 }
 
 it('finds a cycle when there is one (the check itself works)', () => {
-  expect(cyclesOf(new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]]))).toEqual([['c', 'b', 'a']]);
-  expect(cyclesOf(new Map([['a', ['b']], ['b', []]]))).toEqual([]);
+  expect(
+    cyclesOf(
+      new Map([
+        ['a', ['b']],
+        ['b', ['c']],
+        ['c', ['a']],
+        ['d', ['a']],
+      ]),
+    ),
+  ).toEqual([['c', 'b', 'a']]);
+  expect(
+    cyclesOf(
+      new Map([
+        ['a', ['b']],
+        ['b', []],
+      ]),
+    ),
+  ).toEqual([]);
 });
 
 it('src/ has no import cycle', () => {
   const graph = new Map<string, string[]>();
   for (const file of sourceFiles(SRC)) {
-    const imports = [...readFileSync(file, 'utf8').matchAll(STATIC_IMPORT)].map((match) => resolveImport(file, match[1]!)).filter((path): path is string => !!path);
+    const imports = [...readFileSync(file, 'utf8').matchAll(STATIC_IMPORT)]
+      .map((match) => resolveImport(file, match[1]!))
+      .filter((path): path is string => !!path);
     graph.set(file, imports);
   }
   expect(graph.size).toBeGreaterThan(100);

@@ -8,7 +8,18 @@
  * first exchanges at once open one session.
  */
 import { TOKEN_TYPES } from '../../src/token-exchange/types.js';
-import { AGENT_ID, BOOKS, BOOKS_CUSTOMER_ID, CUSTOMER_ID, ORDERS_API, SECOND_CUSTOMER_ID, STOREFRONT, exchangeWorld, refusalOf, type ExchangeWorld } from '../support/in-memory-exchange.js';
+import {
+  AGENT_ID,
+  BOOKS,
+  BOOKS_CUSTOMER_ID,
+  CUSTOMER_ID,
+  ORDERS_API,
+  SECOND_CUSTOMER_ID,
+  STOREFRONT,
+  exchangeWorld,
+  refusalOf,
+  type ExchangeWorld,
+} from '../support/in-memory-exchange.js';
 
 /** What `act` changed: the journal steps and audit records it added, and the tokens it created. */
 async function changes(world: ExchangeWorld, act: () => Promise<unknown>) {
@@ -44,13 +55,34 @@ describe('login on behalf: the first exchange after a fresh re-authentication', 
 
     const response = await world.onBehalf({ actorToken });
 
-    expect(world.journal).toEqual(['store.openSession + on_behalf.started', 'issuer.prepareAccessToken', 'audit.record token.issued', 'issuer.commit']);
+    expect(world.journal).toEqual([
+      'store.openSession + on_behalf.started',
+      'issuer.prepareAccessToken',
+      'audit.record token.issued',
+      'issuer.commit',
+    ]);
     expect(world.store.sessions.size).toBe(1);
     const [session] = world.store.sessions.values();
     const [started, issued] = world.audit.events;
-    expect(started).toMatchObject({ type: 'on_behalf.started', actor: AGENT_ID, subject: CUSTOMER_ID, clientId: STOREFRONT, sessionId: session!.id, details: { reason: reauth.reason, ticket: reauth.ticket, audience: ORDERS_API } });
-    expect(issued).toMatchObject({ type: 'token.issued', sessionId: session!.id, details: { mode: 'on_behalf', jti: world.issuer.prepared[0]!.jti } });
-    expect(response).toMatchObject({ access_token: world.issuer.committed()[0]!.value, issued_token_type: TOKEN_TYPES.accessToken, token_type: 'Bearer', scope: 'orders:read orders:write' });
+    expect(started).toMatchObject({
+      type: 'on_behalf.started',
+      actor: AGENT_ID,
+      subject: CUSTOMER_ID,
+      clientId: STOREFRONT,
+      sessionId: session!.id,
+      details: { reason: reauth.reason, ticket: reauth.ticket, audience: ORDERS_API },
+    });
+    expect(issued).toMatchObject({
+      type: 'token.issued',
+      sessionId: session!.id,
+      details: { mode: 'on_behalf', jti: world.issuer.prepared[0]!.jti },
+    });
+    expect(response).toMatchObject({
+      access_token: world.issuer.committed()[0]!.value,
+      issued_token_type: TOKEN_TYPES.accessToken,
+      token_type: 'Bearer',
+      scope: 'orders:read orders:write',
+    });
   });
 
   it('issues a token whose subject is the customer, whose act is the agent, bound to the session and its grant', async () => {
@@ -118,7 +150,11 @@ describe('login on behalf: a continued exchange within the session', () => {
 
     expect(world.store.sessions.size).toBe(1);
     expect(steps).toEqual(['issuer.prepareAccessToken', 'audit.record token.issued', 'issuer.commit']);
-    expect(world.issuer.prepared[1]!.input).toMatchObject({ grantId: session.grantId, claims: { obo_sid: session.id }, notAfter: session.expiresAt });
+    expect(world.issuer.prepared[1]!.input).toMatchObject({
+      grantId: session.grantId,
+      claims: { obo_sid: session.id },
+      notAfter: session.expiresAt,
+    });
   });
 
   it('never lets a token outlive the session: near its end, expires_in is the time left', async () => {
@@ -144,7 +180,13 @@ describe('login on behalf: a continued exchange within the session', () => {
 });
 
 describe('login on behalf: a refusal issues nothing and records only its denial', () => {
-  type Case = { rule: string; reason: string; code: string; arrange: (world: ExchangeWorld) => Parameters<ExchangeWorld['onBehalf']>[0]; denial?: { actor?: string; subject?: string | null } };
+  type Case = {
+    rule: string;
+    reason: string;
+    code: string;
+    arrange: (world: ExchangeWorld) => Parameters<ExchangeWorld['onBehalf']>[0];
+    denial?: { actor?: string; subject?: string | null };
+  };
   const cases: Case[] = [
     {
       rule: 'an agent without login on behalf for the customer’s store',
@@ -208,7 +250,16 @@ describe('login on behalf: a refusal issues nothing and records only its denial'
       reason: 'session_limit',
       code: 'invalid_request',
       arrange: (world) => {
-        for (const n of [1, 2, 3]) world.store.addSession({ id: `other-${n}`, reauthId: `old-${n}`, agentId: AGENT_ID, customerId: SECOND_CUSTOMER_ID, clientId: STOREFRONT, expiresAt: new Date(world.clock.now().getTime() + 600_000), endedAt: null });
+        for (const n of [1, 2, 3])
+          world.store.addSession({
+            id: `other-${n}`,
+            reauthId: `old-${n}`,
+            agentId: AGENT_ID,
+            customerId: SECOND_CUSTOMER_ID,
+            clientId: STOREFRONT,
+            expiresAt: new Date(world.clock.now().getTime() + 600_000),
+            endedAt: null,
+          });
         return { actorToken: world.reauthenticate().actorToken };
       },
     },
@@ -237,7 +288,13 @@ describe('login on behalf: a refusal issues nothing and records only its denial'
     expect(world.store.sessions.size).toBe(sessionsBefore);
     expect(world.store.ends).toEqual([]);
     expect(steps).toEqual(['audit.record on_behalf.denied']);
-    expect(events[0]).toMatchObject({ type: 'on_behalf.denied', actor: denial?.actor ?? AGENT_ID, subject: denial?.subject === undefined ? CUSTOMER_ID : denial.subject, clientId: STOREFRONT, details: { error: code, reason } });
+    expect(events[0]).toMatchObject({
+      type: 'on_behalf.denied',
+      actor: denial?.actor ?? AGENT_ID,
+      subject: denial?.subject === undefined ? CUSTOMER_ID : denial.subject,
+      clientId: STOREFRONT,
+      details: { error: code, reason },
+    });
   });
 
   it('refuses a password-only re-authentication when a second factor is required (second_factor_required)', async () => {
@@ -280,9 +337,21 @@ describe('login on behalf: a refusal issues nothing and records only its denial'
 
 describe('login on behalf: a refusal that takes away who may act ends the running session', () => {
   const revocations: { what: string; reason: string; revoke: (world: ExchangeWorld) => void }[] = [
-    { what: 'the agent lost login on behalf for the store', reason: 'no_permission', revoke: (world) => void (world.accounts.agents.get(AGENT_ID)!.loginOnBehalfSessionss = []) },
-    { what: 'the agent was disabled', reason: 'agent_inactive', revoke: (world) => void (world.accounts.agents.get(AGENT_ID)!.status = 'disabled') },
-    { what: 'the customer was disabled', reason: 'target_inactive', revoke: (world) => void (world.accounts.targets.get(CUSTOMER_ID)!.status = 'disabled') },
+    {
+      what: 'the agent lost login on behalf for the store',
+      reason: 'no_permission',
+      revoke: (world) => void (world.accounts.agents.get(AGENT_ID)!.loginOnBehalfSessionss = []),
+    },
+    {
+      what: 'the agent was disabled',
+      reason: 'agent_inactive',
+      revoke: (world) => void (world.accounts.agents.get(AGENT_ID)!.status = 'disabled'),
+    },
+    {
+      what: 'the customer was disabled',
+      reason: 'target_inactive',
+      revoke: (world) => void (world.accounts.targets.get(CUSTOMER_ID)!.status = 'disabled'),
+    },
   ];
 
   it.each(revocations)('ends it as system/policy_revoked when $what ($reason), then records the denial', async ({ reason, revoke }) => {
@@ -300,22 +369,37 @@ describe('login on behalf: a refusal that takes away who may act ends the runnin
   });
 
   const harmless: { what: string; reason: string; request: (actorToken: string) => Parameters<ExchangeWorld['onBehalf']>[0] }[] = [
-    { what: 'scope beyond the client’s policy', reason: 'scope_escalation', request: (actorToken) => ({ actorToken, scope: ['orders:delete'] }) },
-    { what: 'the session’s actor token sent for a customer of another store', reason: 'target_other_store', request: (actorToken) => ({ actorToken, subject: BOOKS_CUSTOMER_ID }) },
-    { what: 'the session’s actor token sent for another customer', reason: 'reauth_other_target', request: (actorToken) => ({ actorToken, subject: SECOND_CUSTOMER_ID }) },
+    {
+      what: 'scope beyond the client’s policy',
+      reason: 'scope_escalation',
+      request: (actorToken) => ({ actorToken, scope: ['orders:delete'] }),
+    },
+    {
+      what: 'the session’s actor token sent for a customer of another store',
+      reason: 'target_other_store',
+      request: (actorToken) => ({ actorToken, subject: BOOKS_CUSTOMER_ID }),
+    },
+    {
+      what: 'the session’s actor token sent for another customer',
+      reason: 'reauth_other_target',
+      request: (actorToken) => ({ actorToken, subject: SECOND_CUSTOMER_ID }),
+    },
   ];
 
-  it.each(harmless)('leaves the session running after a refusal that says nothing about who may act: $what ($reason)', async ({ reason, request }) => {
-    const { world, actorToken, session } = await runningSession();
+  it.each(harmless)(
+    'leaves the session running after a refusal that says nothing about who may act: $what ($reason)',
+    async ({ reason, request }) => {
+      const { world, actorToken, session } = await runningSession();
 
-    const { error, steps } = await changes(world, () => world.onBehalf(request(actorToken)));
+      const { error, steps } = await changes(world, () => world.onBehalf(request(actorToken)));
 
-    expect(error).toMatchObject({ reason });
-    expect(world.store.ends).toEqual([]);
-    expect(steps).toEqual(['audit.record on_behalf.denied']);
-    expect(world.store.sessions.get(session.id)!.endedAt).toBeNull();
-    await expect(world.onBehalf({ actorToken })).resolves.toMatchObject({ token_type: 'Bearer' });
-  });
+      expect(error).toMatchObject({ reason });
+      expect(world.store.ends).toEqual([]);
+      expect(steps).toEqual(['audit.record on_behalf.denied']);
+      expect(world.store.sessions.get(session.id)!.endedAt).toBeNull();
+      await expect(world.onBehalf({ actorToken })).resolves.toMatchObject({ token_type: 'Bearer' });
+    },
+  );
 
   it('does not end a session that has already ended', async () => {
     const { world, actorToken, session } = await runningSession();
@@ -353,16 +437,29 @@ describe('login on behalf: concurrent first exchanges', () => {
     const [session] = world.store.sessions.values();
     expect(world.audit.types().filter((type) => type === 'on_behalf.started')).toEqual(['on_behalf.started']);
     expect(world.audit.types().filter((type) => type === 'token.issued')).toHaveLength(2);
-    for (const { input } of world.issuer.committed()) expect(input).toMatchObject({ grantId: session!.grantId, claims: { obo_sid: session!.id } });
+    for (const { input } of world.issuer.committed())
+      expect(input).toMatchObject({ grantId: session!.grantId, claims: { obo_sid: session!.id } });
   });
 
   it('refuses the second of two re-authentications of one agent at the limit (session_limit), though both counted room', async () => {
     const world = exchangeWorld({ limits: { maxConcurrentSessions: 3 } });
-    for (const n of [1, 2]) world.store.addSession({ id: `other-${n}`, reauthId: `old-${n}`, agentId: AGENT_ID, customerId: SECOND_CUSTOMER_ID, clientId: STOREFRONT, expiresAt: new Date(world.clock.now().getTime() + 600_000), endedAt: null });
+    for (const n of [1, 2])
+      world.store.addSession({
+        id: `other-${n}`,
+        reauthId: `old-${n}`,
+        agentId: AGENT_ID,
+        customerId: SECOND_CUSTOMER_ID,
+        clientId: STOREFRONT,
+        expiresAt: new Date(world.clock.now().getTime() + 600_000),
+        endedAt: null,
+      });
     const one = world.reauthenticate({ customerId: CUSTOMER_ID });
     const other = world.reauthenticate({ customerId: SECOND_CUSTOMER_ID });
 
-    const outcomes = await Promise.allSettled([world.onBehalf({ actorToken: one.actorToken }), world.onBehalf({ actorToken: other.actorToken, subject: SECOND_CUSTOMER_ID })]);
+    const outcomes = await Promise.allSettled([
+      world.onBehalf({ actorToken: one.actorToken }),
+      world.onBehalf({ actorToken: other.actorToken, subject: SECOND_CUSTOMER_ID }),
+    ]);
 
     expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
     const refused = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
@@ -379,7 +476,15 @@ describe('login on behalf: concurrent first exchanges', () => {
     const lookUp = world.store.reauthByGrant.bind(world.store);
     world.store.reauthByGrant = async (grantId) => {
       const found = await lookUp(grantId);
-      world.store.addSession({ id: 'meanwhile', reauthId: reauth.id, agentId: AGENT_ID, customerId: CUSTOMER_ID, clientId: STOREFRONT, expiresAt: new Date(world.clock.now().getTime() + 600_000), endedAt: world.clock.now() });
+      world.store.addSession({
+        id: 'meanwhile',
+        reauthId: reauth.id,
+        agentId: AGENT_ID,
+        customerId: CUSTOMER_ID,
+        clientId: STOREFRONT,
+        expiresAt: new Date(world.clock.now().getTime() + 600_000),
+        endedAt: world.clock.now(),
+      });
       return found;
     };
 

@@ -1,7 +1,10 @@
 /** Who must use PKCE: every client, except a confidential one that opted out; a public client never may. */
 import { pkceOptionalProblem, pkceRequired } from '../../src/server/oidc/pkce-policy.js';
 
-const client = (clientAuthMethod: string | undefined, metadata: Record<string, unknown> = {}) => ({ clientAuthMethod, metadata: () => metadata });
+const client = (clientAuthMethod: string | undefined, metadata: Record<string, unknown> = {}) => ({
+  clientAuthMethod,
+  metadata: () => metadata,
+});
 
 describe('pkceRequired', () => {
   it('requires PKCE of confidential and public clients by default', () => {

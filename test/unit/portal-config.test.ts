@@ -19,8 +19,19 @@ describe('loadPortalConfig', () => {
   });
 
   it('reads the environment', () => {
-    const config = loadPortalConfig({ PORTAL_PORT: '5002', ISSUER: 'https://id.example.com/', STOREFRONT_URL: 'https://shop.example.com', PORTAL_COOKIE_KEYS: `${'a'.repeat(32)}, ${'b'.repeat(40)}` });
-    expect(config).toMatchObject({ port: 5002, issuer: 'https://id.example.com', publicUrl: 'http://localhost:5002', storefrontUrl: 'https://shop.example.com', cookieKeys: ['a'.repeat(32), 'b'.repeat(40)] });
+    const config = loadPortalConfig({
+      PORTAL_PORT: '5002',
+      ISSUER: 'https://id.example.com/',
+      STOREFRONT_URL: 'https://shop.example.com',
+      PORTAL_COOKIE_KEYS: `${'a'.repeat(32)}, ${'b'.repeat(40)}`,
+    });
+    expect(config).toMatchObject({
+      port: 5002,
+      issuer: 'https://id.example.com',
+      publicUrl: 'http://localhost:5002',
+      storefrontUrl: 'https://shop.example.com',
+      cookieKeys: ['a'.repeat(32), 'b'.repeat(40)],
+    });
   });
 
   it.each([
@@ -52,5 +63,7 @@ describe('localPath', () => {
 });
 
 it('builds the storefront entry URL for an account', () => {
-  expect(onBehalfUrl('http://localhost:4001', 'books', 'f4a71efa-49bc-4da2-849d-859161377fde')).toBe('http://localhost:4001/books/on-behalf/start?customer=f4a71efa-49bc-4da2-849d-859161377fde');
+  expect(onBehalfUrl('http://localhost:4001', 'books', 'f4a71efa-49bc-4da2-849d-859161377fde')).toBe(
+    'http://localhost:4001/books/on-behalf/start?customer=f4a71efa-49bc-4da2-849d-859161377fde',
+  );
 });

@@ -11,7 +11,10 @@ describe('recordedUsername', () => {
 
   it('escapes control characters JSON-style and flags it, so the value never equals the address it imitates', () => {
     expect(recordedUsername('oleg\u0000@example.com')).toEqual({ username: 'oleg\\u0000@example.com', username_escaped: true });
-    expect(recordedUsername('oleg@example.com\u0007\u001f\u007f\u0085')).toEqual({ username: 'oleg@example.com\\u0007\\u001f\\u007f\\u0085', username_escaped: true });
+    expect(recordedUsername('oleg@example.com\u0007\u001f\u007f\u0085')).toEqual({
+      username: 'oleg@example.com\\u0007\\u001f\\u007f\\u0085',
+      username_escaped: true,
+    });
     expect(recordedUsername('a\tb\nc')).toEqual({ username: 'a\\u0009b\\u000ac', username_escaped: true });
   });
 

@@ -1,7 +1,13 @@
 /** toPrincipal: the owner, the current actor (outermost act only), the chain, the doer, scopes, and malformed act. */
 import { KitError, toPrincipal } from '../../src/resource-server/index.js';
 
-const base = { sub: 'customer-1', client_id: 'storefront-electronics', scope: 'orders:read orders:write', jti: 'token-1', exp: 1_900_000_000 };
+const base = {
+  sub: 'customer-1',
+  client_id: 'storefront-electronics',
+  scope: 'orders:read orders:write',
+  jti: 'token-1',
+  exp: 1_900_000_000,
+};
 
 describe('toPrincipal', () => {
   it('gives the subject’s own token: no actor, the subject is the doer', () => {
@@ -22,18 +28,34 @@ describe('toPrincipal', () => {
 
   it('makes the agent the actor and doer of an on-behalf token, with its session', () => {
     const principal = toPrincipal({ ...base, act: { sub: 'agent-1' }, obo_sid: 'session-1' });
-    expect(principal).toMatchObject({ subject: 'customer-1', actor: { sub: 'agent-1' }, actorChain: [{ sub: 'agent-1' }], onBehalf: true, doer: 'agent-1', onBehalfSessionId: 'session-1' });
+    expect(principal).toMatchObject({
+      subject: 'customer-1',
+      actor: { sub: 'agent-1' },
+      actorChain: [{ sub: 'agent-1' }],
+      onBehalf: true,
+      doer: 'agent-1',
+      onBehalfSessionId: 'session-1',
+    });
   });
 
   it('takes only the OUTERMOST act as the actor; nested ones are the earlier actors, in order', () => {
-    const principal = toPrincipal({ ...base, act: { sub: 'orders-api', client_id: 'orders-api', act: { sub: 'agent-1', name: 'Sam Support', act: { sub: 'first' } } } });
+    const principal = toPrincipal({
+      ...base,
+      act: { sub: 'orders-api', client_id: 'orders-api', act: { sub: 'agent-1', name: 'Sam Support', act: { sub: 'first' } } },
+    });
     expect(principal.actor).toEqual({ sub: 'orders-api', clientId: 'orders-api' });
     expect(principal.doer).toBe('orders-api');
-    expect(principal.actorChain).toEqual([{ sub: 'orders-api', clientId: 'orders-api' }, { sub: 'agent-1', name: 'Sam Support' }, { sub: 'first' }]);
+    expect(principal.actorChain).toEqual([
+      { sub: 'orders-api', clientId: 'orders-api' },
+      { sub: 'agent-1', name: 'Sam Support' },
+      { sub: 'first' },
+    ]);
   });
 
   it('keeps only string actor fields', () => {
-    expect(toPrincipal({ ...base, act: { sub: 'agent-1', client_id: 42, name: { first: 'Sam' }, extra: true } }).actor).toEqual({ sub: 'agent-1' });
+    expect(toPrincipal({ ...base, act: { sub: 'agent-1', client_id: 42, name: { first: 'Sam' }, extra: true } }).actor).toEqual({
+      sub: 'agent-1',
+    });
   });
 
   it('splits scopes on spaces and tolerates a missing or non-string scope', () => {
@@ -82,7 +104,12 @@ describe('toPrincipal', () => {
       thrown = error;
     }
     expect(thrown).toBeInstanceOf(KitError);
-    expect(thrown).toMatchObject({ code: 'invalid_token', status: 401, oauthError: 'invalid_token', message: expect.stringMatching(message) });
+    expect(thrown).toMatchObject({
+      code: 'invalid_token',
+      status: 401,
+      oauthError: 'invalid_token',
+      message: expect.stringMatching(message),
+    });
   });
 
   it('refuses an act chain deeper than 16', () => {

@@ -37,11 +37,20 @@ describe('runtimeRoleProblems', () => {
   });
 
   it('refuses when the audit tables cannot be seen', () => {
-    expect(runtimeRoleProblems(facts({ auditTables: [] }))).toEqual(['cannot see audit_event (migrations not applied?)', 'cannot see audit_event_checkpoint (migrations not applied?)']);
+    expect(runtimeRoleProblems(facts({ auditTables: [] }))).toEqual([
+      'cannot see audit_event (migrations not applied?)',
+      'cannot see audit_event_checkpoint (migrations not applied?)',
+    ]);
   });
 
   it('says it all in one line that names the fix', () => {
-    const line = describeRuntimeRoleRefusal(facts({ role: 'postgres', superuser: true, auditTables: facts().auditTables.map((table) => ({ ...table, owner: 'postgres', actsAsOwner: true })) }))!;
+    const line = describeRuntimeRoleRefusal(
+      facts({
+        role: 'postgres',
+        superuser: true,
+        auditTables: facts().auditTables.map((table) => ({ ...table, owner: 'postgres', actsAsOwner: true })),
+      }),
+    )!;
     expect(line).not.toContain('\n');
     expect(line).toMatch(/^database role postgres is a superuser, owns audit_event, owns audit_event_checkpoint: refused in production/);
     expect(line).toContain('DATABASE_MIGRATION_URL');
@@ -58,14 +67,19 @@ describe('runtimeGrantStatements', () => {
   });
 
   it('narrows the audit tables back: read the events, append checkpoints, nothing else', () => {
-    expect(on('audit_event')).toEqual(['REVOKE ALL ON TABLE "public"."audit_event" FROM "behalf_runtime"', 'GRANT SELECT ON TABLE "public"."audit_event" TO "behalf_runtime"']);
+    expect(on('audit_event')).toEqual([
+      'REVOKE ALL ON TABLE "public"."audit_event" FROM "behalf_runtime"',
+      'GRANT SELECT ON TABLE "public"."audit_event" TO "behalf_runtime"',
+    ]);
     expect(on('audit_event_checkpoint')).toEqual([
       'REVOKE ALL ON TABLE "public"."audit_event_checkpoint" FROM "behalf_runtime"',
       'GRANT SELECT, INSERT ON TABLE "public"."audit_event_checkpoint" TO "behalf_runtime"',
     ]);
     expect(statements.some((statement) => /GRANT EXECUTE ON FUNCTION "public"\.audit_event_append\(/.test(statement))).toBe(true);
     // The narrowing comes after the broad grant, or the broad grant would win.
-    expect(statements.findIndex((s) => s.startsWith('REVOKE ALL ON TABLE "public"."audit_event"'))).toBeGreaterThan(statements.findIndex((s) => s.includes('ON ALL TABLES')));
+    expect(statements.findIndex((s) => s.startsWith('REVOKE ALL ON TABLE "public"."audit_event"'))).toBeGreaterThan(
+      statements.findIndex((s) => s.includes('ON ALL TABLES')),
+    );
   });
 
   it('quotes the role name', () => {

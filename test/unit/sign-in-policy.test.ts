@@ -1,5 +1,13 @@
 /** The pure sign-in rules: who may sign in through which kind of client, locks and lockout counting. */
-import { accountScopeFor, afterFailedPassword, decideSignIn, isLocked, isStaff, type ClientAudience, type SignInCandidate } from '../../src/accounts/sign-in-policy.js';
+import {
+  accountScopeFor,
+  afterFailedPassword,
+  decideSignIn,
+  isLocked,
+  isStaff,
+  type ClientAudience,
+  type SignInCandidate,
+} from '../../src/accounts/sign-in-policy.js';
 
 const NOW = new Date('2026-11-24T12:00:00Z');
 const ELECTRONICS = 'store-electronics';
@@ -17,7 +25,7 @@ function staff(roles: SignInCandidate['roles'] = ['support'], extra: Partial<Sig
 }
 
 describe('decideSignIn', () => {
-  it('lets a store\'s customer sign in at that store\'s client only', () => {
+  it("lets a store's customer sign in at that store's client only", () => {
     expect(decideSignIn(storefront(ELECTRONICS), customer(ELECTRONICS), NOW)).toEqual({ ok: true });
     expect(decideSignIn(storefront(BOOKS), customer(ELECTRONICS), NOW)).toEqual({ ok: false, reason: 'wrong_audience' });
     expect(decideSignIn(backoffice, customer(ELECTRONICS), NOW)).toEqual({ ok: false, reason: 'wrong_audience' });
@@ -32,7 +40,10 @@ describe('decideSignIn', () => {
   it('refuses back office to an account with a store even if it has a staff role, and storefronts to store accounts without the customer role', () => {
     expect(decideSignIn(backoffice, customer(ELECTRONICS, { roles: ['support'] }), NOW)).toEqual({ ok: false, reason: 'wrong_audience' });
     expect(decideSignIn(backoffice, staff(['customer']), NOW)).toEqual({ ok: false, reason: 'wrong_audience' });
-    expect(decideSignIn(storefront(ELECTRONICS), customer(ELECTRONICS, { roles: [] }), NOW)).toEqual({ ok: false, reason: 'wrong_audience' });
+    expect(decideSignIn(storefront(ELECTRONICS), customer(ELECTRONICS, { roles: [] }), NOW)).toEqual({
+      ok: false,
+      reason: 'wrong_audience',
+    });
   });
 
   it('never signs anyone in through a service client', () => {
@@ -41,18 +52,30 @@ describe('decideSignIn', () => {
   });
 
   it('refuses disabled accounts, and says so only for the right audience', () => {
-    expect(decideSignIn(storefront(ELECTRONICS), customer(ELECTRONICS, { status: 'disabled' }), NOW)).toEqual({ ok: false, reason: 'disabled' });
-    expect(decideSignIn(storefront(BOOKS), customer(ELECTRONICS, { status: 'disabled' }), NOW)).toEqual({ ok: false, reason: 'wrong_audience' });
+    expect(decideSignIn(storefront(ELECTRONICS), customer(ELECTRONICS, { status: 'disabled' }), NOW)).toEqual({
+      ok: false,
+      reason: 'disabled',
+    });
+    expect(decideSignIn(storefront(BOOKS), customer(ELECTRONICS, { status: 'disabled' }), NOW)).toEqual({
+      ok: false,
+      reason: 'wrong_audience',
+    });
   });
 
   it('refuses locked accounts: status locked, or a lock that has not ended yet', () => {
     expect(decideSignIn(backoffice, staff(['support'], { status: 'locked' }), NOW)).toEqual({ ok: false, reason: 'locked' });
-    expect(decideSignIn(backoffice, staff(['support'], { lockedUntil: new Date(NOW.getTime() + 1000) }), NOW)).toEqual({ ok: false, reason: 'locked' });
+    expect(decideSignIn(backoffice, staff(['support'], { lockedUntil: new Date(NOW.getTime() + 1000) }), NOW)).toEqual({
+      ok: false,
+      reason: 'locked',
+    });
     expect(decideSignIn(backoffice, staff(['support'], { lockedUntil: new Date(NOW.getTime() - 1000) }), NOW)).toEqual({ ok: true });
   });
 
   it('reports disabled before locked', () => {
-    expect(decideSignIn(backoffice, staff(['support'], { status: 'disabled', lockedUntil: new Date(NOW.getTime() + 1000) }), NOW)).toEqual({ ok: false, reason: 'disabled' });
+    expect(decideSignIn(backoffice, staff(['support'], { status: 'disabled', lockedUntil: new Date(NOW.getTime() + 1000) }), NOW)).toEqual({
+      ok: false,
+      reason: 'disabled',
+    });
   });
 });
 

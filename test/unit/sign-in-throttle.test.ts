@@ -28,7 +28,9 @@ it('answers 429 with Retry-After over budget, and audits it', async () => {
   expect(await h.run()).toBe(true);
   expect(h.pages).toEqual([{ status: 429, title: 'Too many sign-in attempts' }]);
   expect(h.headers['Retry-After']).toBe('42');
-  expect(h.recorded).toEqual([expect.objectContaining({ type: 'auth.login.failed', details: { reason: 'rate_limited', username: 'Sam@Example.com' } })]);
+  expect(h.recorded).toEqual([
+    expect.objectContaining({ type: 'auth.login.failed', details: { reason: 'rate_limited', username: 'Sam@Example.com' } }),
+  ]);
 });
 
 it('answers 503 when the counters cannot be reached, without trying to audit', async () => {

@@ -23,12 +23,20 @@ function user(overrides: Partial<OnBehalfUser> = {}): OnBehalfUser {
 describe('bannerFor', () => {
   it('counts down to the session’s end when the actor token lasts longer', () => {
     expect(bannerFor(user({ sessionEndsAt: minutes(42), reason: 'Checkout fails', ticket: 'SUP-1' }), NOW)).toEqual({
-      agentName: 'Sam Support', customerName: 'Oleg Petrov', reason: 'Checkout fails', ticket: 'SUP-1', minutesLeft: 42, endingSoon: false,
+      agentName: 'Sam Support',
+      customerName: 'Oleg Petrov',
+      reason: 'Checkout fails',
+      ticket: 'SUP-1',
+      minutesLeft: 42,
+      endingSoon: false,
     });
   });
 
   it('counts down to the actor token’s end when that comes first (it cannot be renewed)', () => {
-    expect(bannerFor(user({ sessionEndsAt: minutes(50), actor: { value: 'actor', expiresAt: minutes(9.5), lifetimeMs: 600_000 } }), NOW).minutesLeft).toBe(10);
+    expect(
+      bannerFor(user({ sessionEndsAt: minutes(50), actor: { value: 'actor', expiresAt: minutes(9.5), lifetimeMs: 600_000 } }), NOW)
+        .minutesLeft,
+    ).toBe(10);
   });
 
   it(`warns from ${WARN_MINUTES} minutes before the end, rounding up`, () => {

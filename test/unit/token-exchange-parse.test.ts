@@ -7,7 +7,13 @@ const CUSTOMER = '5a4c1b1e-9d6f-4c57-8f1e-2b3c4d5e6f70';
 const AGENT_TOKEN = 'Vt3CkRj7bQy4n6P8sLm2xZa9WdFg5Hh1Jk0Ll3Oo7Pq';
 
 function onBehalfRequest(extra: RawParams = {}): RawParams {
-  return { subject_token: CUSTOMER, subject_token_type: TOKEN_TYPES.accountId, actor_token: AGENT_TOKEN, actor_token_type: TOKEN_TYPES.accessToken, ...extra };
+  return {
+    subject_token: CUSTOMER,
+    subject_token_type: TOKEN_TYPES.accountId,
+    actor_token: AGENT_TOKEN,
+    actor_token_type: TOKEN_TYPES.accessToken,
+    ...extra,
+  };
 }
 
 function refusal(params: RawParams): TokenExchangeError {
@@ -49,21 +55,30 @@ describe('a well-formed request', () => {
   });
 
   it('keeps every resource and audience (given once or more), dropping empty ones', () => {
-    const parsed = parseTokenExchangeRequest(onBehalfRequest({ resource: ['http://localhost:4003', '', 'http://localhost:4010'], audience: 'orders' }));
+    const parsed = parseTokenExchangeRequest(
+      onBehalfRequest({ resource: ['http://localhost:4003', '', 'http://localhost:4010'], audience: 'orders' }),
+    );
     expect(parsed.resources).toEqual(['http://localhost:4003', 'http://localhost:4010']);
     expect(parsed.audiences).toEqual(['orders']);
     expect(parseTokenExchangeRequest(onBehalfRequest({ resource: '', audience: [] })).resources).toEqual([]);
   });
 
   it('splits scope on spaces, without duplicates or empty items; no scope stays undefined', () => {
-    expect(parseTokenExchangeRequest(onBehalfRequest({ scope: 'orders:read  orders:write orders:read' })).scope).toEqual(['orders:read', 'orders:write']);
+    expect(parseTokenExchangeRequest(onBehalfRequest({ scope: 'orders:read  orders:write orders:read' })).scope).toEqual([
+      'orders:read',
+      'orders:write',
+    ]);
     expect(parseTokenExchangeRequest(onBehalfRequest({ scope: '' })).scope).toBeUndefined();
     expect(parseTokenExchangeRequest(onBehalfRequest({ scope: '   ' })).scope).toEqual([]);
   });
 
   it('accepts access_token (the default), id_token and jwt as requested_token_type', () => {
-    expect(parseTokenExchangeRequest(onBehalfRequest({ requested_token_type: TOKEN_TYPES.accessToken })).requestedTokenType).toBe(TOKEN_TYPES.accessToken);
-    expect(parseTokenExchangeRequest(onBehalfRequest({ requested_token_type: TOKEN_TYPES.idToken })).requestedTokenType).toBe(TOKEN_TYPES.idToken);
+    expect(parseTokenExchangeRequest(onBehalfRequest({ requested_token_type: TOKEN_TYPES.accessToken })).requestedTokenType).toBe(
+      TOKEN_TYPES.accessToken,
+    );
+    expect(parseTokenExchangeRequest(onBehalfRequest({ requested_token_type: TOKEN_TYPES.idToken })).requestedTokenType).toBe(
+      TOKEN_TYPES.idToken,
+    );
     expect(parseTokenExchangeRequest(onBehalfRequest({ requested_token_type: TOKEN_TYPES.jwt })).requestedTokenType).toBe(TOKEN_TYPES.jwt);
     expect(parseTokenExchangeRequest(onBehalfRequest({ requested_token_type: '' })).requestedTokenType).toBe(TOKEN_TYPES.accessToken);
   });
@@ -91,13 +106,29 @@ describe('a malformed request', () => {
   });
 
   it('refuses token type URNs it does not know, listing the ones it does', () => {
-    expectRefusal(onBehalfRequest({ subject_token_type: 'urn:example:unknown' }), 'unsupported_token_type', /subject_token_type urn:example:unknown is not supported; use one of .*account_id/);
-    expectRefusal(onBehalfRequest({ actor_token_type: 'urn:ietf:params:oauth:token-type:saml2' }), 'unsupported_token_type', /actor_token_type urn:ietf:params:oauth:token-type:saml2 is not supported/);
+    expectRefusal(
+      onBehalfRequest({ subject_token_type: 'urn:example:unknown' }),
+      'unsupported_token_type',
+      /subject_token_type urn:example:unknown is not supported; use one of .*account_id/,
+    );
+    expectRefusal(
+      onBehalfRequest({ actor_token_type: 'urn:ietf:params:oauth:token-type:saml2' }),
+      'unsupported_token_type',
+      /actor_token_type urn:ietf:params:oauth:token-type:saml2 is not supported/,
+    );
   });
 
   it('refuses subject token types that cannot be exchanged here', () => {
-    expectRefusal(onBehalfRequest({ subject_token_type: TOKEN_TYPES.refreshToken }), 'unsupported_subject_token_type', /cannot be exchanged here/);
-    expectRefusal(onBehalfRequest({ subject_token_type: TOKEN_TYPES.idToken }), 'unsupported_subject_token_type', /use an access_token, a jwt, or urn:behalf/);
+    expectRefusal(
+      onBehalfRequest({ subject_token_type: TOKEN_TYPES.refreshToken }),
+      'unsupported_subject_token_type',
+      /cannot be exchanged here/,
+    );
+    expectRefusal(
+      onBehalfRequest({ subject_token_type: TOKEN_TYPES.idToken }),
+      'unsupported_subject_token_type',
+      /use an access_token, a jwt, or urn:behalf/,
+    );
   });
 
   it('needs an account id (a UUID) as the subject of login on behalf', () => {
@@ -106,12 +137,20 @@ describe('a malformed request', () => {
   });
 
   it('refuses an account id declared as an access token or a JWT, pointing at the account_id type', () => {
-    expectRefusal(onBehalfRequest({ subject_token_type: TOKEN_TYPES.accessToken }), 'subject_type_mismatch', /subject_token is an account id.*urn:behalf:params:oauth:token-type:account_id/);
+    expectRefusal(
+      onBehalfRequest({ subject_token_type: TOKEN_TYPES.accessToken }),
+      'subject_type_mismatch',
+      /subject_token is an account id.*urn:behalf:params:oauth:token-type:account_id/,
+    );
     expectRefusal(onBehalfRequest({ subject_token_type: TOKEN_TYPES.jwt }), 'subject_type_mismatch', /account id/);
   });
 
   it('requires actor_token_type with actor_token, and refuses it without one (RFC 8693 §2.1)', () => {
-    expectRefusal(onBehalfRequest({ actor_token_type: undefined }), 'missing_actor_token_type', /actor_token_type is required with actor_token/);
+    expectRefusal(
+      onBehalfRequest({ actor_token_type: undefined }),
+      'missing_actor_token_type',
+      /actor_token_type is required with actor_token/,
+    );
     expectRefusal(onBehalfRequest({ actor_token: undefined }), 'stray_actor_token_type', /must not be sent without actor_token/);
     expectRefusal(onBehalfRequest({ actor_token: '' }), 'stray_actor_token_type', /must not be sent without actor_token/);
   });
@@ -122,12 +161,24 @@ describe('a malformed request', () => {
   });
 
   it('never issues a refresh token, and refuses other requested types', () => {
-    expectRefusal(onBehalfRequest({ requested_token_type: TOKEN_TYPES.refreshToken }), 'refresh_token_requested', /never issues refresh tokens/);
-    expectRefusal(onBehalfRequest({ requested_token_type: 'urn:example:unknown' }), 'unsupported_requested_token_type', /urn:example:unknown is not supported; use .*access_token or .*id_token/);
+    expectRefusal(
+      onBehalfRequest({ requested_token_type: TOKEN_TYPES.refreshToken }),
+      'refresh_token_requested',
+      /never issues refresh tokens/,
+    );
+    expectRefusal(
+      onBehalfRequest({ requested_token_type: 'urn:example:unknown' }),
+      'unsupported_requested_token_type',
+      /urn:example:unknown is not supported; use .*access_token or .*id_token/,
+    );
     expectRefusal(onBehalfRequest({ requested_token_type: TOKEN_TYPES.accountId }), 'unsupported_requested_token_type', /not supported/);
   });
 
   it('gives an ID token only for login on behalf', () => {
-    expectRefusal({ subject_token: AGENT_TOKEN, subject_token_type: TOKEN_TYPES.accessToken, requested_token_type: TOKEN_TYPES.idToken }, 'id_token_for_delegation', /only be requested for login on behalf/);
+    expectRefusal(
+      { subject_token: AGENT_TOKEN, subject_token_type: TOKEN_TYPES.accessToken, requested_token_type: TOKEN_TYPES.idToken },
+      'id_token_for_delegation',
+      /only be requested for login on behalf/,
+    );
   });
 });

@@ -39,7 +39,15 @@ function agent(extra: Partial<AgentFacts> = {}): AgentFacts {
   return { id: AGENT, status: 'active', storeId: null, roles: ['support'], loginOnBehalfSessionss: [ELECTRONICS], ...extra };
 }
 function reauth(extra: Partial<ReauthFacts> = {}): ReauthFacts {
-  return { id: 'reauth-1', agentId: AGENT, targetId: CUSTOMER, clientId: 'storefront-electronics', storeId: ELECTRONICS, authenticatedAt: NOW, ...extra };
+  return {
+    id: 'reauth-1',
+    agentId: AGENT,
+    targetId: CUSTOMER,
+    clientId: 'storefront-electronics',
+    storeId: ELECTRONICS,
+    authenticatedAt: NOW,
+    ...extra,
+  };
 }
 function session(extra: Partial<SessionFacts> = {}): SessionFacts {
   return { id: 'session-1', expiresAt: at(1800), endedAt: null, ...extra };
@@ -65,13 +73,28 @@ function expectRefusal(fn: () => unknown, code: string, reason: string, descript
 
 describe('checkClientMayActOnBehalf', () => {
   it('allows a client with an on-behalf policy that serves a store', () => {
-    expect(() => checkClientMayActOnBehalf('storefront-electronics', { enabled: true, storeId: ELECTRONICS, tokenTtlSeconds: 600 })).not.toThrow();
+    expect(() =>
+      checkClientMayActOnBehalf('storefront-electronics', { enabled: true, storeId: ELECTRONICS, tokenTtlSeconds: 600 }),
+    ).not.toThrow();
   });
 
   it('refuses a client without an on-behalf policy, or one that serves no store, as unauthorized_client', () => {
-    expectRefusal(() => checkClientMayActOnBehalf('orders-api', { enabled: false, storeId: null, tokenTtlSeconds: 600 }), 'unauthorized_client', 'client_not_allowed', /orders-api is not allowed login on behalf/);
-    expectRefusal(() => checkClientMayActOnBehalf('storefront-x', { enabled: false, storeId: ELECTRONICS, tokenTtlSeconds: 600 }), 'unauthorized_client', 'client_not_allowed');
-    expectRefusal(() => checkClientMayActOnBehalf('portal', { enabled: true, storeId: null, tokenTtlSeconds: 600 }), 'unauthorized_client', 'client_not_allowed');
+    expectRefusal(
+      () => checkClientMayActOnBehalf('orders-api', { enabled: false, storeId: null, tokenTtlSeconds: 600 }),
+      'unauthorized_client',
+      'client_not_allowed',
+      /orders-api is not allowed login on behalf/,
+    );
+    expectRefusal(
+      () => checkClientMayActOnBehalf('storefront-x', { enabled: false, storeId: ELECTRONICS, tokenTtlSeconds: 600 }),
+      'unauthorized_client',
+      'client_not_allowed',
+    );
+    expectRefusal(
+      () => checkClientMayActOnBehalf('portal', { enabled: true, storeId: null, tokenTtlSeconds: 600 }),
+      'unauthorized_client',
+      'client_not_allowed',
+    );
   });
 });
 
@@ -96,28 +119,64 @@ describe('checkTarget', () => {
   it('refuses the agent themselves before anything else', () => {
     expectRefusal(() => checkTarget(customer({ id: AGENT }), ELECTRONICS, AGENT, NOW), 'invalid_request', 'self_target', /themselves/);
     // Also when the agent (a staff account, no store) names their own account.
-    expectRefusal(() => checkTarget({ id: AGENT, status: 'active', storeId: null, roles: ['support'] }, ELECTRONICS, AGENT, NOW), 'invalid_request', 'self_target');
+    expectRefusal(
+      () => checkTarget({ id: AGENT, status: 'active', storeId: null, roles: ['support'] }, ELECTRONICS, AGENT, NOW),
+      'invalid_request',
+      'self_target',
+    );
   });
 
   it('refuses staff and admin accounts, and any account without a store', () => {
-    expectRefusal(() => checkTarget({ id: 'staff', status: 'active', storeId: null, roles: ['support'] }, ELECTRONICS, AGENT, NOW), 'invalid_request', 'privileged_target', /staff and admin/);
-    expectRefusal(() => checkTarget({ id: 'admin', status: 'active', storeId: null, roles: ['admin'] }, ELECTRONICS, AGENT, NOW), 'invalid_request', 'privileged_target');
-    expectRefusal(() => checkTarget({ id: 'odd', status: 'active', storeId: null, roles: ['customer'] }, ELECTRONICS, AGENT, NOW), 'invalid_request', 'privileged_target');
+    expectRefusal(
+      () => checkTarget({ id: 'staff', status: 'active', storeId: null, roles: ['support'] }, ELECTRONICS, AGENT, NOW),
+      'invalid_request',
+      'privileged_target',
+      /staff and admin/,
+    );
+    expectRefusal(
+      () => checkTarget({ id: 'admin', status: 'active', storeId: null, roles: ['admin'] }, ELECTRONICS, AGENT, NOW),
+      'invalid_request',
+      'privileged_target',
+    );
+    expectRefusal(
+      () => checkTarget({ id: 'odd', status: 'active', storeId: null, roles: ['customer'] }, ELECTRONICS, AGENT, NOW),
+      'invalid_request',
+      'privileged_target',
+    );
     // A store account that also holds a staff role is still privileged.
-    expectRefusal(() => checkTarget(customer({ roles: ['customer', 'support'] }), ELECTRONICS, AGENT, NOW), 'invalid_request', 'privileged_target');
+    expectRefusal(
+      () => checkTarget(customer({ roles: ['customer', 'support'] }), ELECTRONICS, AGENT, NOW),
+      'invalid_request',
+      'privileged_target',
+    );
     expectRefusal(() => checkTarget(customer({ roles: ['admin'] }), ELECTRONICS, AGENT, NOW), 'invalid_request', 'privileged_target');
   });
 
   it('refuses a customer of another store', () => {
-    expectRefusal(() => checkTarget(customer({ storeId: BOOKS }), ELECTRONICS, AGENT, NOW), 'invalid_request', 'target_other_store', /another store/);
+    expectRefusal(
+      () => checkTarget(customer({ storeId: BOOKS }), ELECTRONICS, AGENT, NOW),
+      'invalid_request',
+      'target_other_store',
+      /another store/,
+    );
   });
 
   it('refuses a store account without the customer role', () => {
-    expectRefusal(() => checkTarget(customer({ roles: [] }), ELECTRONICS, AGENT, NOW), 'invalid_request', 'target_not_customer', /customer account/);
+    expectRefusal(
+      () => checkTarget(customer({ roles: [] }), ELECTRONICS, AGENT, NOW),
+      'invalid_request',
+      'target_not_customer',
+      /customer account/,
+    );
   });
 
   it('refuses a disabled or locked-status customer', () => {
-    expectRefusal(() => checkTarget(customer({ status: 'disabled' }), ELECTRONICS, AGENT, NOW), 'invalid_request', 'target_inactive', /not active/);
+    expectRefusal(
+      () => checkTarget(customer({ status: 'disabled' }), ELECTRONICS, AGENT, NOW),
+      'invalid_request',
+      'target_inactive',
+      /not active/,
+    );
     expectRefusal(() => checkTarget(customer({ status: 'locked' }), ELECTRONICS, AGENT, NOW), 'invalid_request', 'target_inactive');
   });
 });
@@ -128,7 +187,8 @@ describe('refusalEndsSession', () => {
   });
 
   it('keeps it for refusals of the request itself', () => {
-    for (const reason of ['reauth_other_target', 'actor_other_client', 'second_factor_required', 'session_limit', 'unknown_target']) expect(refusalEndsSession(reason)).toBe(false);
+    for (const reason of ['reauth_other_target', 'actor_other_client', 'second_factor_required', 'session_limit', 'unknown_target'])
+      expect(refusalEndsSession(reason)).toBe(false);
   });
 });
 
@@ -151,7 +211,12 @@ describe('checkAgent', () => {
   });
 
   it('refuses staff without the permission, or with it for another store only', () => {
-    expectRefusal(() => checkAgent(agent({ loginOnBehalfSessionss: [] }), ELECTRONICS), 'invalid_request', 'no_permission', /security:loginOnBehalf for this store/);
+    expectRefusal(
+      () => checkAgent(agent({ loginOnBehalfSessionss: [] }), ELECTRONICS),
+      'invalid_request',
+      'no_permission',
+      /security:loginOnBehalf for this store/,
+    );
     expectRefusal(() => checkAgent(agent({ loginOnBehalfSessionss: [BOOKS] }), ELECTRONICS), 'invalid_request', 'no_permission');
   });
 });
@@ -162,8 +227,18 @@ describe('checkReauthBinding', () => {
   });
 
   it('refuses one made through another client, or for another customer', () => {
-    expectRefusal(() => checkReauthBinding(reauth({ clientId: 'storefront-books' }), CUSTOMER, 'storefront-electronics'), 'invalid_request', 'actor_other_client', /another client/);
-    expectRefusal(() => checkReauthBinding(reauth({ targetId: 'customer-2' }), CUSTOMER, 'storefront-electronics'), 'invalid_request', 'reauth_other_target', /another customer/);
+    expectRefusal(
+      () => checkReauthBinding(reauth({ clientId: 'storefront-books' }), CUSTOMER, 'storefront-electronics'),
+      'invalid_request',
+      'actor_other_client',
+      /another client/,
+    );
+    expectRefusal(
+      () => checkReauthBinding(reauth({ targetId: 'customer-2' }), CUSTOMER, 'storefront-electronics'),
+      'invalid_request',
+      'reauth_other_target',
+      /another customer/,
+    );
   });
 });
 
@@ -175,18 +250,42 @@ describe('decideSession', () => {
 
   it('takes the freshness limit inclusively: exactly reauthMaxAge old still opens, a millisecond more does not', () => {
     expect(decideSession(reauth({ authenticatedAt: at(-300) }), undefined, 0, LIMITS, NOW).kind).toBe('open');
-    expectRefusal(() => decideSession(reauth({ authenticatedAt: new Date(at(-300).getTime() - 1) }), undefined, 0, LIMITS, NOW), 'invalid_request', 'stale_reauth', /within 300 s/);
-    expectRefusal(() => decideSession(reauth({ authenticatedAt: at(-3600) }), undefined, 0, LIMITS, NOW), 'invalid_request', 'stale_reauth', /3600 s old/);
+    expectRefusal(
+      () => decideSession(reauth({ authenticatedAt: new Date(at(-300).getTime() - 1) }), undefined, 0, LIMITS, NOW),
+      'invalid_request',
+      'stale_reauth',
+      /within 300 s/,
+    );
+    expectRefusal(
+      () => decideSession(reauth({ authenticatedAt: at(-3600) }), undefined, 0, LIMITS, NOW),
+      'invalid_request',
+      'stale_reauth',
+      /3600 s old/,
+    );
     // The configured limit is the one applied.
-    expectRefusal(() => decideSession(reauth({ authenticatedAt: at(-31) }), undefined, 0, { ...LIMITS, reauthMaxAgeSeconds: 30 }, NOW), 'invalid_request', 'stale_reauth', /within 30 s/);
+    expectRefusal(
+      () => decideSession(reauth({ authenticatedAt: at(-31) }), undefined, 0, { ...LIMITS, reauthMaxAgeSeconds: 30 }, NOW),
+      'invalid_request',
+      'stale_reauth',
+      /within 30 s/,
+    );
   });
 
   it('applies the per-agent limit of concurrent sessions: one below opens, at the limit refuses', () => {
     expect(decideSession(reauth(), undefined, 2, LIMITS, NOW).kind).toBe('open');
-    expectRefusal(() => decideSession(reauth(), undefined, 3, LIMITS, NOW), 'invalid_request', 'session_limit', /3 active on-behalf sessions \(limit 3\)/);
+    expectRefusal(
+      () => decideSession(reauth(), undefined, 3, LIMITS, NOW),
+      'invalid_request',
+      'session_limit',
+      /3 active on-behalf sessions \(limit 3\)/,
+    );
     expectRefusal(() => decideSession(reauth(), undefined, 7, LIMITS, NOW), 'invalid_request', 'session_limit');
     expect(decideSession(reauth(), undefined, 0, { ...LIMITS, maxConcurrentSessions: 1 }, NOW).kind).toBe('open');
-    expectRefusal(() => decideSession(reauth(), undefined, 1, { ...LIMITS, maxConcurrentSessions: 1 }, NOW), 'invalid_request', 'session_limit');
+    expectRefusal(
+      () => decideSession(reauth(), undefined, 1, { ...LIMITS, maxConcurrentSessions: 1 }, NOW),
+      'invalid_request',
+      'session_limit',
+    );
   });
 
   it('continues the re-authentication’s session, however old the re-authentication and whatever the count', () => {
@@ -196,10 +295,24 @@ describe('decideSession', () => {
   });
 
   it('never opens a second session for a re-authentication whose session ended or expired', () => {
-    expectRefusal(() => decideSession(reauth(), session({ endedAt: at(-10) }), 0, LIMITS, NOW), 'invalid_request', 'session_ended', /re-authenticate/);
+    expectRefusal(
+      () => decideSession(reauth(), session({ endedAt: at(-10) }), 0, LIMITS, NOW),
+      'invalid_request',
+      'session_ended',
+      /re-authenticate/,
+    );
     // Ended wins over expired: the trail says what happened first.
-    expectRefusal(() => decideSession(reauth(), session({ endedAt: at(-10), expiresAt: at(-5) }), 0, LIMITS, NOW), 'invalid_request', 'session_ended');
-    expectRefusal(() => decideSession(reauth(), session({ expiresAt: NOW }), 0, LIMITS, NOW), 'invalid_request', 'session_expired', /expired/);
+    expectRefusal(
+      () => decideSession(reauth(), session({ endedAt: at(-10), expiresAt: at(-5) }), 0, LIMITS, NOW),
+      'invalid_request',
+      'session_ended',
+    );
+    expectRefusal(
+      () => decideSession(reauth(), session({ expiresAt: NOW }), 0, LIMITS, NOW),
+      'invalid_request',
+      'session_expired',
+      /expired/,
+    );
     expectRefusal(() => decideSession(reauth(), session({ expiresAt: at(-1) }), 0, LIMITS, NOW), 'invalid_request', 'session_expired');
   });
 });
@@ -240,10 +353,18 @@ describe('onBehalfTokenLifetime', () => {
 });
 
 describe('resolveTarget', () => {
-  interface Server { id: string }
+  interface Server {
+    id: string;
+  }
   const ORDERS = { id: 'http://localhost:4003' };
   const PAYMENTS = { id: 'urn:behalf:demo:payments' };
-  const names: Record<string, Server> = { 'http://localhost:4003': ORDERS, 'http://localhost:4003/': ORDERS, orders: ORDERS, 'urn:behalf:demo:payments': PAYMENTS, payments: PAYMENTS };
+  const names: Record<string, Server> = {
+    'http://localhost:4003': ORDERS,
+    'http://localhost:4003/': ORDERS,
+    orders: ORDERS,
+    'urn:behalf:demo:payments': PAYMENTS,
+    payments: PAYMENTS,
+  };
   const lookup: TargetLookup<Server> = { find: (value) => names[value], identifier: (server) => server.id };
 
   it('resolves a resource, an audience, or both naming the same server (also through an alias or another spelling)', () => {
@@ -259,7 +380,12 @@ describe('resolveTarget', () => {
   });
 
   it('refuses an unknown resource or audience, naming it (quoted, cut short)', () => {
-    expectRefusal(() => resolveTarget(['http://localhost:9999'], [], lookup, ORDERS), 'invalid_target', 'unknown_resource', /"http:\/\/localhost:9999"/);
+    expectRefusal(
+      () => resolveTarget(['http://localhost:9999'], [], lookup, ORDERS),
+      'invalid_target',
+      'unknown_resource',
+      /"http:\/\/localhost:9999"/,
+    );
     expectRefusal(() => resolveTarget([], ['nope'], lookup, ORDERS), 'invalid_target', 'unknown_resource', /"nope"/);
     // One unknown among known ones is still refused.
     expectRefusal(() => resolveTarget(['http://localhost:4003'], ['nope'], lookup, undefined), 'invalid_target', 'unknown_resource');
@@ -268,15 +394,25 @@ describe('resolveTarget', () => {
   });
 
   it('refuses a resource and an audience that name two different servers', () => {
-    expectRefusal(() => resolveTarget(['http://localhost:4003'], ['payments'], lookup, undefined), 'invalid_target', 'ambiguous_target', /http:\/\/localhost:4003 and urn:behalf:demo:payments/);
-    expectRefusal(() => resolveTarget(['http://localhost:4003', 'urn:behalf:demo:payments'], [], lookup, undefined), 'invalid_target', 'ambiguous_target');
+    expectRefusal(
+      () => resolveTarget(['http://localhost:4003'], ['payments'], lookup, undefined),
+      'invalid_target',
+      'ambiguous_target',
+      /http:\/\/localhost:4003 and urn:behalf:demo:payments/,
+    );
+    expectRefusal(
+      () => resolveTarget(['http://localhost:4003', 'urn:behalf:demo:payments'], [], lookup, undefined),
+      'invalid_target',
+      'ambiguous_target',
+    );
   });
 
   it('lets the lookup refuse a server the client may not use', () => {
     const strict: TargetLookup<Server> = {
       find: (value) => {
         const server = names[value];
-        if (server === PAYMENTS) throw new TokenExchangeError('invalid_target', 'this client may not get tokens for payments', 'target_not_allowed');
+        if (server === PAYMENTS)
+          throw new TokenExchangeError('invalid_target', 'this client may not get tokens for payments', 'target_not_allowed');
         return server;
       },
       identifier: (server) => server.id,
@@ -297,8 +433,18 @@ describe('decideScope', () => {
   });
 
   it('refuses anything beyond what is allowed as invalid_scope, naming what was too much', () => {
-    expectRefusal(() => decideScope(['orders:admin'], allowed), 'invalid_scope', 'scope_escalation', /orders:admin is beyond .*orders:read orders:write/);
-    expectRefusal(() => decideScope(['orders:read', 'openid', 'orders:admin'], allowed), 'invalid_scope', 'scope_escalation', /openid orders:admin/);
+    expectRefusal(
+      () => decideScope(['orders:admin'], allowed),
+      'invalid_scope',
+      'scope_escalation',
+      /orders:admin is beyond .*orders:read orders:write/,
+    );
+    expectRefusal(
+      () => decideScope(['orders:read', 'openid', 'orders:admin'], allowed),
+      'invalid_scope',
+      'scope_escalation',
+      /openid orders:admin/,
+    );
     expectRefusal(() => decideScope(['orders:read'], []), 'invalid_scope', 'scope_escalation', /nothing/);
   });
 

@@ -3,7 +3,17 @@
  * aggregate in one module, since each entity names the others in its
  * relations (separate files imported each other in a cycle).
  */
-import { Column, CreateDateColumn, Entity, JoinColumn, ManyToOne, OneToMany, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  JoinColumn,
+  ManyToOne,
+  OneToMany,
+  PrimaryColumn,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 import type { Relation } from 'typeorm';
 import { Contact } from './contact.js';
 import { Store } from './store.js';
@@ -15,7 +25,9 @@ export type RoleName = (typeof ROLES)[number];
 export class AccountRole {
   @PrimaryColumn('uuid', { name: 'account_id' }) accountId!: string;
   @PrimaryColumn('varchar', { length: 32 }) role!: RoleName;
-  @ManyToOne(() => Account, (account) => account.roles, { onDelete: 'CASCADE' }) @JoinColumn({ name: 'account_id' }) account?: Relation<Account>;
+  @ManyToOne(() => Account, (account) => account.roles, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'account_id' })
+  account?: Relation<Account>;
 }
 
 export const PERMISSIONS = ['security:loginOnBehalf'] as const;
@@ -26,7 +38,9 @@ export type Permission = (typeof PERMISSIONS)[number];
 export class PermissionGrant {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Column('uuid', { name: 'account_id' }) accountId!: string;
-  @ManyToOne(() => Account, (account) => account.permissions, { onDelete: 'CASCADE' }) @JoinColumn({ name: 'account_id' }) account?: Relation<Account>;
+  @ManyToOne(() => Account, (account) => account.permissions, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'account_id' })
+  account?: Relation<Account>;
   @Column('varchar', { length: 100 }) permission!: Permission;
   @Column('uuid', { name: 'store_id', nullable: true }) storeId!: string | null;
   @CreateDateColumn({ name: 'granted_at', type: 'timestamptz' }) grantedAt!: Date;

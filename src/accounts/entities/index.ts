@@ -1,3 +1,12 @@
 export { Store } from './store.js';
 export { Contact } from './contact.js';
-export { Account, AccountRole, PermissionGrant, ROLES, PERMISSIONS, type AccountStatus, type RoleName, type Permission } from './account.js';
+export {
+  Account,
+  AccountRole,
+  PermissionGrant,
+  ROLES,
+  PERMISSIONS,
+  type AccountStatus,
+  type RoleName,
+  type Permission,
+} from './account.js';

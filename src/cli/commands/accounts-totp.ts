@@ -21,10 +21,21 @@ export function registerAccountsTotp(accounts: Command, cli: CliContext): void {
         const reset = await services.totp.isEnrolled(account.id);
         const enrolment = await services.totp.enroll(account);
         // Nothing is printed before the audit record is committed.
-        await cli.recordAdmin(services, { type: 'admin.account.totp_enrolled', subject: account.id, details: { username: account.username, reset } });
+        await cli.recordAdmin(services, {
+          type: 'admin.account.totp_enrolled',
+          subject: account.id,
+          details: { username: account.username, reset },
+        });
         return { account, enrolment, reset };
       });
-      if (options.json) return cli.json({ id: account.id, username: account.username, otpauth_uri: enrolment.uri, secret: enrolment.secret, recovery_codes: enrolment.recoveryCodes });
+      if (options.json)
+        return cli.json({
+          id: account.id,
+          username: account.username,
+          otpauth_uri: enrolment.uri,
+          secret: enrolment.secret,
+          recovery_codes: enrolment.recoveryCodes,
+        });
       cli.out(
         `TOTP ${reset ? 're-enrolled (the previous secret and recovery codes no longer work)' : 'enrolled'} for ${account.username}`,
         `otpauth_uri: ${enrolment.uri}`,
@@ -42,11 +53,18 @@ export function registerAccountsTotp(accounts: Command, cli: CliContext): void {
     .argument('<account>', 'account id or email')
     .option('--store <slug>', "the account's store, when the email alone is ambiguous", storeSlug)
     .action(async (reference: string, options: { store?: string }) => {
-      const [{ AccountError }, { resolveAccount }] = await Promise.all([import('../../accounts/account-service.js'), import('../account-lookup.js')]);
+      const [{ AccountError }, { resolveAccount }] = await Promise.all([
+        import('../../accounts/account-service.js'),
+        import('../account-lookup.js'),
+      ]);
       const account = await cli.withServices(async (services) => {
         const account = await resolveAccount(services, reference, options.store);
         if (!(await services.totp.disable(account.id))) throw new AccountError(`${account.username} has no second factor enrolled`);
-        await cli.recordAdmin(services, { type: 'admin.account.totp_disabled', subject: account.id, details: { username: account.username } });
+        await cli.recordAdmin(services, {
+          type: 'admin.account.totp_disabled',
+          subject: account.id,
+          details: { username: account.username },
+        });
         return account;
       });
       cli.out(`TOTP disabled for ${account.username}: it signs in with the password alone until enrolled again`);

@@ -9,7 +9,7 @@ import { examples, fields, shownOnce, table, when } from '../output.js';
 import { email, integerIn, storeSlug } from '../parse.js';
 import { registerAccountsTotp } from './accounts-totp.js';
 
-const STORE_HINT = 'the account\'s store, when the email alone is ambiguous';
+const STORE_HINT = "the account's store, when the email alone is ambiguous";
 
 function detailLines(account: AccountDetails, home: string): string[] {
   const status = account.locked && account.status === 'active' ? `active, locked until ${when(account.lockedUntil)}` : account.status;
@@ -31,7 +31,12 @@ function detailLines(account: AccountDetails, home: string): string[] {
 
 export function registerAccounts(program: Command, cli: CliContext): void {
   const group = program.command('accounts').description('accounts: store customers and staff (support, admin)');
-  examples(group, 'accounts list --store electronics --limit 20', 'accounts show oleg@example.com --store books', 'accounts create --email agent@example.com --name "Alex Agent" --role support');
+  examples(
+    group,
+    'accounts list --store electronics --limit 20',
+    'accounts show oleg@example.com --store books',
+    'accounts create --email agent@example.com --name "Alex Agent" --role support',
+  );
 
   const create = group
     .command('create')
@@ -39,15 +44,20 @@ export function registerAccounts(program: Command, cli: CliContext): void {
     .requiredOption('--email <email>', 'email address, also the sign-in name', email)
     .requiredOption('--name <name>', 'display name')
     .option('--store <slug>', 'the store of a customer account (omit for staff)', storeSlug)
-    .addOption(new Option('--role <role...>', 'roles: customer for store accounts; support and/or admin for staff').choices(ROLES).makeOptionMandatory())
+    .addOption(
+      new Option('--role <role...>', 'roles: customer for store accounts; support and/or admin for staff')
+        .choices(ROLES)
+        .makeOptionMandatory(),
+    )
     .option('--password <password>', 'initial password (visible in shell history; prefer the generated one)')
     .option('--json', 'print the result (including a generated password) as JSON')
     .action(async (options: { email: string; name: string; store?: string; role: RoleName[]; password?: string; json?: boolean }) => {
-      const [{ AccountError }, { assertAcceptablePassword }, { checkRolesFit, describeHome, generatePassword, resolveStore }] = await Promise.all([
-        import('../../accounts/account-service.js'),
-        import('../../accounts/passwords.js'),
-        import('../account-lookup.js'),
-      ]);
+      const [{ AccountError }, { assertAcceptablePassword }, { checkRolesFit, describeHome, generatePassword, resolveStore }] =
+        await Promise.all([
+          import('../../accounts/account-service.js'),
+          import('../../accounts/passwords.js'),
+          import('../account-lookup.js'),
+        ]);
       const roles = [...new Set(options.role)];
       if (options.password !== undefined) assertAcceptablePassword(options.password);
       const password = options.password ?? generatePassword();
@@ -57,8 +67,19 @@ export function registerAccounts(program: Command, cli: CliContext): void {
         if (await services.accounts.findByUsername(store?.id ?? null, options.email)) {
           throw new AccountError(`an account ${options.email} already exists ${store ? `in store ${store.slug}` : 'among staff'}`);
         }
-        const created = await services.accounts.create({ username: options.email, email: options.email, displayName: options.name, password, storeId: store?.id ?? null, roles });
-        await cli.recordAdmin(services, { type: 'admin.account.created', subject: created.id, details: { username: created.username, store: store?.slug ?? null, roles } });
+        const created = await services.accounts.create({
+          username: options.email,
+          email: options.email,
+          displayName: options.name,
+          password,
+          storeId: store?.id ?? null,
+          roles,
+        });
+        await cli.recordAdmin(services, {
+          type: 'admin.account.created',
+          subject: created.id,
+          details: { username: created.username, store: store?.slug ?? null, roles },
+        });
         return created;
       });
       const generated = options.password === undefined ? password : null;
@@ -81,11 +102,18 @@ export function registerAccounts(program: Command, cli: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (reference: string, options: { store?: string; json?: boolean }) => {
       const { accountDetails, describeHome, resolveAccount } = await import('../account-lookup.js');
-      const details = await cli.withServices(async (services) => accountDetails(services, await resolveAccount(services, reference, options.store)));
+      const details = await cli.withServices(async (services) =>
+        accountDetails(services, await resolveAccount(services, reference, options.store)),
+      );
       if (options.json) return cli.json(details);
       cli.out(...detailLines(details, describeHome(details)));
     });
-  examples(show, 'accounts show support@example.com', 'accounts show oleg@example.com --store electronics --json', 'accounts show 6f1c0a6e-4a53-4c4e-9f0e-2d1b7a0c9e11');
+  examples(
+    show,
+    'accounts show support@example.com',
+    'accounts show oleg@example.com --store electronics --json',
+    'accounts show 6f1c0a6e-4a53-4c4e-9f0e-2d1b7a0c9e11',
+  );
 
   const list = group
     .command('list')
@@ -105,7 +133,14 @@ export function registerAccounts(program: Command, cli: CliContext): void {
       cli.out(
         ...table(
           ['ID', 'USERNAME', 'STORE', 'ROLES', 'STATUS', 'NAME'],
-          rows.map((row) => [row.id, row.username, row.store ?? 'staff', row.roles.join(','), row.locked && row.status === 'active' ? 'locked' : row.status, row.displayName]),
+          rows.map((row) => [
+            row.id,
+            row.username,
+            row.store ?? 'staff',
+            row.roles.join(','),
+            row.locked && row.status === 'active' ? 'locked' : row.status,
+            row.displayName,
+          ]),
         ),
         `${rows.length} of ${total} account(s)`,
       );
@@ -131,8 +166,17 @@ export function registerAccounts(program: Command, cli: CliContext): void {
           const account = await resolveAccount(services, reference, options.store);
           await services.accounts.setStatus(account.id, status);
           // A disabled agent or customer takes part in no on-behalf session any more.
-          if (status === 'disabled') await new OnBehalfRepository(services.dataSource, services.audit, sqlGrants(services.dataSource)).endAccountSessions(account.id, cli.actor(), 'account_disabled');
-          await cli.recordAdmin(services, { type: `admin.account.${name === 'disable' ? 'disabled' : 'enabled'}`, subject: account.id, details: { username: account.username } });
+          if (status === 'disabled')
+            await new OnBehalfRepository(services.dataSource, services.audit, sqlGrants(services.dataSource)).endAccountSessions(
+              account.id,
+              cli.actor(),
+              'account_disabled',
+            );
+          await cli.recordAdmin(services, {
+            type: `admin.account.${name === 'disable' ? 'disabled' : 'enabled'}`,
+            subject: account.id,
+            details: { username: account.username },
+          });
           return account;
         });
         cli.out(`account ${account.username} (${describeHome(account)}) ${name === 'disable' ? 'disabled' : 'enabled; lockout cleared'}`);
@@ -148,13 +192,20 @@ export function registerAccounts(program: Command, cli: CliContext): void {
     .option('--password <password>', 'the new password (visible in shell history; prefer the generated one)')
     .option('--json', 'print the result (including a generated password) as JSON')
     .action(async (reference: string, options: { store?: string; password?: string; json?: boolean }) => {
-      const [{ assertAcceptablePassword }, { describeHome, generatePassword, resolveAccount }] = await Promise.all([import('../../accounts/passwords.js'), import('../account-lookup.js')]);
+      const [{ assertAcceptablePassword }, { describeHome, generatePassword, resolveAccount }] = await Promise.all([
+        import('../../accounts/passwords.js'),
+        import('../account-lookup.js'),
+      ]);
       if (options.password !== undefined) assertAcceptablePassword(options.password);
       const password = options.password ?? generatePassword();
       const account = await cli.withServices(async (services) => {
         const account = await resolveAccount(services, reference, options.store);
         await services.accounts.setPassword(account.id, password);
-        await cli.recordAdmin(services, { type: 'admin.account.password_reset', subject: account.id, details: { username: account.username } });
+        await cli.recordAdmin(services, {
+          type: 'admin.account.password_reset',
+          subject: account.id,
+          details: { username: account.username },
+        });
         return account;
       });
       const generated = options.password === undefined ? password : null;
@@ -172,7 +223,10 @@ export function registerAccounts(program: Command, cli: CliContext): void {
       .addArgument(new Argument('<role>', 'the role').choices(ROLES))
       .option('--store <slug>', STORE_HINT, storeSlug)
       .action(async (reference: string, role: RoleName, options: { store?: string }) => {
-        const [{ AccountRole }, { checkRolesFit, describeHome, resolveAccount }] = await Promise.all([import('../../accounts/entities/index.js'), import('../account-lookup.js')]);
+        const [{ AccountRole }, { checkRolesFit, describeHome, resolveAccount }] = await Promise.all([
+          import('../../accounts/entities/index.js'),
+          import('../account-lookup.js'),
+        ]);
         const { account, changed } = await cli.withServices(async (services) => {
           const account = await resolveAccount(services, reference, options.store);
           const roles = services.dataSource.getRepository(AccountRole);

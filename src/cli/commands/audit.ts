@@ -21,7 +21,10 @@ function isoDate(value: string): Date {
  * else the configured folder; undefined when there is neither.
  */
 async function externalCheckpoints(cli: CliContext, table: string, paths: string[] | undefined): Promise<ExternalCheckpoints | undefined> {
-  const [{ describeSources, readCheckpointCopies }, { externalCheckpointArchive }] = await Promise.all([import('../../audit/index.js'), import('../../server/audit-trail/external-checkpoint-archive.js')]);
+  const [{ describeSources, readCheckpointCopies }, { externalCheckpointArchive }] = await Promise.all([
+    import('../../audit/index.js'),
+    import('../../server/audit-trail/external-checkpoint-archive.js'),
+  ]);
   if (paths?.length) return { source: describeSources(paths), checkpoints: await readCheckpointCopies(paths, table) };
   const store = externalCheckpointArchive(await cli.config(), table);
   return store && { source: store.location, checkpoints: await store.readAll() };
@@ -29,7 +32,14 @@ async function externalCheckpoints(cli: CliContext, table: string, paths: string
 
 export function registerAudit(program: Command, cli: CliContext): void {
   const group = program.command('audit').description('the append-only, hash-chained audit trail');
-  examples(group, 'audit query --type "auth.*" --limit 20', 'audit export --output audit.jsonl', 'audit verify', 'audit verify --file audit.jsonl', 'audit checkpoint');
+  examples(
+    group,
+    'audit query --type "auth.*" --limit 20',
+    'audit export --output audit.jsonl',
+    'audit verify',
+    'audit verify --file audit.jsonl',
+    'audit checkpoint',
+  );
 
   const query = group
     .command('query')
@@ -44,14 +54,50 @@ export function registerAudit(program: Command, cli: CliContext): void {
     .option('--before <seq>', 'only events older than this sequence number (paging)', integerIn(1, Number.MAX_SAFE_INTEGER))
     .option('--limit <n>', 'how many, 1-500 (default 50)', integerIn(1, 500))
     .option('--json', 'print JSON')
-    .action(async (options: { actor?: string; subject?: string; session?: string; client?: string; type?: string; from?: Date; to?: Date; before?: number; limit?: number; json?: boolean }) => {
-      const { auditEventToJson } = await import('../../audit/index.js');
-      const filter: AuditQuery = { actor: options.actor, subject: options.subject, sessionId: options.session, clientId: options.client, type: options.type, from: options.from, to: options.to, before: options.before, limit: options.limit };
-      const page = await cli.withServices((services) => services.audit.events.query(filter));
-      if (options.json) return cli.json({ events: page.events.map(auditEventToJson), next_before: page.nextBefore ?? null });
-      cli.out(...table(['SEQ', 'TIME', 'TYPE', 'ACTOR', 'SUBJECT', 'CLIENT', 'DETAILS'], page.events.map((event) => [event.seq, when(event.occurredAt), event.type, event.actor, event.subject, event.clientId, JSON.stringify(event.details)])));
-      if (page.nextBefore) cli.out(`more: audit query --before ${page.nextBefore} …`);
-    });
+    .action(
+      async (options: {
+        actor?: string;
+        subject?: string;
+        session?: string;
+        client?: string;
+        type?: string;
+        from?: Date;
+        to?: Date;
+        before?: number;
+        limit?: number;
+        json?: boolean;
+      }) => {
+        const { auditEventToJson } = await import('../../audit/index.js');
+        const filter: AuditQuery = {
+          actor: options.actor,
+          subject: options.subject,
+          sessionId: options.session,
+          clientId: options.client,
+          type: options.type,
+          from: options.from,
+          to: options.to,
+          before: options.before,
+          limit: options.limit,
+        };
+        const page = await cli.withServices((services) => services.audit.events.query(filter));
+        if (options.json) return cli.json({ events: page.events.map(auditEventToJson), next_before: page.nextBefore ?? null });
+        cli.out(
+          ...table(
+            ['SEQ', 'TIME', 'TYPE', 'ACTOR', 'SUBJECT', 'CLIENT', 'DETAILS'],
+            page.events.map((event) => [
+              event.seq,
+              when(event.occurredAt),
+              event.type,
+              event.actor,
+              event.subject,
+              event.clientId,
+              JSON.stringify(event.details),
+            ]),
+          ),
+        );
+        if (page.nextBefore) cli.out(`more: audit query --before ${page.nextBefore} …`);
+      },
+    );
   examples(query, 'audit query --subject 3f1c…', 'audit query --type "token.*" --from 2026-11-01 --json');
 
   const exportCommand = group
@@ -60,13 +106,20 @@ export function registerAudit(program: Command, cli: CliContext): void {
     .option('--output <file>', 'write to this file instead of stdout')
     .action(async (options: { output?: string }) => {
       const file = options.output ? createWriteStream(options.output, { flags: 'wx', mode: 0o600 }) : undefined;
-      if (file) await once(file, 'open').catch((error: Error) => { throw new CliError(`cannot create ${options.output}: ${error.message}`); });
+      if (file)
+        await once(file, 'open').catch((error: Error) => {
+          throw new CliError(`cannot create ${options.output}: ${error.message}`);
+        });
       const write = async (line: string) => {
         if (!file) return void cli.io.stdout.write(`${line}\n`);
         if (!file.write(`${line}\n`)) await once(file, 'drain');
       };
       const count = await cli.withServices(async (services) => {
-        await services.audit.record({ type: 'admin.audit.exported', actor: cli.actor(), details: { destination: options.output ? 'file' : 'stdout' } });
+        await services.audit.record({
+          type: 'admin.audit.exported',
+          actor: cli.actor(),
+          details: { destination: options.output ? 'file' : 'stdout' },
+        });
         return services.audit.export(write);
       });
       if (file) {
@@ -79,20 +132,32 @@ export function registerAudit(program: Command, cli: CliContext): void {
 
   const verify = group
     .command('verify')
-    .description('walk the chain and hold it to its signed checkpoints, those kept outside the database included; exits 1 at the first broken link')
+    .description(
+      'walk the chain and hold it to its signed checkpoints, those kept outside the database included; exits 1 at the first broken link',
+    )
     .option('--file <export>', 'verify an export file offline instead of the database')
-    .option('--checkpoints <path...>', 'external checkpoints to use instead of the configured folder: a copy of that folder, a checkpoint file, or earlier exports')
-    .option('--strict', 'exit 2 when nothing outside the database vouches for an intact chain (no external checkpoints, or no checkpoint at all)')
+    .option(
+      '--checkpoints <path...>',
+      'external checkpoints to use instead of the configured folder: a copy of that folder, a checkpoint file, or earlier exports',
+    )
+    .option(
+      '--strict',
+      'exit 2 when nothing outside the database vouches for an intact chain (no external checkpoints, or no checkpoint at all)',
+    )
     .action(async (options: { file?: string; checkpoints?: string[]; strict?: boolean }) => {
-      const [{ describeVerification, jwksCheckpointVerifier, readExport, verificationGaps, verifyChain }, { BEHALF_AUDIT_TABLE }] = await Promise.all([
-        import('../../audit/index.js'),
-        import('../../server/audit-trail/audit-service.js'),
-      ]);
+      const [{ describeVerification, jwksCheckpointVerifier, readExport, verificationGaps, verifyChain }, { BEHALF_AUDIT_TABLE }] =
+        await Promise.all([import('../../audit/index.js'), import('../../server/audit-trail/audit-service.js')]);
       let verdict: VerifyResult;
       if (options.file) {
         const parsed = await readExport(options.file);
         const external = await externalCheckpoints(cli, parsed.header.table, options.checkpoints);
-        verdict = await verifyChain(parsed.header.table, parsed.events, parsed.checkpoints, jwksCheckpointVerifier(parsed.header.keys, parsed.header.issuer), external);
+        verdict = await verifyChain(
+          parsed.header.table,
+          parsed.events,
+          parsed.checkpoints,
+          jwksCheckpointVerifier(parsed.header.keys, parsed.header.issuer),
+          external,
+        );
       } else {
         const external = options.checkpoints && (await externalCheckpoints(cli, BEHALF_AUDIT_TABLE, options.checkpoints));
         // Without --checkpoints the service reads its configured store itself.
@@ -103,7 +168,12 @@ export function registerAudit(program: Command, cli: CliContext): void {
       if (!verdict.ok) throw new SilentExit(1);
       if (options.strict && gaps.length > 0) throw new SilentExit(2);
     });
-  examples(verify, 'audit verify --strict', 'audit verify --checkpoints /mnt/worm/behalf-checkpoints', 'audit verify --file audit.jsonl --checkpoints last-month.jsonl');
+  examples(
+    verify,
+    'audit verify --strict',
+    'audit verify --checkpoints /mnt/worm/behalf-checkpoints',
+    'audit verify --file audit.jsonl --checkpoints last-month.jsonl',
+  );
 
   const checkpoint = group
     .command('checkpoint')

@@ -1,7 +1,16 @@
 /** `clients …`: register, inspect, delete OAuth clients and rotate their secrets. */
 // Server code is imported inside each action, so help stays fast (see index.ts).
 import { Option, type Command } from 'commander';
-import { buildClientMetadata, checkOperatedResources, checkSecret, findClient, findDatabaseClient, listClients, type ClientCreateOptions, type ClientRecord } from '../client-metadata.js';
+import {
+  buildClientMetadata,
+  checkOperatedResources,
+  checkSecret,
+  findClient,
+  findDatabaseClient,
+  listClients,
+  type ClientCreateOptions,
+  type ClientRecord,
+} from '../client-metadata.js';
 import type { CliContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { examples, fields, shownOnce, table, when } from '../output.js';
@@ -27,7 +36,22 @@ function summary(record: ClientRecord): (string | null)[] {
 
 function details(record: ClientRecord): string[] {
   const { metadata } = record;
-  const known = new Set(['client_id', 'client_name', 'client_kind', 'store', 'first_party', 'token_endpoint_auth_method', 'redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'response_types', 'scope', 'allowed_resources', 'resource_servers', PKCE_OPTIONAL]);
+  const known = new Set([
+    'client_id',
+    'client_name',
+    'client_kind',
+    'store',
+    'first_party',
+    'token_endpoint_auth_method',
+    'redirect_uris',
+    'post_logout_redirect_uris',
+    'grant_types',
+    'response_types',
+    'scope',
+    'allowed_resources',
+    'resource_servers',
+    PKCE_OPTIONAL,
+  ]);
   const extra = Object.entries(metadata).filter(([key]) => !known.has(key));
   return fields([
     ['client_id', metadata.client_id],
@@ -54,20 +78,37 @@ function details(record: ClientRecord): string[] {
 }
 
 function asJson(record: ClientRecord): Record<string, unknown> {
-  return { ...record.metadata, has_secret: record.hasSecret, source: record.source, created_at: record.createdAt, updated_at: record.updatedAt };
+  return {
+    ...record.metadata,
+    has_secret: record.hasSecret,
+    source: record.source,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+  };
 }
 
 export function registerClients(program: Command, cli: CliContext): void {
   const clients = program.command('clients').description('OAuth clients: storefronts, back-office apps, services');
-  examples(clients, 'clients list', 'clients create shop-web --store electronics --redirect-uri https://shop.example.com/callback', 'clients show portal');
+  examples(
+    clients,
+    'clients list',
+    'clients create shop-web --store electronics --redirect-uri https://shop.example.com/callback',
+    'clients show portal',
+  );
 
   const create = clients
     .command('create')
     .description('register a client; a generated secret is printed once')
     .argument('<client_id>', 'the client identifier')
     .option('--name <name>', 'display name (client_name)')
-    .addOption(new Option('--kind <kind>', 'who signs in through it (default: storefront with --store, else service)').choices(['storefront', 'backoffice', 'service']))
-    .option('--store <slug>', "the store a storefront client serves; its customers sign in through it", storeSlug)
+    .addOption(
+      new Option('--kind <kind>', 'who signs in through it (default: storefront with --store, else service)').choices([
+        'storefront',
+        'backoffice',
+        'service',
+      ]),
+    )
+    .option('--store <slug>', 'the store a storefront client serves; its customers sign in through it', storeSlug)
     .option('--redirect-uri <uri...>', 'allowed redirect URIs (repeatable)')
     .option('--post-logout-redirect-uri <uri...>', 'allowed post-logout redirect URIs (repeatable)')
     .option('--grant-type <type...>', 'grant types (default: client_credentials for services, else authorization_code refresh_token)')
@@ -76,24 +117,45 @@ export function registerClients(program: Command, cli: CliContext): void {
     .option('--operates <identifier...>', 'resource servers this client operates (may introspect their tokens)')
     .option('--first-party', 'skip the consent screen')
     .addOption(new Option('--public', 'public client: token_endpoint_auth_method none, no secret').conflicts('secret'))
-    .addOption(new Option('--pkce-optional', `legacy confidential client that cannot send PKCE (${PKCE_OPTIONAL}); every other client must use PKCE S256`).conflicts('public'))
+    .addOption(
+      new Option(
+        '--pkce-optional',
+        `legacy confidential client that cannot send PKCE (${PKCE_OPTIONAL}); every other client must use PKCE S256`,
+      ).conflicts('public'),
+    )
     .option('--secret <secret>', `use this secret instead of a generated one (at least 16 characters)`)
     .option('--json', 'print the result (including a generated secret) as JSON')
     .action(async (clientId: string, options: ClientCreateOptions & { json?: boolean }) => {
-      const [{ generateClientSecret }, { registerClient }] = await Promise.all([import('../../server/clients/client-repository.js'), import('../../server/clients/register.js')]);
+      const [{ generateClientSecret }, { registerClient }] = await Promise.all([
+        import('../../server/clients/client-repository.js'),
+        import('../../server/clients/register.js'),
+      ]);
       if (options.secret !== undefined) checkSecret(options.secret);
       const metadata = buildClientMetadata(clientId, options);
       const secret = options.public ? null : (options.secret ?? generateClientSecret());
       await cli.withServices(async (services) => {
         const existing = (await listClients(services)).find((record) => record.metadata.client_id === clientId);
-        if (existing) throw new CliError(`client ${clientId} already exists${existing.source === 'config' ? ' in the configuration' : ''}; delete it first or rotate its secret`);
+        if (existing)
+          throw new CliError(
+            `client ${clientId} already exists${existing.source === 'config' ? ' in the configuration' : ''}; delete it first or rotate its secret`,
+          );
         await checkOperatedResources(services, metadata);
         await registerClient(services, metadata, secret);
-        await cli.recordAdmin(services, { type: 'admin.client.created', clientId, details: { kind: metadata.client_kind, store: metadata.store ?? null, grant_types: (metadata.grant_types as string[] | undefined) ?? [] } });
+        await cli.recordAdmin(services, {
+          type: 'admin.client.created',
+          clientId,
+          details: {
+            kind: metadata.client_kind,
+            store: metadata.store ?? null,
+            grant_types: (metadata.grant_types as string[] | undefined) ?? [],
+          },
+        });
       });
       const generated = !options.public && options.secret === undefined ? secret : null;
       if (options.json) return cli.json({ ...metadata, ...(generated ? { client_secret: generated } : {}) });
-      cli.out(`client ${clientId} created (${metadata.client_kind}${metadata.store ? `, store ${metadata.store}` : ''}, ${options.public ? 'public' : 'confidential'})`);
+      cli.out(
+        `client ${clientId} created (${metadata.client_kind}${metadata.store ? `, store ${metadata.store}` : ''}, ${options.public ? 'public' : 'confidential'})`,
+      );
       if (generated) cli.out(...shownOnce('client_secret', generated));
     });
   examples(
@@ -144,7 +206,7 @@ export function registerClients(program: Command, cli: CliContext): void {
 
   const rotate = clients
     .command('rotate-secret')
-    .description('replace a confidential client\'s secret (metadata unchanged); the new secret is printed once')
+    .description("replace a confidential client's secret (metadata unchanged); the new secret is printed once")
     .argument('<client_id>')
     .option('--secret <secret>', 'use this secret instead of a generated one (at least 16 characters)')
     .option('--json', 'print the result (including a generated secret) as JSON')
@@ -154,7 +216,8 @@ export function registerClients(program: Command, cli: CliContext): void {
       const secret = options.secret ?? generateClientSecret();
       await cli.withServices(async (services) => {
         const record = await findDatabaseClient(services, clientId);
-        if (record.metadata.token_endpoint_auth_method === 'none') throw new CliError(`client ${clientId} is a public client: it has no secret`);
+        if (record.metadata.token_endpoint_auth_method === 'none')
+          throw new CliError(`client ${clientId} is a public client: it has no secret`);
         // Saved as is, not re-validated: a leaked secret must be replaceable even if other metadata went stale.
         await services.clients.save(record.metadata, secret);
         await cli.recordAdmin(services, { type: 'admin.client.secret_rotated', clientId });

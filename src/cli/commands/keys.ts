@@ -11,7 +11,14 @@ import type { CliContext } from '../context.js';
 import { examples, table, when } from '../output.js';
 
 function asJson(key: SigningKey): Record<string, unknown> {
-  return { kid: key.kid, alg: key.alg, status: key.status, created_at: key.createdAt, activated_at: key.activatedAt, retired_at: key.retiredAt };
+  return {
+    kid: key.kid,
+    alg: key.alg,
+    status: key.status,
+    created_at: key.createdAt,
+    activated_at: key.activatedAt,
+    retired_at: key.retiredAt,
+  };
 }
 
 /**
@@ -35,7 +42,12 @@ export function registerKeys(program: Command, cli: CliContext): void {
       const keys = await cli.withServices((services) => listKeys(services.dataSource));
       if (options.json) return cli.json(keys.map(asJson));
       if (keys.length === 0) return cli.out('no signing keys yet: Behalf generates an ES256 and an RS256 key on its first start');
-      cli.out(...table(['KID', 'ALG', 'STATUS', 'CREATED', 'ACTIVATED', 'RETIRED'], keys.map((key) => [key.kid, key.alg, key.status, when(key.createdAt), when(key.activatedAt), when(key.retiredAt)])));
+      cli.out(
+        ...table(
+          ['KID', 'ALG', 'STATUS', 'CREATED', 'ACTIVATED', 'RETIRED'],
+          keys.map((key) => [key.kid, key.alg, key.status, when(key.createdAt), when(key.activatedAt), when(key.retiredAt)]),
+        ),
+      );
     });
   examples(list, 'keys list', 'keys list --json');
 
@@ -46,7 +58,9 @@ export function registerKeys(program: Command, cli: CliContext): void {
     .action(async (options: { alg: SigningAlg }) => {
       const { listKeys, publishKey } = await import('../../server/keys/key-store.js');
       const { key, active } = await cli.withServices(async (services) => {
-        const active = (await listKeys(services.dataSource)).find((candidate) => candidate.alg === options.alg && candidate.status === 'active');
+        const active = (await listKeys(services.dataSource)).find(
+          (candidate) => candidate.alg === options.alg && candidate.status === 'active',
+        );
         const key = await publishKey(services.dataSource, services.sealer, options.alg);
         await cli.recordAdmin(services, { type: 'admin.key.published', details: { kid: key.kid, alg: key.alg } });
         return { key, active };
@@ -58,7 +72,9 @@ export function registerKeys(program: Command, cli: CliContext): void {
         '     resource servers and clients refresh their JWKS caches on their own schedule (often minutes).',
         `  2. npm run cli -- keys activate ${kidArgument(key.kid)}`,
         ...(active
-          ? [`  3. After the longest token lifetime has passed, retire the old signer: npm run cli -- keys retire ${kidArgument(active.kid)}`]
+          ? [
+              `  3. After the longest token lifetime has passed, retire the old signer: npm run cli -- keys retire ${kidArgument(active.kid)}`,
+            ]
           : ['  3. After the longest token lifetime has passed, retire the previous signer with `keys retire <kid>`']),
       );
     });
@@ -73,13 +89,21 @@ export function registerKeys(program: Command, cli: CliContext): void {
       const { key, previous } = await cli.withServices(async (services) => {
         const before = await listKeys(services.dataSource);
         const target = before.find((candidate) => candidate.kid === kid);
-        const previous = before.find((candidate) => candidate.alg === target?.alg && candidate.status === 'active' && candidate.kid !== kid);
+        const previous = before.find(
+          (candidate) => candidate.alg === target?.alg && candidate.status === 'active' && candidate.kid !== kid,
+        );
         const key = await activateKey(services.dataSource, kid);
-        await cli.recordAdmin(services, { type: 'admin.key.activated', details: { kid: key.kid, alg: key.alg, previous: previous?.kid ?? null } });
+        await cli.recordAdmin(services, {
+          type: 'admin.key.activated',
+          details: { kid: key.kid, alg: key.alg, previous: previous?.kid ?? null },
+        });
         return { key, previous };
       });
       cli.out(`${key.alg} key ${key.kid} is active: new tokens are signed with it (running instances switch within seconds)`);
-      if (previous) cli.out(`previous signer ${previous.kid} is inactive; retire it once its tokens have expired: npm run cli -- keys retire ${kidArgument(previous.kid)}`);
+      if (previous)
+        cli.out(
+          `previous signer ${previous.kid} is inactive; retire it once its tokens have expired: npm run cli -- keys retire ${kidArgument(previous.kid)}`,
+        );
     });
   examples(activate, 'keys activate <kid from `keys rotate`>', 'keys activate -- <kid>   # a kid that starts with "-"');
 
@@ -120,7 +144,9 @@ export function registerKeys(program: Command, cli: CliContext): void {
         keys: await rewrapSigningKeys(services.dataSource, services.sealer),
         totp: await services.totp.rewrap(),
       }));
-      cli.out(`re-sealed ${clients} client secret(s) and ${keys} signing key(s) with the current key-encryption key, and ${totp} TOTP secret(s)`);
+      cli.out(
+        `re-sealed ${clients} client secret(s) and ${keys} signing key(s) with the current key-encryption key, and ${totp} TOTP secret(s)`,
+      );
       cli.out('Older keys may now be removed from KEY_ENCRYPTION_KEYS (restart every instance with the new list).');
     });
   examples(rewrap, 'KEY_ENCRYPTION_KEYS=<new>,<old> npm run cli -- keys rewrap');

@@ -22,7 +22,10 @@ interface ScopeOptions {
 
 /** Permissions belong to staff: `<account>` is looked up among staff (or by id), never in a store. */
 async function staffAccount(services: Services, reference: string): Promise<AccountView> {
-  const [{ AccountError }, { resolveAccount }] = await Promise.all([import('../../accounts/account-service.js'), import('../account-lookup.js')]);
+  const [{ AccountError }, { resolveAccount }] = await Promise.all([
+    import('../../accounts/account-service.js'),
+    import('../account-lookup.js'),
+  ]);
   const account = await resolveAccount(services, reference);
   if (account.storeId || !isStaff(account.roles)) {
     throw new AccountError(`${account.username} is not a staff account (support or admin, no store); only staff can hold permissions`);
@@ -63,7 +66,11 @@ export function registerPermissions(program: Command, cli: CliContext): void {
       cli.out(`${account.username} holds ${permission} for ${label}`);
     },
   );
-  examples(grant, 'permissions grant viewer@example.com security:loginOnBehalf --store books', 'permissions grant admin@example.com security:loginOnBehalf --all-stores');
+  examples(
+    grant,
+    'permissions grant viewer@example.com security:loginOnBehalf --store books',
+    'permissions grant admin@example.com security:loginOnBehalf --all-stores',
+  );
 
   const revoke = scopeOptions(group.command('revoke').description('revoke a permission for one store, or the all-stores grant')).action(
     async (reference: string, permission: Permission, options: ScopeOptions) => {
@@ -71,16 +78,27 @@ export function registerPermissions(program: Command, cli: CliContext): void {
         const account = await staffAccount(services, reference);
         const { storeId, label } = await grantScope(services, options);
         const removed = await services.accounts.revokePermission(account.id, permission, storeId);
-        if (removed) await cli.recordAdmin(services, { type: 'admin.permission.revoked', subject: account.id, details: { permission, store: label } });
-        const remaining = (await services.accounts.permissions(account.id)).filter((held) => held.permission === permission && held.storeId === null);
+        if (removed)
+          await cli.recordAdmin(services, { type: 'admin.permission.revoked', subject: account.id, details: { permission, store: label } });
+        const remaining = (await services.accounts.permissions(account.id)).filter(
+          (held) => held.permission === permission && held.storeId === null,
+        );
         return { account, label, removed, remaining: storeId !== null && remaining.length > 0 };
       });
-      cli.out(removed ? `${account.username} no longer holds ${permission} for ${label}` : `${account.username} did not hold ${permission} for ${label}; nothing changed`);
+      cli.out(
+        removed
+          ? `${account.username} no longer holds ${permission} for ${label}`
+          : `${account.username} did not hold ${permission} for ${label}; nothing changed`,
+      );
       // Revoking one store does not narrow an all-stores grant: say so rather than let the operator believe it did.
       if (remaining) cli.out(`note: ${account.username} still holds ${permission} for all stores (revoke it with --all-stores)`);
     },
   );
-  examples(revoke, 'permissions revoke support@example.com security:loginOnBehalf --store electronics', 'permissions revoke admin@example.com security:loginOnBehalf --all-stores');
+  examples(
+    revoke,
+    'permissions revoke support@example.com security:loginOnBehalf --store electronics',
+    'permissions revoke admin@example.com security:loginOnBehalf --all-stores',
+  );
 
   const list = group
     .command('list')
@@ -92,7 +110,12 @@ export function registerPermissions(program: Command, cli: CliContext): void {
       const details = await cli.withServices(async (services) => accountDetails(services, await resolveAccount(services, reference)));
       if (options.json) return cli.json({ account: details.id, username: details.username, permissions: details.permissions });
       if (details.permissions.length === 0) return cli.out(`${details.username} holds no permissions`);
-      cli.out(...table(['PERMISSION', 'STORE', 'GRANTED'], details.permissions.map((held) => [held.permission, held.store ?? 'all stores', when(held.grantedAt)])));
+      cli.out(
+        ...table(
+          ['PERMISSION', 'STORE', 'GRANTED'],
+          details.permissions.map((held) => [held.permission, held.store ?? 'all stores', when(held.grantedAt)]),
+        ),
+      );
     });
   examples(list, 'permissions list support@example.com', 'permissions list books-support@example.com --json');
 }

@@ -9,7 +9,15 @@ import { examples, table, when } from '../output.js';
 import { httpUrl, integerIn } from '../parse.js';
 
 function asJson(server: ResourceServer): Record<string, unknown> {
-  return { identifier: server.identifier, name: server.name, token_format: server.tokenFormat, scopes: server.scopes, access_token_ttl: server.accessTokenTtl, created_at: server.createdAt, updated_at: server.updatedAt };
+  return {
+    identifier: server.identifier,
+    name: server.name,
+    token_format: server.tokenFormat,
+    scopes: server.scopes,
+    access_token_ttl: server.accessTokenTtl,
+    created_at: server.createdAt,
+    updated_at: server.updatedAt,
+  };
 }
 
 /** Clients that name the resource server, so deleting it does not silently break them. */
@@ -18,7 +26,10 @@ async function usedBy(services: Services, identifier: string): Promise<string[]>
   if (!server) return [];
   const users: string[] = [];
   for (const { metadata } of await listClients(services)) {
-    const named = [...((metadata.allowed_resources as string[] | undefined) ?? []), ...((metadata.resource_servers as string[] | undefined) ?? [])];
+    const named = [
+      ...((metadata.allowed_resources as string[] | undefined) ?? []),
+      ...((metadata.resource_servers as string[] | undefined) ?? []),
+    ];
     if (named.some((item) => services.resourceServers.get(item) === server)) users.push(metadata.client_id);
   }
   return users;
@@ -26,7 +37,11 @@ async function usedBy(services: Services, identifier: string): Promise<string[]>
 
 export function registerResourceServers(program: Command, cli: CliContext): void {
   const group = program.command('resource-servers').description('APIs that accept Behalf access tokens');
-  examples(group, 'resource-servers list', 'resource-servers create https://orders.example.com --name "Orders API" --scope orders:read orders:write');
+  examples(
+    group,
+    'resource-servers list',
+    'resource-servers create https://orders.example.com --name "Orders API" --scope orders:read orders:write',
+  );
 
   const create = group
     .command('create')
@@ -40,11 +55,22 @@ export function registerResourceServers(program: Command, cli: CliContext): void
       const { server, existed } = await cli.withServices(async (services) => {
         await services.resourceServers.refresh();
         const existed = !!services.resourceServers.get(identifier);
-        const server = await services.resourceServers.upsert({ identifier, name: options.name, tokenFormat: options.format, scopes: options.scope ?? [], accessTokenTtl: options.ttl ?? null });
-        await cli.recordAdmin(services, { type: existed ? 'admin.resource_server.updated' : 'admin.resource_server.created', details: { identifier: server.identifier, format: server.tokenFormat, scopes: server.scopes } });
+        const server = await services.resourceServers.upsert({
+          identifier,
+          name: options.name,
+          tokenFormat: options.format,
+          scopes: options.scope ?? [],
+          accessTokenTtl: options.ttl ?? null,
+        });
+        await cli.recordAdmin(services, {
+          type: existed ? 'admin.resource_server.updated' : 'admin.resource_server.created',
+          details: { identifier: server.identifier, format: server.tokenFormat, scopes: server.scopes },
+        });
         return { server, existed };
       });
-      cli.out(`resource server ${server.identifier} ${existed ? 'updated' : 'created'} (${server.tokenFormat} tokens, scopes: ${server.scopes.join(' ') || '-'})`);
+      cli.out(
+        `resource server ${server.identifier} ${existed ? 'updated' : 'created'} (${server.tokenFormat} tokens, scopes: ${server.scopes.join(' ') || '-'})`,
+      );
     });
   examples(
     create,
@@ -65,7 +91,14 @@ export function registerResourceServers(program: Command, cli: CliContext): void
       cli.out(
         ...table(
           ['IDENTIFIER', 'FORMAT', 'TTL', 'SCOPES', 'CREATED', 'NAME'],
-          servers.map((server) => [server.identifier, server.tokenFormat, server.accessTokenTtl ?? 'default', server.scopes.join(' '), when(server.createdAt), server.name]),
+          servers.map((server) => [
+            server.identifier,
+            server.tokenFormat,
+            server.accessTokenTtl ?? 'default',
+            server.scopes.join(' '),
+            when(server.createdAt),
+            server.name,
+          ]),
         ),
       );
     });
@@ -81,7 +114,8 @@ export function registerResourceServers(program: Command, cli: CliContext): void
         await services.resourceServers.refresh();
         if (!services.resourceServers.get(identifier)) throw new CliError(`no resource server ${identifier}`);
         const users = await usedBy(services, identifier);
-        if (users.length && !options.force) throw new CliError(`resource server ${identifier} is used by client(s) ${users.join(', ')}; change them first or pass --force`);
+        if (users.length && !options.force)
+          throw new CliError(`resource server ${identifier} is used by client(s) ${users.join(', ')}; change them first or pass --force`);
         await services.resourceServers.remove(identifier);
         await cli.recordAdmin(services, { type: 'admin.resource_server.deleted', details: { identifier, forced: users.length > 0 } });
       });

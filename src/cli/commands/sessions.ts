@@ -9,7 +9,10 @@ import { examples, table, when } from '../output.js';
 import { integerIn } from '../parse.js';
 
 async function sessionsOf(services: Services): Promise<OnBehalfRepository> {
-  const [{ OnBehalfRepository }, { sqlGrants }] = await Promise.all([import('../../server/on-behalf/on-behalf-repository.js'), import('../../server/on-behalf/sql-grants.js')]);
+  const [{ OnBehalfRepository }, { sqlGrants }] = await Promise.all([
+    import('../../server/on-behalf/on-behalf-repository.js'),
+    import('../../server/on-behalf/sql-grants.js'),
+  ]);
   return new OnBehalfRepository(services.dataSource, services.audit, sqlGrants(services.dataSource));
 }
 
@@ -50,7 +53,22 @@ export function registerSessions(program: Command, cli: CliContext): void {
         return (await sessionsOf(services)).list({ agentId, customerId, active: options.active ? true : undefined, limit: options.limit });
       });
       if (options.json) return cli.json(sessions.map(asJson));
-      cli.out(...table(['ID', 'STARTED', 'EXPIRES', 'ENDED', 'WHY', 'AGENT', 'CUSTOMER', 'CLIENT', 'REASON'], sessions.map((s) => [s.id, when(s.startedAt), when(s.expiresAt), when(s.endedAt), s.endReason, s.agentId, s.customerId, s.clientId, s.reason])));
+      cli.out(
+        ...table(
+          ['ID', 'STARTED', 'EXPIRES', 'ENDED', 'WHY', 'AGENT', 'CUSTOMER', 'CLIENT', 'REASON'],
+          sessions.map((s) => [
+            s.id,
+            when(s.startedAt),
+            when(s.expiresAt),
+            when(s.endedAt),
+            s.endReason,
+            s.agentId,
+            s.customerId,
+            s.clientId,
+            s.reason,
+          ]),
+        ),
+      );
     });
   examples(list, 'sessions list --active', 'sessions list --agent support@example.com --json');
 
@@ -77,7 +95,10 @@ export function registerSessions(program: Command, cli: CliContext): void {
       const { resolveAccount } = await import('../account-lookup.js');
       const { count, username } = await cli.withServices(async (services) => {
         const agent = await resolveAccount(services, reference);
-        return { count: await (await sessionsOf(services)).endAgentSessions(agent.id, cli.actor(), 'kill_switch'), username: agent.username };
+        return {
+          count: await (await sessionsOf(services)).endAgentSessions(agent.id, cli.actor(), 'kill_switch'),
+          username: agent.username,
+        };
       });
       cli.out(`ended ${count} active on-behalf session(s) of ${username}`);
     });

@@ -24,7 +24,10 @@ export function registerStores(program: Command, cli: CliContext): void {
         const existing = await services.stores.findBySlug(slug);
         // Updating the name alone keeps the base URL.
         const store = await services.stores.upsert({ slug, name: options.name, baseUrl: options.baseUrl ?? existing?.baseUrl ?? null });
-        await cli.recordAdmin(services, { type: existing ? 'admin.store.updated' : 'admin.store.created', details: { slug, name: store.name } });
+        await cli.recordAdmin(services, {
+          type: existing ? 'admin.store.updated' : 'admin.store.created',
+          details: { slug, name: store.name },
+        });
         return { store, existed: !!existing };
       });
       cli.out(`store ${store.slug} ${existed ? 'updated' : 'created'} (id ${store.id})`);
@@ -38,7 +41,12 @@ export function registerStores(program: Command, cli: CliContext): void {
     .action(async (options: { json?: boolean }) => {
       const stores = await cli.withServices((services) => services.stores.list());
       if (options.json) return cli.json(stores.map(asJson));
-      cli.out(...table(['SLUG', 'NAME', 'BASE URL', 'CREATED', 'ID'], stores.map((store) => [store.slug, store.name, store.baseUrl, when(store.createdAt), store.id])));
+      cli.out(
+        ...table(
+          ['SLUG', 'NAME', 'BASE URL', 'CREATED', 'ID'],
+          stores.map((store) => [store.slug, store.name, store.baseUrl, when(store.createdAt), store.id]),
+        ),
+      );
     });
   examples(list, 'stores list', 'stores list --json');
 }

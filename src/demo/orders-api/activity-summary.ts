@@ -18,7 +18,6 @@ export interface ActivitySummary {
 
 type Parts = { entity: string; change: string; id: string | null; productId: string | null; quantity: number | null };
 
-
 function partsOf(event: AuditEvent): Parts {
   const [, entity = '', change = ''] = event.type.split('.');
   const { id, values } = event.details;
@@ -37,7 +36,12 @@ function money(cents: number, currency: string): string {
   return `${(cents / 100).toFixed(2)} ${currency}`;
 }
 
-async function rows<T extends { id: string }>(dataSource: DataSource, entity: new () => T, ids: string[], relations: FindOptionsRelations<T> = {}): Promise<Map<string, T>> {
+async function rows<T extends { id: string }>(
+  dataSource: DataSource,
+  entity: new () => T,
+  ids: string[],
+  relations: FindOptionsRelations<T> = {},
+): Promise<Map<string, T>> {
   if (!ids.length) return new Map();
   const found = await dataSource.getRepository(entity).find({ where: { id: In(ids) } as never, relations });
   return new Map(found.map((row) => [row.id, row]));
@@ -69,7 +73,8 @@ function describe(
   if (!id) return undefined;
   if (entity === 'order') {
     const order = found.orders.get(id);
-    if (change === 'created') return { text: order ? `Placed an order of ${money(order.totalCents, order.currency)}` : 'Placed an order', orderId: id };
+    if (change === 'created')
+      return { text: order ? `Placed an order of ${money(order.totalCents, order.currency)}` : 'Placed an order', orderId: id };
     if (change === 'updated') return { text: order?.status === 'paid' ? 'Order paid in full' : 'Order updated', orderId: id };
   }
   if (entity === 'order_line' && change === 'created') {
@@ -84,7 +89,12 @@ function describe(
     const product = productId ? found.products.get(productId)?.name : undefined;
     const what = product ? `${quantity ?? ''}${quantity ? ' × ' : ''}${product}` : 'an item';
     if (change === 'created') return { text: `Added ${what} to the cart` };
-    if (change === 'updated') return { text: product ? `Changed the quantity of ${product} in the cart${quantity ? ` to ${quantity}` : ''}` : 'Changed an item in the cart' };
+    if (change === 'updated')
+      return {
+        text: product
+          ? `Changed the quantity of ${product} in the cart${quantity ? ` to ${quantity}` : ''}`
+          : 'Changed an item in the cart',
+      };
     if (change === 'deleted') return { text: `Took ${what} out of the cart` };
   }
   return undefined;

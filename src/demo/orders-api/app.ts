@@ -79,7 +79,12 @@ export async function createOrdersApi(options: OrdersApiOptions): Promise<Orders
     introspection: { clientId, clientSecret },
     ...(options.keys ? { keys: options.keys } : {}),
   });
-  const sessionStatus = createSessionStatusChecker({ issuer, clientId, clientSecret, cacheSeconds: options.sessionStatusCacheSeconds ?? 5 });
+  const sessionStatus = createSessionStatusChecker({
+    issuer,
+    clientId,
+    clientSecret,
+    cacheSeconds: options.sessionStatusCacheSeconds ?? 5,
+  });
   const deps: RouteDeps = {
     dataSource,
     audit: new AuditRepository(dataSource, ORDERS_AUDIT_TABLE),

@@ -32,7 +32,10 @@ export class OrdersConfigError extends Error {
 }
 
 function origins(raw: string): string[] {
-  const list = raw.split(',').map((item) => item.trim()).filter(Boolean);
+  const list = raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
   for (const origin of list) {
     let parsed: URL | undefined;
     try {
@@ -41,7 +44,8 @@ function origins(raw: string): string[] {
       parsed = undefined;
     }
     // An origin is scheme://host[:port], nothing else: anything more could never match a browser's Origin header.
-    if (!parsed || parsed.origin !== origin) throw new OrdersConfigError(`orders-api: ORDERS_CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin (scheme://host[:port])`);
+    if (!parsed || parsed.origin !== origin)
+      throw new OrdersConfigError(`orders-api: ORDERS_CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin (scheme://host[:port])`);
   }
   return list;
 }
@@ -49,7 +53,8 @@ function origins(raw: string): string[] {
 export function loadOrdersConfig(env: NodeJS.ProcessEnv = process.env): OrdersConfig {
   const read = envReader(env, 'orders-api', (message) => new OrdersConfigError(message));
   const clientSecret = env.ORDERS_CLIENT_SECRET || DEMO_SECRET;
-  if (env.NODE_ENV === 'production' && clientSecret === DEMO_SECRET) throw new OrdersConfigError('orders-api: ORDERS_CLIENT_SECRET: the demo secret is public and refused in production');
+  if (env.NODE_ENV === 'production' && clientSecret === DEMO_SECRET)
+    throw new OrdersConfigError('orders-api: ORDERS_CLIENT_SECRET: the demo secret is public and refused in production');
   const databaseUrl = env.ORDERS_DATABASE_URL || env.DATABASE_URL;
   return {
     port: read.integer('ORDERS_PORT', 4003, 0, 65_535),

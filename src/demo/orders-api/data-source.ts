@@ -15,7 +15,13 @@ export const ORDERS_AUDIT_TABLE = 'orders_audit_event';
 
 /** Audit event names by table; the catalogue is system data and not audited. */
 export const AUDIT_NAMES = {
-  names: { shop_order: 'order', shop_order_line: 'order_line', shop_payment: 'payment', shop_cart_item: 'cart_item', shop_payment_method: 'payment_method' },
+  names: {
+    shop_order: 'order',
+    shop_order_line: 'order_line',
+    shop_payment: 'payment',
+    shop_cart_item: 'cart_item',
+    shop_payment_method: 'payment_method',
+  },
   skip: ['shop_product'],
   // A cart item is gone once ordered or removed: its product and quantity stay in the trail.
   recordValues: { shop_cart_item: ['productId', 'quantity'] },

@@ -21,7 +21,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startEmbeddedDatabase(dir: string, log: (line: string) => void = () => {}): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startEmbeddedDatabase(
+  dir: string,
+  log: (line: string) => void = () => {},
+): Promise<{ url: string; stop(): Promise<void> }> {
   const root = resolve(dir);
   mkdirSync(root, { recursive: true });
   // Run as root, the cluster belongs to a `postgres` system user, which must traverse this folder.

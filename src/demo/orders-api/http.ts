@@ -29,7 +29,8 @@ function clientError(error: unknown, maxBodyBytes: number): HttpError | undefine
   if (error instanceof HttpError) return error;
   // Two requests racing for the same row (a unique index, a deadlock): the loser may simply retry.
   const driverCode = (error as { driverError?: { code?: unknown } } | undefined)?.driverError?.code;
-  if (driverCode === '23505' || driverCode === '40001' || driverCode === '40P01') return new HttpError(409, 'conflict', 'a concurrent request changed the same data; try again');
+  if (driverCode === '23505' || driverCode === '40001' || driverCode === '40P01')
+    return new HttpError(409, 'conflict', 'a concurrent request changed the same data; try again');
   const { status, expose } = (error ?? {}) as { status?: unknown; expose?: unknown };
   if (typeof status !== 'number' || status < 400 || status >= 500) return undefined;
   if (status === 400 && error instanceof SyntaxError) return badRequest('the request body is not valid JSON (an object is expected)');

@@ -25,7 +25,9 @@ async function main(): Promise<void> {
     throw error;
   });
   const { url } = await api.listen(config.port, config.host);
-  console.log(`Orders API listening on ${url} (resource ${config.resource}, issuer ${config.issuer}${embedded ? ', embedded PostgreSQL in ' + config.embeddedDir : ''})`);
+  console.log(
+    `Orders API listening on ${url} (resource ${config.resource}, issuer ${config.issuer}${embedded ? ', embedded PostgreSQL in ' + config.embeddedDir : ''})`,
+  );
 
   let stopping = false;
   const stop = async () => {

@@ -33,7 +33,14 @@ const CATALOGUE: Record<StoreSlug, Seed[]> = {
 
 export async function seedProducts(dataSource: DataSource): Promise<void> {
   const rows = Object.entries(CATALOGUE).flatMap(([store, items]) =>
-    items.map(([sku, name, description, priceCents]) => ({ store: store as StoreSlug, sku, name, description, priceCents, currency: 'USD' })),
+    items.map(([sku, name, description, priceCents]) => ({
+      store: store as StoreSlug,
+      sku,
+      name,
+      description,
+      priceCents,
+      currency: 'USD',
+    })),
   );
   await dataSource.createQueryBuilder().insert().into(Product).values(rows).orIgnore().callListeners(false).execute();
 }

@@ -8,7 +8,6 @@ import { z } from 'zod';
 import { badRequest, HttpError, notFound } from './http.js';
 import { isUuid } from '../../common/uuid.js';
 
-
 export const MAX_QUANTITY = 99;
 /** Distinct products per cart: with MAX_QUANTITY and the catalogue's prices, totals stay far below 2^31 cents. */
 export const MAX_CART_ITEMS = 20;
@@ -19,18 +18,16 @@ export const addCartItemBody = z.strictObject({
 });
 
 /** Money in major units with at most two decimals, as a JSON number or string ("19.99"). */
-const amount = z
-  .union([z.number(), z.string()], 'must be an amount such as 19.99')
-  .transform((value, ctx) => {
-    const text = typeof value === 'number' ? String(value) : value.trim();
-    const match = /^(\d{1,7})(?:\.(\d{1,2}))?$/.exec(text);
-    const cents = match ? Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0')) : 0;
-    if (cents <= 0) {
-      ctx.addIssue({ code: 'custom', message: 'must be a positive amount with at most two decimals, below 10,000,000' });
-      return z.NEVER;
-    }
-    return cents;
-  });
+const amount = z.union([z.number(), z.string()], 'must be an amount such as 19.99').transform((value, ctx) => {
+  const text = typeof value === 'number' ? String(value) : value.trim();
+  const match = /^(\d{1,7})(?:\.(\d{1,2}))?$/.exec(text);
+  const cents = match ? Number(match[1]) * 100 + Number((match[2] ?? '').padEnd(2, '0')) : 0;
+  if (cents <= 0) {
+    ctx.addIssue({ code: 'custom', message: 'must be a positive amount with at most two decimals, below 10,000,000' });
+    return z.NEVER;
+  }
+  return cents;
+});
 
 export const paymentBody = z.strictObject({
   method: z.literal('demo-card', 'must be "demo-card" (the only method of this demo)'),
@@ -46,7 +43,9 @@ export const paymentMethodsBody = z.strictObject({
         brand: z.enum(['visa', 'mastercard', 'amex', 'demo'], 'must be one of visa, mastercard, amex, demo'),
         last4: z.string().regex(/^[0-9]{4}$/, 'must be the last four digits'),
         expMonth: z.int('must be a whole number').min(1, 'must be 1 to 12').max(12, 'must be 1 to 12'),
-        expYear: z.int('must be a whole number').refine((year) => year >= thisYear() && year <= thisYear() + 20, 'must be this year or up to 20 years ahead'),
+        expYear: z
+          .int('must be a whole number')
+          .refine((year) => year >= thisYear() && year <= thisYear() + 20, 'must be this year or up to 20 years ahead'),
         isDefault: z.boolean('must be true or false').optional(),
       }),
       'must be a list of payment methods',
@@ -57,7 +56,10 @@ export const paymentMethodsBody = z.strictObject({
 
 /** The value at `path` in the raw input (zod's issues do not carry it). */
 function valueAt(input: unknown, path: PropertyKey[]): unknown {
-  return path.reduce<unknown>((value, key) => (value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined), input);
+  return path.reduce<unknown>(
+    (value, key) => (value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined),
+    input,
+  );
 }
 
 function describe(error: z.ZodError, input: unknown): string {

@@ -5,15 +5,36 @@ import type { CartItem, Order, OrderLine, Payment, PaymentMethod, Product } from
 export const money = (cents: number) => (cents / 100).toFixed(2);
 
 function attribution(row: { createdBy: string; modifiedBy: string; onBehalfOf: string | null; createdAt: Date; updatedAt: Date }) {
-  return { createdBy: row.createdBy, modifiedBy: row.modifiedBy, onBehalfOf: row.onBehalfOf, createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() };
+  return {
+    createdBy: row.createdBy,
+    modifiedBy: row.modifiedBy,
+    onBehalfOf: row.onBehalfOf,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
 }
 
 export function productView(product: Product) {
-  return { id: product.id, store: product.store, sku: product.sku, name: product.name, description: product.description, priceCents: product.priceCents, price: money(product.priceCents), currency: product.currency };
+  return {
+    id: product.id,
+    store: product.store,
+    sku: product.sku,
+    name: product.name,
+    description: product.description,
+    priceCents: product.priceCents,
+    price: money(product.priceCents),
+    currency: product.currency,
+  };
 }
 
 export function cartItemView(item: CartItem & { product: Product }) {
-  return { id: item.id, product: productView(item.product), quantity: item.quantity, lineTotal: money(item.product.priceCents * item.quantity), ...attribution(item) };
+  return {
+    id: item.id,
+    product: productView(item.product),
+    quantity: item.quantity,
+    lineTotal: money(item.product.priceCents * item.quantity),
+    ...attribution(item),
+  };
 }
 
 export function cartView(items: (CartItem & { product: Product })[]) {
@@ -22,11 +43,28 @@ export function cartView(items: (CartItem & { product: Product })[]) {
 }
 
 function lineView(line: OrderLine) {
-  return { id: line.id, productId: line.productId, sku: line.sku, name: line.name, unitPrice: money(line.unitPriceCents), quantity: line.quantity, lineTotal: money(line.unitPriceCents * line.quantity) };
+  return {
+    id: line.id,
+    productId: line.productId,
+    sku: line.sku,
+    name: line.name,
+    unitPrice: money(line.unitPriceCents),
+    quantity: line.quantity,
+    lineTotal: money(line.unitPriceCents * line.quantity),
+  };
 }
 
 export function paymentView(payment: Payment) {
-  return { id: payment.id, orderId: payment.orderId, method: payment.method, amountCents: payment.amountCents, amount: money(payment.amountCents), currency: payment.currency, status: payment.status, ...attribution(payment) };
+  return {
+    id: payment.id,
+    orderId: payment.orderId,
+    method: payment.method,
+    amountCents: payment.amountCents,
+    amount: money(payment.amountCents),
+    currency: payment.currency,
+    status: payment.status,
+    ...attribution(payment),
+  };
 }
 
 /**
@@ -54,7 +92,15 @@ export function orderView(order: Order) {
 }
 
 export function paymentMethodView(method: PaymentMethod) {
-  return { id: method.id, brand: method.brand, last4: method.last4, expMonth: method.expMonth, expYear: method.expYear, isDefault: method.isDefault, ...attribution(method) };
+  return {
+    id: method.id,
+    brand: method.brand,
+    last4: method.last4,
+    expMonth: method.expMonth,
+    expYear: method.expYear,
+    isDefault: method.isDefault,
+    ...attribution(method),
+  };
 }
 
 /** One line of "what was done on my account, and by whom". */

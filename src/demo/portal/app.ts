@@ -64,7 +64,8 @@ function errorPages(deps: PortalDeps, publicUrl: string, onError: NonNullable<Po
   return async function portalErrors(ctx: Context, next: Next): Promise<void> {
     try {
       await next();
-      if (ctx.status === 404 && !ctx.body) await render(deps, ctx, 'message', { title: 'Not found', message: 'There is no such page.' }, 404);
+      if (ctx.status === 404 && !ctx.body)
+        await render(deps, ctx, 'message', { title: 'Not found', message: 'There is no such page.' }, 404);
     } catch (error) {
       if (error instanceof SignInRequired) {
         const session = deps.sessions.current(ctx);
@@ -72,7 +73,17 @@ function errorPages(deps: PortalDeps, publicUrl: string, onError: NonNullable<Po
         if (error.refused && session?.user?.afterRefusal && Date.now() - session.user.signedInAt < 60_000) {
           session.user = undefined;
           session.refused = false;
-          return render(deps, ctx, 'message', { title: 'Sign-in not accepted', message: 'Behalf did not accept the portal’s access. Sign in again, or ask an administrator.', retry: true }, 401);
+          return render(
+            deps,
+            ctx,
+            'message',
+            {
+              title: 'Sign-in not accepted',
+              message: 'Behalf did not accept the portal’s access. Sign in again, or ask an administrator.',
+              retry: true,
+            },
+            401,
+          );
         }
         // Otherwise sign in again: silently while Behalf's own browser session lasts (the portal asks for
         // no refresh token, so an expired access token is replaced this way too).
@@ -83,12 +94,30 @@ function errorPages(deps: PortalDeps, publicUrl: string, onError: NonNullable<Po
         return ctx.redirect(`/login?return_to=${encodeURIComponent(returnPath(ctx, publicUrl))}`);
       }
       if (error instanceof CsrfError) {
-        return render(deps, ctx, 'message', { title: 'This form has expired', message: 'The page was open too long or came from elsewhere. Go back, reload the page and try again.' }, 403);
+        return render(
+          deps,
+          ctx,
+          'message',
+          {
+            title: 'This form has expired',
+            message: 'The page was open too long or came from elsewhere. Go back, reload the page and try again.',
+          },
+          403,
+        );
       }
       if (error instanceof PortalError) return render(deps, ctx, 'message', { title: error.title, message: error.message }, error.status);
       const status = (error as { status?: number; expose?: boolean }).expose ? Number((error as { status?: number }).status) : 500;
       if (status >= 500) onError(error, ctx);
-      return render(deps, ctx, 'message', { title: status >= 500 ? 'Something went wrong' : 'Bad request', message: status >= 500 ? 'The portal could not complete the request.' : (error as Error).message }, status).catch(() => {
+      return render(
+        deps,
+        ctx,
+        'message',
+        {
+          title: status >= 500 ? 'Something went wrong' : 'Bad request',
+          message: status >= 500 ? 'The portal could not complete the request.' : (error as Error).message,
+        },
+        status,
+      ).catch(() => {
         ctx.status = status;
         ctx.body = 'Something went wrong';
       });
@@ -103,7 +132,12 @@ export function createPortal(options: PortalOptions): Portal {
   const sessions = new MemorySessions({ secureCookies: secure });
   const deps: PortalDeps = {
     sessions,
-    rp: new RelyingParty({ issuer, publicUrl, clientId: options.clientId ?? 'portal', clientSecret: options.clientSecret ?? 'portal-demo-secret' }),
+    rp: new RelyingParty({
+      issuer,
+      publicUrl,
+      clientId: options.clientId ?? 'portal',
+      clientSecret: options.clientSecret ?? 'portal-demo-secret',
+    }),
     api: new BehalfApi(issuer),
     renderer: new PortalRenderer(),
     storefrontUrl: baseUrl('storefrontUrl', options.storefrontUrl ?? 'http://localhost:4001'),

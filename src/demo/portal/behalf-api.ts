@@ -75,7 +75,11 @@ export class BehalfApi {
       case 404:
         throw notFound(reason ? `Behalf says: ${reason}.` : undefined);
       case 400:
-        throw new PortalError(400, 'Check your search', reason ? `Behalf could not use the request: ${reason}.` : 'Behalf could not use the request.');
+        throw new PortalError(
+          400,
+          'Check your search',
+          reason ? `Behalf could not use the request: ${reason}.` : 'Behalf could not use the request.',
+        );
       default:
         throw new PortalError(502, 'Behalf had a problem', `Behalf answered ${response.status}. Try again in a moment.`);
     }

@@ -33,7 +33,8 @@ function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65_535) throw new PortalConfigError(`portal: ${name} must be a port number (0-65535), got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < 0 || value > 65_535)
+    throw new PortalConfigError(`portal: ${name} must be a port number (0-65535), got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -45,16 +46,22 @@ export function baseUrl(name: string, raw: string): string {
   } catch {
     throw new PortalConfigError(`portal: ${name} must be an absolute URL, got ${JSON.stringify(raw)}`);
   }
-  if (!/^https?:$/.test(parsed.protocol) || parsed.search || parsed.hash || parsed.username) throw new PortalConfigError(`portal: ${name} must be an http(s) URL without credentials, query or fragment`);
+  if (!/^https?:$/.test(parsed.protocol) || parsed.search || parsed.hash || parsed.username)
+    throw new PortalConfigError(`portal: ${name} must be an http(s) URL without credentials, query or fragment`);
   return raw.replace(/\/+$/, '');
 }
 
 export function loadPortalConfig(env: NodeJS.ProcessEnv = process.env): PortalConfig {
   const production = env.NODE_ENV === 'production';
   const clientSecret = env.PORTAL_CLIENT_SECRET || DEMO_SECRET;
-  if (production && clientSecret === DEMO_SECRET) throw new PortalConfigError('portal: PORTAL_CLIENT_SECRET: the demo secret is public and refused in production');
-  const cookieKeys = (env.PORTAL_COOKIE_KEYS ?? '').split(',').map((key) => key.trim()).filter(Boolean);
-  if (cookieKeys.some((key) => key.length < 32)) throw new PortalConfigError('portal: PORTAL_COOKIE_KEYS: each key must be at least 32 characters');
+  if (production && clientSecret === DEMO_SECRET)
+    throw new PortalConfigError('portal: PORTAL_CLIENT_SECRET: the demo secret is public and refused in production');
+  const cookieKeys = (env.PORTAL_COOKIE_KEYS ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
+  if (cookieKeys.some((key) => key.length < 32))
+    throw new PortalConfigError('portal: PORTAL_COOKIE_KEYS: each key must be at least 32 characters');
   if (production && !cookieKeys.length) throw new PortalConfigError('portal: PORTAL_COOKIE_KEYS must be set in production');
   const listenPort = port(env, 'PORTAL_PORT', 4002);
   return {

@@ -12,7 +12,9 @@ async function main(): Promise<void> {
   const config = loadPortalConfig();
   const portal = createPortal(config);
   await portal.listen(config.port, config.host);
-  console.log(`Portal listening on ${config.publicUrl} (issuer ${config.issuer}, client ${config.clientId}, storefront ${config.storefrontUrl})`);
+  console.log(
+    `Portal listening on ${config.publicUrl} (issuer ${config.issuer}, client ${config.clientId}, storefront ${config.storefrontUrl})`,
+  );
 
   let stopping = false;
   const stop = async () => {

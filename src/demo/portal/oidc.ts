@@ -36,11 +36,21 @@ export class RelyingParty {
     if (!this.configuration) {
       const insecure = this.options.issuer.startsWith('http://');
       this.configuration = client
-        .discovery(new URL(this.options.issuer), this.options.clientId, this.options.clientSecret, undefined, insecure ? { execute: [client.allowInsecureRequests] } : undefined)
+        .discovery(
+          new URL(this.options.issuer),
+          this.options.clientId,
+          this.options.clientSecret,
+          undefined,
+          insecure ? { execute: [client.allowInsecureRequests] } : undefined,
+        )
         .catch(() => {
           // Forget the failure: the next request tries again (Behalf may just be starting).
           this.configuration = undefined;
-          throw new PortalError(502, 'Behalf is not answering', `The portal could not read Behalf’s discovery document at ${this.options.issuer}. Try again in a moment.`);
+          throw new PortalError(
+            502,
+            'Behalf is not answering',
+            `The portal could not read Behalf’s discovery document at ${this.options.issuer}. Try again in a moment.`,
+          );
         });
     }
     return this.configuration;
@@ -66,17 +76,29 @@ export class RelyingParty {
   /** Completes a sign-in from the callback URL (as the browser saw it). */
   async callback(session: PortalSession, callbackUrl: URL): Promise<{ user: SignedInUser; returnTo: string }> {
     const pending = session.pendingLogin;
-    if (!pending) throw new SignInFailed('This sign-in was not started in this browser, or it has expired or was already used, so the portal did not use it. Sign in again.');
+    if (!pending)
+      throw new SignInFailed(
+        'This sign-in was not started in this browser, or it has expired or was already used, so the portal did not use it. Sign in again.',
+      );
     session.pendingLogin = undefined;
     const config = await this.config();
     let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
     try {
-      tokens = await client.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: pending.verifier, expectedState: pending.state, expectedNonce: pending.nonce });
+      tokens = await client.authorizationCodeGrant(config, callbackUrl, {
+        pkceCodeVerifier: pending.verifier,
+        expectedState: pending.state,
+        expectedNonce: pending.nonce,
+      });
     } catch (error) {
       if (error instanceof client.AuthorizationResponseError) {
-        throw new SignInFailed(error.error === 'access_denied' ? 'Sign-in was cancelled.' : `Behalf did not sign you in: ${error.error_description ?? error.error}.`);
+        throw new SignInFailed(
+          error.error === 'access_denied'
+            ? 'Sign-in was cancelled.'
+            : `Behalf did not sign you in: ${error.error_description ?? error.error}.`,
+        );
       }
-      if (error instanceof client.ResponseBodyError) throw new SignInFailed(`Behalf refused the sign-in: ${error.error_description ?? error.error}.`);
+      if (error instanceof client.ResponseBodyError)
+        throw new SignInFailed(`Behalf refused the sign-in: ${error.error_description ?? error.error}.`);
       if (error instanceof client.ClientError) throw new SignInFailed('The sign-in response did not check out. Sign in again.');
       throw error;
     }
@@ -102,6 +124,9 @@ export class RelyingParty {
   /** Behalf's end-session URL (RP-initiated logout), coming back to the portal's home page. */
   async endSessionUrl(idToken: string | undefined): Promise<URL> {
     const config = await this.config();
-    return client.buildEndSessionUrl(config, { post_logout_redirect_uri: this.postLogoutRedirectUri, ...(idToken ? { id_token_hint: idToken } : {}) });
+    return client.buildEndSessionUrl(config, {
+      post_logout_redirect_uri: this.postLogoutRedirectUri,
+      ...(idToken ? { id_token_hint: idToken } : {}),
+    });
   }
 }

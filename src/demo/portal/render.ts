@@ -42,7 +42,13 @@ export class PortalRenderer {
   }
 
   /** Renders `template` inside the layout (title, skip link, navigation) as the response. */
-  page(ctx: Context, status: number, template: string, data: { title: string; section?: string } & Record<string, unknown>, nav: Nav): void {
+  page(
+    ctx: Context,
+    status: number,
+    template: string,
+    data: { title: string; section?: string } & Record<string, unknown>,
+    nav: Nav,
+  ): void {
     const body = this.eta.render(template, data);
     ctx.status = status;
     ctx.type = 'html';

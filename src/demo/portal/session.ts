@@ -77,13 +77,25 @@ export class MemorySessions {
   private create(): PortalSession {
     while (this.sessions.size >= this.maxSessions) this.sessions.delete(this.sessions.keys().next().value!);
     const now = Date.now();
-    const session: PortalSession = { id: randomBytes(32).toString('base64url'), csrfSecret: tokens.secretSync(), createdAt: now, lastSeen: now };
+    const session: PortalSession = {
+      id: randomBytes(32).toString('base64url'),
+      csrfSecret: tokens.secretSync(),
+      createdAt: now,
+      lastSeen: now,
+    };
     this.sessions.set(session.id, session);
     return session;
   }
 
   private setCookie(ctx: Context, id: string | null): void {
-    ctx.cookies.set(SESSION_COOKIE, id, { signed: true, httpOnly: true, sameSite: 'lax', secure: this.options.secureCookies, path: '/', overwrite: true });
+    ctx.cookies.set(SESSION_COOKIE, id, {
+      signed: true,
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: this.options.secureCookies,
+      path: '/',
+      overwrite: true,
+    });
   }
 
   /** The request's session, if its cookie names a live one. */
@@ -145,7 +157,8 @@ export function requireCsrf(sessions: MemorySessions) {
     if (ctx.method === 'POST') {
       const session = sessions.current(ctx);
       const token = (ctx.request as { body?: Record<string, unknown> }).body?.csrf;
-      if (!session || typeof token !== 'string' || !tokens.verify(session.csrfSecret, token)) throw new CsrfError('missing or invalid CSRF token');
+      if (!session || typeof token !== 'string' || !tokens.verify(session.csrfSecret, token))
+        throw new CsrfError('missing or invalid CSRF token');
     }
     await next();
   };

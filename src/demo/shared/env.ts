@@ -14,7 +14,8 @@ export function envReader(env: NodeJS.ProcessEnv, app: string, fail: (message: s
       const raw = env[name];
       if (raw === undefined || raw === '') return fallback;
       const value = Number(raw);
-      if (!Number.isInteger(value) || value < min || value > max) throw fail(`${app}: ${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+      if (!Number.isInteger(value) || value < min || value > max)
+        throw fail(`${app}: ${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
       return value;
     },
     url(name, fallback) {
@@ -25,7 +26,8 @@ export function envReader(env: NodeJS.ProcessEnv, app: string, fail: (message: s
       } catch {
         throw fail(`${app}: ${name} must be an absolute URL, got ${JSON.stringify(raw)}`);
       }
-      if (!/^https?:$/.test(parsed.protocol) || parsed.search || parsed.hash) throw fail(`${app}: ${name} must be an http(s) URL without query or fragment`);
+      if (!/^https?:$/.test(parsed.protocol) || parsed.search || parsed.hash)
+        throw fail(`${app}: ${name} must be an http(s) URL without query or fragment`);
       return raw.replace(/\/+$/, '');
     },
   };

@@ -12,7 +12,6 @@ import { startFlow } from './flows.js';
 import { OrdersApiError } from './orders-api.js';
 import { needsRenewal, type CustomerUser, type Session, type SessionUser } from './browser-sessions.js';
 
-
 export interface SignedIn<U extends SessionUser = SessionUser> {
   session: Session;
   user: U;
@@ -30,7 +29,11 @@ export function requireUser(ctx: Context, deps: StoreDeps): SignedIn {
 export function requireCustomer(ctx: Context, deps: StoreDeps, what: string): SignedIn<CustomerUser> {
   const { session, user } = requireUser(ctx, deps);
   if (user.mode === 'on-behalf') {
-    throw new PageError(403, 'Not available while acting on behalf', `${what} cannot be viewed or changed while acting on behalf of a customer. Only ${user.customerName} can do that, signed in himself.`);
+    throw new PageError(
+      403,
+      'Not available while acting on behalf',
+      `${what} cannot be viewed or changed while acting on behalf of a customer. Only ${user.customerName} can do that, signed in himself.`,
+    );
   }
   return { session, user };
 }
@@ -57,14 +60,25 @@ function pageFor(error: OrdersApiError): PageError {
     case 415:
       return badRequest('The shop could not do that.', error.message);
     case 403:
-      if (error.code === 'on_behalf_forbidden') return new PageError(403, 'Not allowed while acting on behalf', 'This change must be made by the customer himself.', error.message);
+      if (error.code === 'on_behalf_forbidden')
+        return new PageError(403, 'Not allowed while acting on behalf', 'This change must be made by the customer himself.', error.message);
       return new PageError(403, 'Not allowed', 'You may not do that here.', error.message);
     case 404:
       return notFound('order or item');
     case 409:
-      return new PageError(409, 'Already done', 'That was already done (or changed meanwhile). Reload the page to see where things stand.', error.message);
+      return new PageError(
+        409,
+        'Already done',
+        'That was already done (or changed meanwhile). Reload the page to see where things stand.',
+        error.message,
+      );
     default:
-      return new PageError(502, 'The shop is unavailable', 'The orders service did not answer as expected. Try again in a moment.', error.status ? `HTTP ${error.status}` : error.message);
+      return new PageError(
+        502,
+        'The shop is unavailable',
+        'The orders service did not answer as expected. Try again in a moment.',
+        error.status ? `HTTP ${error.status}` : error.message,
+      );
   }
 }
 

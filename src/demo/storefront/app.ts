@@ -77,10 +77,12 @@ function trimSlash(url: string): string {
 export function createStorefront(options: StorefrontOptions): Storefront {
   const stores = options.stores ?? DEFAULT_STORES;
   assertValidStores(stores);
-  if (!options.cookieKeys.length || options.cookieKeys.some((key) => key.length < 32)) throw new Error('storefront: cookie keys must be at least 32 characters each');
+  if (!options.cookieKeys.length || options.cookieKeys.some((key) => key.length < 32))
+    throw new Error('storefront: cookie keys must be at least 32 characters each');
   const issuer = trimSlash(options.issuer);
   const publicUrl = trimSlash(options.publicUrl ?? 'http://localhost:4001');
-  const onError = options.onError ?? ((error: unknown, ctx: Context) => console.error(`storefront: ${ctx.method} ${ctx.path} failed:`, error));
+  const onError =
+    options.onError ?? ((error: unknown, ctx: Context) => console.error(`storefront: ${ctx.method} ${ctx.path} failed:`, error));
 
   const sessions = new BrowserSessions((options.sessionIdleMinutes ?? 120) * 60_000, publicUrl.startsWith('https://'));
   const render = new Renderer(sessions, stores);
@@ -99,9 +101,17 @@ export function createStorefront(options: StorefrontOptions): Storefront {
       if (caught instanceof RedirectSignal) return seeOther(ctx, caught.location);
       const page = asPage(caught);
       if (!page) onError(caught, ctx);
-      const shown = page ?? new PageError(500, 'Something went wrong', 'Something went wrong on our side. Nothing more was changed; try again in a moment.');
+      const shown =
+        page ??
+        new PageError(500, 'Something went wrong', 'Something went wrong on our side. Nothing more was changed; try again in a moment.');
       const deps = ctx.state.storeDeps;
-      const data = { title: shown.title, message: shown.message, detail: shown.detail, forAgent: shown.forAgent, portalUrl: deps?.portalUrl };
+      const data = {
+        title: shown.title,
+        message: shown.message,
+        detail: shown.detail,
+        forAgent: shown.forAgent,
+        portalUrl: deps?.portalUrl,
+      };
       if (deps) deps.render.storePage(ctx, deps.store, ctx.state.session, 'message', data, shown.status);
       else render.plainPage(ctx, 'message', data, shown.status);
     }
@@ -123,7 +133,18 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use(bodyParser({ enableTypes: ['form'], formLimit: `${MAX_FORM_BYTES}b`, encoding: 'utf-8' }));
 
   for (const store of stores) {
-    const deps: StoreDeps = { store, sessions, oidc, behalf, orders, render, ordersResource: trimSlash(options.ordersResource ?? 'http://localhost:4003'), statusCacheMs: (options.statusCacheSeconds ?? 5) * 1000, renewBeforeMs: (options.renewBeforeSeconds ?? 60) * 1000, portalUrl: trimSlash(options.portalUrl ?? 'http://localhost:4002') };
+    const deps: StoreDeps = {
+      store,
+      sessions,
+      oidc,
+      behalf,
+      orders,
+      render,
+      ordersResource: trimSlash(options.ordersResource ?? 'http://localhost:4003'),
+      statusCacheMs: (options.statusCacheSeconds ?? 5) * 1000,
+      renewBeforeMs: (options.renewBeforeSeconds ?? 60) * 1000,
+      portalUrl: trimSlash(options.portalUrl ?? 'http://localhost:4002'),
+    };
     app.use(storeMiddleware(deps));
   }
 
@@ -179,8 +200,17 @@ function storeMiddleware(deps: StoreDeps) {
     const csrf = (ctx.request.body as Record<string, unknown> | undefined)?.csrf;
     if (ctx.method === 'POST' && !deps.sessions.verifyCsrf(session, csrf)) {
       const stale = deps.sessions.staleForm(session, csrf);
-      if (stale) throw new PageError(409, 'This page is out of date', `This page was for ${stale.who}, which ended when ${stale.now} in this browser. Nothing was changed. Reload the page to see where you are now.`);
-      throw new PageError(403, 'This form has expired', 'This form has expired or did not come from this store. Go back, reload the page and try again.');
+      if (stale)
+        throw new PageError(
+          409,
+          'This page is out of date',
+          `This page was for ${stale.who}, which ended when ${stale.now} in this browser. Nothing was changed. Reload the page to see where you are now.`,
+        );
+      throw new PageError(
+        403,
+        'This form has expired',
+        'This form has expired or did not come from this store. Go back, reload the page and try again.',
+      );
     }
     const routed = ctx as Parameters<typeof routes>[0];
     await routes(routed, () => methods(ctx as Parameters<typeof methods>[0], async () => undefined));

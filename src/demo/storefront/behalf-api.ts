@@ -63,7 +63,11 @@ export class BehalfApi {
     try {
       response = await fetch(`${this.issuer}${path}`, {
         method: init.method ?? 'GET',
-        headers: { authorization: init.authorization, accept: 'application/json', ...(init.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+        headers: {
+          authorization: init.authorization,
+          accept: 'application/json',
+          ...(init.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+        },
         ...(init.form ? { body: new URLSearchParams(init.form).toString() } : {}),
         redirect: 'manual',
         signal: AbortSignal.timeout(this.timeoutMs),
@@ -79,7 +83,11 @@ export class BehalfApi {
       // not JSON: only possible for errors; described below
     }
     if (!response.ok) {
-      throw new BehalfApiError(response.status, typeof body.error === 'string' ? body.error : 'error', typeof body.error_description === 'string' ? body.error_description : `HTTP ${response.status}`);
+      throw new BehalfApiError(
+        response.status,
+        typeof body.error === 'string' ? body.error : 'error',
+        typeof body.error_description === 'string' ? body.error_description : `HTTP ${response.status}`,
+      );
     }
     return body as T;
   }
@@ -97,11 +105,16 @@ export class BehalfApi {
   }
 
   async accountSessions(accessToken: string): Promise<AccountSession[]> {
-    const body = await this.call<{ sessions?: AccountSession[] }>('/account/on-behalf-sessions', { authorization: `Bearer ${accessToken}` });
+    const body = await this.call<{ sessions?: AccountSession[] }>('/account/on-behalf-sessions', {
+      authorization: `Bearer ${accessToken}`,
+    });
     return Array.isArray(body.sessions) ? body.sessions : [];
   }
 
   endAccountSession(accessToken: string, sessionId: string): Promise<AccountSession> {
-    return this.call(`/account/on-behalf-sessions/${encodeURIComponent(sessionId)}/end`, { method: 'POST', authorization: `Bearer ${accessToken}` });
+    return this.call(`/account/on-behalf-sessions/${encodeURIComponent(sessionId)}/end`, {
+      method: 'POST',
+      authorization: `Bearer ${accessToken}`,
+    });
   }
 }

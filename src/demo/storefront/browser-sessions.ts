@@ -156,7 +156,13 @@ export class BrowserSessions {
   /** The browser's session, created (and its cookie set) if it has none. */
   ensure(ctx: Context, store: StoreDefinition, existing?: Session): Session {
     if (existing) return existing;
-    const session: Session = { id: randomBytes(24).toString('base64url'), store: store.slug, csrfSecret: tokens.secretSync(), lastSeen: Date.now(), pending: new Map() };
+    const session: Session = {
+      id: randomBytes(24).toString('base64url'),
+      store: store.slug,
+      csrfSecret: tokens.secretSync(),
+      lastSeen: Date.now(),
+      pending: new Map(),
+    };
     this.sessions.set(session.id, session);
     ctx.cookies.set(this.cookieName(store), session.id, this.cookieOptions(store));
     return session;
@@ -170,7 +176,14 @@ export class BrowserSessions {
     this.sessions.delete(session.id);
     // A tab of the user before the last change keeps being told so until another change replaces it.
     const replaced = change ? { csrfSecret: session.csrfSecret, ...change } : session.replaced;
-    const fresh: Session = { ...session, id: randomBytes(24).toString('base64url'), csrfSecret: tokens.secretSync(), pending: new Map(), renewing: undefined, replaced };
+    const fresh: Session = {
+      ...session,
+      id: randomBytes(24).toString('base64url'),
+      csrfSecret: tokens.secretSync(),
+      pending: new Map(),
+      renewing: undefined,
+      replaced,
+    };
     this.sessions.set(fresh.id, fresh);
     ctx.cookies.set(this.cookieName(store), fresh.id, this.cookieOptions(store));
     return fresh;

@@ -32,10 +32,16 @@ export function loadStorefrontConfig(env: NodeJS.ProcessEnv = process.env): Stor
   const read = envReader(env, 'storefront', (message) => new StorefrontConfigError(message));
   const production = env.NODE_ENV === 'production';
   const clientSecret = env.STOREFRONT_CLIENT_SECRET || DEMO_SECRET;
-  if (production && clientSecret === DEMO_SECRET) throw new StorefrontConfigError('storefront: STOREFRONT_CLIENT_SECRET: the demo secret is public and refused in production');
-  const cookieKeys = (env.STOREFRONT_COOKIE_KEYS || DEV_COOKIE_KEY).split(',').map((key) => key.trim()).filter(Boolean);
-  if (cookieKeys.some((key) => key.length < 32)) throw new StorefrontConfigError('storefront: STOREFRONT_COOKIE_KEYS: each comma-separated key must be at least 32 characters');
-  if (production && cookieKeys.includes(DEV_COOKIE_KEY)) throw new StorefrontConfigError('storefront: STOREFRONT_COOKIE_KEYS: the development key is public and refused in production');
+  if (production && clientSecret === DEMO_SECRET)
+    throw new StorefrontConfigError('storefront: STOREFRONT_CLIENT_SECRET: the demo secret is public and refused in production');
+  const cookieKeys = (env.STOREFRONT_COOKIE_KEYS || DEV_COOKIE_KEY)
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
+  if (cookieKeys.some((key) => key.length < 32))
+    throw new StorefrontConfigError('storefront: STOREFRONT_COOKIE_KEYS: each comma-separated key must be at least 32 characters');
+  if (production && cookieKeys.includes(DEV_COOKIE_KEY))
+    throw new StorefrontConfigError('storefront: STOREFRONT_COOKIE_KEYS: the development key is public and refused in production');
   return {
     port: read.integer('STOREFRONT_PORT', 4001, 0, 65_535),
     host: env.STOREFRONT_HOST || '127.0.0.1',

@@ -31,19 +31,32 @@ export function safeReturnTo(deps: StoreDeps, path: string | undefined): string 
 }
 
 /** Starts an authorization request; returns Behalf's URL to send the browser to. */
-export async function startFlow(ctx: Context, deps: StoreDeps, kind: PendingFlow['kind'], options: { returnTo?: string; customer?: string } = {}): Promise<string> {
+export async function startFlow(
+  ctx: Context,
+  deps: StoreDeps,
+  kind: PendingFlow['kind'],
+  options: { returnTo?: string; customer?: string } = {},
+): Promise<string> {
   const session = deps.sessions.ensure(ctx, deps.store, ctx.state.session);
   ctx.state.session = session;
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
   const params: Record<string, string> = { nonce };
-  if (kind === 'sign-in' || kind === 'renew') Object.assign(params, { scope: `${CUSTOMER_SCOPE} ${ORDERS_SCOPE}`, resource: deps.ordersResource });
+  if (kind === 'sign-in' || kind === 'renew')
+    Object.assign(params, { scope: `${CUSTOMER_SCOPE} ${ORDERS_SCOPE}`, resource: deps.ordersResource });
   if (kind === 'renew' || kind === 'account-token') params.prompt = 'none';
   if (kind === 'account-token') params.scope = 'openid';
   if (kind === 'on-behalf') Object.assign(params, { scope: 'openid', prompt: 'login', on_behalf_of: options.customer! });
   const url = await deps.oidc.authorizationUrl(deps.store, verifier, state, params);
-  deps.sessions.addPending(session, state, { kind, verifier, nonce, returnTo: safeReturnTo(deps, options.returnTo), createdAt: Date.now(), ...(options.customer ? { customer: options.customer } : {}) });
+  deps.sessions.addPending(session, state, {
+    kind,
+    verifier,
+    nonce,
+    returnTo: safeReturnTo(deps, options.returnTo),
+    createdAt: Date.now(),
+    ...(options.customer ? { customer: options.customer } : {}),
+  });
   return url;
 }
 
@@ -58,7 +71,9 @@ export async function completeFlow(ctx: Context, deps: StoreDeps): Promise<strin
   const session = ctx.state.session;
   const flow = deps.sessions.takePending(session, queryParam(query, 'state'));
   if (!flow || !session) {
-    throw badRequest('This sign-in response does not belong to a sign-in started in this browser, or it was already used or has expired, so this store did not use it. Start again from the store.');
+    throw badRequest(
+      'This sign-in response does not belong to a sign-in started in this browser, or it was already used or has expired, so this store did not use it. Start again from the store.',
+    );
   }
   const error = queryParam(query, 'error');
   if (error) return failedFlow(ctx, deps, session, flow, error, queryParam(query, 'error_description'));
@@ -66,11 +81,21 @@ export async function completeFlow(ctx: Context, deps: StoreDeps): Promise<strin
   const checks = { verifier: flow.verifier, state: queryParam(query, 'state')!, ...(flow.nonce ? { nonce: flow.nonce } : {}) };
   let tokens: Awaited<ReturnType<typeof deps.oidc.redeem>>;
   try {
-    tokens = await deps.oidc.redeem(deps.store, ctx.querystring, checks, flow.kind === 'sign-in' || flow.kind === 'renew' ? { resource: deps.ordersResource } : {});
+    tokens = await deps.oidc.redeem(
+      deps.store,
+      ctx.querystring,
+      checks,
+      flow.kind === 'sign-in' || flow.kind === 'renew' ? { resource: deps.ordersResource } : {},
+    );
   } catch (caught) {
     const said = oauthError(caught);
     if (!said) throw caught;
-    throw new PageError(400, 'Sign-in failed', 'Behalf did not accept this sign-in response. Start again from the store.', said.description ?? said.code);
+    throw new PageError(
+      400,
+      'Sign-in failed',
+      'Behalf did not accept this sign-in response. Start again from the store.',
+      said.description ?? said.code,
+    );
   }
   const claims = tokens.claims();
   if (!claims) throw new PageError(502, 'Sign-in failed', 'Behalf sent no ID token.');
@@ -117,11 +142,19 @@ export async function completeFlow(ctx: Context, deps: StoreDeps): Promise<strin
   const before = user ? (user.mode === 'on-behalf' ? `your session as ${user.customerName}` : `${user.name}’s sign-in`) : undefined;
   // Ended already when the agent confirmed the switch (routes/auth.ts): said once more here.
   const endedEarlier = !user && session.replaced?.now === 'you started another login on behalf' ? session.replaced.who : undefined;
-  const fresh = deps.sessions.rotate(ctx, deps.store, session, before ? { who: before, now: `you started acting as ${onBehalf.customerName}` } : undefined);
+  const fresh = deps.sessions.rotate(
+    ctx,
+    deps.store,
+    session,
+    before ? { who: before, now: `you started acting as ${onBehalf.customerName}` } : undefined,
+  );
   ctx.state.session = fresh;
   fresh.user = onBehalf;
   const ended = before ?? endedEarlier;
-  fresh.flash = { kind: 'info', text: `${ended ? `${capitalise(ended)} has ended. ` : ''}You are now acting as ${onBehalf.customerName}. Everything you do is recorded under your own name.` };
+  fresh.flash = {
+    kind: 'info',
+    text: `${ended ? `${capitalise(ended)} has ended. ` : ''}You are now acting as ${onBehalf.customerName}. Everything you do is recorded under your own name.`,
+  };
   return `/${deps.store.slug}/`;
 }
 
@@ -133,7 +166,14 @@ function capitalise(text: string): string {
 const REFUSED = 'Login on behalf refused: ';
 
 /** Behalf answered the authorization request with an error (RFC 6749 §4.1.2.1). */
-function failedFlow(ctx: Context, deps: StoreDeps, session: Session, flow: PendingFlow, error: string, description: string | undefined): string {
+function failedFlow(
+  ctx: Context,
+  deps: StoreDeps,
+  session: Session,
+  flow: PendingFlow,
+  error: string,
+  description: string | undefined,
+): string {
   if (flow.kind === 'renew') {
     // The silent renewal needs Behalf's sign-in session; without it the customer signs in again.
     deps.sessions.destroy(ctx, deps.store, session);
@@ -148,9 +188,22 @@ function failedFlow(ctx: Context, deps: StoreDeps, session: Session, flow: Pendi
   const refusal = forAgent && error === 'access_denied' && description?.startsWith(REFUSED) ? description.slice(REFUSED.length) : undefined;
   if (refusal) throw new PageError(403, 'Login on behalf was refused', refusal, undefined, true);
   if (error === 'access_denied') {
-    if (forAgent) throw new PageError(200, 'Login on behalf was cancelled', 'You left Behalf’s confirmation screen without confirming, so no on-behalf session was started.', undefined, true);
+    if (forAgent)
+      throw new PageError(
+        200,
+        'Login on behalf was cancelled',
+        'You left Behalf’s confirmation screen without confirming, so no on-behalf session was started.',
+        undefined,
+        true,
+      );
     throw new PageError(200, 'Sign-in was cancelled', 'You left the sign-in page without signing in, so you are not signed in.');
   }
   const title = forAgent ? 'Login on behalf was refused' : 'Sign-in failed';
-  throw new PageError(400, title, forAgent ? 'Behalf refused to start this login on behalf; the details below say why.' : 'Behalf refused the request.', description ? `${error}: ${description}` : error, forAgent);
+  throw new PageError(
+    400,
+    title,
+    forAgent ? 'Behalf refused to start this login on behalf; the details below say why.' : 'Behalf refused the request.',
+    description ? `${error}: ${description}` : error,
+    forAgent,
+  );
 }

@@ -21,7 +21,9 @@ async function main(): Promise<void> {
     portalUrl: config.portalUrl,
   });
   const { url } = await storefront.listen(config.port, config.host);
-  console.log(`Storefront listening on ${url}: ${config.publicUrl}/electronics/ and ${config.publicUrl}/books/ (issuer ${config.issuer}, orders API ${config.ordersApiUrl})`);
+  console.log(
+    `Storefront listening on ${url}: ${config.publicUrl}/electronics/ and ${config.publicUrl}/books/ (issuer ${config.issuer}, orders API ${config.ordersApiUrl})`,
+  );
 
   let stopping = false;
   const stop = async () => {

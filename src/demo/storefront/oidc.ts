@@ -51,7 +51,15 @@ export class OidcClients {
     let found = this.configs.get(store.slug);
     if (!found) {
       const insecure = this.options.issuer.startsWith('http://');
-      found = guard(client.discovery(new URL(this.options.issuer), store.clientId, this.options.clientSecret, client.ClientSecretBasic(this.options.clientSecret), insecure ? { execute: [client.allowInsecureRequests] } : undefined));
+      found = guard(
+        client.discovery(
+          new URL(this.options.issuer),
+          store.clientId,
+          this.options.clientSecret,
+          client.ClientSecretBasic(this.options.clientSecret),
+          insecure ? { execute: [client.allowInsecureRequests] } : undefined,
+        ),
+      );
       found.catch(() => this.configs.delete(store.slug));
       this.configs.set(store.slug, found);
     }
@@ -74,11 +82,23 @@ export class OidcClients {
   }
 
   /** Redeems the code in `callbackQuery` (the callback's raw query string). */
-  async redeem(store: StoreDefinition, callbackQuery: string, checks: { verifier: string; state: string; nonce?: string }, params: Record<string, string> = {}) {
+  async redeem(
+    store: StoreDefinition,
+    callbackQuery: string,
+    checks: { verifier: string; state: string; nonce?: string },
+    params: Record<string, string> = {},
+  ) {
     const config = await this.config(store);
     // openid-client derives redirect_uri from this URL: it must be the registered (public) one.
     const currentUrl = new URL(`${this.redirectUri(store)}?${callbackQuery}`);
-    return guard(client.authorizationCodeGrant(config, currentUrl, { pkceCodeVerifier: checks.verifier, expectedState: checks.state, ...(checks.nonce ? { expectedNonce: checks.nonce } : {}) }, params));
+    return guard(
+      client.authorizationCodeGrant(
+        config,
+        currentUrl,
+        { pkceCodeVerifier: checks.verifier, expectedState: checks.state, ...(checks.nonce ? { expectedNonce: checks.nonce } : {}) },
+        params,
+      ),
+    );
   }
 
   /** Login on behalf: the customer as subject, the agent's re-authentication token as actor (RFC 8693 §2.1). */
@@ -112,15 +132,28 @@ export class OidcClients {
     });
     const act = payload.act as { sub?: unknown; name?: unknown } | undefined;
     if (payload.sub !== expectedCustomer) throw new Error('the ID token names another customer');
-    if (!act || typeof act.sub !== 'string' || typeof act.name !== 'string' || !act.name) throw new Error('the ID token has no actor with a name');
+    if (!act || typeof act.sub !== 'string' || typeof act.name !== 'string' || !act.name)
+      throw new Error('the ID token has no actor with a name');
     if (typeof payload.obo_sid !== 'string' || !payload.obo_sid) throw new Error('the ID token names no on-behalf session');
-    return { customerId: payload.sub, customerName: displayName(payload), agentId: act.sub, agentName: act.name, sessionId: payload.obo_sid };
+    return {
+      customerId: payload.sub,
+      customerName: displayName(payload),
+      agentId: act.sub,
+      agentName: act.name,
+      sessionId: payload.obo_sid,
+    };
   }
 
   /** Behalf's RP-initiated logout URL: back to the store's home page afterwards. */
   async endSessionUrl(store: StoreDefinition, idToken: string | undefined): Promise<string> {
     const config = await this.config(store);
-    return client.buildEndSessionUrl(config, { ...(idToken ? { id_token_hint: idToken } : {}), client_id: store.clientId, post_logout_redirect_uri: this.postLogoutRedirectUri(store) }).toString();
+    return client
+      .buildEndSessionUrl(config, {
+        ...(idToken ? { id_token_hint: idToken } : {}),
+        client_id: store.clientId,
+        post_logout_redirect_uri: this.postLogoutRedirectUri(store),
+      })
+      .toString();
   }
 }
 
@@ -135,9 +168,14 @@ async function guard<T>(pending: Promise<T>): Promise<T> {
   } catch (caught) {
     if (caught instanceof client.ResponseBodyError || caught instanceof client.AuthorizationResponseError) throw caught;
     if (isNetworkFailure(caught) || isNetworkFailure((caught as { cause?: unknown } | null)?.cause)) {
-      throw new PageError(503, 'Sign-in is unavailable', 'Behalf, the sign-in service, cannot be reached right now. Try again in a moment.');
+      throw new PageError(
+        503,
+        'Sign-in is unavailable',
+        'Behalf, the sign-in service, cannot be reached right now. Try again in a moment.',
+      );
     }
-    if (caught instanceof client.ClientError) throw new PageError(502, 'Sign-in failed', 'Behalf’s answer could not be accepted, so nothing was signed in.', caught.message);
+    if (caught instanceof client.ClientError)
+      throw new PageError(502, 'Sign-in failed', 'Behalf’s answer could not be accepted, so nothing was signed in.', caught.message);
     throw caught;
   }
 }

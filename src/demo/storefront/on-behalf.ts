@@ -13,19 +13,37 @@ import { ID_TOKEN_TYPE, oauthError } from './oidc.js';
 import { heldToken, needsRenewal, type HeldToken, type OnBehalfUser, type Session } from './browser-sessions.js';
 
 /** Why a session ended, as Behalf names it; anything else is shown as "ended". */
-export const END_REASONS = new Set(['ended_by_client', 'ended_by_customer', 'ended_by_admin', 'ended_by_agent', 'kill_switch', 'agent_logout', 'expired', 'policy_revoked', 'agent_inactive', 'cannot_renew']);
+export const END_REASONS = new Set([
+  'ended_by_client',
+  'ended_by_customer',
+  'ended_by_admin',
+  'ended_by_agent',
+  'kill_switch',
+  'agent_logout',
+  'expired',
+  'policy_revoked',
+  'agent_inactive',
+  'cannot_renew',
+]);
 
 function refused(caught: unknown): never {
   const said = oauthError(caught);
   if (!said) throw caught;
-  throw new PageError(403, 'Login on behalf was refused', 'Behalf refused to let you act as this customer; the details below say why.', said.description ?? said.code, true);
+  throw new PageError(
+    403,
+    'Login on behalf was refused',
+    'Behalf refused to let you act as this customer; the details below say why.',
+    said.description ?? said.code,
+    true,
+  );
 }
 
 /** The back-channel exchanges; the ID token is verified before anything is trusted from it. */
 export async function establishOnBehalf(deps: StoreDeps, customerId: string, actor: HeldToken): Promise<OnBehalfUser> {
   const access = await deps.oidc.exchangeOnBehalf(deps.store, customerId, actor.value, { resource: deps.ordersResource }).catch(refused);
   const id = await deps.oidc.exchangeOnBehalf(deps.store, customerId, actor.value, { requested_token_type: ID_TOKEN_TYPE }).catch(refused);
-  if (id.issued_token_type !== ID_TOKEN_TYPE) throw new PageError(502, 'Login on behalf failed', 'Behalf did not return an ID token for the banner.');
+  if (id.issued_token_type !== ID_TOKEN_TYPE)
+    throw new PageError(502, 'Login on behalf failed', 'Behalf did not return an ID token for the banner.');
   let banner;
   try {
     banner = await deps.oidc.verifyBannerToken(deps.store, id.access_token, customerId);
@@ -33,7 +51,11 @@ export async function establishOnBehalf(deps: StoreDeps, customerId: string, act
     // Fail closed: without a verified statement of who acts for whom there is no banner, so no session,
     // and the one Behalf just opened is ended (Behalf ends only this client's own sessions).
     await endOnBehalfQuietly(deps, unverifiedSessionId(access.access_token));
-    throw new PageError(502, 'Login on behalf failed', 'The identity token from Behalf could not be verified, so the session was not started.');
+    throw new PageError(
+      502,
+      'Login on behalf failed',
+      'The identity token from Behalf could not be verified, so the session was not started.',
+    );
   }
   const user: OnBehalfUser = {
     mode: 'on-behalf',
@@ -61,7 +83,6 @@ function noteStatus(user: OnBehalfUser, status: SessionStatus): void {
   if (status.ticket !== undefined) user.ticket = status.ticket;
 }
 
-
 /** The `obo_sid` of a token we cannot otherwise use, only to end that session. */
 function unverifiedSessionId(token: string): string | undefined {
   try {
@@ -87,7 +108,13 @@ export function sessionEnded(ctx: Context, deps: StoreDeps, reason: string | nul
 }
 
 /** Asks Behalf whether the session still runs; an ended one ends here too. Unreachable Behalf: fail closed. */
-export async function checkSessionStatus(ctx: Context, deps: StoreDeps, session: Session, user: OnBehalfUser, force = false): Promise<void> {
+export async function checkSessionStatus(
+  ctx: Context,
+  deps: StoreDeps,
+  session: Session,
+  user: OnBehalfUser,
+  force = false,
+): Promise<void> {
   const now = Date.now();
   if (!force && now - user.statusCheckedAt < deps.statusCacheMs) return;
   let status;
@@ -95,7 +122,11 @@ export async function checkSessionStatus(ctx: Context, deps: StoreDeps, session:
     status = await deps.behalf.sessionStatus(deps.store, user.sessionId);
   } catch (caught) {
     if (caught instanceof BehalfApiError && caught.status === 404) sessionEnded(ctx, deps, 'ended');
-    throw new PageError(503, 'Cannot confirm the on-behalf session', 'Behalf could not be asked whether this on-behalf session is still active, so nothing is shown or changed. Try again in a moment.');
+    throw new PageError(
+      503,
+      'Cannot confirm the on-behalf session',
+      'Behalf could not be asked whether this on-behalf session is still active, so nothing is shown or changed. Try again in a moment.',
+    );
   }
   if (!status.active) sessionEnded(ctx, deps, status.end_reason);
   noteStatus(user, status);
@@ -109,7 +140,13 @@ export async function checkSessionStatus(ctx: Context, deps: StoreDeps, session:
  * re-authentication is for), so its own last minute is used for a final
  * renewal that lasts as long as Behalf allows; after that the session ends.
  */
-export async function onBehalfOrdersToken(ctx: Context, deps: StoreDeps, session: Session, user: OnBehalfUser, force = false): Promise<string> {
+export async function onBehalfOrdersToken(
+  ctx: Context,
+  deps: StoreDeps,
+  session: Session,
+  user: OnBehalfUser,
+  force = false,
+): Promise<string> {
   const now = Date.now();
   const actorLeft = user.actor.expiresAt - now;
   const ordersLeft = user.orders.expiresAt - now;

@@ -88,7 +88,11 @@ export class OrdersApi {
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         redirect: 'manual',
         signal: AbortSignal.timeout(this.timeoutMs),
@@ -105,7 +109,11 @@ export class OrdersApi {
       // described below
     }
     if (!response.ok) {
-      throw new OrdersApiError(response.status, typeof json.error === 'string' ? json.error : 'error', typeof json.error_description === 'string' ? json.error_description : `HTTP ${response.status}`);
+      throw new OrdersApiError(
+        response.status,
+        typeof json.error === 'string' ? json.error : 'error',
+        typeof json.error_description === 'string' ? json.error_description : `HTTP ${response.status}`,
+      );
     }
     return json as T;
   }

@@ -23,7 +23,8 @@ export function assertValidStores(stores: readonly StoreDefinition[]): void {
   if (!stores.length) throw new Error('storefront: at least one store is required');
   const seen = new Set<string>();
   for (const store of stores) {
-    if (!/^[a-z][a-z0-9-]{0,39}$/.test(store.slug)) throw new Error(`storefront: store slug ${JSON.stringify(store.slug)} must be lower-case letters, digits and dashes`);
+    if (!/^[a-z][a-z0-9-]{0,39}$/.test(store.slug))
+      throw new Error(`storefront: store slug ${JSON.stringify(store.slug)} must be lower-case letters, digits and dashes`);
     if (store.slug === 'assets') throw new Error('storefront: "assets" is reserved for static files');
     if (seen.has(store.slug)) throw new Error(`storefront: store ${store.slug} is listed twice`);
     seen.add(store.slug);

@@ -24,8 +24,10 @@ export function accountRoutes(deps: { oidc: OidcPort; accounts: AccountService; 
     const now = new Date();
     return Promise.all(
       sessions.map(async (session) => {
-        if (!names.has(session.agentId)) names.set(session.agentId, (await deps.accounts.findById(session.agentId))?.displayName ?? 'a former support agent');
-        if (!clients.has(session.clientId)) clients.set(session.clientId, (await deps.oidc.findClient(session.clientId))?.name ?? session.clientId);
+        if (!names.has(session.agentId))
+          names.set(session.agentId, (await deps.accounts.findById(session.agentId))?.displayName ?? 'a former support agent');
+        if (!clients.has(session.clientId))
+          clients.set(session.clientId, (await deps.oidc.findClient(session.clientId))?.name ?? session.clientId);
         return {
           id: session.id,
           agent: { id: session.agentId, name: names.get(session.agentId) },
@@ -56,7 +58,10 @@ export function accountRoutes(deps: { oidc: OidcPort; accounts: AccountService; 
       ctx.body = { error: 'not_found', error_description: 'no such on-behalf session on your account' };
       return;
     }
-    const ended = await deps.sessions.endSession(session.id, customer.account.id, 'ended_by_customer', { clientId: customer.clientId, ...requestMeta(ctx) });
+    const ended = await deps.sessions.endSession(session.id, customer.account.id, 'ended_by_customer', {
+      clientId: customer.clientId,
+      ...requestMeta(ctx),
+    });
     ctx.body = (await describe([ended ?? session]))[0];
   });
 

@@ -18,7 +18,6 @@ import { sessionJson } from './session-routes.js';
 import { sessionPeople, type SessionPerson } from './session-people.js';
 import { isUuid } from '../../common/uuid.js';
 
-
 export interface AgentSessionDeps {
   oidc: OidcPort;
   accounts: AccountService;
@@ -50,16 +49,24 @@ export function agentSessionRoutes(deps: AgentSessionDeps): Router {
 
   router.get('/sessions', async (ctx) => {
     const { active, limit } = ctx.query;
-    if (active !== undefined && active !== 'true' && active !== 'false') return problem(ctx, 400, 'invalid_request', 'active must be true or false');
+    if (active !== undefined && active !== 'true' && active !== 'false')
+      return problem(ctx, 400, 'invalid_request', 'active must be true or false');
     if (limit !== undefined && (typeof limit !== 'string' || !/^\d{1,3}$/.test(limit) || Number(limit) < 1 || Number(limit) > 200)) {
       return problem(ctx, 400, 'invalid_request', 'limit must be a whole number from 1 to 200');
     }
     const agent = ctx.state.staff!.account;
     const [sessions, found] = await Promise.all([
-      deps.sessions.list({ agentId: agent.id, active: active === undefined ? undefined : active === 'true', limit: limit ? Number(limit) : 50 }),
+      deps.sessions.list({
+        agentId: agent.id,
+        active: active === undefined ? undefined : active === 'true',
+        limit: limit ? Number(limit) : 50,
+      }),
       deps.accounts.findWithPermissions([agent.id]),
     ]);
-    const people = await sessionPeople(deps.dataSource, sessions.map((session) => session.customerId));
+    const people = await sessionPeople(
+      deps.dataSource,
+      sessions.map((session) => session.customerId),
+    );
     ctx.body = {
       agent: { id: agent.id, name: agent.displayName },
       may_login_on_behalf: (found.get(agent.id)?.permissions ?? []).some((grant) => grant.permission === LOGIN_ON_BEHALF),
@@ -75,9 +82,15 @@ export function agentSessionRoutes(deps: AgentSessionDeps): Router {
     const session = await deps.sessions.session(id);
     if (!session || session.agentId !== agent.account.id) return problem(ctx, 404, 'not_found', 'no such on-behalf session of yours');
     // Audited by the store (on_behalf.ended, actor = the agent); ending an ended session changes nothing.
-    const ended = await deps.sessions.endSession(session.id, agent.account.id, 'ended_by_agent', { clientId: agent.clientId, ...requestMeta(ctx) });
+    const ended = await deps.sessions.endSession(session.id, agent.account.id, 'ended_by_agent', {
+      clientId: agent.clientId,
+      ...requestMeta(ctx),
+    });
     const current = ended ?? session;
-    ctx.body = { ...withCustomer(current, await sessionPeople(deps.dataSource, [current.customerId])), ended_now: ended?.endedNow ?? false };
+    ctx.body = {
+      ...withCustomer(current, await sessionPeople(deps.dataSource, [current.customerId])),
+      ended_now: ended?.endedNow ?? false,
+    };
   });
 
   return router;

@@ -23,7 +23,8 @@ function date(name: string, value: string | undefined): Date | undefined {
 
 function integer(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(value) || Number(value) < min || Number(value) > max) throw new QueryError(`${name} must be a whole number from ${min} to ${max}`);
+  if (!/^\d{1,15}$/.test(value) || Number(value) < min || Number(value) > max)
+    throw new QueryError(`${name} must be a whole number from ${min} to ${max}`);
   return Number(value);
 }
 
@@ -42,7 +43,8 @@ export function parseAuditQuery(query: Record<string, string | string[] | undefi
   }
   const type = single(query, 'type');
   if (type !== undefined) {
-    if (!/^[a-z][a-z0-9_.]{0,99}\*?$/.test(type)) throw new QueryError('type must be an event name such as auth.login.failed, or a prefix such as auth.*');
+    if (!/^[a-z][a-z0-9_.]{0,99}\*?$/.test(type))
+      throw new QueryError('type must be an event name such as auth.login.failed, or a prefix such as auth.*');
     result.type = type;
   }
   result.from = date('from', single(query, 'from'));

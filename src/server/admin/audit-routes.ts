@@ -38,8 +38,12 @@ export function auditAdminRoutes(deps: { oidc: OidcPort; accounts: AccountServic
       intact: result.ok,
       events: result.events,
       last_seq: result.lastSeq,
-      last_checkpoint: result.lastCheckpoint ? { seq: result.lastCheckpoint.seq, created_at: result.lastCheckpoint.createdAt.toISOString() } : null,
-      external_checkpoints: result.external ? { source: result.external.source, count: result.external.checkpoints, last_seq: result.external.lastSeq ?? null } : null,
+      last_checkpoint: result.lastCheckpoint
+        ? { seq: result.lastCheckpoint.seq, created_at: result.lastCheckpoint.createdAt.toISOString() }
+        : null,
+      external_checkpoints: result.external
+        ? { source: result.external.source, count: result.external.checkpoints, last_seq: result.external.lastSeq ?? null }
+        : null,
       problem: result.problem ?? null,
       summary: describeVerification(result),
       // What `audit verify --strict` refuses: intact, but nothing outside the database vouches for it.
@@ -49,7 +53,12 @@ export function auditAdminRoutes(deps: { oidc: OidcPort; accounts: AccountServic
 
   router.get('/export', async (ctx) => {
     const principal = ctx.state.staff!;
-    await deps.audit.record({ type: 'admin.audit.exported', actor: principal.account.id, clientId: principal.clientId, ...requestMeta(ctx) });
+    await deps.audit.record({
+      type: 'admin.audit.exported',
+      actor: principal.account.id,
+      clientId: principal.clientId,
+      ...requestMeta(ctx),
+    });
     const stream = new PassThrough();
     ctx.type = 'application/x-ndjson';
     ctx.attachment(`behalf-audit-${new Date().toISOString().slice(0, 10)}.jsonl`);

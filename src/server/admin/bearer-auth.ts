@@ -21,7 +21,13 @@ declare module 'koa' {
   }
 }
 
-function challenge(ctx: Context, status: 401 | 403, error: 'invalid_token' | 'insufficient_scope' | 'invalid_request', description: string, scope?: string): void {
+function challenge(
+  ctx: Context,
+  status: 401 | 403,
+  error: 'invalid_token' | 'insufficient_scope' | 'invalid_request',
+  description: string,
+  scope?: string,
+): void {
   ctx.status = status;
   // Header values must be visible ASCII (RFC 6750 §3: error_description is %x20-21 / %x23-5B / %x5D-7E).
   const safe = description.replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '');
@@ -49,7 +55,8 @@ async function bearerAccount(ctx: Context, oidc: OidcPort, accounts: AccountServ
   if (!token || !token.accountId) return void challenge(ctx, 401, 'invalid_token', 'the access token is invalid, expired or revoked');
   const client = await oidc.findClient(token.clientId);
   const account = await accounts.findById(token.accountId);
-  if (!client || !account || account.status !== 'active') return void challenge(ctx, 401, 'invalid_token', 'the account behind this token is not active');
+  if (!client || !account || account.status !== 'active')
+    return void challenge(ctx, 401, 'invalid_token', 'the account behind this token is not active');
   return { account, clientId: client.clientId, kind: client.kind, onBehalf: !!token.extra.act, scopes: new Set(token.scope) };
 }
 
@@ -64,11 +71,15 @@ interface StaffRequirement {
 }
 
 function requireStaff(oidc: OidcPort, accounts: AccountService, requirement: StaffRequirement) {
-  const roleText = requirement.roles.length === 1 ? `the ${requirement.roles[0]} role is required` : `one of the roles ${requirement.roles.join(', ')} is required`;
+  const roleText =
+    requirement.roles.length === 1
+      ? `the ${requirement.roles[0]} role is required`
+      : `one of the roles ${requirement.roles.join(', ')} is required`;
   return async function staffBearerToken(ctx: Context, next: Next): Promise<void> {
     const found = await bearerAccount(ctx, oidc, accounts);
     if (!found) return;
-    if (found.kind !== 'backoffice') return challenge(ctx, 403, 'insufficient_scope', 'this API takes tokens issued to back-office clients only');
+    if (found.kind !== 'backoffice')
+      return challenge(ctx, 403, 'insufficient_scope', 'this API takes tokens issued to back-office clients only');
     if (found.account.storeId !== null) return challenge(ctx, 401, 'invalid_token', 'the account behind this token is not staff');
     if (!requirement.roles.some((role) => found.account.roles.includes(role))) return challenge(ctx, 403, 'insufficient_scope', roleText);
     if (requirement.scope && !found.scopes.has(requirement.scope)) {
@@ -99,7 +110,8 @@ export function requireCustomerToken(oidc: OidcPort, accounts: AccountService) {
   return async function customerBearerToken(ctx: Context, next: Next): Promise<void> {
     const found = await bearerAccount(ctx, oidc, accounts);
     if (!found) return;
-    if (found.kind !== 'storefront' || !found.account.roles.includes('customer')) return challenge(ctx, 403, 'insufficient_scope', "this API takes a customer's own tokens from their store");
+    if (found.kind !== 'storefront' || !found.account.roles.includes('customer'))
+      return challenge(ctx, 403, 'insufficient_scope', "this API takes a customer's own tokens from their store");
     if (found.onBehalf) return challenge(ctx, 403, 'insufficient_scope', 'not allowed while acting on behalf of a customer');
     ctx.state.customer = { account: found.account, clientId: found.clientId };
     await next();

@@ -33,7 +33,12 @@ export async function sessionPeople(dataSource: DataSource, ids: readonly string
   return new Map(
     rows.map((row) => [
       row.id,
-      { id: row.id, name: row.display_name, email: row.email, store: row.slug ? { slug: row.slug, name: row.store_name ?? row.slug } : null },
+      {
+        id: row.id,
+        name: row.display_name,
+        email: row.email,
+        store: row.slug ? { slug: row.slug, name: row.store_name ?? row.slug } : null,
+      },
     ]),
   );
 }

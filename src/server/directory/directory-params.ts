@@ -15,7 +15,6 @@ export const MAX_PAGE = 1000;
 
 type Query = Record<string, string | string[] | undefined>;
 
-
 export function rejectUnknown(query: Query, known: readonly string[]): void {
   const unknown = Object.keys(query).filter((key) => !known.includes(key));
   if (unknown.length) throw new DirectoryParamError(`unknown parameter ${unknown.join(', ')}`);
@@ -30,7 +29,8 @@ function single(query: Query, name: string): string | undefined {
 function integer(query: Query, name: string, fallback: number, max: number): number {
   const value = single(query, name);
   if (value === undefined) return fallback;
-  if (!/^\d{1,7}$/.test(value) || Number(value) < 1 || Number(value) > max) throw new DirectoryParamError(`${name} must be a whole number from 1 to ${max}`);
+  if (!/^\d{1,7}$/.test(value) || Number(value) < 1 || Number(value) > max)
+    throw new DirectoryParamError(`${name} must be a whole number from 1 to ${max}`);
   return Number(value);
 }
 
@@ -57,7 +57,8 @@ export function parseContactSearch(query: Query): ContactSearch {
   }
   const status = single(query, 'status');
   if (status !== undefined) {
-    if (!(ACCOUNT_STATUSES as readonly string[]).includes(status)) throw new DirectoryParamError(`status must be one of ${ACCOUNT_STATUSES.join(', ')}`);
+    if (!(ACCOUNT_STATUSES as readonly string[]).includes(status))
+      throw new DirectoryParamError(`status must be one of ${ACCOUNT_STATUSES.join(', ')}`);
     search.status = status as AccountStatus;
   }
   return search;

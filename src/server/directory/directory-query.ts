@@ -123,7 +123,10 @@ type NameColumn = 'first_name' | 'last_name';
  * - otherwise the full-text search as in searchSql, with its exact count and
  *   ranking; the GIN scan runs only then (a one-time filter on `path`).
  */
-export function namePrefixSql(search: ContactSearch & { namePrefix: string; tsquery: string }, matchCap = MATCH_CAP): { sql: string; values: unknown[] } {
+export function namePrefixSql(
+  search: ContactSearch & { namePrefix: string; tsquery: string },
+  matchCap = MATCH_CAP,
+): { sql: string; values: unknown[] } {
   const offset = (search.page - 1) * search.limit;
   const limit = Math.max(0, Math.min(search.limit, matchCap - offset));
   // A prefix as a range of the index (C collation: code point order), with parameters rather than
@@ -133,7 +136,8 @@ export function namePrefixSql(search: ContactSearch & { namePrefix: string; tsqu
   const key = (column: NameColumn) => `lower(c.${column}) COLLATE "C"`;
   const starting = (column: NameColumn) => `${key(column)} >= $1 AND ${key(column)} < $2`;
   // Counting stops at the cap, and a page is read in index order: no sort, no table rows but the page's.
-  const count = (column: NameColumn) => `SELECT count(*) AS n FROM (SELECT 1 FROM contact c WHERE ${starting(column)} LIMIT ${matchCap + 1}) x`;
+  const count = (column: NameColumn) =>
+    `SELECT count(*) AS n FROM (SELECT 1 FROM contact c WHERE ${starting(column)} LIMIT ${matchCap + 1}) x`;
   const page = (column: NameColumn, which: number) => `
         SELECT row_number() OVER (ORDER BY p.key, p.name_key, p.id), c.id, c.display_name AS name, c.emails, c.phones
           FROM (SELECT c.id, ${key(column)} AS key, lower(c.display_name) AS name_key FROM contact c
@@ -181,7 +185,9 @@ export class DirectoryQuery {
     const rows = await genericPlanQuery<Partial<ContactSummary> & { total: number }>(this.dataSource, sql, values);
     const counted = rows[0]?.total ?? 0;
     return {
-      contacts: rows.filter((row) => row.id).map(({ id, name, emails, phones, stores }) => ({ id: id!, name: name!, emails: emails!, phones: phones!, stores: stores! })),
+      contacts: rows
+        .filter((row) => row.id)
+        .map(({ id, name, emails, phones, stores }) => ({ id: id!, name: name!, emails: emails!, phones: phones!, stores: stores! })),
       total: Math.min(counted, this.matchCap),
       totalExact: counted <= this.matchCap,
     };
@@ -192,7 +198,9 @@ export class DirectoryQuery {
   }
 
   async contact(id: string): Promise<ContactDetail | undefined> {
-    const [contact] = (await this.dataSource.query(`SELECT id, display_name AS name, emails, phones FROM contact WHERE id = $1`, [id])) as Omit<ContactDetail, 'accounts'>[];
+    const [contact] = (await this.dataSource.query(`SELECT id, display_name AS name, emails, phones FROM contact WHERE id = $1`, [
+      id,
+    ])) as Omit<ContactDetail, 'accounts'>[];
     if (!contact) return undefined;
     const rows = (await this.dataSource.query(
       `SELECT a.id, a.email, ${EFFECTIVE_STATUS} AS status, a.status AS stored_status, a.locked_until, a.store_id, s.slug, s.name,
@@ -201,7 +209,17 @@ export class DirectoryQuery {
         WHERE a.contact_id = $1
         ORDER BY s.name NULLS LAST, a.username, a.id`,
       [id],
-    )) as { id: string; email: string | null; status: AccountStatus; stored_status: AccountStatus; locked_until: Date | null; store_id: string | null; slug: string | null; name: string | null; roles: string[] }[];
+    )) as {
+      id: string;
+      email: string | null;
+      status: AccountStatus;
+      stored_status: AccountStatus;
+      locked_until: Date | null;
+      store_id: string | null;
+      slug: string | null;
+      name: string | null;
+      roles: string[];
+    }[];
     return {
       ...contact,
       accounts: rows.map((row) => ({

@@ -28,7 +28,12 @@ function onBehalfRefusal(agent: AgentFacts | undefined, account: DirectoryAccoun
   if (!account.storeId) return 'privileged_target';
   try {
     checkAgent(agent, account.storeId);
-    checkTarget({ id: account.id, status: account.storedStatus, storeId: account.storeId, roles: account.roles }, account.storeId, agent.id, now);
+    checkTarget(
+      { id: account.id, status: account.storedStatus, storeId: account.storeId, roles: account.roles },
+      account.storeId,
+      agent.id,
+      now,
+    );
     return null;
   } catch (error) {
     if (error instanceof TokenExchangeError) return error.reason;
@@ -75,7 +80,14 @@ export function directoryRoutes(deps: { oidc: OidcPort; accounts: AccountService
       phones: contact.phones,
       accounts: contact.accounts.map((account) => {
         const refusal = onBehalfRefusal(agent, account, now);
-        return { id: account.id, store: account.store, email: account.email, status: account.status, can_login_on_behalf: refusal === null, on_behalf_refusal: refusal };
+        return {
+          id: account.id,
+          store: account.store,
+          email: account.email,
+          status: account.status,
+          can_login_on_behalf: refusal === null,
+          on_behalf_refusal: refusal,
+        };
       }),
     };
   });

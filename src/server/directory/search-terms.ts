@@ -48,10 +48,13 @@ function phoneQuery(text: string): string | undefined {
   if (digits.length <= MAX_PHONE_DIGITS) {
     for (let i = MIN_GROUP; i <= digits.length - MIN_GROUP; i += 1) {
       alternatives.add(phrase([digits.slice(0, i), digits.slice(i)]));
-      for (let j = i + MIN_GROUP; j <= digits.length - MIN_GROUP; j += 1) alternatives.add(phrase([digits.slice(0, i), digits.slice(i, j), digits.slice(j)]));
+      for (let j = i + MIN_GROUP; j <= digits.length - MIN_GROUP; j += 1)
+        alternatives.add(phrase([digits.slice(0, i), digits.slice(i, j), digits.slice(j)]));
     }
   }
-  return [...alternatives].map((alternative) => (alternatives.size > 1 && alternative.includes('<->') ? `(${alternative})` : alternative)).join(' | ');
+  return [...alternatives]
+    .map((alternative) => (alternatives.size > 1 && alternative.includes('<->') ? `(${alternative})` : alternative))
+    .join(' | ');
 }
 
 /** Words as the document's parser sees them: letters and digits, with `@ . _ -` kept inside (emails, hyphenated names). */
@@ -75,7 +78,8 @@ export function contactTsQuery(input: string): string | undefined {
   if (/^[\d\s+().-]+$/.test(text) && (text.match(/\d/g) ?? []).length >= 3) return phoneQuery(text);
   const found = words(text);
   if (found.length > MAX_WORDS) throw new SearchTermsError(`q may have at most ${MAX_WORDS} words`);
-  if (found.some((word) => word.length > MAX_WORD_LENGTH)) throw new SearchTermsError(`a word in q may have at most ${MAX_WORD_LENGTH} characters`);
+  if (found.some((word) => word.length > MAX_WORD_LENGTH))
+    throw new SearchTermsError(`a word in q may have at most ${MAX_WORD_LENGTH} characters`);
   if (!found.length) return undefined;
   // A one-character prefix matches nearly every contact (a slow, useless answer): such words must match whole.
   return found.map((word) => lexeme(word, [...word].length > 1)).join(' & ');

@@ -19,7 +19,14 @@ function asAgent(account: Found | undefined): AgentAccount | undefined {
 
 function asTarget(account: Found | undefined): TargetAccount | undefined {
   if (!account) return undefined;
-  return { id: account.id, status: account.status, storeId: account.storeId, roles: account.roles, displayName: account.displayName, email: account.email };
+  return {
+    id: account.id,
+    status: account.status,
+    storeId: account.storeId,
+    roles: account.roles,
+    displayName: account.displayName,
+    email: account.email,
+  };
 }
 
 export function accountDirectory(accounts: AccountService): AccountDirectory {

@@ -19,7 +19,9 @@ function scopeList(scope: unknown): string[] {
 }
 
 function mayAct(value: unknown): MayActClaim | undefined {
-  return value && typeof value === 'object' && typeof (value as MayActClaim).sub === 'string' ? { sub: (value as MayActClaim).sub } : undefined;
+  return value && typeof value === 'object' && typeof (value as MayActClaim).sub === 'string'
+    ? { sub: (value as MayActClaim).sub }
+    : undefined;
 }
 
 export class OidcTokenReader implements TokenReader {
@@ -45,7 +47,12 @@ export class OidcTokenReader implements TokenReader {
   private async readJwt(value: string): Promise<PresentedToken | undefined> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(value, await this.keySet(), { issuer: this.issuer, typ: 'at+jwt', algorithms: ['ES256', 'RS256'], requiredClaims: ['exp', 'sub', 'client_id', 'jti'] }));
+      ({ payload } = await jwtVerify(value, await this.keySet(), {
+        issuer: this.issuer,
+        typ: 'at+jwt',
+        algorithms: ['ES256', 'RS256'],
+        requiredClaims: ['exp', 'sub', 'client_id', 'jti'],
+      }));
     } catch {
       return undefined;
     }

@@ -10,14 +10,24 @@ import type { ReadinessCheck } from './rate-limits.js';
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([work, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('timeout')), ms); })]);
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timeout')), ms);
+      }),
+    ]);
   } finally {
     clearTimeout(timer);
   }
 }
 
 /** `checks`: dependencies besides the database that requests need (Redis for the rate limits, when configured). */
-export function opsRoutes(dataSource: DataSource, metrics: Metrics, isShuttingDown: () => boolean, checks: readonly ReadinessCheck[] = []): Router {
+export function opsRoutes(
+  dataSource: DataSource,
+  metrics: Metrics,
+  isShuttingDown: () => boolean,
+  checks: readonly ReadinessCheck[] = [],
+): Router {
   const router = new Router();
   const css = readFileSync(join(projectRoot(), 'src', 'server', 'views', 'assets', 'behalf.css'));
 
@@ -34,7 +44,17 @@ export function opsRoutes(dataSource: DataSource, metrics: Metrics, isShuttingDo
       return;
     }
     const probes = [{ name: 'database', check: () => dataSource.query('SELECT 1') }, ...checks];
-    const results = await Promise.all(probes.map((probe) => withTimeout(Promise.resolve().then(() => probe.check()), 2000).then(() => 'ok' as const, () => 'unreachable' as const)));
+    const results = await Promise.all(
+      probes.map((probe) =>
+        withTimeout(
+          Promise.resolve().then(() => probe.check()),
+          2000,
+        ).then(
+          () => 'ok' as const,
+          () => 'unreachable' as const,
+        ),
+      ),
+    );
     const ready = results.every((result) => result === 'ok');
     ctx.status = ready ? 200 : 503;
     ctx.body = { status: ready ? 'ok' : 'unavailable', ...Object.fromEntries(probes.map((probe, i) => [probe.name, results[i]])) };

@@ -65,7 +65,11 @@ export function connectRedis(url: string, logger: Logger, timeouts: RedisTimeout
   });
   const unreachable = (reason: string) => {
     if (reachable !== false) {
-      logger.warn('rate-limit store unreachable: limited requests are refused (503) until it answers', { event: 'ratelimit.redis.unreachable', redis: where, error: scrub(reason) });
+      logger.warn('rate-limit store unreachable: limited requests are refused (503) until it answers', {
+        event: 'ratelimit.redis.unreachable',
+        redis: where,
+        error: scrub(reason),
+      });
     }
     reachable = false;
   };
@@ -98,7 +102,10 @@ export function connectRedis(url: string, logger: Logger, timeouts: RedisTimeout
     async close() {
       if (client.status === 'ready') {
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([client.quit().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, timeouts.commandMs)))]);
+        await Promise.race([
+          client.quit().catch(() => undefined),
+          new Promise((resolve) => (timer = setTimeout(resolve, timeouts.commandMs))),
+        ]);
         clearTimeout(timer);
       }
       // Whatever state it is in (connecting, reconnecting): stop, and stop retrying.

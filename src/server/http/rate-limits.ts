@@ -57,7 +57,13 @@ export interface RateLimitOptions {
 
 export async function createRateLimits(dataSource: DataSource, config: Config, options: RateLimitOptions): Promise<RateLimits> {
   const limits = config.rateLimits;
-  if (!limits.enabled) return { consume: async () => ({ allowed: true, retryAfter: 0 }), refund: async () => undefined, readiness: [], close: async () => undefined };
+  if (!limits.enabled)
+    return {
+      consume: async () => ({ allowed: true, retryAfter: 0 }),
+      refund: async () => undefined,
+      readiness: [],
+      close: async () => undefined,
+    };
   const limiters = new Map<LimitName, RateLimiterStoreAbstract>();
   const readiness: ReadinessCheck[] = [];
   let close: () => Promise<void> = async () => undefined;
@@ -134,7 +140,10 @@ export async function createRateLimits(dataSource: DataSource, config: Config, o
       }
     },
     async refund(name, key) {
-      await limiters.get(name)!.reward(hashed(key), 1).catch((error: unknown) => storeFailed(name, error));
+      await limiters
+        .get(name)!
+        .reward(hashed(key), 1)
+        .catch((error: unknown) => storeFailed(name, error));
     },
     readiness,
     close,

@@ -12,7 +12,11 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export function requestContextMiddleware(logger: Logger, metrics: Metrics) {
   // An outage is a line every few seconds, not one per request.
   const outageLogged = onceEvery(10_000, (failed: number, error: unknown) =>
-    logger.warn('database unreachable: requests answered with 503', { event: 'db.unreachable', failed, error: error instanceof Error ? error.message : String(error) }),
+    logger.warn('database unreachable: requests answered with 503', {
+      event: 'db.unreachable',
+      failed,
+      error: error instanceof Error ? error.message : String(error),
+    }),
   );
   return async function requestContextAndLog(ctx: Context, next: Next) {
     const incoming = ctx.get('x-request-id');
@@ -39,9 +43,10 @@ export function requestContextMiddleware(logger: Logger, metrics: Metrics) {
         const status = typeof raw === 'number' && raw >= 400 && raw < 500 ? raw : expose && typeof raw === 'number' ? raw : 500;
         ctx.status = status;
         ctx.type = 'json';
-        ctx.body = status >= 500
-          ? { error: 'server_error', error_description: 'An unexpected error occurred; it has been logged.' }
-          : { error: 'invalid_request', error_description: expose ? (error as Error).message : 'the request could not be read' };
+        ctx.body =
+          status >= 500
+            ? { error: 'server_error', error_description: 'An unexpected error occurred; it has been logged.' }
+            : { error: 'invalid_request', error_description: expose ? (error as Error).message : 'the request could not be read' };
         if (status >= 500) logger.error('unhandled error', { error, path: ctx.path, method: ctx.method });
       } finally {
         const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -50,7 +55,8 @@ export function requestContextMiddleware(logger: Logger, metrics: Metrics) {
         metrics.httpRequests.inc({ method: ctx.method, route, status: String(statusCode) });
         metrics.httpDuration.observe({ method: ctx.method, route }, seconds);
         // winston formats an entry before its transports drop it by level: skip the work when nothing logs it.
-        if (logger.isLevelEnabled('http')) logger.http('request', { method: ctx.method, path: ctx.path, status: statusCode, ms: Math.round(seconds * 1000) });
+        if (logger.isLevelEnabled('http'))
+          logger.http('request', { method: ctx.method, path: ctx.path, status: statusCode, ms: Math.round(seconds * 1000) });
       }
     });
   };

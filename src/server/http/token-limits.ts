@@ -16,10 +16,14 @@ function basicClientId(header: string): string | undefined {
 
 export function tokenEndpointLimits(limits: RateLimits) {
   return async function limitTokenRequests(ctx: Context, next: Next): Promise<void> {
-    if (ctx.method !== 'POST' || (ctx.path !== '/token' && ctx.path !== '/token/introspection' && ctx.path !== '/token/revocation')) return next();
+    if (ctx.method !== 'POST' || (ctx.path !== '/token' && ctx.path !== '/token/introspection' && ctx.path !== '/token/revocation'))
+      return next();
     const clientId = basicClientId(ctx.get('authorization'));
     // Both counters at once (one round trip of waiting, not two); the first refusal decides.
-    const verdicts = await Promise.all([limits.consume('tokenPerIp', ctx.ip), ...(clientId ? [limits.consume('tokenPerClient', clientId)] : [])]);
+    const verdicts = await Promise.all([
+      limits.consume('tokenPerIp', ctx.ip),
+      ...(clientId ? [limits.consume('tokenPerClient', clientId)] : []),
+    ]);
     const verdict = verdicts.find((candidate) => !candidate.allowed) ?? verdicts[0]!;
     if (verdict.allowed) return next();
     // The database being down is Behalf's outage, not the caller's excess: 503 (RFC 6749 temporarily_unavailable), not 429.
@@ -27,7 +31,10 @@ export function tokenEndpointLimits(limits: RateLimits) {
     ctx.set('Retry-After', String(verdict.retryAfter));
     ctx.set('Cache-Control', 'no-store');
     ctx.body = verdict.unavailable
-      ? { error: 'temporarily_unavailable', error_description: `the service is temporarily unavailable; retry after ${verdict.retryAfter} seconds` }
+      ? {
+          error: 'temporarily_unavailable',
+          error_description: `the service is temporarily unavailable; retry after ${verdict.retryAfter} seconds`,
+        }
       : { error: 'temporarily_unavailable', error_description: `too many requests; retry after ${verdict.retryAfter} seconds` };
   };
 }

@@ -17,7 +17,8 @@ export const REFUSALS: Record<string, string> = {
   target_not_customer: 'Login on behalf is for customer accounts only.',
   target_inactive: 'This customer account is disabled.',
   self_target: 'You cannot log in on behalf of yourself.',
-  second_factor_required: 'Login on behalf requires a second factor (an authenticator app), and your account has none. Ask an administrator to enrol you.',
+  second_factor_required:
+    'Login on behalf requires a second factor (an authenticator app), and your account has none. Ask an administrator to enrol you.',
   session_limit: 'You already have as many on-behalf sessions running as allowed. End one of them, then start again.',
 };
 
@@ -45,7 +46,13 @@ export interface FormState {
 
 export function reauthView(kit: Pick<InteractionKit, 'html'>, secureCookies: boolean) {
   return {
-    form(ctx: Context, uid: string, facts: { store: Store; target: { displayName: string; email: string | null } }, state: FormState = {}, status = 200) {
+    form(
+      ctx: Context,
+      uid: string,
+      facts: { store: Store; target: { displayName: string; email: string | null } },
+      state: FormState = {},
+      status = 200,
+    ) {
       const field = state.error?.field ?? (state.passwordConfirmed ? 'reason' : state.agent ? 'password' : 'email');
       kit.html(ctx, status, 'reauth', {
         title: 'Login on behalf',
@@ -65,7 +72,14 @@ export function reauthView(kit: Pick<InteractionKit, 'html'>, secureCookies: boo
       });
     },
 
-    refuse(ctx: Context, uid: string, clientName: string, reason: string, message: string, options: { agentSessionsUrl?: string; otherAgent?: boolean } = {}) {
+    refuse(
+      ctx: Context,
+      uid: string,
+      clientName: string,
+      reason: string,
+      message: string,
+      options: { agentSessionsUrl?: string; otherAgent?: boolean } = {},
+    ) {
       kit.html(ctx, 403, 'refused', {
         title: 'Login on behalf refused',
         message,

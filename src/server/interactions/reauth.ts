@@ -62,7 +62,8 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
 
   async function context(details: Details) {
     const client = await deps.oidc.findClient(String(details.params.client_id));
-    const store = client?.kind === 'storefront' && client.store && client.onBehalf.enabled ? await deps.stores.findBySlug(client.store) : undefined;
+    const store =
+      client?.kind === 'storefront' && client.store && client.onBehalf.enabled ? await deps.stores.findBySlug(client.store) : undefined;
     const target = await directory.target(String(details.params.on_behalf_of));
     return { client, clientName: client?.name ?? String(details.params.client_id), store, target };
   }
@@ -83,7 +84,13 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
     const facts = await context(details);
     if (!facts.client || !facts.store) {
       await deny(ctx, details, 'client_not_allowed', {});
-      view.refuse(ctx, details.uid, facts.clientName, 'client_not_allowed', 'This application is not allowed to log in on behalf of customers.');
+      view.refuse(
+        ctx,
+        details.uid,
+        facts.clientName,
+        'client_not_allowed',
+        'This application is not allowed to log in on behalf of customers.',
+      );
       return undefined;
     }
     try {
@@ -113,7 +120,13 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
    * (checked before the form when the agent is known, and after each factor, as things change).
    * Refuses on the screen and returns false otherwise.
    */
-  async function agentMayProceed(ctx: Context, details: Details, facts: Facts, agentId: string, options: { otherAgent?: boolean } = {}): Promise<boolean> {
+  async function agentMayProceed(
+    ctx: Context,
+    details: Details,
+    facts: Facts,
+    agentId: string,
+    options: { otherAgent?: boolean } = {},
+  ): Promise<boolean> {
     try {
       checkAgent(await directory.agent(agentId), facts.store.id);
       checkTarget(facts.target, facts.store.id, agentId, new Date());
@@ -122,20 +135,38 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
     } catch (error) {
       if (!(error instanceof TokenExchangeError)) throw error;
       await deny(ctx, details, error.reason, { agentId, customerId: facts.target.id });
-      view.refuse(ctx, details.uid, facts.clientName, error.reason, REFUSALS[error.reason] ?? error.description, { agentSessionsUrl: deps.agentSessionsUrl, otherAgent: options.otherAgent });
+      view.refuse(ctx, details.uid, facts.clientName, error.reason, REFUSALS[error.reason] ?? error.description, {
+        agentSessionsUrl: deps.agentSessionsUrl,
+        otherAgent: options.otherAgent,
+      });
       return false;
     }
   }
 
   /** Records the re-authentication (with how the agent proved it: `amr`) and completes the interaction. */
-  async function record(ctx: Context, details: Details, facts: Facts, input: { agentId: string; reason: string; ticket: string | null; amr: string[] }) {
+  async function record(
+    ctx: Context,
+    details: Details,
+    facts: Facts,
+    input: { agentId: string; reason: string; ticket: string | null; amr: string[] },
+  ) {
     const { agentId, reason, ticket, amr } = input;
     // A fresh grant marks this re-authentication: the agent's access token from this
     // authorization carries its id, and the exchange finds the record through it.
     const grantId = await deps.oidc.createGrant(agentId, facts.client.clientId);
     const now = new Date();
     await deps.onBehalf.createReauth(
-      { agentId, targetId: facts.target.id, storeId: facts.store.id, clientId: facts.client.clientId, grantId, reason, ticket, amr, authenticatedAt: now },
+      {
+        agentId,
+        targetId: facts.target.id,
+        storeId: facts.store.id,
+        clientId: facts.client.clientId,
+        grantId,
+        reason,
+        ticket,
+        amr,
+        authenticatedAt: now,
+      },
       {
         type: 'auth.login.succeeded',
         actor: agentId,
@@ -146,15 +177,30 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
       },
     );
     // Transient: the agent's browser session ends with the browser.
-    await kit.finish(ctx, { login: { accountId: agentId, amr, remember: false, ts: Math.floor(now.getTime() / 1000) }, consent: { grantId } });
+    await kit.finish(ctx, {
+      login: { accountId: agentId, amr, remember: false, ts: Math.floor(now.getTime() / 1000) },
+      consent: { grantId },
+    });
   }
 
   /** The password is right (and the agent may proceed): the second factor if enrolled, else done. */
-  async function afterPassword(ctx: Context, details: Details, facts: Facts, input: { agentId: string; username: string; reason: string; ticket: string | null }) {
+  async function afterPassword(
+    ctx: Context,
+    details: Details,
+    facts: Facts,
+    input: { agentId: string; username: string; reason: string; ticket: string | null },
+  ) {
     const { agentId, username, reason, ticket } = input;
     // The password alone is not enough for staff with TOTP: the code comes on a second step.
     if (await deps.totp.isEnrolled(agentId)) {
-      return secondFactor.ask(ctx, details, agentId, { kind: 'reauth', clientId: facts.client.clientId, username, targetId: facts.target.id, reason, ticket });
+      return secondFactor.ask(ctx, details, agentId, {
+        kind: 'reauth',
+        clientId: facts.client.clientId,
+        username,
+        targetId: facts.target.id,
+        reason,
+        ticket,
+      });
     }
     if (deps.requireSecondFactorForLoginOnBehalf) {
       await deny(ctx, details, 'second_factor_required', { agentId, customerId: facts.target.id });
@@ -184,13 +230,24 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
     }
     const { reason, ticket } = readForm(ctx);
     const agent = await signedInAgent(details, false);
-    const shown: FormState = { passwordConfirmed: true, agent: agent ?? { name: state.username, username: state.username }, ticket: ticket ?? '' };
+    const shown: FormState = {
+      passwordConfirmed: true,
+      agent: agent ?? { name: state.username, username: state.username },
+      ticket: ticket ?? '',
+    };
     if (!reason) {
       await deny(ctx, details, 'missing_reason', { agentId: pending.accountId, customerId: facts.target.id });
-      return view.form(ctx, details.uid, facts, { ...shown, error: { field: 'reason', message: 'Enter the reason for logging in on behalf of this customer.' } }, 400);
+      return view.form(
+        ctx,
+        details.uid,
+        facts,
+        { ...shown, error: { field: 'reason', message: 'Enter the reason for logging in on behalf of this customer.' } },
+        400,
+      );
     }
     // Consumed once: a second request racing with the same state finds nothing.
-    if (!(await deps.pending.end(details.uid))) return view.form(ctx, details.uid, facts, { error: { field: 'password', message: 'Start again: enter your password.' } }, 400);
+    if (!(await deps.pending.end(details.uid)))
+      return view.form(ctx, details.uid, facts, { error: { field: 'password', message: 'Start again: enter your password.' } }, 400);
     if (!(await agentMayProceed(ctx, details, facts, pending.accountId))) return;
     await afterPassword(ctx, details, facts, { agentId: pending.accountId, username: state.username, reason, ticket });
   }
@@ -203,7 +260,10 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
       const agent = await signedInAgent(details, otherChosen);
       const pending = await deps.pending.find(details.uid);
       if (pending?.state.kind === 'reauth-reason') {
-        return view.form(ctx, details.uid, facts, { passwordConfirmed: true, agent: agent ?? { name: pending.state.username, username: pending.state.username } });
+        return view.form(ctx, details.uid, facts, {
+          passwordConfirmed: true,
+          agent: agent ?? { name: pending.state.username, username: pending.state.username },
+        });
       }
       // Known already: refuse now what would be refused after the password (no permission, the session limit).
       if (agent && !(await agentMayProceed(ctx, details, facts, agent.id, { otherAgent: true }))) return;
@@ -220,11 +280,18 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
       const agent = input.email ? undefined : await signedInAgent(details, input.otherChosen);
       const username = agent?.username ?? input.email;
       const shown: FormState = { ...(agent ? { agent } : { email: input.email }), reason: input.reason, ticket: input.ticket ?? '' };
-      const again = (status: number, field: 'email' | 'password' | 'reason', message: string) => view.form(ctx, details.uid, facts, { ...shown, error: { field, message } }, status);
+      const again = (status: number, field: 'email' | 'password' | 'reason', message: string) =>
+        view.form(ctx, details.uid, facts, { ...shown, error: { field, message } }, status);
 
       if (!username) return again(400, 'email', 'Enter your email.');
       if (!input.password) return again(400, 'password', 'Enter your password.');
-      if (await signInThrottled(ctx, { ...deps, html: kit.html }, facts.client.clientId, username, { uid: details.uid, csrf: issueCsrfToken(ctx, deps.secureCookies) })) return;
+      if (
+        await signInThrottled(ctx, { ...deps, html: kit.html }, facts.client.clientId, username, {
+          uid: details.uid,
+          csrf: issueCsrfToken(ctx, deps.secureCookies),
+        })
+      )
+        return;
       const signIn = await deps.accounts.signIn({ kind: 'backoffice' }, username, input.password);
       if (!signIn.ok) {
         await deps.audit.record({
@@ -254,9 +321,25 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
       if (!input.reason) {
         // Recorded against the agent, who is now known; the password is kept for this interaction.
         await deny(ctx, details, 'missing_reason', { agentId, customerId: facts.target.id });
-        await deps.pending.begin(details.uid, agentId, { kind: 'reauth-reason', clientId: facts.client.clientId, username, targetId: facts.target.id });
+        await deps.pending.begin(details.uid, agentId, {
+          kind: 'reauth-reason',
+          clientId: facts.client.clientId,
+          username,
+          targetId: facts.target.id,
+        });
         const confirming = agent ?? { name: signIn.account.displayName, username };
-        return view.form(ctx, details.uid, facts, { agent: confirming, passwordConfirmed: true, ticket: input.ticket ?? '', error: { field: 'reason', message: 'Enter the reason for logging in on behalf of this customer.' } }, 400);
+        return view.form(
+          ctx,
+          details.uid,
+          facts,
+          {
+            agent: confirming,
+            passwordConfirmed: true,
+            ticket: input.ticket ?? '',
+            error: { field: 'reason', message: 'Enter the reason for logging in on behalf of this customer.' },
+          },
+          400,
+        );
       }
       await afterPassword(ctx, details, facts, { agentId, username, reason: input.reason, ticket: input.ticket });
     },
@@ -279,7 +362,12 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
       const facts = await precheck(ctx, details);
       if (!facts) return;
       const agent = await signedInAgent(details, false);
-      view.form(ctx, details.uid, facts, { ...(agent ? { agent } : { email: state.username }), reason: state.reason, ticket: state.ticket ?? '', error: { field: 'password', message: TOO_MANY_CODES } });
+      view.form(ctx, details.uid, facts, {
+        ...(agent ? { agent } : { email: state.username }),
+        reason: state.reason,
+        ticket: state.ticket ?? '',
+        error: { field: 'password', message: TOO_MANY_CODES },
+      });
     },
   };
 }

@@ -31,7 +31,8 @@ const INVALID_CREDENTIALS = 'Invalid email or password. After several failed att
 const SIGN_IN_REFUSALS: Record<string, string> = {
   disabled: 'This account is disabled. Contact support.',
   // Only after the staff password was right (accounts.signIn): staff sign in at the portal, or at a store only to log in on behalf.
-  staff_at_storefront: 'This is a staff account: staff sign in at the support portal. To act for a customer, start Login on behalf from the portal.',
+  staff_at_storefront:
+    'This is a staff account: staff sign in at the support portal. To act for a customer, start Login on behalf from the portal.',
 };
 const MAX_FIELD = 320;
 
@@ -62,8 +63,13 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     } catch (error) {
       const status = (error as { status?: number }).status;
       deps.logger.info('unreadable form refused', { event: 'http.form.refused', path: ctx.path, error: (error as Error).message });
-      if (status === 413) return html(ctx, 413, 'message', { title: 'This form is too large', message: 'Go back, check what you entered and try again.' });
-      if (status === 415) return html(ctx, 415, 'message', { title: 'Unsupported form', message: 'Forms must be sent as UTF-8 application/x-www-form-urlencoded.' });
+      if (status === 413)
+        return html(ctx, 413, 'message', { title: 'This form is too large', message: 'Go back, check what you entered and try again.' });
+      if (status === 415)
+        return html(ctx, 415, 'message', {
+          title: 'Unsupported form',
+          message: 'Forms must be sent as UTF-8 application/x-www-form-urlencoded.',
+        });
       return html(ctx, 400, 'message', { title: 'This form could not be read', message: 'Go back and try again.' });
     }
     if (parsed) await next();
@@ -125,7 +131,12 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       subject: accountId,
       clientId,
       ...requestMeta(ctx),
-      details: { grant_id: grantId, scopes: missingOIDCScope ?? [], claims: missingOIDCClaims ?? [], resources: missingResourceScopes ?? {} },
+      details: {
+        grant_id: grantId,
+        scopes: missingOIDCScope ?? [],
+        claims: missingOIDCClaims ?? [],
+        resources: missingResourceScopes ?? {},
+      },
     });
     return grantId;
   }
@@ -137,7 +148,14 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
 
   async function renderLogin(ctx: Context, details: Details, status = 200, error?: string, email?: string) {
     const { name } = await clientName(details);
-    html(ctx, status, 'login', { title: 'Sign in', uid: details.uid, clientName: name, csrf: issueCsrfToken(ctx, deps.secureCookies), error, email });
+    html(ctx, status, 'login', {
+      title: 'Sign in',
+      uid: details.uid,
+      clientName: name,
+      csrf: issueCsrfToken(ctx, deps.secureCookies),
+      error,
+      email,
+    });
   }
 
   const reauth = reauthScreen(deps, { html, finish });
@@ -183,7 +201,13 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     if (!client || !audience || client.kind === 'service') {
       return html(ctx, 400, 'message', { title: 'Sign-in is not available', message: 'This application does not sign users in.' });
     }
-    if (await signInThrottled(ctx, { ...deps, html }, client.clientId, email, { uid: details.uid, csrf: issueCsrfToken(ctx, deps.secureCookies) })) return;
+    if (
+      await signInThrottled(ctx, { ...deps, html }, client.clientId, email, {
+        uid: details.uid,
+        csrf: issueCsrfToken(ctx, deps.secureCookies),
+      })
+    )
+      return;
     const result = await deps.accounts.signIn(audience, email, password);
     const meta = requestMeta(ctx);
     if (!result.ok) {
@@ -197,7 +221,14 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
         details: { reason: result.reason, ...recordedUsername(email) },
       });
       if (result.lockedUntil) {
-        await deps.audit.record({ type: 'auth.lockout', actor: 'system', subject: result.accountId ?? null, clientId: client.clientId, ...meta, details: { locked_until: result.lockedUntil.toISOString() } });
+        await deps.audit.record({
+          type: 'auth.lockout',
+          actor: 'system',
+          subject: result.accountId ?? null,
+          clientId: client.clientId,
+          ...meta,
+          details: { locked_until: result.lockedUntil.toISOString() },
+        });
       }
       return renderLogin(ctx, details, 200, SIGN_IN_REFUSALS[result.reason] ?? INVALID_CREDENTIALS, email);
     }
@@ -211,7 +242,14 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
 
   async function signedIn(ctx: Context, accountId: string, clientId: string, amr: string[], extra: Record<string, unknown> = {}) {
     // Fail closed: no session without its audit record.
-    await deps.audit.record({ type: 'auth.login.succeeded', actor: accountId, subject: accountId, clientId, ...requestMeta(ctx), details: { amr, ...extra } });
+    await deps.audit.record({
+      type: 'auth.login.succeeded',
+      actor: accountId,
+      subject: accountId,
+      clientId,
+      ...requestMeta(ctx),
+      details: { amr, ...extra },
+    });
     return finish(ctx, { login: { accountId, amr, remember: true } });
   }
 

@@ -36,15 +36,23 @@ export class SecondFactorPending {
   }
 
   async find(uid: string, now = new Date()): Promise<Pending | undefined> {
-    const [row] = (await this.dataSource.query(`SELECT account_id, state, attempts FROM totp_pending WHERE interaction_uid = $1 AND expires_at > $2`, [uid, now])) as {
-      account_id: string; state: PendingState; attempts: number;
+    const [row] = (await this.dataSource.query(
+      `SELECT account_id, state, attempts FROM totp_pending WHERE interaction_uid = $1 AND expires_at > $2`,
+      [uid, now],
+    )) as {
+      account_id: string;
+      state: PendingState;
+      attempts: number;
     }[];
     return row ? { accountId: row.account_id, state: row.state, attempts: row.attempts } : undefined;
   }
 
   /** Counts a wrong code; true when the attempts are used up (the state is then gone). */
   async failed(uid: string): Promise<boolean> {
-    const [rows] = (await this.dataSource.query(`UPDATE totp_pending SET attempts = attempts + 1 WHERE interaction_uid = $1 RETURNING attempts`, [uid])) as [{ attempts: number }[], number];
+    const [rows] = (await this.dataSource.query(
+      `UPDATE totp_pending SET attempts = attempts + 1 WHERE interaction_uid = $1 RETURNING attempts`,
+      [uid],
+    )) as [{ attempts: number }[], number];
     const attempts = rows[0]?.attempts ?? MAX_CODE_ATTEMPTS;
     if (attempts < MAX_CODE_ATTEMPTS) return false;
     await this.end(uid);

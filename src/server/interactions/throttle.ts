@@ -22,7 +22,11 @@ export interface ThrottleExits {
 
 export async function signInThrottled(
   ctx: Context,
-  deps: { limits: RateLimits; audit: AuditService; html(ctx: Context, status: number, template: string, data: Record<string, unknown> & { title: string }): void },
+  deps: {
+    limits: RateLimits;
+    audit: AuditService;
+    html(ctx: Context, status: number, template: string, data: Record<string, unknown> & { title: string }): void;
+  },
   clientId: string,
   username: string,
   exits?: ThrottleExits,
@@ -33,12 +37,25 @@ export async function signInThrottled(
   ctx.set('Retry-After', String(byAccount.retryAfter));
   if (byAccount.unavailable) {
     // The counters' database is down: nothing can be checked (or recorded) now; fail closed, say so.
-    deps.html(ctx, 503, 'throttled', { title: 'Sign-in is temporarily unavailable', message: `Try again in ${byAccount.retryAfter} seconds.`, ...exits });
+    deps.html(ctx, 503, 'throttled', {
+      title: 'Sign-in is temporarily unavailable',
+      message: `Try again in ${byAccount.retryAfter} seconds.`,
+      ...exits,
+    });
     return true;
   }
-  await deps.audit.record({ type: 'auth.login.failed', clientId, ...requestMeta(ctx), details: { reason: 'rate_limited', ...recordedUsername(username) } });
+  await deps.audit.record({
+    type: 'auth.login.failed',
+    clientId,
+    ...requestMeta(ctx),
+    details: { reason: 'rate_limited', ...recordedUsername(username) },
+  });
   const at = new Date(Date.now() + byAccount.retryAfter * 1000).toISOString().slice(11, 19);
-  deps.html(ctx, 429, 'throttled', { title: 'Too many sign-in attempts', message: `Wait ${byAccount.retryAfter} seconds (until ${at} UTC), then try again.`, ...exits });
+  deps.html(ctx, 429, 'throttled', {
+    title: 'Too many sign-in attempts',
+    message: `Wait ${byAccount.retryAfter} seconds (until ${at} UTC), then try again.`,
+    ...exits,
+  });
   return true;
 }
 

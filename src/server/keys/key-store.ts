@@ -122,7 +122,9 @@ export async function listKeys(dataSource: DataSource): Promise<SigningKey[]> {
  */
 export async function publicKeys(dataSource: DataSource, which: 'in-use' | 'all' = 'in-use'): Promise<{ keys: JWK[] }> {
   const rows = (await dataSource.query(
-    which === 'all' ? `SELECT public_jwk FROM signing_key ORDER BY created_at` : `SELECT public_jwk FROM signing_key WHERE status <> 'retired' ORDER BY created_at`,
+    which === 'all'
+      ? `SELECT public_jwk FROM signing_key ORDER BY created_at`
+      : `SELECT public_jwk FROM signing_key WHERE status <> 'retired' ORDER BY created_at`,
   )) as { public_jwk: JWK }[];
   return { keys: rows.map((row) => row.public_jwk) };
 }
@@ -155,6 +157,9 @@ export async function loadKeystore(dataSource: DataSource, sealer: Sealer): Prom
     const jwk = JSON.parse(await sealer.open(row.privateJwkEncrypted!)) as JWK;
     keys.push(row.status === 'active' ? jwk : { ...jwk, key_ops: ['verify'] });
   }
-  const fingerprint = rows.map((row) => `${row.kid}:${row.status}`).sort().join(',');
+  const fingerprint = rows
+    .map((row) => `${row.kid}:${row.status}`)
+    .sort()
+    .join(',');
   return { jwks: { keys }, fingerprint };
 }

@@ -12,14 +12,18 @@ export interface RequestContext {
 
 export const requestContext = new AsyncLocalStorage<RequestContext>();
 
-const SECRET_KEYS = /^(password|client_secret|secret|token|access_token|refresh_token|id_token|code|code_verifier|authorization|cookie|set-cookie|private.*|.*_token|assertion|otp|totp.*)$/i;
+const SECRET_KEYS =
+  /^(password|client_secret|secret|token|access_token|refresh_token|id_token|code|code_verifier|authorization|cookie|set-cookie|private.*|.*_token|assertion|otp|totp.*)$/i;
 
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 6 || value === null || typeof value !== 'object') return value;
   if (value instanceof Error) return { name: value.name, message: value.message };
   if (Array.isArray(value)) return value.map((item) => redact(item, depth + 1));
   return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, SECRET_KEYS.test(key) ? '[redacted]' : redact(item, depth + 1)]),
+    Object.entries(value as Record<string, unknown>).map(([key, item]) => [
+      key,
+      SECRET_KEYS.test(key) ? '[redacted]' : redact(item, depth + 1),
+    ]),
   );
 }
 

@@ -40,7 +40,12 @@ export function routeGroup(path: string): string {
   if (path.startsWith('/interaction/')) return '/interaction';
   if (path.startsWith('/session/end')) return '/session/end';
   if (path.startsWith('/auth')) return '/auth';
-  if (path.startsWith('/token')) return path.startsWith('/token/introspection') ? '/token/introspection' : path.startsWith('/token/revocation') ? '/token/revocation' : '/token';
+  if (path.startsWith('/token'))
+    return path.startsWith('/token/introspection')
+      ? '/token/introspection'
+      : path.startsWith('/token/revocation')
+        ? '/token/revocation'
+        : '/token';
   if (path.startsWith('/.well-known/')) return '/.well-known';
   if (['/jwks', '/me', '/healthz', '/readyz', '/metrics'].includes(path)) return path;
   if (path.startsWith('/assets/')) return '/assets';

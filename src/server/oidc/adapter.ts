@@ -55,7 +55,14 @@ type TokenRow = Row & {
 };
 
 /** The models `revokeByGrantId` removes: the tokens and codes issued under a grant (as in oidc-provider's own adapters). */
-const GRANT_BOUND_MODELS = ['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PreAuthorizedCode'];
+const GRANT_BOUND_MODELS = [
+  'AccessToken',
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+  'PreAuthorizedCode',
+];
 
 /**
  * Look-up keys come straight from requests (codes, tokens, uids). PostgreSQL
@@ -134,10 +141,16 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
       const token = toPayload(row);
       if (!row || !token) return token;
       if (typeof token.sessionUid === 'string') {
-        keep(readAheadKey('Session', 'uid', token.sessionUid), toPayload(row.session_payload ? { payload: row.session_payload, consumed_at: row.session_consumed_at } : undefined));
+        keep(
+          readAheadKey('Session', 'uid', token.sessionUid),
+          toPayload(row.session_payload ? { payload: row.session_payload, consumed_at: row.session_consumed_at } : undefined),
+        );
       }
       if (typeof token.grantId === 'string') {
-        keep(readAheadKey('Grant', 'id', token.grantId), toPayload(row.grant_payload ? { payload: row.grant_payload, consumed_at: row.grant_consumed_at } : undefined));
+        keep(
+          readAheadKey('Grant', 'id', token.grantId),
+          toPayload(row.grant_payload ? { payload: row.grant_payload, consumed_at: row.grant_consumed_at } : undefined),
+        );
       }
       return token;
     }
@@ -149,7 +162,10 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
     async consume(id: string): Promise<void> {
       forgetReadAhead();
       if (!storable(id)) return;
-      await dataSource.query(`UPDATE oidc_payload SET consumed_at = now() WHERE model = $1 AND id = $2 AND consumed_at IS NULL`, [this.model, id]);
+      await dataSource.query(`UPDATE oidc_payload SET consumed_at = now() WHERE model = $1 AND id = $2 AND consumed_at IS NULL`, [
+        this.model,
+        id,
+      ]);
     }
 
     async destroy(id: string): Promise<void> {

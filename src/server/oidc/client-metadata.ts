@@ -13,7 +13,17 @@ import { PKCE_OPTIONAL, pkceOptionalProblem } from './pkce-policy.js';
 
 export { CLIENT_KINDS, type ClientKind } from '../clients/client-kind.js';
 
-export const BEHALF_CLIENT_PROPERTIES = ['first_party', 'client_kind', 'store', 'allowed_resources', 'resource_servers', 'on_behalf', 'delegation', 'may_act', PKCE_OPTIONAL];
+export const BEHALF_CLIENT_PROPERTIES = [
+  'first_party',
+  'client_kind',
+  'store',
+  'allowed_resources',
+  'resource_servers',
+  'on_behalf',
+  'delegation',
+  'may_act',
+  PKCE_OPTIONAL,
+];
 
 /**
  * Login-on-behalf policy of a storefront client as written in its metadata (`on_behalf`; absent:
@@ -78,10 +88,12 @@ export function validateBehalfClientProperty(_ctx: unknown, key: string, value: 
       return;
     case 'delegation':
       if (value === undefined) return;
-      if (!Array.isArray(value) || !value.every(isDelegationRule)) invalid('delegation must be a list of { from, to, scope? } with resource indicators or audience names');
+      if (!Array.isArray(value) || !value.every(isDelegationRule))
+        invalid('delegation must be a list of { from, to, scope? } with resource indicators or audience names');
       return;
     case 'may_act':
-      if (value !== undefined && (typeof value !== 'string' || !value)) invalid('may_act must be the client id allowed to act on this client’s tokens');
+      if (value !== undefined && (typeof value !== 'string' || !value))
+        invalid('may_act must be the client id allowed to act on this client’s tokens');
       return;
     case PKCE_OPTIONAL: {
       const problem = pkceOptionalProblem(value, metadata.token_endpoint_auth_method);
@@ -96,7 +108,10 @@ function checkOnBehalf(value: unknown): void {
   const policy = value as Record<string, unknown>;
   if (typeof policy.scope !== 'string' || !policy.scope.trim()) invalid('on_behalf.scope must list the scopes on-behalf tokens may carry');
   if (policy.resource !== undefined) checkResourceList('on_behalf.resource', [policy.resource]);
-  if (policy.token_ttl !== undefined && (!Number.isInteger(policy.token_ttl) || (policy.token_ttl as number) < 30 || (policy.token_ttl as number) > 900)) {
+  if (
+    policy.token_ttl !== undefined &&
+    (!Number.isInteger(policy.token_ttl) || (policy.token_ttl as number) < 30 || (policy.token_ttl as number) > 900)
+  ) {
     invalid('on_behalf.token_ttl must be whole seconds from 30 to 900');
   }
 }

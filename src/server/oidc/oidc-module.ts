@@ -77,7 +77,14 @@ export function createOidc(
         onImplicitConsent: implicitConsentRecorder(audit),
         onReauthScopeRefused: reauthScopeRefusalRecorder(audit),
         isReauthGrant: (grantId) => extensions.isReauthGrant(grantId),
-        grants: [{ name: tokenExchange.grantType, handler: tokenExchange.buildHandler(extensions.exchange), parameters: tokenExchange.parameters, dupes: tokenExchange.dupes }],
+        grants: [
+          {
+            name: tokenExchange.grantType,
+            handler: tokenExchange.buildHandler(extensions.exchange),
+            parameters: tokenExchange.parameters,
+            dupes: tokenExchange.dupes,
+          },
+        ],
       }),
   });
   const port = providerPort(() => holder.current);
@@ -85,7 +92,11 @@ export function createOidc(
 
   // One per instance, not per provider (rebuilt on key rotation): an outage is a line every few seconds, not one per request.
   const outageLogged = onceEvery(10_000, (failed: number, error: unknown) =>
-    logger.warn('database unreachable: requests answered with 503', { event: 'db.unreachable', failed, error: error instanceof Error ? error.message : String(error) }),
+    logger.warn('database unreachable: requests answered with 503', {
+      event: 'db.unreachable',
+      failed,
+      error: error instanceof Error ? error.message : String(error),
+    }),
   );
   holder.onProvider(observe);
 
@@ -107,11 +118,26 @@ export function createOidc(
   /** Logs and metrics of each provider the holder builds. */
   function observe(provider: Provider): void {
     watchDatabaseOutages(provider);
-    provider.on('server_error', (_ctx, error) => (isDatabaseUnavailable(error) ? outageLogged(error) : logger.error('oidc-provider server error', { error })));
-    for (const event of ['grant.success', 'grant.error', 'authorization.success', 'authorization.error', 'access_token.issued', 'end_session.success', 'introspection.error', 'revocation.error']) {
+    provider.on('server_error', (_ctx, error) =>
+      isDatabaseUnavailable(error) ? outageLogged(error) : logger.error('oidc-provider server error', { error }),
+    );
+    for (const event of [
+      'grant.success',
+      'grant.error',
+      'authorization.success',
+      'authorization.error',
+      'access_token.issued',
+      'end_session.success',
+      'introspection.error',
+      'revocation.error',
+    ]) {
       provider.on(event as 'grant.success', () => metrics.providerEvents.inc({ event }));
     }
-    provider.on('grant.error', (_ctx, error) => logger.info('token request refused', { event: 'token.refused', error: (error as Error).message }));
-    provider.on('authorization.error', (_ctx, error) => logger.info('authorization request refused', { event: 'authorization.refused', error: (error as Error).message }));
+    provider.on('grant.error', (_ctx, error) =>
+      logger.info('token request refused', { event: 'token.refused', error: (error as Error).message }),
+    );
+    provider.on('authorization.error', (_ctx, error) =>
+      logger.info('authorization request refused', { event: 'authorization.refused', error: (error as Error).message }),
+    );
   }
 }

@@ -29,6 +29,7 @@ export function pkceRequired(client: PkceClient): boolean {
 export function pkceOptionalProblem(value: unknown, tokenEndpointAuthMethod: unknown): string | undefined {
   if (value === undefined || value === false) return undefined;
   if (value !== true) return `${PKCE_OPTIONAL} must be a boolean`;
-  if (tokenEndpointAuthMethod === 'none') return `${PKCE_OPTIONAL} is for confidential clients only: a public client must use PKCE (RFC 9700 §2.1.1)`;
+  if (tokenEndpointAuthMethod === 'none')
+    return `${PKCE_OPTIONAL} is for confidential clients only: a public client must use PKCE (RFC 9700 §2.1.1)`;
   return undefined;
 }

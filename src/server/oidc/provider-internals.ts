@@ -40,10 +40,21 @@ export function clientMetadataValidator(grantTypes: string[]): Provider {
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
   validator = new Provider('https://validator.invalid', {
-    jwks: { keys: [{ ...ec, alg: 'ES256', use: 'sig' }, { ...rsa, alg: 'RS256', use: 'sig' }] } as never,
+    jwks: {
+      keys: [
+        { ...ec, alg: 'ES256', use: 'sig' },
+        { ...rsa, alg: 'RS256', use: 'sig' },
+      ],
+    } as never,
     enabledJWA: { idTokenSigningAlgValues: ['RS256', 'ES256'], userinfoSigningAlgValues: ['RS256', 'ES256'] },
     adapter: () => ({ find: async () => undefined }) as never,
-    features: { devInteractions: { enabled: false }, clientCredentials: { enabled: true }, rpInitiatedLogout: { enabled: true }, introspection: { enabled: true }, revocation: { enabled: true } },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+    },
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],

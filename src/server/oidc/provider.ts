@@ -131,7 +131,10 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       policy,
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
-    loadExistingGrant: createLoadExistingGrant({ onImplicitConsent: deps.onImplicitConsent, onReauthScopeRefused: deps.onReauthScopeRefused }),
+    loadExistingGrant: createLoadExistingGrant({
+      onImplicitConsent: deps.onImplicitConsent,
+      onReauthScopeRefused: deps.onReauthScopeRefused,
+    }),
     // A re-authentication grant holds `openid` only (see first-party-grant.ts), so it never has
     // offline_access; asking the database too keeps a refresh token off it whatever the scope says.
     issueRefreshToken: async (_ctx, client, code) => {
@@ -229,7 +232,12 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       // Login on behalf: the customer the agent re-authenticates for (validated again at the screen).
       on_behalf_of(_ctx, value) {
         if (value === undefined) return;
-        if (!String(_ctx.oidc.params?.prompt ?? '').split(' ').includes('login')) throw new errors.InvalidRequest('login on behalf requires prompt=login');
+        if (
+          !String(_ctx.oidc.params?.prompt ?? '')
+            .split(' ')
+            .includes('login')
+        )
+          throw new errors.InvalidRequest('login on behalf requires prompt=login');
         if (!isUuid(value)) throw new errors.InvalidRequest('on_behalf_of must be a customer account id');
       },
     },
@@ -286,12 +294,12 @@ async function unauthorizedClientForDisallowedGrant(ctx: KoaContextWithOIDC, nex
   const body = ctx.body as { error?: unknown } | undefined;
   const grantType: unknown = oidc?.params?.grant_type;
   if (
-    oidc?.route === 'token'
-    && ctx.status === 400
-    && body?.error === 'invalid_request'
-    && oidc.client
-    && typeof grantType === 'string'
-    && !oidc.client.grantTypeAllowed(grantType)
+    oidc?.route === 'token' &&
+    ctx.status === 400 &&
+    body?.error === 'invalid_request' &&
+    oidc.client &&
+    typeof grantType === 'string' &&
+    !oidc.client.grantTypeAllowed(grantType)
   ) {
     body.error = 'unauthorized_client';
   }

@@ -4,7 +4,10 @@ import type { StoreService } from '../../accounts/store-service.js';
 import { decideSignIn, type ClientAudience } from '../../accounts/sign-in-policy.js';
 import type { BehalfClientView } from './client-metadata.js';
 
-export async function clientAudience(stores: StoreService, view: Pick<BehalfClientView, 'kind' | 'store'>): Promise<ClientAudience | undefined> {
+export async function clientAudience(
+  stores: StoreService,
+  view: Pick<BehalfClientView, 'kind' | 'store'>,
+): Promise<ClientAudience | undefined> {
   if (view.kind === 'storefront') {
     const store = view.store ? await stores.findBySlug(view.store) : undefined;
     return store ? { kind: 'storefront', storeId: store.id } : undefined;

@@ -27,7 +27,10 @@ export class GrantRevocations {
 
   /** Queues a grant inside the caller's transaction (a session's end). */
   async queue(manager: EntityManager, grantId: string, sessionId: string | null): Promise<void> {
-    await manager.query(`INSERT INTO on_behalf_grant_revocation (grant_id, session_id) VALUES ($1, $2) ON CONFLICT (grant_id) DO NOTHING`, [grantId, sessionId]);
+    await manager.query(`INSERT INTO on_behalf_grant_revocation (grant_id, session_id) VALUES ($1, $2) ON CONFLICT (grant_id) DO NOTHING`, [
+      grantId,
+      sessionId,
+    ]);
   }
 
   /** Revokes a grant and clears its queue entry; on failure logs it and leaves it queued. Never throws. */
@@ -37,7 +40,11 @@ export class GrantRevocations {
       await this.dataSource.query(`DELETE FROM on_behalf_grant_revocation WHERE grant_id = $1`, [grantId]);
       return true;
     } catch (error) {
-      this.logger?.warn('on-behalf grant revocation failed; the expiry sweep retries it', { event: FAILED, session_id: sessionId, error: reason(error) });
+      this.logger?.warn('on-behalf grant revocation failed; the expiry sweep retries it', {
+        event: FAILED,
+        session_id: sessionId,
+        error: reason(error),
+      });
       return false;
     }
   }
@@ -49,7 +56,10 @@ export class GrantRevocations {
   async revokeUnused(grantId: string): Promise<void> {
     if (await this.revoke(grantId, null)) return;
     await this.queue(this.dataSource.manager, grantId, null).catch((error: unknown) =>
-      this.logger?.warn('an unused on-behalf grant could not be queued for revocation; it lapses when it expires', { event: FAILED, error: reason(error) }),
+      this.logger?.warn('an unused on-behalf grant could not be queued for revocation; it lapses when it expires', {
+        event: FAILED,
+        error: reason(error),
+      }),
     );
   }
 
@@ -58,7 +68,10 @@ export class GrantRevocations {
    * first failure, which is most likely the same outage for all (one log line per sweep, not one per grant).
    */
   async retryQueued(limit = 100): Promise<number> {
-    const rows = (await this.dataSource.query(`SELECT grant_id, session_id FROM on_behalf_grant_revocation ORDER BY requested_at LIMIT $1`, [limit])) as { grant_id: string; session_id: string | null }[];
+    const rows = (await this.dataSource.query(
+      `SELECT grant_id, session_id FROM on_behalf_grant_revocation ORDER BY requested_at LIMIT $1`,
+      [limit],
+    )) as { grant_id: string; session_id: string | null }[];
     let revoked = 0;
     for (const row of rows) {
       if (!(await this.revoke(row.grant_id, row.session_id))) break;

@@ -30,7 +30,10 @@ export function providerGrants(oidc: OidcPort): GrantPort {
 }
 
 export function createOnBehalf(services: Services, oidc: OidcPort, config: Config): OnBehalfModule {
-  const sessions = new OnBehalfRepository(services.dataSource, services.audit, providerGrants(oidc), { maxConcurrentSessions: config.onBehalf.maxConcurrentSessions, logger: services.logger });
+  const sessions = new OnBehalfRepository(services.dataSource, services.audit, providerGrants(oidc), {
+    maxConcurrentSessions: config.onBehalf.maxConcurrentSessions,
+    logger: services.logger,
+  });
   const exchange: TokenExchangeDependencies = {
     accounts: services.accounts,
     stores: services.stores,
@@ -53,7 +56,8 @@ export function createOnBehalf(services: Services, oidc: OidcPort, config: Confi
     sessions,
     exchange,
     endOnLogout: (accountId, meta) => sessions.endAgentSessions(accountId, accountId, 'agent_logout', meta),
-    start() {      timer = setInterval(() => {
+    start() {
+      timer = setInterval(() => {
         sessions
           .endExpired()
           .catch((error) => services.logger.warn('closing expired on-behalf sessions failed', { error }))

@@ -24,7 +24,16 @@ export interface SessionView extends OnBehalfSession {
   endReason: string | null;
 }
 
-export type EndReason = 'ended_by_client' | 'ended_by_customer' | 'ended_by_admin' | 'ended_by_agent' | 'agent_logout' | 'expired' | 'kill_switch' | 'policy_revoked' | 'account_disabled';
+export type EndReason =
+  | 'ended_by_client'
+  | 'ended_by_customer'
+  | 'ended_by_admin'
+  | 'ended_by_agent'
+  | 'agent_logout'
+  | 'expired'
+  | 'kill_switch'
+  | 'policy_revoked'
+  | 'account_disabled';
 
 interface SessionRow {
   id: string;
@@ -65,9 +74,23 @@ function toSession(row: SessionRow): SessionView {
  * Named rather than `*`: a prepared statement whose result columns change (a
  * migration run by a newer instance) would fail until its connection closes.
  */
-const SESSION_COLUMNS = ['id', 'reauth_id', 'agent_account_id', 'customer_account_id', 'store_id', 'client_id', 'reason', 'ticket', 'grant_id', 'started_at', 'expires_at', 'ended_at', 'ended_by', 'end_reason'];
+const SESSION_COLUMNS = [
+  'id',
+  'reauth_id',
+  'agent_account_id',
+  'customer_account_id',
+  'store_id',
+  'client_id',
+  'reason',
+  'ticket',
+  'grant_id',
+  'started_at',
+  'expires_at',
+  'ended_at',
+  'ended_by',
+  'end_reason',
+];
 const JOINED_SESSION_COLUMNS = SESSION_COLUMNS.map((column) => `s.${column}`).join(', ');
-
 
 export class OnBehalfRepository implements OnBehalfSessions {
   /** Session grants are revoked through a durable queue: a failed revocation is retried by the sweep. */
@@ -83,12 +106,35 @@ export class OnBehalfRepository implements OnBehalfSessions {
     this.revocations = new GrantRevocations(dataSource, grants, options.logger);
   }
 
-  async createReauth(input: { agentId: string; targetId: string; storeId: string; clientId: string; grantId: string; reason: string; ticket: string | null; amr: string[]; authenticatedAt: Date }, event: AuditEventInput): Promise<string> {
+  async createReauth(
+    input: {
+      agentId: string;
+      targetId: string;
+      storeId: string;
+      clientId: string;
+      grantId: string;
+      reason: string;
+      ticket: string | null;
+      amr: string[];
+      authenticatedAt: Date;
+    },
+    event: AuditEventInput,
+  ): Promise<string> {
     return this.dataSource.transaction(async (manager) => {
       const [row] = (await manager.query(
         `INSERT INTO on_behalf_reauth (agent_account_id, target_account_id, store_id, client_id, grant_id, reason, ticket, amr, authenticated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-        [input.agentId, input.targetId, input.storeId, input.clientId, input.grantId, input.reason, input.ticket, input.amr, input.authenticatedAt],
+        [
+          input.agentId,
+          input.targetId,
+          input.storeId,
+          input.clientId,
+          input.grantId,
+          input.reason,
+          input.ticket,
+          input.amr,
+          input.authenticatedAt,
+        ],
       )) as { id: string }[];
       await this.audit.record({ ...event, details: { ...event.details, reauth_id: row!.id } }, manager);
       return row!.id;
@@ -105,11 +151,29 @@ export class OnBehalfRepository implements OnBehalfSessions {
         WHERE r.grant_id = $1 AND r.grant_revoked_at IS NULL`,
       [grantId],
     )) as (Partial<SessionRow> & {
-      r_id: string; r_agent_account_id: string; r_target_account_id: string; r_client_id: string; r_store_id: string; r_authenticated_at: Date; r_reason: string; r_ticket: string | null; r_amr: string[] | null;
+      r_id: string;
+      r_agent_account_id: string;
+      r_target_account_id: string;
+      r_client_id: string;
+      r_store_id: string;
+      r_authenticated_at: Date;
+      r_reason: string;
+      r_ticket: string | null;
+      r_amr: string[] | null;
     })[];
     if (!row) return undefined;
     return {
-      reauth: { id: row.r_id, agentId: row.r_agent_account_id, targetId: row.r_target_account_id, clientId: row.r_client_id, storeId: row.r_store_id, authenticatedAt: row.r_authenticated_at, reason: row.r_reason, ticket: row.r_ticket, amr: row.r_amr ?? [] },
+      reauth: {
+        id: row.r_id,
+        agentId: row.r_agent_account_id,
+        targetId: row.r_target_account_id,
+        clientId: row.r_client_id,
+        storeId: row.r_store_id,
+        authenticatedAt: row.r_authenticated_at,
+        reason: row.r_reason,
+        ticket: row.r_ticket,
+        amr: row.r_amr ?? [],
+      },
       session: row.id ? toSession(row as SessionRow) : undefined,
     };
   }
@@ -128,7 +192,10 @@ export class OnBehalfRepository implements OnBehalfSessions {
     return row!.n;
   }
 
-  async openSession(input: { reauth: ReauthRecord; expiresAt: Date; now: Date }, event: (sessionId: string) => AuditEventInput): Promise<SessionView> {
+  async openSession(
+    input: { reauth: ReauthRecord; expiresAt: Date; now: Date },
+    event: (sessionId: string) => AuditEventInput,
+  ): Promise<SessionView> {
     const grantId = await this.grants.create(input.reauth.targetId, input.reauth.clientId);
     let outcome: { session: SessionView; opened: boolean };
     try {
@@ -141,8 +208,10 @@ export class OnBehalfRepository implements OnBehalfSessions {
         const [already] = (await manager.query(`SELECT * FROM on_behalf_session WHERE reauth_id = $1`, [input.reauth.id])) as SessionRow[];
         if (already) {
           // Opened a moment ago by a concurrent exchange with the same actor token: continue it.
-          if (already.ended_at) throw invalidRequest('the on-behalf session has ended; re-authenticate to start a new one', 'session_ended');
-          if (already.expires_at <= input.now) throw invalidRequest('the on-behalf session has expired; re-authenticate to start a new one', 'session_expired');
+          if (already.ended_at)
+            throw invalidRequest('the on-behalf session has ended; re-authenticate to start a new one', 'session_ended');
+          if (already.expires_at <= input.now)
+            throw invalidRequest('the on-behalf session has expired; re-authenticate to start a new one', 'session_expired');
           return { session: toSession(already), opened: false };
         }
         if (this.options.maxConcurrentSessions !== undefined) {
@@ -155,7 +224,18 @@ export class OnBehalfRepository implements OnBehalfSessions {
         const [row] = (await manager.query(
           `INSERT INTO on_behalf_session (reauth_id, agent_account_id, customer_account_id, store_id, client_id, reason, ticket, grant_id, started_at, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *`,
-          [input.reauth.id, input.reauth.agentId, input.reauth.targetId, input.reauth.storeId, input.reauth.clientId, input.reauth.reason, input.reauth.ticket, grantId, input.now, input.expiresAt],
+          [
+            input.reauth.id,
+            input.reauth.agentId,
+            input.reauth.targetId,
+            input.reauth.storeId,
+            input.reauth.clientId,
+            input.reauth.reason,
+            input.reauth.ticket,
+            grantId,
+            input.now,
+            input.expiresAt,
+          ],
         )) as SessionRow[];
         await this.audit.record(event(row!.id), manager);
         return { session: toSession(row!), opened: true };
@@ -170,7 +250,12 @@ export class OnBehalfRepository implements OnBehalfSessions {
   }
 
   /** Ends one session (idempotent); returns it as it now is (`endedNow`: by this call), or undefined when unknown. */
-  async endSession(id: string, by: string, reason: EndReason, meta: { clientId?: string | null; ip?: string | null; userAgent?: string | null } = {}): Promise<(SessionView & { endedNow: boolean }) | undefined> {
+  async endSession(
+    id: string,
+    by: string,
+    reason: EndReason,
+    meta: { clientId?: string | null; ip?: string | null; userAgent?: string | null } = {},
+  ): Promise<(SessionView & { endedNow: boolean }) | undefined> {
     const ended = await this.dataSource.transaction(async (manager) => this.endInTransaction(manager, id, by, reason, meta));
     if (ended) {
       // Opaque tokens of the session die with its grant; JWTs through the status check. Queued with
@@ -182,7 +267,13 @@ export class OnBehalfRepository implements OnBehalfSessions {
     return current && { ...current, endedNow: false };
   }
 
-  private async endInTransaction(manager: EntityManager, id: string, by: string, reason: EndReason, meta: { clientId?: string | null; ip?: string | null; userAgent?: string | null }) {
+  private async endInTransaction(
+    manager: EntityManager,
+    id: string,
+    by: string,
+    reason: EndReason,
+    meta: { clientId?: string | null; ip?: string | null; userAgent?: string | null },
+  ) {
     if (!isUuid(id)) return undefined;
     const [row] = (await manager.query(
       // Through a CTE: TypeORM returns UPDATE … RETURNING as [rows, count], a SELECT as rows.
@@ -220,7 +311,12 @@ export class OnBehalfRepository implements OnBehalfSessions {
    * re-authentication grant they still hold, so no actor token of theirs opens a session
    * afterwards; returns how many sessions ended.
    */
-  async endAgentSessions(agentId: string, by: string, reason: EndReason, meta: { ip?: string | null; userAgent?: string | null } = {}): Promise<number> {
+  async endAgentSessions(
+    agentId: string,
+    by: string,
+    reason: EndReason,
+    meta: { ip?: string | null; userAgent?: string | null } = {},
+  ): Promise<number> {
     const ended = await this.endWhere('agent_account_id = $1', agentId, by, reason, meta);
     await this.revokeReauthGrants(agentId, by, reason, meta);
     return ended;
@@ -239,7 +335,12 @@ export class OnBehalfRepository implements OnBehalfSessions {
    * at once (reauthByGrant skips revoked ones); the grants themselves go through the durable
    * revocation queue, which the expiry sweep retries when a revocation fails.
    */
-  async revokeReauthGrants(agentId: string, by: string, reason: EndReason, meta: { ip?: string | null; userAgent?: string | null } = {}): Promise<number> {
+  async revokeReauthGrants(
+    agentId: string,
+    by: string,
+    reason: EndReason,
+    meta: { ip?: string | null; userAgent?: string | null } = {},
+  ): Promise<number> {
     if (!isUuid(agentId)) return 0;
     const revoked = await this.dataSource.transaction(async (manager) => {
       const [rows] = (await manager.query(
@@ -266,8 +367,16 @@ export class OnBehalfRepository implements OnBehalfSessions {
     return revoked.length;
   }
 
-  private async endWhere(condition: string, accountId: string, by: string, reason: EndReason, meta: { ip?: string | null; userAgent?: string | null }): Promise<number> {
-    const rows = (await this.dataSource.query(`SELECT id FROM on_behalf_session WHERE ${condition} AND ended_at IS NULL`, [accountId])) as { id: string }[];
+  private async endWhere(
+    condition: string,
+    accountId: string,
+    by: string,
+    reason: EndReason,
+    meta: { ip?: string | null; userAgent?: string | null },
+  ): Promise<number> {
+    const rows = (await this.dataSource.query(`SELECT id FROM on_behalf_session WHERE ${condition} AND ended_at IS NULL`, [accountId])) as {
+      id: string;
+    }[];
     let ended = 0;
     for (const { id } of rows) if ((await this.endSession(id, by, reason, meta))?.endedNow) ended += 1;
     return ended;
@@ -280,7 +389,9 @@ export class OnBehalfRepository implements OnBehalfSessions {
 
   /** Closes sessions whose time is up, so their end is audited and their tokens die. */
   async endExpired(now = new Date()): Promise<number> {
-    const rows = (await this.dataSource.query(`SELECT id FROM on_behalf_session WHERE ended_at IS NULL AND expires_at <= $1 LIMIT 500`, [now])) as { id: string }[];
+    const rows = (await this.dataSource.query(`SELECT id FROM on_behalf_session WHERE ended_at IS NULL AND expires_at <= $1 LIMIT 500`, [
+      now,
+    ])) as { id: string }[];
     for (const { id } of rows) await this.endSession(id, 'system', 'expired');
     return rows.length;
   }

@@ -36,20 +36,27 @@ export function onBehalfRoutes(deps: { oidc: OidcPort; sessions: OnBehalfReposit
   });
   router.use(requireClient(deps.oidc));
 
-  router.post('/end', bodyParser({ enableTypes: ['form', 'json'], formLimit: `${deps.maxBodyBytes}b`, jsonLimit: `${deps.maxBodyBytes}b` }), async (ctx) => {
-    const body = (ctx.request.body ?? {}) as Record<string, unknown>;
-    const sessionId = typeof body.session_id === 'string' ? body.session_id : '';
-    if (!sessionId) {
-      ctx.status = 400;
-      ctx.body = { error: 'invalid_request', error_description: 'session_id (the obo_sid of the session) is required' };
-      return;
-    }
-    const client = ctx.state.client!;
-    const session = await deps.sessions.session(sessionId);
-    if (!session || session.clientId !== client.clientId) return notFound(ctx);
-    const ended = await deps.sessions.endSession(session.id, `client:${client.clientId}`, 'ended_by_client', { clientId: client.clientId, ...requestMeta(ctx) });
-    ctx.body = status(ended ?? session);
-  });
+  router.post(
+    '/end',
+    bodyParser({ enableTypes: ['form', 'json'], formLimit: `${deps.maxBodyBytes}b`, jsonLimit: `${deps.maxBodyBytes}b` }),
+    async (ctx) => {
+      const body = (ctx.request.body ?? {}) as Record<string, unknown>;
+      const sessionId = typeof body.session_id === 'string' ? body.session_id : '';
+      if (!sessionId) {
+        ctx.status = 400;
+        ctx.body = { error: 'invalid_request', error_description: 'session_id (the obo_sid of the session) is required' };
+        return;
+      }
+      const client = ctx.state.client!;
+      const session = await deps.sessions.session(sessionId);
+      if (!session || session.clientId !== client.clientId) return notFound(ctx);
+      const ended = await deps.sessions.endSession(session.id, `client:${client.clientId}`, 'ended_by_client', {
+        clientId: client.clientId,
+        ...requestMeta(ctx),
+      });
+      ctx.body = status(ended ?? session);
+    },
+  );
 
   router.get('/:id/status', async (ctx) => {
     const client = ctx.state.client!;

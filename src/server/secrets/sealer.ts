@@ -51,7 +51,10 @@ export function createSealer(base64urlKeys: readonly string[]): Sealer {
       }
       const kek = keks.find((candidate) => candidate.kid === kid);
       if (!kek) throw new SealerError(`sealed with an unknown key-encryption key (${kid ?? 'no kid'}); is KEY_ENCRYPTION_KEYS complete?`);
-      const { plaintext } = await compactDecrypt(sealed, kek.key, { contentEncryptionAlgorithms: ['A256GCM'], keyManagementAlgorithms: ['dir'] });
+      const { plaintext } = await compactDecrypt(sealed, kek.key, {
+        contentEncryptionAlgorithms: ['A256GCM'],
+        keyManagementAlgorithms: ['dir'],
+      });
       return new TextDecoder().decode(plaintext);
     },
     needsRewrap(sealed) {

@@ -21,7 +21,13 @@ export const DEMO_STORES = [
 ];
 
 export const DEMO_STAFF = [
-  { email: 'support@example.com', name: 'Sam Support', roles: ['support'], password: DEMO_PASSWORDS.staff, loginOnBehalf: ['electronics', 'books'] },
+  {
+    email: 'support@example.com',
+    name: 'Sam Support',
+    roles: ['support'],
+    password: DEMO_PASSWORDS.staff,
+    loginOnBehalf: ['electronics', 'books'],
+  },
   { email: 'books-support@example.com', name: 'Bea Books', roles: ['support'], password: DEMO_PASSWORDS.staff, loginOnBehalf: ['books'] },
   { email: 'viewer@example.com', name: 'Vic Viewer', roles: ['support'], password: DEMO_PASSWORDS.staff, loginOnBehalf: [] },
   { email: 'admin@example.com', name: 'Ada Admin', roles: ['admin'], password: DEMO_PASSWORDS.admin, loginOnBehalf: [] },
@@ -40,9 +46,14 @@ export const PAYMENTS_AUDIENCE = 'urn:behalf:demo:payments';
 
 export const DEMO_RESOURCE_SERVERS = [
   { identifier: ORDERS_API, name: 'Orders API', alias: 'orders', tokenFormat: 'jwt' as const, scopes: ['orders:read', 'orders:write'] },
-  { identifier: PAYMENTS_AUDIENCE, name: 'Payments (demo)', alias: 'payments', tokenFormat: 'jwt' as const, scopes: ['orders:read', 'orders:write'] },
+  {
+    identifier: PAYMENTS_AUDIENCE,
+    name: 'Payments (demo)',
+    alias: 'payments',
+    tokenFormat: 'jwt' as const,
+    scopes: ['orders:read', 'orders:write'],
+  },
 ];
-
 
 export const DEMO_CLIENTS: { secret: string; metadata: BehalfClientMetadata }[] = [
   {
@@ -108,8 +119,60 @@ export const DEMO_CLIENTS: { secret: string; metadata: BehalfClientMetadata }[] 
   },
 ];
 
-const FIRST_NAMES = ['Liam', 'Olivia', 'Noah', 'Emma', 'Mateo', 'Sofia', 'Lucas', 'Mia', 'Ivan', 'Elena', 'Hiro', 'Yuki', 'Amir', 'Leila', 'Kwame', 'Ama', 'Lars', 'Ingrid', 'Diego', 'Lucia', 'Ravi', 'Priya', 'Chen', 'Mei', 'Omar', 'Fatima', 'Jonas', 'Freya', 'Pavel', 'Olga'];
-const LAST_NAMES = ['Novak', 'Garcia', 'Kim', 'Müller', 'Rossi', 'Silva', 'Haddad', 'Okafor', 'Tanaka', 'Ivanova', 'Johansson', 'Patel', 'Nguyen', 'Kowalski', 'Dubois', 'Costa', 'Andersen', 'Moreau', 'Schmidt', 'Larsen'];
+const FIRST_NAMES = [
+  'Liam',
+  'Olivia',
+  'Noah',
+  'Emma',
+  'Mateo',
+  'Sofia',
+  'Lucas',
+  'Mia',
+  'Ivan',
+  'Elena',
+  'Hiro',
+  'Yuki',
+  'Amir',
+  'Leila',
+  'Kwame',
+  'Ama',
+  'Lars',
+  'Ingrid',
+  'Diego',
+  'Lucia',
+  'Ravi',
+  'Priya',
+  'Chen',
+  'Mei',
+  'Omar',
+  'Fatima',
+  'Jonas',
+  'Freya',
+  'Pavel',
+  'Olga',
+];
+const LAST_NAMES = [
+  'Novak',
+  'Garcia',
+  'Kim',
+  'Müller',
+  'Rossi',
+  'Silva',
+  'Haddad',
+  'Okafor',
+  'Tanaka',
+  'Ivanova',
+  'Johansson',
+  'Patel',
+  'Nguyen',
+  'Kowalski',
+  'Dubois',
+  'Costa',
+  'Andersen',
+  'Moreau',
+  'Schmidt',
+  'Larsen',
+];
 
 export interface GeneratedContact {
   firstName: string;
@@ -124,7 +187,10 @@ export function generatedContacts(count = GENERATED_CONTACTS): GeneratedContact[
   return Array.from({ length: count }, (_, i) => {
     const firstName = FIRST_NAMES[i % FIRST_NAMES.length]!;
     const lastName = LAST_NAMES[Math.floor(i / FIRST_NAMES.length) % LAST_NAMES.length]!;
-    const slugName = `${firstName}.${lastName}`.normalize('NFD').replace(/[^A-Za-z.]/g, '').toLowerCase();
+    const slugName = `${firstName}.${lastName}`
+      .normalize('NFD')
+      .replace(/[^A-Za-z.]/g, '')
+      .toLowerCase();
     const stores = i % 5 === 0 ? ['electronics', 'books'] : i % 2 === 0 ? ['electronics'] : ['books'];
     return { firstName, lastName, email: `${slugName}.${i + 1}@example.net`, phone: `+1 555 ${String(2000 + i).padStart(4, '0')}`, stores };
   });

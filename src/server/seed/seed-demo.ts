@@ -4,7 +4,16 @@ import { Account, Contact } from '../../accounts/entities/index.js';
 import { hashPassword } from '../../accounts/passwords.js';
 import type { Services } from '../services.js';
 import { registerClient } from '../clients/register.js';
-import { DEMO_CLIENTS, DEMO_CUSTOMERS, DEMO_PASSWORDS, DEMO_RESOURCE_SERVERS, DEMO_STAFF, DEMO_STORES, generatedContacts, type GeneratedContact } from './demo-data.js';
+import {
+  DEMO_CLIENTS,
+  DEMO_CUSTOMERS,
+  DEMO_PASSWORDS,
+  DEMO_RESOURCE_SERVERS,
+  DEMO_STAFF,
+  DEMO_STORES,
+  generatedContacts,
+  type GeneratedContact,
+} from './demo-data.js';
 
 export interface SeedSummary {
   stores: number;
@@ -41,7 +50,15 @@ export async function seedDemo(services: Services): Promise<SeedSummary> {
 
   for (const member of DEMO_STAFF) {
     const existing = await accounts.findByUsername(null, member.email);
-    const account = existing ?? (await accounts.create({ username: member.email, email: member.email, displayName: member.name, password: member.password, roles: [...member.roles] }));
+    const account =
+      existing ??
+      (await accounts.create({
+        username: member.email,
+        email: member.email,
+        displayName: member.name,
+        password: member.password,
+        roles: [...member.roles],
+      }));
     for (const slug of member.loginOnBehalf) await accounts.grantPermission(account.id, 'security:loginOnBehalf', storeIds.get(slug)!);
     if (!existing) summary.staff += 1;
   }
@@ -51,7 +68,9 @@ export async function seedDemo(services: Services): Promise<SeedSummary> {
   const people: GeneratedContact[] = [...DEMO_CUSTOMERS, ...generatedContacts()];
   await dataSource.transaction(async (manager) => {
     for (const person of people) {
-      const already = await manager.getRepository(Account).findOneBy({ username: person.email.toLowerCase(), storeId: storeIds.get(person.stores[0]!)! });
+      const already = await manager
+        .getRepository(Account)
+        .findOneBy({ username: person.email.toLowerCase(), storeId: storeIds.get(person.stores[0]!)! });
       if (already) continue;
       const contact = manager.create(Contact, {
         firstName: person.firstName,

@@ -17,7 +17,9 @@ export function accountRoutes({ dataSource, audit, auth }: RouteDeps): Router {
 
   router.get('/payment-methods', auth('orders:read'), async (ctx) => {
     const principal = principalOf(ctx);
-    const methods = await dataSource.getRepository(PaymentMethod).find({ where: { ownerId: principal.subject }, order: { createdAt: 'ASC', id: 'ASC' } });
+    const methods = await dataSource
+      .getRepository(PaymentMethod)
+      .find({ where: { ownerId: principal.subject }, order: { createdAt: 'ASC', id: 'ASC' } });
     ctx.body = { methods: methods.map(paymentMethodView) };
   });
 
@@ -29,7 +31,13 @@ export function accountRoutes({ dataSource, audit, auth }: RouteDeps): Router {
       // Replace the whole list: each removal and addition is its own audited event.
       const current = await repository.find({ where: { ownerId: principal.subject }, lock: { mode: 'pessimistic_write' } });
       if (current.length) await repository.remove(current);
-      const fresh = methods.map((method, index) => repository.create({ ownerId: principal.subject, ...method, isDefault: method.isDefault ?? (index === 0 && !methods.some((m) => m.isDefault)) }));
+      const fresh = methods.map((method, index) =>
+        repository.create({
+          ownerId: principal.subject,
+          ...method,
+          isDefault: method.isDefault ?? (index === 0 && !methods.some((m) => m.isDefault)),
+        }),
+      );
       return fresh.length ? repository.save(fresh) : [];
     });
     ctx.body = { methods: saved.map(paymentMethodView) };
@@ -41,7 +49,10 @@ export function accountRoutes({ dataSource, audit, auth }: RouteDeps): Router {
     const limit = queryInt(ctx, 'limit', 1, 100) ?? 20;
     const page = await audit.query({ subject: principal.subject, type: 'resource.*', limit, ...(before !== undefined ? { before } : {}) });
     const summaries = await summariseActivity(dataSource, page.events);
-    const events = page.events.map((event) => ({ ...activityView(event), ...(summaries.has(event.seq) ? { summary: summaries.get(event.seq) } : {}) }));
+    const events = page.events.map((event) => ({
+      ...activityView(event),
+      ...(summaries.has(event.seq) ? { summary: summaries.get(event.seq) } : {}),
+    }));
     ctx.body = { events, ...(page.nextBefore !== undefined ? { nextBefore: page.nextBefore } : {}) };
   });
 

@@ -45,12 +45,17 @@ export function cartRoutes({ dataSource, auth }: RouteDeps): Router {
       // Serialises concurrent adds of the same product; the unique (owner, product) index backs it up.
       const existing = await items.findOne({ where: { ownerId: principal.subject, productId }, lock: { mode: 'pessimistic_write' } });
       if (existing) {
-        if (existing.quantity + quantity > MAX_QUANTITY) throw badRequest(`quantity: the cart already holds ${existing.quantity}; at most ${MAX_QUANTITY} of one product`);
+        if (existing.quantity + quantity > MAX_QUANTITY)
+          throw badRequest(`quantity: the cart already holds ${existing.quantity}; at most ${MAX_QUANTITY} of one product`);
         existing.quantity += quantity;
         return { item: Object.assign(await items.save(existing), { product }), created: false };
       }
-      if ((await items.countBy({ ownerId: principal.subject })) >= MAX_CART_ITEMS) throw badRequest(`the cart holds at most ${MAX_CART_ITEMS} different products`);
-      return { item: Object.assign(await items.save(items.create({ ownerId: principal.subject, productId, quantity })), { product }), created: true };
+      if ((await items.countBy({ ownerId: principal.subject })) >= MAX_CART_ITEMS)
+        throw badRequest(`the cart holds at most ${MAX_CART_ITEMS} different products`);
+      return {
+        item: Object.assign(await items.save(items.create({ ownerId: principal.subject, productId, quantity })), { product }),
+        created: true,
+      };
     });
     ctx.status = created ? 201 : 200;
     ctx.body = cartItemView(item);

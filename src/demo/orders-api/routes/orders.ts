@@ -14,7 +14,9 @@ import { cartLines } from './cart.js';
 import type { RouteDeps } from './deps.js';
 
 async function findOrder(manager: EntityManager, id: string, ownerId: string, lock = false): Promise<Order> {
-  const order = await manager.getRepository(Order).findOne({ where: { id, ownerId }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
+  const order = await manager
+    .getRepository(Order)
+    .findOne({ where: { id, ownerId }, ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}) });
   if (!order) throw notFound('order');
   return order;
 }
@@ -37,10 +39,21 @@ export function orderRoutes({ dataSource, auth }: RouteDeps): Router {
       if (!lines.length) throw badRequest('the cart is empty: add products with POST /cart/items first');
       const total = lines.reduce((sum, line) => sum + line.product.priceCents * line.quantity, 0);
       const orders = manager.getRepository(Order);
-      const placed = await orders.save(orders.create({ ownerId: principal.subject, store, status: 'placed', totalCents: total, paidCents: 0, currency: 'USD' }));
+      const placed = await orders.save(
+        orders.create({ ownerId: principal.subject, store, status: 'placed', totalCents: total, paidCents: 0, currency: 'USD' }),
+      );
       const orderLines = manager.getRepository(OrderLine);
       placed.lines = await orderLines.save(
-        lines.map((line) => orderLines.create({ orderId: placed.id, productId: line.product.id, sku: line.product.sku, name: line.product.name, unitPriceCents: line.product.priceCents, quantity: line.quantity })),
+        lines.map((line) =>
+          orderLines.create({
+            orderId: placed.id,
+            productId: line.product.id,
+            sku: line.product.sku,
+            name: line.product.name,
+            unitPriceCents: line.product.priceCents,
+            quantity: line.quantity,
+          }),
+        ),
       );
       await manager.getRepository(CartItem).remove(lines);
       placed.payments = [];
@@ -54,7 +67,9 @@ export function orderRoutes({ dataSource, auth }: RouteDeps): Router {
   router.get('/orders', auth('orders:read'), async (ctx) => {
     const principal = principalOf(ctx);
     const limit = queryInt(ctx, 'limit', 1, 100) ?? 50;
-    const orders = await dataSource.getRepository(Order).find({ where: { ownerId: principal.subject }, order: { createdAt: 'DESC', id: 'DESC' }, take: limit });
+    const orders = await dataSource
+      .getRepository(Order)
+      .find({ where: { ownerId: principal.subject }, order: { createdAt: 'DESC', id: 'DESC' }, take: limit });
     ctx.body = { orders: orders.map(orderView) };
   });
 
@@ -75,7 +90,16 @@ export function orderRoutes({ dataSource, auth }: RouteDeps): Router {
       if (outstanding === 0) throw new HttpError(409, 'already_paid', 'this order is already paid');
       if (amount > outstanding) throw badRequest(`amount must not exceed the outstanding ${money(outstanding)} ${order.currency}`);
       const payments = manager.getRepository(Payment);
-      const saved = await payments.save(payments.create({ orderId: order.id, ownerId: principal.subject, method, amountCents: amount, currency: order.currency, status: 'captured' }));
+      const saved = await payments.save(
+        payments.create({
+          orderId: order.id,
+          ownerId: principal.subject,
+          method,
+          amountCents: amount,
+          currency: order.currency,
+          status: 'captured',
+        }),
+      );
       order.paidCents += amount;
       if (order.paidCents === order.totalCents) order.status = 'paid';
       await manager.getRepository(Order).save(order);

@@ -49,28 +49,44 @@ export function auditRoutes(deps: PortalDeps): Router {
     let nextBefore: number | undefined;
     let error: string | undefined;
     try {
-      const page = await deps.api.get<{ events: AuditEventJson[]; next_before?: number }>('/admin/audit/events', user.accessToken, { ...filters, before, limit: String(PAGE_SIZE) });
+      const page = await deps.api.get<{ events: AuditEventJson[]; next_before?: number }>('/admin/audit/events', user.accessToken, {
+        ...filters,
+        before,
+        limit: String(PAGE_SIZE),
+      });
       events = page.events;
       nextBefore = page.next_before;
     } catch (caught) {
       if (!(caught instanceof PortalError) || caught.status !== 400) throw caught;
       error = caught.message;
     }
-    await render(deps, ctx, 'audit', {
-      title: 'Audit',
-      section: 'audit',
-      ...filters,
-      error,
-      status,
-      events: events.map((event) => ({ ...event, time: when(event.occurred_at), detailsText: event.details && Object.keys(event.details).length ? JSON.stringify(event.details) : '' })),
-      newest: before ? `/audit?${query(filters)}` : undefined,
-      older: nextBefore ? `/audit?${query({ ...filters, before: nextBefore })}` : undefined,
-    }, error ? 400 : 200);
+    await render(
+      deps,
+      ctx,
+      'audit',
+      {
+        title: 'Audit',
+        section: 'audit',
+        ...filters,
+        error,
+        status,
+        events: events.map((event) => ({
+          ...event,
+          time: when(event.occurred_at),
+          detailsText: event.details && Object.keys(event.details).length ? JSON.stringify(event.details) : '',
+        })),
+        newest: before ? `/audit?${query(filters)}` : undefined,
+        older: nextBefore ? `/audit?${query({ ...filters, before: nextBefore })}` : undefined,
+      },
+      error ? 400 : 200,
+    );
   });
 
   router.get('/audit/export', async (ctx) => {
     const { user } = await requireAdmin(deps, ctx);
-    const response = await deps.api.check(await deps.api.request('GET', '/admin/audit/export', user.accessToken, undefined, EXPORT_TIMEOUT_MS));
+    const response = await deps.api.check(
+      await deps.api.request('GET', '/admin/audit/export', user.accessToken, undefined, EXPORT_TIMEOUT_MS),
+    );
     ctx.status = 200;
     ctx.type = response.headers.get('content-type') ?? 'application/x-ndjson';
     ctx.set('Content-Disposition', response.headers.get('content-disposition') ?? 'attachment; filename="behalf-audit.jsonl"');

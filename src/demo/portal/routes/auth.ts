@@ -22,7 +22,10 @@ export function authRoutes(deps: PortalDeps, publicUrl: string): Router {
   router.get('/callback', async (ctx) => {
     const session = deps.sessions.current(ctx);
     try {
-      if (!session) throw new SignInFailed('This sign-in was not started in this browser, or it has expired (or cookies are blocked), so the portal did not use it. Sign in again.');
+      if (!session)
+        throw new SignInFailed(
+          'This sign-in was not started in this browser, or it has expired (or cookies are blocked), so the portal did not use it. Sign in again.',
+        );
       // The URL as the browser saw it: openid-client derives the redirect_uri it sends from it.
       const { user, returnTo } = await deps.rp.callback(session, new URL(ctx.originalUrl, publicUrl));
       const fresh = deps.sessions.regenerate(ctx);
@@ -43,7 +46,11 @@ export function authRoutes(deps: PortalDeps, publicUrl: string): Router {
     try {
       url = await deps.rp.endSessionUrl(idToken);
     } catch {
-      throw new PortalError(502, 'Signed out of the portal', 'You are signed out of the portal, but Behalf could not be reached to end your Behalf session.');
+      throw new PortalError(
+        502,
+        'Signed out of the portal',
+        'You are signed out of the portal, but Behalf could not be reached to end your Behalf session.',
+      );
     }
     // Behalf asks for confirmation, ends its session (and the agent's on-behalf sessions), then returns home.
     ctx.redirect(url.toString());

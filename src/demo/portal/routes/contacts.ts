@@ -36,7 +36,14 @@ interface ContactDetail {
   name: string;
   emails: string[];
   phones: string[];
-  accounts: { id: string; store: Store | null; email: string | null; status: string; can_login_on_behalf: boolean; on_behalf_refusal?: string | null }[];
+  accounts: {
+    id: string;
+    store: Store | null;
+    email: string | null;
+    status: string;
+    can_login_on_behalf: boolean;
+    on_behalf_refusal?: string | null;
+  }[];
 }
 
 const PAGE_SIZE = 20;
@@ -60,7 +67,8 @@ export function contactRoutes(deps: PortalDeps): Router {
 
   /** The stores to filter by; they change rarely, so one answer serves everyone for a minute. */
   async function stores(token: string): Promise<Store[]> {
-    if (!storeCache || Date.now() - storeCache.at > 60_000) storeCache = { at: Date.now(), stores: (await deps.api.get<{ stores: Store[] }>('/directory/stores', token)).stores };
+    if (!storeCache || Date.now() - storeCache.at > 60_000)
+      storeCache = { at: Date.now(), stores: (await deps.api.get<{ stores: Store[] }>('/directory/stores', token)).stores };
     return storeCache.stores;
   }
 
@@ -73,7 +81,11 @@ export function contactRoutes(deps: PortalDeps): Router {
     let result: ContactPage | undefined;
     let error: string | undefined;
     try {
-      result = await deps.api.get<ContactPage>('/directory/contacts', user.accessToken, { ...filters, page: String(page), limit: String(PAGE_SIZE) });
+      result = await deps.api.get<ContactPage>('/directory/contacts', user.accessToken, {
+        ...filters,
+        page: String(page),
+        limit: String(PAGE_SIZE),
+      });
     } catch (caught) {
       // A search Behalf cannot use (too long, too many words) is shown on the page, with the form to fix it.
       if (!(caught instanceof PortalError) || caught.status !== 400) throw caught;
@@ -81,23 +93,32 @@ export function contactRoutes(deps: PortalDeps): Router {
     }
     const names = new Map(storeList.map((store) => [store.slug, store.name]));
     const pages = result ? Math.max(1, Math.ceil(result.total / PAGE_SIZE)) : 1;
-    await render(deps, ctx, 'contacts', {
-      title: filters.q ? `Contacts matching “${filters.q}”` : 'Contacts',
-      section: 'contacts',
-      ...filters,
-      stores: storeList,
-      statuses: STATUSES,
-      error,
-      total: result?.total ?? 0,
-      totalExact: result?.total_exact ?? true,
-      page,
-      pages,
-      first: result && result.contacts.length ? (page - 1) * PAGE_SIZE + 1 : 0,
-      last: result ? (page - 1) * PAGE_SIZE + result.contacts.length : 0,
-      contacts: (result?.contacts ?? []).map((contact) => ({ ...contact, storeNames: contact.stores.map((slug) => names.get(slug) ?? slug) })),
-      previous: page > 1 ? `/contacts${query({ ...filters, page: page - 1 })}` : undefined,
-      next: page < pages ? `/contacts${query({ ...filters, page: page + 1 })}` : undefined,
-    }, error ? 400 : 200);
+    await render(
+      deps,
+      ctx,
+      'contacts',
+      {
+        title: filters.q ? `Contacts matching “${filters.q}”` : 'Contacts',
+        section: 'contacts',
+        ...filters,
+        stores: storeList,
+        statuses: STATUSES,
+        error,
+        total: result?.total ?? 0,
+        totalExact: result?.total_exact ?? true,
+        page,
+        pages,
+        first: result && result.contacts.length ? (page - 1) * PAGE_SIZE + 1 : 0,
+        last: result ? (page - 1) * PAGE_SIZE + result.contacts.length : 0,
+        contacts: (result?.contacts ?? []).map((contact) => ({
+          ...contact,
+          storeNames: contact.stores.map((slug) => names.get(slug) ?? slug),
+        })),
+        previous: page > 1 ? `/contacts${query({ ...filters, page: page - 1 })}` : undefined,
+        next: page < pages ? `/contacts${query({ ...filters, page: page + 1 })}` : undefined,
+      },
+      error ? 400 : 200,
+    );
   });
 
   router.get('/contacts/:id', async (ctx) => {
@@ -117,13 +138,18 @@ export function contactRoutes(deps: PortalDeps): Router {
       accounts: contact.accounts.map((account) => ({
         ...account,
         storeName: account.store?.name ?? 'Back office',
-        loginUrl: account.can_login_on_behalf && account.store ? onBehalfUrl(deps.storefrontUrl, account.store.slug, account.id) : undefined,
+        loginUrl:
+          account.can_login_on_behalf && account.store ? onBehalfUrl(deps.storefrontUrl, account.store.slug, account.id) : undefined,
         whyNot: account.can_login_on_behalf ? undefined : loginRefusalText(account),
       })),
       // The agent already acts as one of these accounts (in another tab): say so before they start a second session.
       openSessions: mine.sessions
         .filter((open) => open.active && contact.accounts.some((account) => account.id === open.customer_id))
-        .map((open) => ({ storeName: open.customer.store?.name ?? open.client_id, started: clock(open.started_at), left: timeLeft(open.expires_at, now) })),
+        .map((open) => ({
+          storeName: open.customer.store?.name ?? open.client_id,
+          started: clock(open.started_at),
+          left: timeLeft(open.expires_at, now),
+        })),
     });
   });
 

@@ -60,7 +60,13 @@ export async function requireAdmin(deps: PortalDeps, ctx: Context): Promise<{ se
 }
 
 /** Renders a page with the navigation that fits the visitor (and hands out the one-time flash message). */
-export async function render(deps: PortalDeps, ctx: Context, template: string, data: { title: string; section?: string } & Record<string, unknown>, status = 200): Promise<void> {
+export async function render(
+  deps: PortalDeps,
+  ctx: Context,
+  template: string,
+  data: { title: string; section?: string } & Record<string, unknown>,
+  status = 200,
+): Promise<void> {
   const session = deps.sessions.current(ctx);
   const user = session?.user;
   const flash = session?.flash;
@@ -68,12 +74,18 @@ export async function render(deps: PortalDeps, ctx: Context, template: string, d
   const usable = session && user && user.accessTokenExpiresAt > Date.now();
   const admin = usable ? await isAdmin(deps, session, user).catch(() => false) : false;
   const agent = usable && !admin ? await mayLoginOnBehalf(deps, session, user).catch(() => false) : false;
-  deps.renderer.page(ctx, status, template, { ...data, csrf: session ? csrfToken(session) : '' }, {
-    ...(user ? { user: user.name, csrf: csrfToken(session!) } : {}),
-    isAdmin: admin,
-    mySessions: admin || agent,
-    ...(flash ? { flash } : {}),
-  });
+  deps.renderer.page(
+    ctx,
+    status,
+    template,
+    { ...data, csrf: session ? csrfToken(session) : '' },
+    {
+      ...(user ? { user: user.name, csrf: csrfToken(session!) } : {}),
+      isAdmin: admin,
+      mySessions: admin || agent,
+      ...(flash ? { flash } : {}),
+    },
+  );
 }
 
 /**

@@ -5,7 +5,16 @@
  * token, which shows and ends only sessions in which they are the agent.
  */
 import Router from '@koa/router';
-import { clock, customerText, endAgentSession, endReasonText, listAgentSessions, timeLeft, when, type AgentSessionJson } from '../agent-sessions.js';
+import {
+  clock,
+  customerText,
+  endAgentSession,
+  endReasonText,
+  listAgentSessions,
+  timeLeft,
+  when,
+  type AgentSessionJson,
+} from '../agent-sessions.js';
 import { notFound } from '../behalf-api.js';
 import { render, requireUser, type PortalDeps } from './deps.js';
 import { isUuid } from '../../../common/uuid.js';

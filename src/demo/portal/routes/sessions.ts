@@ -39,42 +39,52 @@ export function sessionRoutes(deps: PortalDeps): Router {
     let error: string | undefined;
     try {
       if (!(filters.state in STATES)) throw new PortalError(400, 'Check the filter', 'Show must be active, past, or both.');
-      sessions = (await deps.api.get<{ sessions: SessionJson[] }>('/admin/on-behalf/sessions', user.accessToken, {
-        agent: filters.agent,
-        customer: filters.customer,
-        active: STATES[filters.state],
-        limit: '200',
-      })).sessions;
+      sessions = (
+        await deps.api.get<{ sessions: SessionJson[] }>('/admin/on-behalf/sessions', user.accessToken, {
+          agent: filters.agent,
+          customer: filters.customer,
+          active: STATES[filters.state],
+          limit: '200',
+        })
+      ).sessions;
     } catch (caught) {
       if (!(caught instanceof PortalError) || caught.status !== 400) throw caught;
       error = caught.message;
     }
-    await render(deps, ctx, 'sessions', {
-      title: 'On-behalf sessions',
-      section: 'sessions',
-      ...filters,
-      agentIsId: isUuid(filters.agent),
-      error,
-      returnTo: ctx.originalUrl,
-      sessions: sessions.map((session) => ({
-        ...session,
-        started: when(session.started_at),
-        expires: when(session.expires_at),
-        ended: when(session.ended_at),
-        endText: endReasonText(session.end_reason),
-        agentName: session.agent?.name ?? 'Unknown agent',
-        agentEmail: session.agent?.email ?? '',
-        customerName: session.customer?.name ?? 'Unknown customer',
-        customerEmail: session.customer?.email ?? '',
-      })),
-    }, error ? 400 : 200);
+    await render(
+      deps,
+      ctx,
+      'sessions',
+      {
+        title: 'On-behalf sessions',
+        section: 'sessions',
+        ...filters,
+        agentIsId: isUuid(filters.agent),
+        error,
+        returnTo: ctx.originalUrl,
+        sessions: sessions.map((session) => ({
+          ...session,
+          started: when(session.started_at),
+          expires: when(session.expires_at),
+          ended: when(session.ended_at),
+          endText: endReasonText(session.end_reason),
+          agentName: session.agent?.name ?? 'Unknown agent',
+          agentEmail: session.agent?.email ?? '',
+          customerName: session.customer?.name ?? 'Unknown customer',
+          customerEmail: session.customer?.email ?? '',
+        })),
+      },
+      error ? 400 : 200,
+    );
   });
 
   router.post('/sessions/:id/end', async (ctx) => {
     const { session, user } = await requireAdmin(deps, ctx);
     if (!isUuid(ctx.params.id!)) throw new PortalError(404, 'Not found', 'There is no such on-behalf session.');
     const ended = await deps.api.post<SessionJson>(`/admin/on-behalf/sessions/${ctx.params.id}/end`, user.accessToken);
-    session.flash = ended.active ? 'The session is still active.' : 'The on-behalf session has ended; its tokens stop working within seconds.';
+    session.flash = ended.active
+      ? 'The session is still active.'
+      : 'The on-behalf session has ended; its tokens stop working within seconds.';
     ctx.redirect(localPath((ctx.request.body as Record<string, unknown>).return_to, '/sessions'));
   });
 

@@ -45,7 +45,8 @@ export function agentNamesFor(deps: StoreDeps) {
     const { session, user } = requireUser(ctx, deps);
     if (user.mode === 'on-behalf') return names.set(user.agentId, user.agentName);
     if (!orders.some((order) => order.placedBy.onBehalf)) return names;
-    for (const found of (await accountSessions(ctx, deps, { session, user })) ?? []) if (found.agent.name) names.set(found.agent.id, found.agent.name);
+    for (const found of (await accountSessions(ctx, deps, { session, user })) ?? [])
+      if (found.agent.name) names.set(found.agent.id, found.agent.name);
     return names;
   };
 }
@@ -59,7 +60,10 @@ export function accountRoutes(deps: StoreDeps): Router {
     deps.render.storePage(ctx, deps.store, ctx.state.session, 'account', { title: SETTINGS, email: user.email, name: user.name });
   });
 
-  for (const [path, title] of [['/account/password', 'Password'], ['/account/email', 'Email address']] as const) {
+  for (const [path, title] of [
+    ['/account/password', 'Password'],
+    ['/account/email', 'Email address'],
+  ] as const) {
     router.get(path, (ctx) => {
       const { user } = requireCustomer(ctx, deps, SETTINGS);
       deps.render.storePage(ctx, deps.store, ctx.state.session, 'account-managed', { title, email: user.email });
@@ -70,7 +74,12 @@ export function accountRoutes(deps: StoreDeps): Router {
     requireCustomer(ctx, deps, SETTINGS);
     const { methods } = await callOrders<{ methods: PaymentMethod[] }>(ctx, deps, 'GET', '/payment-methods');
     const year = new Date().getUTCFullYear();
-    deps.render.storePage(ctx, deps.store, ctx.state.session, 'payment-methods', { title: 'Payment methods', methods, brands: BRANDS, years: Array.from({ length: 11 }, (_, i) => year + i) });
+    deps.render.storePage(ctx, deps.store, ctx.state.session, 'payment-methods', {
+      title: 'Payment methods',
+      methods,
+      brands: BRANDS,
+      years: Array.from({ length: 11 }, (_, i) => year + i),
+    });
   });
 
   router.post('/account/payment-methods', async (ctx) => {
@@ -84,9 +93,17 @@ export function accountRoutes(deps: StoreDeps): Router {
     if (!/^\d{4}$/.test(last4)) throw badRequest('Enter the last four digits of the card.');
     if (!Number.isInteger(expMonth) || !Number.isInteger(expYear)) throw badRequest('Choose the expiry month and year.');
     const { methods } = await callOrders<{ methods: PaymentMethod[] }>(ctx, deps, 'GET', '/payment-methods');
-    const kept = methods.map(({ brand: b, last4: l, expMonth: m, expYear: y, isDefault }) => ({ brand: b, last4: l, expMonth: m, expYear: y, isDefault }));
+    const kept = methods.map(({ brand: b, last4: l, expMonth: m, expYear: y, isDefault }) => ({
+      brand: b,
+      last4: l,
+      expMonth: m,
+      expYear: y,
+      isDefault,
+    }));
     if (kept.length >= 5) throw badRequest('At most five payment methods can be saved. Remove one first.');
-    await callOrders(ctx, deps, 'PUT', '/payment-methods', { methods: [...kept, { brand, last4, expMonth, expYear, isDefault: kept.length === 0 }] });
+    await callOrders(ctx, deps, 'PUT', '/payment-methods', {
+      methods: [...kept, { brand, last4, expMonth, expYear, isDefault: kept.length === 0 }],
+    });
     session.flash = { kind: 'info', text: `Card ending in ${last4} saved.` };
     seeOther(ctx, `${base}/account/payment-methods`);
   });
@@ -101,10 +118,18 @@ export function accountRoutes(deps: StoreDeps): Router {
     const done = new Map<string, ActivityEvent[]>();
     const unmatched: ActivityEvent[] = [];
     for (const event of events.filter((e) => e.onBehalf).reverse()) {
-      if (event.sessionId && sessions?.some((s) => s.id === event.sessionId)) done.set(event.sessionId, [...(done.get(event.sessionId) ?? []), event]);
+      if (event.sessionId && sessions?.some((s) => s.id === event.sessionId))
+        done.set(event.sessionId, [...(done.get(event.sessionId) ?? []), event]);
       else unmatched.push(event);
     }
-    deps.render.storePage(ctx, deps.store, ctx.state.session, 'history', { title: 'Account access history', sessions, done, unmatched, describe: describeEvent, endedHow: (reason: string | null) => (reason && ENDED_HOW[reason]) || 'ended' });
+    deps.render.storePage(ctx, deps.store, ctx.state.session, 'history', {
+      title: 'Account access history',
+      sessions,
+      done,
+      unmatched,
+      describe: describeEvent,
+      endedHow: (reason: string | null) => (reason && ENDED_HOW[reason]) || 'ended',
+    });
   });
 
   router.post('/account/history/:id/end', async (ctx) => {
@@ -118,7 +143,10 @@ export function accountRoutes(deps: StoreDeps): Router {
     }
     try {
       const ended = await deps.behalf.endAccountSession(token, id);
-      signedIn.session.flash = { kind: 'info', text: ended.agent.name ? `The session of support agent ${ended.agent.name} has ended.` : 'The session has ended.' };
+      signedIn.session.flash = {
+        kind: 'info',
+        text: ended.agent.name ? `The session of support agent ${ended.agent.name} has ended.` : 'The session has ended.',
+      };
     } catch (caught) {
       if (!(caught instanceof BehalfApiError)) throw caught;
       if (caught.status === 404) throw notFound('on-behalf session on your account');
@@ -143,7 +171,13 @@ const ENDED_HOW: Record<string, string> = {
   agent_inactive: 'ended because the agent’s account was deactivated',
 };
 
-const ENTITY_NAMES: Record<string, string> = { order: 'order', order_line: 'order line', payment: 'payment', cart_item: 'cart item', payment_method: 'payment method' };
+const ENTITY_NAMES: Record<string, string> = {
+  order: 'order',
+  order_line: 'order line',
+  payment: 'payment',
+  cart_item: 'cart item',
+  payment_method: 'payment method',
+};
 
 /** "created an order", "deleted a cart item": one line of what an agent did. */
 export function describeEvent(event: ActivityEvent): string {

@@ -13,8 +13,14 @@ const ENDED = 'The on-behalf session has ended';
 /** What the signed-out page says for each reason; an unknown reason gets the plain default. */
 const SIGNED_OUT: Record<string, { title: string; text: string }> = {
   ended: { title: ENDED, text: 'The on-behalf session has ended, so you are signed out of this store.' },
-  ended_by_agent: { title: ENDED, text: 'You ended the on-behalf session. You are signed out of this store; the customer’s account is no longer open in this browser.' },
-  end_unconfirmed: { title: ENDED, text: 'The on-behalf session was closed in this browser, but Behalf could not be reached to end it there; it ends by itself when it expires.' },
+  ended_by_agent: {
+    title: ENDED,
+    text: 'You ended the on-behalf session. You are signed out of this store; the customer’s account is no longer open in this browser.',
+  },
+  end_unconfirmed: {
+    title: ENDED,
+    text: 'The on-behalf session was closed in this browser, but Behalf could not be reached to end it there; it ends by itself when it expires.',
+  },
   ended_by_client: { title: ENDED, text: 'The on-behalf session was ended from the storefront (in another tab or window).' },
   ended_by_admin: { title: ENDED, text: 'An administrator ended the on-behalf session.' },
   kill_switch: { title: ENDED, text: 'An administrator ended all of your on-behalf sessions.' },
@@ -23,9 +29,15 @@ const SIGNED_OUT: Record<string, { title: string; text: string }> = {
   expired: { title: ENDED, text: 'The on-behalf session reached its time limit.' },
   policy_revoked: { title: ENDED, text: 'Your permission or the customer’s account changed, so the on-behalf session ended.' },
   agent_inactive: { title: ENDED, text: 'Your staff account is no longer active, so the on-behalf session ended.' },
-  cannot_renew: { title: ENDED, text: 'The on-behalf session’s access could not be renewed (the re-authentication is too old). Start login on behalf again from the portal.' },
+  cannot_renew: {
+    title: ENDED,
+    text: 'The on-behalf session’s access could not be renewed (the re-authentication is too old). Start login on behalf again from the portal.',
+  },
   signin_expired: { title: 'You are signed out', text: 'Your sign-in has expired. Please sign in again.' },
-  account_changed: { title: 'You are signed out', text: 'Another account signed in at Behalf in this browser, so you were signed out here. Please sign in again.' },
+  account_changed: {
+    title: 'You are signed out',
+    text: 'Another account signed in at Behalf in this browser, so you were signed out here. Please sign in again.',
+  },
 };
 
 /** Whether Behalf says the session still runs; when it cannot be asked, assume so (and warn). */
@@ -90,12 +102,16 @@ export function authRoutes(deps: StoreDeps): Router {
   // place under the agent's session limit), and tabs still showing it will say so.
   router.post('/on-behalf/start', async (ctx) => {
     const customer = (ctx.request.body as Record<string, unknown>).customer;
-    if (typeof customer !== 'string' || !isUuid(customer)) throw badRequest('This login-on-behalf form does not name a customer account. Open it again from the portal.');
+    if (typeof customer !== 'string' || !isUuid(customer))
+      throw badRequest('This login-on-behalf form does not name a customer account. Open it again from the portal.');
     const session = ctx.state.session;
     const user = session?.user;
     if (session && user?.mode === 'on-behalf') {
       await endOnBehalfQuietly(deps, user.sessionId);
-      const fresh = deps.sessions.rotate(ctx, deps.store, session, { who: `your session as ${user.customerName}`, now: 'you started another login on behalf' });
+      const fresh = deps.sessions.rotate(ctx, deps.store, session, {
+        who: `your session as ${user.customerName}`,
+        now: 'you started another login on behalf',
+      });
       fresh.user = undefined;
       ctx.state.session = fresh;
     }
@@ -122,7 +138,12 @@ export function authRoutes(deps: StoreDeps): Router {
     const page = SIGNED_OUT[reason] ?? SIGNED_OUT.ended!;
     // Every reason but the customer's own sign-in ending is about an on-behalf session: the page is the agent's.
     const forAgent = !CUSTOMER_REASONS.has(reason);
-    deps.render.storePage(ctx, deps.store, ctx.state.session, 'signed-out', { title: page.title, text: page.text, forAgent, portalUrl: deps.portalUrl });
+    deps.render.storePage(ctx, deps.store, ctx.state.session, 'signed-out', {
+      title: page.title,
+      text: page.text,
+      forAgent,
+      portalUrl: deps.portalUrl,
+    });
   });
 
   return router;

@@ -77,7 +77,12 @@ export function shopRoutes(deps: StoreDeps, agentNames: (ctx: Context, orders: O
     const order = await callOrders<Order>(ctx, deps, 'GET', `/orders/${id}`);
     const names = await agentNames(ctx, [order]);
     const outstanding = order.totalCents - order.paidCents;
-    deps.render.storePage(ctx, deps.store, ctx.state.session, 'order', { title: `Order ${order.id.slice(0, 8)}`, order, names, outstanding: outstanding > 0 ? money(outstanding) : undefined });
+    deps.render.storePage(ctx, deps.store, ctx.state.session, 'order', {
+      title: `Order ${order.id.slice(0, 8)}`,
+      order,
+      names,
+      outstanding: outstanding > 0 ? money(outstanding) : undefined,
+    });
   });
 
   // The demo payment step: pays what is outstanding with the demo card; the orders API records the payment.

@@ -26,7 +26,14 @@ export function reauthScopeRefusalRecorder(audit: AuditService): ReauthScopeRefu
       subject: refusal.accountId,
       clientId: refusal.clientId,
       ...requestMeta(ctx),
-      details: { grant_id: refusal.grantId, purpose: 'login_on_behalf', granted: ['openid'], scopes: refusal.scopes, claims: refusal.claims, resources: refusal.resources },
+      details: {
+        grant_id: refusal.grantId,
+        purpose: 'login_on_behalf',
+        granted: ['openid'],
+        scopes: refusal.scopes,
+        claims: refusal.claims,
+        resources: refusal.resources,
+      },
     });
   };
 }

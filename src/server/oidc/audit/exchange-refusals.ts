@@ -26,7 +26,11 @@ export function exchangeRefusalAudit(audit: AuditService, logger: Logger) {
         actor: clientId ? `client:${clientId}` : null,
         clientId,
         ...requestMeta(ctx),
-        details: { error: String(body.error ?? 'invalid_request'), reason: 'refused_before_exchange', description: String(body.error_description ?? '') },
+        details: {
+          error: String(body.error ?? 'invalid_request'),
+          reason: 'refused_before_exchange',
+          description: String(body.error_description ?? ''),
+        },
       })
       .catch((error: unknown) => logger.error('token-exchange refusal could not be recorded', { error }));
   };

@@ -27,6 +27,7 @@ export function logoutAudit(audit: AuditService, logger: Logger, listeners: Logo
         details: { everywhere: Boolean(ctx.oidc.params?.logout) },
       })
       .catch((error: unknown) => logger.error('auth.logout could not be recorded', { error }));
-    for (const listener of listeners) await listener(accountId, meta).catch((error: unknown) => logger.error('a logout listener failed', { error }));
+    for (const listener of listeners)
+      await listener(accountId, meta).catch((error: unknown) => logger.error('a logout listener failed', { error }));
   };
 }

@@ -79,7 +79,10 @@ export function tokenIssuedAudit(audit: AuditService, logger: Logger) {
       await destroyIssued(ctx);
       ctx.status = 503;
       ctx.set('Retry-After', '5');
-      ctx.body = { error: 'temporarily_unavailable', error_description: 'the token could not be recorded in the audit trail, so it was not issued; try again' };
+      ctx.body = {
+        error: 'temporarily_unavailable',
+        error_description: 'the token could not be recorded in the audit trail, so it was not issued; try again',
+      };
     }
   };
 }

@@ -29,7 +29,16 @@ import { behalfClient } from '../client-metadata.js';
 import { oidcTokenIssuer } from './token-exchange-issuer.js';
 
 export const grantType = GRANT_TYPE;
-export const parameters = ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type', 'resource', 'audience', 'scope'];
+export const parameters = [
+  'subject_token',
+  'subject_token_type',
+  'actor_token',
+  'actor_token_type',
+  'requested_token_type',
+  'resource',
+  'audience',
+  'scope',
+];
 /** RFC 8693 §2.1: resource and audience may be given more than once. */
 export const dupes = ['resource', 'audience'];
 
@@ -55,7 +64,8 @@ function targetsFor(registry: ResourceServerRegistry, allowed: string[]): Target
     find(value) {
       const server = registry.find(value);
       if (!server) return undefined;
-      if (!allowed.includes(server.identifier)) throw invalidTarget(`this client may not get tokens for ${server.identifier}`, 'target_not_allowed');
+      if (!allowed.includes(server.identifier))
+        throw invalidTarget(`this client may not get tokens for ${server.identifier}`, 'target_not_allowed');
       const target: ResourceTarget = { identifier: server.identifier, scopes: server.scopes, format: server.tokenFormat };
       return target;
     },
@@ -95,7 +105,21 @@ export function buildHandler(deps: TokenExchangeDependencies) {
       const issuer = oidcTokenIssuer(ctx);
       const response =
         request.mode === 'on_behalf'
-          ? await exchangeOnBehalf({ accounts: directory, tokens: deps.tokens, onBehalf: deps.onBehalf, targets, issuer, audit: deps.audit, limits: deps.limits, requireSecondFactor: deps.requireSecondFactor }, request, context, learned)
+          ? await exchangeOnBehalf(
+              {
+                accounts: directory,
+                tokens: deps.tokens,
+                onBehalf: deps.onBehalf,
+                targets,
+                issuer,
+                audit: deps.audit,
+                limits: deps.limits,
+                requireSecondFactor: deps.requireSecondFactor,
+              },
+              request,
+              context,
+              learned,
+            )
           : await exchangeDelegation(delegationDeps(deps, targets, issuer), request, context, learned);
       ctx.set('Cache-Control', 'no-store');
       ctx.body = response;
@@ -124,8 +148,10 @@ export function buildHandler(deps: TokenExchangeDependencies) {
  * a 503 the client may retry: nothing was issued, and nothing half-done stays.
  */
 function unavailable(cause: unknown): Error {
-  const error = new errors.CustomOIDCProviderError('temporarily_unavailable', 'the exchange could not be completed and recorded right now; no token was issued; try again');
+  const error = new errors.CustomOIDCProviderError(
+    'temporarily_unavailable',
+    'the exchange could not be completed and recorded right now; no token was issued; try again',
+  );
   Object.assign(error, { status: 503, statusCode: 503, cause });
   return error;
 }
-
