@@ -137,6 +137,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (!parsed.success) throw new ConfigError(describeIssue(parsed.error.issues[0]!));
   const config = parsed.data;
   config.issuer = config.issuer.replace(/\/+$/, '');
+  // Relative folders are the project's, wherever the process was started (the CLI from a
+  // subfolder, a linked `behalf` binary): never a second, empty database beside the caller.
+  config.database.embeddedDir = resolve(projectRoot(), config.database.embeddedDir);
+  const checkpoints = config.audit.externalCheckpoints;
+  if (checkpoints.dir) checkpoints.dir = resolve(projectRoot(), checkpoints.dir);
   checkIssuer(config.issuer);
   return applySecretDefaults(config);
 }

@@ -61,7 +61,7 @@ export const configSchema = z
           .string()
           .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
           .optional(),
-        /** Where the embedded PostgreSQL keeps its data (relative to the working directory). */
+        /** Where the embedded PostgreSQL keeps its data (a relative path is the project root's). */
         embeddedDir: z.string().min(1).default('.data/postgres'),
         /** Connections per Behalf process. */
         poolSize: z.number().int().min(1).max(200).default(10),
@@ -195,7 +195,7 @@ export const configSchema = z
         /**
          * Every checkpoint is also appended (first) to `<dir>/audit_event.checkpoints.jsonl`, out of
          * the database roles' reach, so a chain rewritten inside the database no longer matches.
-         * Relative to the working directory; one folder per database; null switches it off.
+         * A relative path is the project root's; one folder per database; null switches it off.
          */
         externalCheckpoints: z
           .object({ dir: z.string().min(1).nullable().default('.data/audit-checkpoints') })

@@ -189,6 +189,8 @@ describeAsRoot('as root, from a folder the postgres user cannot enter', () => {
           HOST: '127.0.0.1',
           PORT: String(port),
           ISSUER: `http://127.0.0.1:${port}`,
+          // The project's data folder, as if this clone lived inside the private folder.
+          EMBEDDED_POSTGRES_DIR: dir,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });

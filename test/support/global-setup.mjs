@@ -23,6 +23,7 @@ export default async function globalSetup() {
   let serverUrl = process.env.DATABASE_URL;
   if (!serverUrl) {
     const dir = mkdtempSync(join(tmpdir(), 'behalf-test-pg-'));
+    globalThis.__behalfEmbeddedDir = dir;
     globalThis.__behalfEmbedded = await startEmbeddedPostgres({ dir, database: 'postgres' });
     serverUrl = globalThis.__behalfEmbedded.url;
   }

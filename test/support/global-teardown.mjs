@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import pg from 'pg';
 
 export default async function globalTeardown() {
@@ -15,4 +16,6 @@ export default async function globalTeardown() {
     }
   }
   await globalThis.__behalfEmbedded?.stop();
+  // The run's own cluster folder (a few dozen MB): nothing in it is needed after the run.
+  if (globalThis.__behalfEmbeddedDir) rmSync(globalThis.__behalfEmbeddedDir, { recursive: true, force: true });
 }

@@ -50,6 +50,12 @@ function configError(env: NodeJS.ProcessEnv): ConfigError {
   throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
 }
 
+it('resolves relative folders against the project root, wherever the process runs', () => {
+  const config = loadConfig({ env: { EMBEDDED_POSTGRES_DIR: 'var/pg', AUDIT_CHECKPOINT_DIR: '/srv/checkpoints' } });
+  expect(config.database.embeddedDir).toBe(join(projectRoot(), 'var/pg'));
+  expect(config.audit.externalCheckpoints.dir).toBe('/srv/checkpoints');
+});
+
 describe('defaults', () => {
   it('runs in development on localhost:4000 with an embedded database and the public development secrets', () => {
     const config = loadConfig({ env: {} });
@@ -59,7 +65,7 @@ describe('defaults', () => {
       host: '127.0.0.1',
       port: 4000,
       proxy: false,
-      database: { embeddedDir: '.data/postgres', poolSize: 10, migrateOnStart: true },
+      database: { embeddedDir: join(projectRoot(), '.data/postgres'), poolSize: 10, migrateOnStart: true },
       secrets: { keyEncryptionKeys: [DEVELOPMENT_KEY_ENCRYPTION_KEY], cookieKeys: [DEVELOPMENT_COOKIE_KEY] },
       security: { bcryptCost: 10, lockoutThreshold: 5, lockoutSeconds: 900, maxBodyBytes: 65_536 },
       tokens: { accessTokenTtl: 600, resourceAccessTokenTtl: 600, authorizationCodeTtl: 60, clientCredentialsTtl: 600 },
