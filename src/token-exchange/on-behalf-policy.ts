@@ -14,7 +14,7 @@ export interface AgentFacts {
   storeId: string | null;
   roles: readonly string[];
   /** Stores the agent may log in on behalf for; `null` in the list means every store. */
-  loginOnBehalfSessionss: readonly (string | null)[];
+  loginOnBehalfStores: readonly (string | null)[];
 }
 
 /**
@@ -88,7 +88,7 @@ export function checkAgent<T extends AgentFacts>(agent: T | undefined, storeId: 
   if (!agent || agent.status !== 'active' || agent.storeId !== null || !isStaff(agent.roles)) {
     throw invalidRequest('the agent behind actor_token is not active staff', 'agent_inactive');
   }
-  if (!agent.loginOnBehalfSessionss.some((store) => store === null || store === storeId)) {
+  if (!agent.loginOnBehalfStores.some((store) => store === null || store === storeId)) {
     throw invalidRequest(`the agent does not hold ${LOGIN_ON_BEHALF} for this store`, 'no_permission');
   }
   return agent;

@@ -457,7 +457,7 @@ export function exchangeWorld(options: WorldOptions = {}) {
     status: 'active',
     storeId: null,
     roles: ['support'],
-    loginOnBehalfSessionss: [ELECTRONICS],
+    loginOnBehalfStores: [ELECTRONICS],
     displayName: 'Ada Agent',
   });
   const customer = (id: string, storeId: string, name: string): TargetAccount => ({

@@ -193,7 +193,7 @@ describe('login on behalf: a refusal issues nothing and records only its denial'
       reason: 'no_permission',
       code: 'invalid_request',
       arrange: (world) => {
-        world.accounts.agents.get(AGENT_ID)!.loginOnBehalfSessionss = [BOOKS];
+        world.accounts.agents.get(AGENT_ID)!.loginOnBehalfStores = [BOOKS];
         return { actorToken: world.reauthenticate().actorToken };
       },
     },
@@ -340,7 +340,7 @@ describe('login on behalf: a refusal that takes away who may act ends the runnin
     {
       what: 'the agent lost login on behalf for the store',
       reason: 'no_permission',
-      revoke: (world) => void (world.accounts.agents.get(AGENT_ID)!.loginOnBehalfSessionss = []),
+      revoke: (world) => void (world.accounts.agents.get(AGENT_ID)!.loginOnBehalfStores = []),
     },
     {
       what: 'the agent was disabled',

@@ -36,7 +36,7 @@ function customer(extra: Partial<TargetFacts> = {}): TargetFacts {
   return { id: CUSTOMER, status: 'active', storeId: ELECTRONICS, roles: ['customer'], ...extra };
 }
 function agent(extra: Partial<AgentFacts> = {}): AgentFacts {
-  return { id: AGENT, status: 'active', storeId: null, roles: ['support'], loginOnBehalfSessionss: [ELECTRONICS], ...extra };
+  return { id: AGENT, status: 'active', storeId: null, roles: ['support'], loginOnBehalfStores: [ELECTRONICS], ...extra };
 }
 function reauth(extra: Partial<ReauthFacts> = {}): ReauthFacts {
   return {
@@ -196,9 +196,9 @@ describe('checkAgent', () => {
   it('accepts active staff holding the permission for the store, or for every store', () => {
     const sam = agent();
     expect(checkAgent(sam, ELECTRONICS)).toBe(sam);
-    expect(checkAgent(agent({ loginOnBehalfSessionss: [BOOKS, ELECTRONICS] }), ELECTRONICS).id).toBe(AGENT);
-    expect(checkAgent(agent({ loginOnBehalfSessionss: [null] }), BOOKS).id).toBe(AGENT);
-    expect(checkAgent(agent({ roles: ['admin'], loginOnBehalfSessionss: [null] }), BOOKS).id).toBe(AGENT);
+    expect(checkAgent(agent({ loginOnBehalfStores: [BOOKS, ELECTRONICS] }), ELECTRONICS).id).toBe(AGENT);
+    expect(checkAgent(agent({ loginOnBehalfStores: [null] }), BOOKS).id).toBe(AGENT);
+    expect(checkAgent(agent({ roles: ['admin'], loginOnBehalfStores: [null] }), BOOKS).id).toBe(AGENT);
   });
 
   it('refuses an unknown, disabled or locked agent, a store account, or an account without a staff role', () => {
@@ -212,12 +212,12 @@ describe('checkAgent', () => {
 
   it('refuses staff without the permission, or with it for another store only', () => {
     expectRefusal(
-      () => checkAgent(agent({ loginOnBehalfSessionss: [] }), ELECTRONICS),
+      () => checkAgent(agent({ loginOnBehalfStores: [] }), ELECTRONICS),
       'invalid_request',
       'no_permission',
       /security:loginOnBehalf for this store/,
     );
-    expectRefusal(() => checkAgent(agent({ loginOnBehalfSessionss: [BOOKS] }), ELECTRONICS), 'invalid_request', 'no_permission');
+    expectRefusal(() => checkAgent(agent({ loginOnBehalfStores: [BOOKS] }), ELECTRONICS), 'invalid_request', 'no_permission');
   });
 });
 

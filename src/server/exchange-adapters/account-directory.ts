@@ -13,7 +13,7 @@ function asAgent(account: Found | undefined): AgentAccount | undefined {
     storeId: account.storeId,
     roles: account.roles,
     displayName: account.displayName,
-    loginOnBehalfSessionss: account.permissions.filter((grant) => grant.permission === LOGIN_ON_BEHALF).map((grant) => grant.storeId),
+    loginOnBehalfStores: account.permissions.filter((grant) => grant.permission === LOGIN_ON_BEHALF).map((grant) => grant.storeId),
   };
 }
 
