@@ -6,73 +6,28 @@
  * test-artifacts/e2e/. Without a Chromium the suite is skipped, saying how to
  * install one (CI installs it).
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { AuditRepository, verifyChain } from '../../src/audit/index.js';
+import { inBrowser, launchBrowser, openContact, portalAs as portalSignIn, screenshots, signInAtBehalf } from '../support/e2e.js';
 import { startSystem, type RunningSystem } from '../support/system.js';
-
-const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'e2e');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-if (!executablePath) {
-  console.warn('browser tests skipped: no Chromium found; install it with `apt-get install chromium` or set CHROMIUM_PATH');
-}
-// Skipped only when this machine has no browser to drive (reason above).
-const inBrowser = executablePath ? describe : describe.skip;
 
 inBrowser('Login on behalf in a real browser', () => {
   let system: RunningSystem;
   let browser: Browser;
-  let shot = 0;
+  const { snap } = screenshots('e2e');
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     system = await startSystem();
-    browser = await chromium.launch({ executablePath, args: ARGS });
+    browser = await launchBrowser();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
     await system?.stop();
   });
 
-  async function snap(page: Page, name: string): Promise<void> {
-    shot += 1;
-    await page.screenshot({ path: join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
-  }
+  const portalAs = (context: BrowserContext, email: string, password: string) => portalSignIn(context, system.portalUrl, email, password);
 
-  async function signInAtBehalf(page: Page, email: string, password: string): Promise<void> {
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-
-  async function portalAs(context: BrowserContext, email: string, password: string): Promise<Page> {
-    const page = await context.newPage();
-    await page.goto(`${system.portalUrl}/`);
-    await page.getByRole('link', { name: 'Sign in' }).click();
-    await signInAtBehalf(page, email, password);
-    await page.waitForURL(`${system.portalUrl}/**`);
-    return page;
-  }
-
-  async function openOleg(page: Page): Promise<void> {
-    await page.goto(`${system.portalUrl}/contacts`);
-    await page.getByLabel('Name, email or phone').fill('Oleg');
-    await page.getByRole('button', { name: 'Search' }).click();
-    await page.getByRole('link', { name: 'Oleg Petrov' }).click();
-    await page.getByRole('heading', { name: 'Oleg Petrov' }).waitFor();
-  }
+  const openOleg = (page: Page) => openContact(page, system.portalUrl, 'Oleg Petrov');
 
   it('the whole journey: portal → re-auth → shop and pay on behalf → end → the customer sees it', async () => {
     const agent = await browser.newContext();

@@ -7,38 +7,21 @@
  * test-artifacts/e2e-portal/ (they are how the tables' Actions cells were
  * checked). Skipped without a Chromium, saying how to install one.
  */
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { inBrowser, launchBrowser, portalAs as portalSignIn, screenshots } from '../support/e2e.js';
 import { startSystem, type RunningSystem } from '../support/system.js';
 
-const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'e2e-portal');
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const WIDTHS = [1280, 375] as const;
-
-if (!executablePath) {
-  console.warn('browser tests skipped: no Chromium found; install it with `apt-get install chromium` or set CHROMIUM_PATH');
-}
-const inBrowser = executablePath ? describe : describe.skip;
 
 inBrowser('My on-behalf sessions in a real browser', () => {
   let system: RunningSystem;
   let browser: Browser;
+  const ARTIFACTS = screenshots('e2e-portal').dir;
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     system = await startSystem();
-    browser = await chromium.launch({ executablePath, args: ARGS });
+    browser = await launchBrowser();
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -55,15 +38,7 @@ inBrowser('My on-behalf sessions in a real browser', () => {
     }
   }
 
-  async function portalAs(context: BrowserContext, email: string, password: string): Promise<Page> {
-    const page = await context.newPage();
-    await page.goto(`${system.portalUrl}/login`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${system.portalUrl}/**`);
-    return page;
-  }
+  const portalAs = (context: BrowserContext, email: string, password: string) => portalSignIn(context, system.portalUrl, email, password);
 
   async function openOleg(page: Page): Promise<void> {
     await page.goto(`${system.portalUrl}/contacts?q=Oleg`);

@@ -3,6 +3,7 @@ import { decodeJwt } from 'jose';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
 import { codeFlowTokens } from '../support/oauth.js';
 import { customerId, exchange, onBehalfParams, reauthenticate, staffId } from '../support/on-behalf.js';
+import { portalToken } from '../support/staff.js';
 
 let running: RunningBehalf;
 let oleg: string;
@@ -69,16 +70,7 @@ it('keeps customers to their own sessions and refuses other tokens', async () =>
   expect((await call(`/account/on-behalf-sessions/${sid}/end`, anna, 'POST')).status).toBe(404);
   expect(((await (await call('/account/on-behalf-sessions', anna)).json()) as { sessions: unknown[] }).sessions).toHaveLength(0);
 
-  const staff = (
-    await codeFlowTokens(
-      running.issuer,
-      'portal',
-      'portal-demo-secret',
-      'http://localhost:4002/callback',
-      'support@example.com',
-      'Support-Demo-2026',
-    )
-  ).access_token;
+  const staff = await portalToken(running.issuer, 'sam', 'openid profile');
   expect((await call('/account/on-behalf-sessions', staff)).status).toBe(403);
   const anonymous = await call('/account/on-behalf-sessions', undefined);
   expect(anonymous.status).toBe(401);

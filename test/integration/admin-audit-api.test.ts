@@ -5,22 +5,14 @@ import { join } from 'node:path';
 import { jwksCheckpointVerifier, readExport, verifyChain } from '../../src/audit/index.js';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
 import { codeFlowTokens } from '../support/oauth.js';
+import { portalToken } from '../support/staff.js';
 
 let running: RunningBehalf;
 let adminToken: string;
 
 beforeAll(async () => {
   running = await startBehalf();
-  adminToken = (
-    await codeFlowTokens(
-      running.issuer,
-      'portal',
-      'portal-demo-secret',
-      'http://localhost:4002/callback',
-      'admin@example.com',
-      'Admin-Demo-2026',
-    )
-  ).access_token;
+  adminToken = await portalToken(running.issuer, 'ada', 'openid profile');
   await running.behalf.audit.checkpoint();
 });
 afterAll(async () => {
@@ -51,16 +43,7 @@ describe('GET /admin/audit/events', () => {
   });
 
   it('refuses staff without the admin role, and customers', async () => {
-    const support = (
-      await codeFlowTokens(
-        running.issuer,
-        'portal',
-        'portal-demo-secret',
-        'http://localhost:4002/callback',
-        'support@example.com',
-        'Support-Demo-2026',
-      )
-    ).access_token;
+    const support = await portalToken(running.issuer, 'sam', 'openid profile');
     const refused = await get('/admin/audit/events', support);
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as { error: string }).error).toBe('insufficient_scope');

@@ -3,8 +3,8 @@ import * as client from 'openid-client';
 import { decodeJwt } from 'jose';
 import { runCli } from '../../src/cli/index.js';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
-import { codeFlowTokens } from '../support/oauth.js';
 import { customerId, exchange, onBehalfParams, openReauth, reauthenticate, staffId, storefront } from '../support/on-behalf.js';
+import { portalToken } from '../support/staff.js';
 
 let running: RunningBehalf;
 let oleg: string;
@@ -17,16 +17,7 @@ beforeAll(async () => {
   oleg = await customerId(running, 'electronics', 'oleg@example.com');
   anna = await customerId(running, 'electronics', 'anna@example.com');
   sam = await staffId(running, 'support@example.com');
-  adminToken = (
-    await codeFlowTokens(
-      running.issuer,
-      'portal',
-      'portal-demo-secret',
-      'http://localhost:4002/callback',
-      'admin@example.com',
-      'Admin-Demo-2026',
-    )
-  ).access_token;
+  adminToken = await portalToken(running.issuer, 'ada', 'openid profile');
 });
 afterAll(async () => {
   await running?.stop();
@@ -71,16 +62,7 @@ describe('admin API', () => {
   });
 
   it('is for admins only, and validates its input', async () => {
-    const support = (
-      await codeFlowTokens(
-        running.issuer,
-        'portal',
-        'portal-demo-secret',
-        'http://localhost:4002/callback',
-        'support@example.com',
-        'Support-Demo-2026',
-      )
-    ).access_token;
+    const support = await portalToken(running.issuer, 'sam', 'openid profile');
     expect((await admin('/admin/on-behalf/sessions', 'GET', support)).status).toBe(403);
     expect((await admin('/admin/on-behalf/sessions?agent=nope')).status).toBe(400);
     expect((await admin('/admin/on-behalf/sessions/00000000-0000-4000-8000-000000000000/end', 'POST')).status).toBe(404);

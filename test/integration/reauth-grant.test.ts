@@ -8,8 +8,8 @@
 import * as client from 'openid-client';
 import { runCli } from '../../src/cli/index.js';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
-import { codeFlowTokens } from '../support/oauth.js';
 import { customerId, exchange, onBehalfParams, openReauth, staffId, storefront } from '../support/on-behalf.js';
+import { portalToken } from '../support/staff.js';
 
 let running: RunningBehalf;
 let oleg: string;
@@ -70,16 +70,7 @@ describe('the re-authentication grant', () => {
     const { tokens } = await greedyReauth('Kill-switch test');
     // No refresh token to keep minting agent tokens after the kill switch …
     expect(tokens.refresh_token).toBeUndefined();
-    const adminToken = (
-      await codeFlowTokens(
-        running.issuer,
-        'portal',
-        'portal-demo-secret',
-        'http://localhost:4002/callback',
-        'admin@example.com',
-        'Admin-Demo-2026',
-      )
-    ).access_token;
+    const adminToken = await portalToken(running.issuer, 'ada', 'openid profile');
     const killed = await fetch(`${running.issuer}/admin/on-behalf/agents/${sam}/end-all`, {
       method: 'POST',
       headers: { authorization: `Bearer ${adminToken}` },

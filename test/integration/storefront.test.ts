@@ -8,7 +8,7 @@
  */
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
 import type { Page } from '../support/browser.js';
-import { basic, codeFlowTokens } from '../support/oauth.js';
+import { basic } from '../support/oauth.js';
 import { customerId, staffId } from '../support/on-behalf.js';
 import { startOrdersApi, type RunningOrdersApi } from '../support/orders-api.js';
 import { eventually } from '../support/poll.js';
@@ -25,6 +25,7 @@ import {
   WebBrowser,
   type RunningStorefront,
 } from '../support/storefront.js';
+import { portalToken } from '../support/staff.js';
 
 const ELECTRONICS = `${STOREFRONT}/electronics`;
 
@@ -257,16 +258,7 @@ describe('login on behalf', () => {
     const web = browser();
     await loginOnBehalf(web, { reason: 'Second look' });
     const sessionId = await latestSessionId();
-    const adminToken = (
-      await codeFlowTokens(
-        running.issuer,
-        'portal',
-        'portal-demo-secret',
-        'http://localhost:4002/callback',
-        'admin@example.com',
-        'Admin-Demo-2026',
-      )
-    ).access_token;
+    const adminToken = await portalToken(running.issuer, 'ada', 'openid profile');
     const ended = await fetch(`${running.issuer}/admin/on-behalf/sessions/${sessionId}/end`, {
       method: 'POST',
       headers: { authorization: `Bearer ${adminToken}` },

@@ -66,13 +66,14 @@ export async function codeFlowTokens(
   redirectUri: string,
   email: string,
   password: string,
+  scope = 'openid profile',
 ) {
   const config = await discover(issuer, clientId, secret);
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const url = client.buildAuthorizationUrl(config, {
     redirect_uri: redirectUri,
-    scope: 'openid profile',
+    scope,
     code_challenge: await client.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
     state,
