@@ -5,6 +5,7 @@
  */
 import type { BehalfClientMetadata } from '../server/clients/client-repository.js';
 import type { Services } from '../server/system.js';
+import { normaliseResourceIndicator } from '../server/clients/resource-indicator.js';
 import { PKCE_OPTIONAL } from '../server/oidc/pkce-policy.js';
 import { CliError } from './errors.js';
 
@@ -20,6 +21,8 @@ export interface ClientCreateOptions {
   grantType?: string[];
   scope?: string;
   resource?: string[];
+  /** The resource a client_credentials or delegation request gets when it names none (one of `resource`). */
+  defaultResource?: string;
   operates?: string[];
   firstParty?: boolean;
   public?: boolean;
@@ -44,6 +47,10 @@ export function buildClientMetadata(clientId: string, options: ClientCreateOptio
   // oidc-provider insists response_types match the grants: code flow ⇔ "code".
   const responseTypes = grantTypes.includes('authorization_code') ? ['code'] : [];
   const scope = options.scope?.trim().split(/\s+/).filter(Boolean).join(' ');
+  if (options.defaultResource !== undefined && !sameResourceIn(options.defaultResource, options.resource ?? []))
+    throw new CliError(
+      `--default-resource ${options.defaultResource} must also be one of the resources the client may request (--resource ${options.defaultResource})`,
+    );
   return {
     client_id: clientId,
     ...(options.name ? { client_name: options.name } : {}),
@@ -56,10 +63,23 @@ export function buildClientMetadata(clientId: string, options: ClientCreateOptio
     response_types: responseTypes,
     ...(scope ? { scope } : {}),
     allowed_resources: options.resource ?? [],
+    ...(options.defaultResource !== undefined ? { default_resource: options.defaultResource } : {}),
     resource_servers: options.operates ?? [],
     ...(options.public ? { token_endpoint_auth_method: 'none' } : {}),
     ...(options.pkceOptional ? { [PKCE_OPTIONAL]: true } : {}),
   };
+}
+
+/** Compared as oidc-provider will (normalised); an invalid URI is left for the metadata validation to name. */
+function sameResourceIn(resource: string, list: string[]): boolean {
+  const normalise = (value: string) => {
+    try {
+      return normaliseResourceIndicator(value);
+    } catch {
+      return value;
+    }
+  };
+  return list.map(normalise).includes(normalise(resource));
 }
 
 export function checkSecret(secret: string): void {

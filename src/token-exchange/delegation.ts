@@ -146,7 +146,8 @@ export async function exchangeDelegation(
   }
 
   /**
-   * RFC 8693 §2.1 resource/audience: exactly one known resource server; none named → the rules' only
+   * RFC 8693 §2.1 resource/audience: exactly one known resource server; none named → the client's
+   * default resource (`default_resource`) when its rules allow it for this token, else the rules' only
    * target. §2.2.2: "If the authorization server is unwilling or unable to issue a token for any target
    * service indicated by the resource or audience parameters, the invalid_target error code SHOULD be used."
    */
@@ -159,7 +160,13 @@ export async function exchangeDelegation(
         undefined,
       );
     }
-    const identifier = defaultDelegationTarget(client.clientId, applicable, deps.canonical);
+    // The client's default wherever its rules allow it for this token (it also settles a choice between
+    // several targets); otherwise the rules' only target, as without a default.
+    const byDefault = client.defaultResource ? deps.canonical(client.defaultResource) : undefined;
+    const identifier =
+      byDefault && applicable.some((rule) => deps.canonical(rule.to) === byDefault)
+        ? byDefault
+        : defaultDelegationTarget(client.clientId, applicable, deps.canonical);
     const found = deps.targets.find(identifier);
     if (!found)
       throw invalidTarget(

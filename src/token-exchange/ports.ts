@@ -37,6 +37,8 @@ export interface ExchangeClient {
   delegation: DelegationRule[];
   /** Resource servers this client operates (it is their audience). */
   operates: string[];
+  /** The client's default resource (`default_resource`): the delegation target when a request names none. */
+  defaultResource?: string;
 }
 
 export interface Targets {

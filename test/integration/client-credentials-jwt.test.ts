@@ -1,7 +1,8 @@
 /**
  * Client credentials and the token formats: RFC 9068 JWT access tokens for a
  * resource server (checked by two independent verifiers), invalid_target for
- * resources the client may not have, opaque tokens without a resource, RS256
+ * resources the client may not have, opaque tokens without a resource (for a
+ * client without a default resource; see default-resource.test.ts), RS256
  * ID tokens by default, the discovery document, and PKCE for public clients.
  */
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
@@ -16,6 +17,8 @@ import { codeFlowTokens, readJson, tokenRequest } from '../support/oauth.js';
 const ORDERS_API = 'http://localhost:4003';
 const PUBLIC_CLIENT = 'public-test-app';
 const PUBLIC_REDIRECT = 'http://localhost:4001/electronics/public-callback';
+const NO_DEFAULT_CLIENT = 'no-default-service';
+const NO_DEFAULT_SECRET = 'no-default-service-secret';
 
 let database: TestDatabase;
 let running: RunningBehalf;
@@ -40,6 +43,19 @@ beforeAll(async () => {
         scope: 'openid profile',
       },
       null,
+    );
+    // A service without a default resource (integrator-demo has one: the orders API).
+    await registerClient(
+      services,
+      {
+        client_id: NO_DEFAULT_CLIENT,
+        client_kind: 'service',
+        redirect_uris: [],
+        response_types: [],
+        grant_types: ['client_credentials'],
+        allowed_resources: [ORDERS_API],
+      },
+      NO_DEFAULT_SECRET,
     );
   } finally {
     await services.database.close();
@@ -138,8 +154,8 @@ describe('client credentials with a resource indicator', () => {
     expect(String(response.body.error_description)).toContain(ORDERS_API);
   });
 
-  it('issues an opaque, introspectable token when no resource is asked for', async () => {
-    const response = await integrator({});
+  it('issues an opaque, introspectable token when no resource is asked for and the client has no default resource', async () => {
+    const response = await tokenRequest(running.issuer, NO_DEFAULT_CLIENT, NO_DEFAULT_SECRET, { grant_type: 'client_credentials' });
     expect(response.status).toBe(200);
     const token = String(response.body.access_token);
     expect(token).not.toContain('.');
@@ -149,12 +165,12 @@ describe('client credentials with a resource indicator', () => {
         method: 'POST',
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
-          authorization: `Basic ${Buffer.from('integrator-demo:integrator-demo-secret').toString('base64')}`,
+          authorization: `Basic ${Buffer.from(`${NO_DEFAULT_CLIENT}:${NO_DEFAULT_SECRET}`).toString('base64')}`,
         },
         body: new URLSearchParams({ token }),
       }),
     );
-    expect(introspection.body).toMatchObject({ active: true, client_id: 'integrator-demo', token_type: 'Bearer' });
+    expect(introspection.body).toMatchObject({ active: true, client_id: NO_DEFAULT_CLIENT, token_type: 'Bearer' });
     expect(introspection.body.aud).toBeUndefined();
   });
 });

@@ -15,6 +15,7 @@ import {
   ORDERS_API,
   SHIPPING_API,
   STOREFRONT,
+  VAULT_API,
   exchangeWorld,
   refusalOf,
   type ExchangeWorld,
@@ -353,5 +354,51 @@ describe('delegation: the audit record comes first; a refusal leaves only its de
       ...denial,
       details: { reason },
     });
+  });
+});
+
+describe('delegation: the client’s default resource (`default_resource`) when no target is named', () => {
+  /** The integrator's rules lead orders tokens to shipping and to the vault: two targets. */
+  function twoTargets(world: ExchangeWorld, defaultResource?: string): ExchangeClient {
+    return {
+      ...world.integrator,
+      delegation: [
+        { from: 'orders', to: 'shipping', scope: ['orders:read'] },
+        { from: 'orders', to: VAULT_API, scope: ['orders:read'] },
+      ],
+      ...(defaultResource ? { defaultResource } : {}),
+    };
+  }
+
+  it('settles a choice between several targets', async () => {
+    const { world, subjectToken } = withOnBehalfToken();
+
+    const response = await world.delegate({ subjectToken, client: twoTargets(world, VAULT_API) });
+
+    expect(world.tokens.tokens.get(response.access_token)!.audience).toEqual([VAULT_API]);
+  });
+
+  it('without a default, several targets stay ambiguous', async () => {
+    const { world, subjectToken } = withOnBehalfToken();
+
+    const error = await refusalOf(world.delegate({ subjectToken, client: twoTargets(world) }));
+
+    expect(error).toMatchObject({ code: 'invalid_target', reason: 'ambiguous_delegation' });
+  });
+
+  it('a default the rules do not allow for this token leaves the rules’ only target', async () => {
+    const { world, subjectToken } = withOnBehalfToken();
+
+    const response = await world.delegate({ subjectToken, client: { ...world.integrator, defaultResource: ORDERS_API } });
+
+    expect(world.tokens.tokens.get(response.access_token)!.audience).toEqual([SHIPPING_API]);
+  });
+
+  it('a named target wins over the default', async () => {
+    const { world, subjectToken } = withOnBehalfToken();
+
+    const response = await world.delegate({ subjectToken, client: twoTargets(world, VAULT_API), audiences: ['shipping'] });
+
+    expect(world.tokens.tokens.get(response.access_token)!.audience).toEqual([SHIPPING_API]);
   });
 });

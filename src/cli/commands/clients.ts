@@ -49,6 +49,7 @@ function details(record: ClientRecord): string[] {
     'response_types',
     'scope',
     'allowed_resources',
+    'default_resource',
     'resource_servers',
     PKCE_OPTIONAL,
   ]);
@@ -69,6 +70,7 @@ function details(record: ClientRecord): string[] {
     ['response types', list(metadata.response_types)],
     ['scope', (metadata.scope as string | undefined) ?? null],
     ['resources', list(metadata.allowed_resources)],
+    ['default resource', (metadata.default_resource as string | undefined) ?? null],
     ['operates', list(metadata.resource_servers)],
     ...extra.map(([key, value]): [string, string] => [key, JSON.stringify(value)]),
     ['source', record.source],
@@ -114,6 +116,10 @@ export function registerClients(program: Command, cli: CliContext): void {
     .option('--grant-type <type...>', 'grant types (default: client_credentials for services, else authorization_code refresh_token)')
     .option('--scope <scopes>', 'space-separated OIDC scopes it may request, e.g. "openid profile email"')
     .option('--resource <identifier...>', 'resource servers it may request tokens for (allowed_resources)')
+    .option(
+      '--default-resource <uri>',
+      'the resource a client_credentials or delegation request without resource/audience gets (one of --resource)',
+    )
     .option('--operates <identifier...>', 'resource servers this client operates (may introspect their tokens)')
     .option('--first-party', 'skip the consent screen')
     .addOption(new Option('--public', 'public client: token_endpoint_auth_method none, no secret').conflicts('secret'))
@@ -162,7 +168,7 @@ export function registerClients(program: Command, cli: CliContext): void {
     create,
     'clients create shop-web --name "Electronics shop" --store electronics --first-party \\\n      --redirect-uri https://shop.example.com/callback --post-logout-redirect-uri https://shop.example.com/ \\\n      --scope "openid profile email offline_access" --resource http://localhost:4003   # the demo orders API',
     'clients create portal2 --kind backoffice --redirect-uri https://portal.example.com/callback --scope "openid profile email"',
-    'clients create billing-job --resource http://localhost:4003   # client credentials',
+    'clients create billing-job --resource http://localhost:4003 --default-resource http://localhost:4003   # client credentials',
     'clients create orders-worker --operates http://localhost:4003   # an API that introspects its tokens',
     'clients create books-spa --store books --public --redirect-uri https://books.example.com/callback   # browser app, PKCE, no secret',
   );

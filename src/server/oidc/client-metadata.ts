@@ -18,6 +18,8 @@ export const BEHALF_CLIENT_PROPERTIES = [
   'client_kind',
   'store',
   'allowed_resources',
+  // After allowed_resources: the default must be one of them (the validator runs in this order).
+  'default_resource',
   'resource_servers',
   'on_behalf',
   'delegation',
@@ -79,6 +81,15 @@ export function validateBehalfClientProperty(_ctx: unknown, key: string, value: 
     case 'allowed_resources':
       metadata.allowed_resources = checkResourceList(key, value) ?? [];
       return;
+    case 'default_resource': {
+      if (value === undefined) return;
+      if (typeof value !== 'string') invalid('default_resource must be a resource indicator (an absolute URI)');
+      const [resource] = checkResourceList(key, [value])!;
+      if (!((metadata.allowed_resources as string[] | undefined) ?? []).includes(resource!))
+        invalid(`default_resource ${resource} must also be in allowed_resources`);
+      metadata.default_resource = resource;
+      return;
+    }
     case 'resource_servers':
       metadata.resource_servers = checkResourceList(key, value) ?? [];
       return;
@@ -128,6 +139,8 @@ export interface BehalfClientView {
   store?: string;
   firstParty: boolean;
   allowedResources: string[];
+  /** The resource used when a client_credentials or delegation request names none (one of allowedResources). */
+  defaultResource?: string;
   resourceServers: string[];
   /** The client's login-on-behalf policy (`enabled` false: it may not log in on behalf). */
   onBehalf: OnBehalfClientPolicy;
@@ -144,6 +157,7 @@ export function behalfClient(client: { clientId: string; metadata(): ClientMetad
     store: metadata.store as string | undefined,
     firstParty: metadata.first_party === true,
     allowedResources: (metadata.allowed_resources as string[] | undefined) ?? [],
+    ...(typeof metadata.default_resource === 'string' ? { defaultResource: metadata.default_resource } : {}),
     resourceServers: (metadata.resource_servers as string[] | undefined) ?? [],
     onBehalf: onBehalfPolicy(metadata.client_kind as ClientKind | undefined, metadata.on_behalf as OnBehalfMetadata | undefined),
     delegation: (metadata.delegation as DelegationMetadata[] | undefined) ?? [],

@@ -173,7 +173,16 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       },
       resourceIndicators: {
         enabled: true,
-        defaultResource: async () => undefined,
+        // RFC 8707 leaves the default to the server. Only client_credentials takes the client's default_resource
+        // (a token for that resource server, as configured: JWT per RFC 9068 or opaque). Authorization and code /
+        // refresh requests keep to the resources the authorization asked for; `oneOf` (several granted) stays as
+        // oidc-provider's own default has it, so the request must pick one.
+        defaultResource: async (ctx, client, oneOf) => {
+          if (oneOf) return oneOf;
+          if (ctx.oidc?.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials' && client)
+            return behalfClient(client).defaultResource;
+          return undefined;
+        },
         useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx, indicator, client) => {
           const resourceServer = resourceServers.get(indicator);

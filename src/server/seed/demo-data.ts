@@ -98,6 +98,8 @@ export const DEMO_CLIENTS: { secret: string; metadata: BehalfClientMetadata }[] 
       response_types: [],
       grant_types: ['client_credentials'],
       allowed_resources: [ORDERS_API],
+      // client_credentials without `resource` gets a JWT for the orders API (not an opaque token with no audience).
+      default_resource: ORDERS_API,
       // Tokens issued to the integrator name the orders API as the party that may act on them.
       may_act: 'orders-api',
     },
