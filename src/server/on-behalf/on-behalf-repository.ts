@@ -4,93 +4,19 @@
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditEventInput } from '../../audit/index.js';
-import type { OnBehalfSession, OnBehalfSessions, ReauthRecord } from '../../token-exchange/ports.js';
+import type { OnBehalfSessions, ReauthRecord } from '../../token-exchange/ports.js';
 import type { AuditService } from '../audit-trail/audit-service.js';
 import { preparedQuery } from '../db/prepared.js';
 import { invalidRequest } from '../../token-exchange/errors.js';
 import { checkSessionLimit } from '../../token-exchange/on-behalf-policy.js';
 import { GrantRevocations, type RevocationLogger } from './grant-revocations.js';
 import type { GrantPort } from './grant-port.js';
+import { JOINED_SESSION_COLUMNS, toSession, type EndReason, type SessionRow, type SessionView } from './session-rows.js';
 import { isUuid } from '../../common/uuid.js';
 
 export type { GrantPort } from './grant-port.js';
 
-export interface SessionView extends OnBehalfSession {
-  storeId: string;
-  reason: string;
-  ticket: string | null;
-  startedAt: Date;
-  endedBy: string | null;
-  endReason: string | null;
-}
-
-export type EndReason =
-  | 'ended_by_client'
-  | 'ended_by_customer'
-  | 'ended_by_admin'
-  | 'ended_by_agent'
-  | 'agent_logout'
-  | 'expired'
-  | 'kill_switch'
-  | 'policy_revoked'
-  | 'account_disabled';
-
-interface SessionRow {
-  id: string;
-  reauth_id: string;
-  agent_account_id: string;
-  customer_account_id: string;
-  store_id: string;
-  client_id: string;
-  reason: string;
-  ticket: string | null;
-  grant_id: string;
-  started_at: Date;
-  expires_at: Date;
-  ended_at: Date | null;
-  ended_by: string | null;
-  end_reason: string | null;
-}
-
-function toSession(row: SessionRow): SessionView {
-  return {
-    id: row.id,
-    agentId: row.agent_account_id,
-    customerId: row.customer_account_id,
-    storeId: row.store_id,
-    clientId: row.client_id,
-    reason: row.reason,
-    ticket: row.ticket,
-    grantId: row.grant_id,
-    startedAt: row.started_at,
-    expiresAt: row.expires_at,
-    endedAt: row.ended_at,
-    endedBy: row.ended_by,
-    endReason: row.end_reason,
-  };
-}
-
-/**
- * Named rather than `*`: a prepared statement whose result columns change (a
- * migration run by a newer instance) would fail until its connection closes.
- */
-const SESSION_COLUMNS = [
-  'id',
-  'reauth_id',
-  'agent_account_id',
-  'customer_account_id',
-  'store_id',
-  'client_id',
-  'reason',
-  'ticket',
-  'grant_id',
-  'started_at',
-  'expires_at',
-  'ended_at',
-  'ended_by',
-  'end_reason',
-];
-const JOINED_SESSION_COLUMNS = SESSION_COLUMNS.map((column) => `s.${column}`).join(', ');
+export type { EndReason, SessionView } from './session-rows.js';
 
 export class OnBehalfRepository implements OnBehalfSessions {
   /** Session grants are revoked through a durable queue: a failed revocation is retried by the sweep. */
