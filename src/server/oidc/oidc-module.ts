@@ -18,6 +18,7 @@ import { implicitConsentRecorder, reauthScopeRefusalRecorder } from './audit/con
 import { logoutAudit, type LogoutListener } from './audit/logout.js';
 import { tokenIssuedAudit } from './audit/token-issued.js';
 import { tokenRevokedAudit } from './audit/token-revoked.js';
+import { tokenResponseScope } from './token-response-scope.js';
 import { databaseOutageMiddleware, isDatabaseUnavailable, watchDatabaseOutages } from './database-outage.js';
 import * as tokenExchange from './grants/token-exchange.js';
 import type { OidcPort } from './port.js';
@@ -70,6 +71,8 @@ export function createOidc(
           // Outermost: a database outage inside oidc-provider is a 503 to retry, not a 500.
           databaseOutageMiddleware(),
           tokenIssuedAudit(audit, logger),
+          // Inside the audit: it records the answer with the granted scope (or no token, if refused).
+          tokenResponseScope(),
           exchangeRefusalAudit(audit, logger),
           tokenRevokedAudit(audit, logger),
           logoutAudit(audit, logger, extensions.logoutListeners),
