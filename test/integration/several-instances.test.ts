@@ -78,8 +78,11 @@ function clientCredentials(
   return tokenRequest(instance.url, clientId, secret, { grant_type: 'client_credentials', ...params });
 }
 
+/** A service without a default resource: its client_credentials token is opaque (integrator-demo's is a JWT for the orders API). */
+const ordersApi = { authorization: basic('orders-api', 'orders-api-demo-secret') };
+
 function introspect(instance: BehalfProcess, token: string) {
-  return postForm(`${instance.url}/token/introspection`, new URLSearchParams({ token }), integrator);
+  return postForm(`${instance.url}/token/introspection`, new URLSearchParams({ token }), ordersApi);
 }
 
 describe('two processes, one database, one issuer', () => {
@@ -96,16 +99,16 @@ describe('two processes, one database, one issuer', () => {
   });
 
   it('introspects at B and revokes at B an opaque token issued at A; A then reports it inactive', async () => {
-    const issued = await clientCredentials(A());
+    const issued = await clientCredentials(A(), {}, 'orders-api', 'orders-api-demo-secret');
     expect(issued.status).toBe(200);
     const token = String(issued.body.access_token);
     expect(token).not.toContain('.');
 
     const atB = await introspect(B(), token);
     expect(atB.status).toBe(200);
-    expect(atB.body).toMatchObject({ active: true, client_id: 'integrator-demo', iss: A().issuer });
+    expect(atB.body).toMatchObject({ active: true, client_id: 'orders-api', iss: A().issuer });
 
-    expect((await postForm(`${B().url}/token/revocation`, new URLSearchParams({ token }), integrator)).status).toBe(200);
+    expect((await postForm(`${B().url}/token/revocation`, new URLSearchParams({ token }), ordersApi)).status).toBe(200);
     for (const instance of [A(), B()]) expect((await introspect(instance, token)).body).toEqual({ active: false });
   });
 
