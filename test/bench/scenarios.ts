@@ -80,18 +80,18 @@ export async function setupDelegation(issuer: string, onBehalf: string[]): Promi
   return { method: 'POST', path: '/token', headers: { 'content-type': FORM, authorization: ORDERS_CLIENT }, bodies };
 }
 
-/** Introspection of opaque client-credentials tokens (no resource → opaque), as integrator-demo. */
+/** Introspection of opaque client-credentials tokens (no resource, no default resource → opaque), as orders-api. */
 export async function setupIntrospection(issuer: string): Promise<LoadRequest> {
   const body = new URLSearchParams({ grant_type: 'client_credentials' }).toString();
   const tokens = await inBatches(
     Array.from({ length: 64 }, (_, i) => i),
     8,
-    async () => String((await token(issuer, 'integrator-demo', 'integrator-demo-secret', body)).access_token),
+    async () => String((await token(issuer, 'orders-api', 'orders-api-demo-secret', body)).access_token),
   );
   if (tokens.some((value) => value.includes('.'))) throw new Error('expected opaque tokens from client_credentials without a resource');
   const check = await fetch(`${issuer}/token/introspection`, {
     method: 'POST',
-    headers: { 'content-type': FORM, authorization: INTEGRATOR },
+    headers: { 'content-type': FORM, authorization: ORDERS_CLIENT },
     body: new URLSearchParams({ token: tokens[0]! }),
   });
   const answer = (await check.json()) as { active?: boolean };
@@ -99,7 +99,7 @@ export async function setupIntrospection(issuer: string): Promise<LoadRequest> {
   return {
     method: 'POST',
     path: '/token/introspection',
-    headers: { 'content-type': FORM, authorization: INTEGRATOR },
+    headers: { 'content-type': FORM, authorization: ORDERS_CLIENT },
     bodies: tokens.map((value) => new URLSearchParams({ token: value }).toString()),
   };
 }
