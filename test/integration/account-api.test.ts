@@ -1,7 +1,7 @@
 /** The customer's own API: who logged in on their behalf, and ending a session that still runs. */
 import { decodeJwt } from 'jose';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
-import { codeFlowTokens } from '../support/oauth.js';
+import { codeFlowTokens, customerTokens } from '../support/oauth.js';
 import { customerId, exchange, onBehalfParams, reauthenticate, staffId } from '../support/on-behalf.js';
 import { portalToken } from '../support/staff.js';
 
@@ -12,16 +12,7 @@ let olegToken: string;
 beforeAll(async () => {
   running = await startBehalf();
   oleg = await customerId(running, 'electronics', 'oleg@example.com');
-  olegToken = (
-    await codeFlowTokens(
-      running.issuer,
-      'storefront-electronics',
-      'storefront-demo-secret',
-      'http://localhost:4001/electronics/callback',
-      'oleg@example.com',
-      'Customer-Demo-2026',
-    )
-  ).access_token;
+  olegToken = (await customerTokens(running.issuer)).access_token;
 });
 afterAll(async () => {
   await running?.stop();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jwksCheckpointVerifier, readExport, verifyChain } from '../../src/audit/index.js';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
-import { codeFlowTokens } from '../support/oauth.js';
+import { customerTokens } from '../support/oauth.js';
 import { portalToken } from '../support/staff.js';
 
 let running: RunningBehalf;
@@ -47,16 +47,7 @@ describe('GET /admin/audit/events', () => {
     const refused = await get('/admin/audit/events', support);
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as { error: string }).error).toBe('insufficient_scope');
-    const customer = (
-      await codeFlowTokens(
-        running.issuer,
-        'storefront-electronics',
-        'storefront-demo-secret',
-        'http://localhost:4001/electronics/callback',
-        'oleg@example.com',
-        'Customer-Demo-2026',
-      )
-    ).access_token;
+    const customer = (await customerTokens(running.issuer)).access_token;
     expect((await get('/admin/audit/events', customer)).status).toBe(403);
   });
 

@@ -6,7 +6,7 @@
  */
 import { decodeJwt } from 'jose';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
-import { codeFlowTokens } from '../support/oauth.js';
+import { customerTokens } from '../support/oauth.js';
 import { customerId, exchange, onBehalfParams, reauthenticate, staffId } from '../support/on-behalf.js';
 import { portalToken } from '../support/staff.js';
 
@@ -129,16 +129,7 @@ it('ends the agent’s own session (audited with the agent as actor) and not ano
 });
 
 it('refuses customers’ tokens (403) and missing or made-up tokens (401)', async () => {
-  const oleg = (
-    await codeFlowTokens(
-      running.issuer,
-      'storefront-electronics',
-      'storefront-demo-secret',
-      'http://localhost:4001/electronics/callback',
-      'oleg@example.com',
-      'Customer-Demo-2026',
-    )
-  ).access_token;
+  const oleg = (await customerTokens(running.issuer)).access_token;
   const mine = await openSession({ customer: olegElectronics });
   expect((await call('/agent/on-behalf/sessions', oleg)).status).toBe(403);
   expect((await call(`/agent/on-behalf/sessions/${mine}/end`, oleg, 'POST')).status).toBe(403);

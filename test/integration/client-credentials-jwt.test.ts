@@ -7,10 +7,7 @@
  */
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { createServices } from '../../src/server/system.js';
-import { registerClient } from '../../src/server/clients/register.js';
-import { startBehalf, testConfig, type RunningBehalf } from '../support/behalf.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startBehalfWithClients, type RunningBehalf } from '../support/behalf.js';
 import { HttpBrowser } from '../support/browser.js';
 import { codeFlowTokens, readJson, tokenRequest } from '../support/oauth.js';
 
@@ -20,18 +17,12 @@ const PUBLIC_REDIRECT = 'http://localhost:4001/electronics/public-callback';
 const NO_DEFAULT_CLIENT = 'no-default-service';
 const NO_DEFAULT_SECRET = 'no-default-service-secret';
 
-let database: TestDatabase;
 let running: RunningBehalf;
 
 beforeAll(async () => {
-  // The provider validates every client at start, so the public client is
-  // registered in the database before Behalf starts on it.
-  database = await createTestDatabase();
-  const services = await createServices(testConfig(database.url, 'http://127.0.0.1'));
-  try {
-    await registerClient(
-      services,
-      {
+  running = await startBehalfWithClients([
+    {
+      metadata: {
         client_id: PUBLIC_CLIENT,
         client_name: 'Public test app',
         client_kind: 'storefront',
@@ -42,12 +33,11 @@ beforeAll(async () => {
         response_types: ['code'],
         scope: 'openid profile',
       },
-      null,
-    );
+      secret: null,
+    },
     // A service without a default resource (integrator-demo has one: the orders API).
-    await registerClient(
-      services,
-      {
+    {
+      metadata: {
         client_id: NO_DEFAULT_CLIENT,
         client_kind: 'service',
         redirect_uris: [],
@@ -55,16 +45,12 @@ beforeAll(async () => {
         grant_types: ['client_credentials'],
         allowed_resources: [ORDERS_API],
       },
-      NO_DEFAULT_SECRET,
-    );
-  } finally {
-    await services.database.close();
-  }
-  running = await startBehalf({ database });
+      secret: NO_DEFAULT_SECRET,
+    },
+  ]);
 });
 afterAll(async () => {
   await running?.stop();
-  await database?.drop();
 });
 
 function integrator(params: Record<string, string>) {

@@ -10,9 +10,8 @@ import { runCli } from '../../src/cli/index.js';
 import { registerClient } from '../../src/server/clients/register.js';
 import type { BehalfClientMetadata } from '../../src/server/clients/client-repository.js';
 import { createServices } from '../../src/server/system.js';
-import { startBehalf, testConfig, type RunningBehalf } from '../support/behalf.js';
+import { startBehalfWithClients, testConfig, type RunningBehalf } from '../support/behalf.js';
 import { createDelegationDatabase, delegate, ORDERS, PAYMENTS, SHIPPING, verifiedToken } from '../support/delegation.js';
-import type { TestDatabase } from '../support/database.js';
 import { basic, postForm, tokenRequest } from '../support/oauth.js';
 import { TOKEN_EXCHANGE } from '../support/on-behalf.js';
 
@@ -33,25 +32,21 @@ const tool = (clientId: string, extra: Partial<BehalfClientMetadata>): BehalfCli
   ...extra,
 });
 
-let database: TestDatabase;
 let running: RunningBehalf;
 
 beforeAll(async () => {
-  database = await createDelegationDatabase();
-  const services = await createServices(testConfig(database.url, 'http://127.0.0.1'));
-  try {
-    // The trailing slash is normalised away, as in allowed_resources.
-    await registerClient(services, tool('default-tool', { default_resource: `${ORDERS}/` }), 'default-tool-secret');
-    await registerClient(services, tool('plain-tool', {}), 'plain-tool-secret');
-    await registerClient(services, tool('default-peer', { default_resource: ORDERS }), 'default-peer-secret');
-  } finally {
-    await services.database.close();
-  }
-  running = await startBehalf({ database });
+  running = await startBehalfWithClients(
+    [
+      // The trailing slash is normalised away, as in allowed_resources.
+      { metadata: tool('default-tool', { default_resource: `${ORDERS}/` }), secret: 'default-tool-secret' },
+      { metadata: tool('plain-tool', {}), secret: 'plain-tool-secret' },
+      { metadata: tool('default-peer', { default_resource: ORDERS }), secret: 'default-peer-secret' },
+    ],
+    await createDelegationDatabase(),
+  );
 });
 afterAll(async () => {
   await running?.stop();
-  await database?.drop();
 });
 
 const secret = (clientId: string) => `${clientId}-secret`;
@@ -190,7 +185,7 @@ describe('registration', () => {
       stdout: { write: (text: string) => (result.stdout += text) },
       stderr: { write: (text: string) => (result.stderr += text) },
     };
-    result.code = await runCli(argv, io, { env: { NODE_ENV: 'test', DATABASE_URL: database.url } });
+    result.code = await runCli(argv, io, { env: { NODE_ENV: 'test', DATABASE_URL: running.database.url } });
     return result;
   }
 
@@ -212,7 +207,7 @@ describe('registration', () => {
   });
 
   it('registration (any path, through the metadata validation) refuses it too', async () => {
-    const services = await createServices(testConfig(database.url, 'http://127.0.0.1'));
+    const services = await createServices(testConfig(running.database.url, 'http://127.0.0.1'));
     try {
       await expect(registerClient(services, tool('bad-default-2', { default_resource: PAYMENTS }), 'bad-default-2-secret')).rejects.toThrow(
         /default_resource urn:behalf:demo:payments must also be in allowed_resources/,

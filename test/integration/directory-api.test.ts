@@ -3,7 +3,7 @@ import { DEMO_CUSTOMERS, generatedContacts } from '../../src/server/seed/demo-da
 import { DirectoryQuery, namePrefixSql, searchSql } from '../../src/server/directory/directory-query.js';
 import { parseContactSearch } from '../../src/server/directory/directory-params.js';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
-import { codeFlowTokens } from '../support/oauth.js';
+import { customerTokens } from '../support/oauth.js';
 import { portalToken } from '../support/staff.js';
 
 interface ContactJson {
@@ -272,16 +272,7 @@ describe('who may call it', () => {
   });
 
   it("refuses a customer's token (403)", async () => {
-    const customer = (
-      await codeFlowTokens(
-        running.issuer,
-        'storefront-electronics',
-        'storefront-demo-secret',
-        'http://localhost:4001/electronics/callback',
-        'oleg@example.com',
-        'Customer-Demo-2026',
-      )
-    ).access_token;
+    const customer = (await customerTokens(running.issuer)).access_token;
     expect((await get('/directory/contacts?q=oleg', customer)).status).toBe(403);
   });
 

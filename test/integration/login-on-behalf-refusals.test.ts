@@ -16,7 +16,7 @@ import { LOGIN_ON_BEHALF } from '../../src/token-exchange/on-behalf-policy.js';
 import { startBehalf, testConfig, type RunningBehalf } from '../support/behalf.js';
 import { HttpBrowser, type Page } from '../support/browser.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { basic, codeFlowTokens, postForm, tokenRequest, type JsonResponse } from '../support/oauth.js';
+import { basic, codeFlowTokens, postForm, tokenRequest, type JsonResponse, customerTokens } from '../support/oauth.js';
 import {
   ACCESS_TOKEN,
   ACCOUNT_ID,
@@ -410,14 +410,7 @@ describe('the exchange refuses', () => {
       { reason: 'actor_other_client', actor: sam },
     );
 
-    const own = await codeFlowTokens(
-      running.issuer,
-      'storefront-electronics',
-      'storefront-demo-secret',
-      'http://localhost:4001/electronics/callback',
-      'oleg@example.com',
-      'Customer-Demo-2026',
-    );
+    const own = await customerTokens(running.issuer);
     await refused(
       () => exchange(running, onBehalfParams(anna, own.access_token)),
       'invalid_request',

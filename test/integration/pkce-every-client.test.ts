@@ -7,9 +7,8 @@
 import { runCli } from '../../src/cli/index.js';
 import { registerClient } from '../../src/server/clients/register.js';
 import { createServices } from '../../src/server/system.js';
-import { startBehalf, testConfig, type RunningBehalf } from '../support/behalf.js';
+import { startBehalfWithClients, testConfig, type RunningBehalf } from '../support/behalf.js';
 import { HttpBrowser } from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { tokenRequest } from '../support/oauth.js';
 
 const LEGACY = 'legacy-shop';
@@ -18,7 +17,6 @@ const LEGACY_REDIRECT = 'http://localhost:4999/legacy/callback';
 const PORTAL_REDIRECT = 'http://localhost:4002/callback';
 const STOREFRONT_REDIRECT = 'http://localhost:4001/electronics/callback';
 
-let database: TestDatabase;
 let running: RunningBehalf;
 
 const legacyMetadata = {
@@ -35,19 +33,10 @@ const legacyMetadata = {
 };
 
 beforeAll(async () => {
-  // The provider validates every client at start: register before starting on this database.
-  database = await createTestDatabase();
-  const services = await createServices(testConfig(database.url, 'http://127.0.0.1'));
-  try {
-    await registerClient(services, legacyMetadata, LEGACY_SECRET);
-  } finally {
-    await services.database.close();
-  }
-  running = await startBehalf({ database });
+  running = await startBehalfWithClients([{ metadata: legacyMetadata, secret: LEGACY_SECRET }]);
 });
 afterAll(async () => {
   await running?.stop();
-  await database?.drop();
 });
 
 function authorizeUrl(clientId: string, redirectUri: string, extra: Record<string, string> = {}): string {
@@ -57,7 +46,7 @@ function authorizeUrl(clientId: string, redirectUri: string, extra: Record<strin
 async function cli(...argv: string[]) {
   const result = { code: 0, stdout: '', stderr: '' };
   const io = { stdout: { write: (text: string) => (result.stdout += text) }, stderr: { write: (text: string) => (result.stderr += text) } };
-  result.code = await runCli(argv, io, { env: { NODE_ENV: 'test', DATABASE_URL: database.url } });
+  result.code = await runCli(argv, io, { env: { NODE_ENV: 'test', DATABASE_URL: running.database.url } });
   return result;
 }
 
@@ -94,7 +83,7 @@ describe('PKCE for every client', () => {
   });
 
   it('refuses the opt-out for a public client, at registration and in the CLI', async () => {
-    const services = await createServices(testConfig(database.url, 'http://127.0.0.1'));
+    const services = await createServices(testConfig(running.database.url, 'http://127.0.0.1'));
     try {
       const publicClient = { ...legacyMetadata, client_id: 'public-legacy', token_endpoint_auth_method: 'none' };
       await expect(registerClient(services, publicClient, null)).rejects.toThrow(/behalf_pkce_optional is for confidential clients only/);

@@ -9,11 +9,8 @@
  * refresh_token, and the token exchange (on behalf, delegation).
  */
 import * as client from 'openid-client';
-import { registerClient } from '../../src/server/clients/register.js';
-import { createServices } from '../../src/server/system.js';
-import { startBehalf, testConfig, type RunningBehalf } from '../support/behalf.js';
+import { startBehalfWithClients, type RunningBehalf } from '../support/behalf.js';
 import { HttpBrowser } from '../support/browser.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { basic, codeFlowTokens, postForm, tokenRequest, type JsonResponse } from '../support/oauth.js';
 import { customerId, exchange, onBehalfParams, openReauth, reauthenticate } from '../support/on-behalf.js';
 
@@ -24,17 +21,13 @@ const PLAIN_SECRET = 'plain-service-secret';
 const PORTAL_REDIRECT = 'http://localhost:4002/callback';
 const STORE_REDIRECT = 'http://localhost:4001/electronics/callback';
 
-let database: TestDatabase;
 let running: RunningBehalf;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const services = await createServices(testConfig(database.url, 'http://127.0.0.1'));
-  try {
-    // No default resource: without `resource` its tokens are opaque and have no audience.
-    await registerClient(
-      services,
-      {
+  // No default resource: without `resource` its tokens are opaque and have no audience.
+  running = await startBehalfWithClients([
+    {
+      metadata: {
         client_id: PLAIN,
         client_kind: 'service',
         redirect_uris: [],
@@ -42,16 +35,12 @@ beforeAll(async () => {
         grant_types: ['client_credentials'],
         allowed_resources: [ORDERS_API],
       },
-      PLAIN_SECRET,
-    );
-  } finally {
-    await services.database.close();
-  }
-  running = await startBehalf({ database });
+      secret: PLAIN_SECRET,
+    },
+  ]);
 });
 afterAll(async () => {
   await running?.stop();
-  await database?.drop();
 });
 
 function expectGranted(response: JsonResponse, scope: string): void {

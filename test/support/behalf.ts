@@ -2,7 +2,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type Config } from '../../config/load.js';
-import { createBehalf, type Behalf } from '../../src/server/system.js';
+import type { BehalfClientMetadata } from '../../src/server/clients/client-repository.js';
+import { registerClient } from '../../src/server/clients/register.js';
+import { createBehalf, createServices, type Behalf } from '../../src/server/system.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 
 export interface RunningBehalf {
@@ -56,6 +58,34 @@ export async function startBehalf(options: StartOptions = {}): Promise<RunningBe
     async stop() {
       await behalf.close();
       if (!options.database) await database.drop();
+    },
+  };
+}
+
+/** A client registered before Behalf starts (the provider validates every client at start). */
+export interface ClientToRegister {
+  metadata: BehalfClientMetadata;
+  secret: string | null;
+}
+
+/**
+ * Behalf on its own database (a fresh clone of the template unless one is given) with `clients`
+ * registered first; `stop()` also drops that database.
+ */
+export async function startBehalfWithClients(clients: ClientToRegister[], database?: TestDatabase): Promise<RunningBehalf> {
+  const db = database ?? (await createTestDatabase());
+  const services = await createServices(testConfig(db.url, 'http://127.0.0.1'));
+  try {
+    for (const client of clients) await registerClient(services, client.metadata, client.secret);
+  } finally {
+    await services.database.close();
+  }
+  const running = await startBehalf({ database: db });
+  return {
+    ...running,
+    async stop() {
+      await running.stop();
+      await db.drop();
     },
   };
 }

@@ -113,3 +113,15 @@ export async function guessPastSignInLimit(issuer: string) {
   expect(page.status).toBe(200);
   return browser.submit(page, '/login', { email: 'viewer@example.com', password: 'Support-Demo-2026' });
 }
+
+/** A customer's own tokens from their store's client (code flow through Behalf's sign-in form). */
+export function customerTokens(issuer: string, email = 'oleg@example.com', store = 'electronics') {
+  return codeFlowTokens(
+    issuer,
+    `storefront-${store}`,
+    'storefront-demo-secret',
+    `http://localhost:4001/${store}/callback`,
+    email,
+    'Customer-Demo-2026',
+  );
+}
