@@ -8,7 +8,8 @@ import type { Grant, KoaContextWithOIDC } from 'oidc-provider';
 import { behalfClient } from './client-metadata.js';
 import { SUPPORTED_SCOPES } from './scopes.js';
 
-export interface ImplicitConsent {
+/** What loading a grant changed without asking anyone: scopes, claims and resource scopes added (or refused). */
+export interface GrantChange {
   grantId: string;
   accountId: string;
   clientId: string;
@@ -17,18 +18,11 @@ export interface ImplicitConsent {
   resources: Record<string, string[]>;
 }
 
-export type ImplicitConsentListener = (ctx: KoaContextWithOIDC, consent: ImplicitConsent) => Promise<void>;
-
-export interface ReauthScopeRefusal {
-  grantId: string;
-  accountId: string;
-  clientId: string;
-  scopes: string[];
-  claims: string[];
-  resources: Record<string, string[]>;
-}
-
-export type ReauthScopeRefusalListener = (ctx: KoaContextWithOIDC, refusal: ReauthScopeRefusal) => Promise<void>;
+export type GrantChangeListener = (ctx: KoaContextWithOIDC, change: GrantChange) => Promise<void>;
+/** A first-party client's grant was widened to what it asked (its implicit consent). */
+export type ImplicitConsentListener = GrantChangeListener;
+/** A re-authentication asked for more than `openid`, and that was refused on its grant. */
+export type ReauthScopeRefusalListener = GrantChangeListener;
 
 /** The only scope a re-authentication grant ever holds. */
 export const REAUTH_SCOPE = 'openid';
