@@ -82,6 +82,8 @@ export async function createBehalf(config: Config, logger = createLogger(config.
       onBehalf: onBehalf.sessions,
       limits,
       totp: services.totp,
+      clients: services.clients,
+      resourceServers: services.resourceServers,
       isShuttingDown: () => shuttingDown,
     });
     services.audit.startCheckpoints(config.audit.checkpointIntervalSeconds);

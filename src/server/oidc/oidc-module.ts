@@ -67,6 +67,7 @@ export function createOidc(
         stores: services.stores,
         resourceServers: services.resourceServers,
         renderer,
+        previousClientSecret: (clientId) => services.clients.previousSecret(clientId),
         use: [
           // Outermost: a database outage inside oidc-provider is a 503 to retry, not a 500.
           databaseOutageMiddleware(),
