@@ -10,6 +10,7 @@ import type { ResourceServerRegistry } from '../clients/resource-servers.js';
 import type { OidcPort } from '../oidc/port.js';
 import { clientAdminRoutes } from './client-routes.js';
 import { resourceServerAdminRoutes } from './resource-server-routes.js';
+import { initialAccessTokenRoutes } from './initial-access-token-routes.js';
 
 export function clientAdministrationRoutes(deps: {
   config: Config;
@@ -32,5 +33,5 @@ export function clientAdministrationRoutes(deps: {
     accounts: deps.accounts,
     maxBodyBytes: deps.config.security.maxBodyBytes,
   };
-  return [clientAdminRoutes(shared), resourceServerAdminRoutes(shared)];
+  return [clientAdminRoutes(shared), resourceServerAdminRoutes(shared), initialAccessTokenRoutes(shared)];
 }

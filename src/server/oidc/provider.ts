@@ -37,6 +37,8 @@ export interface ProviderDependencies {
   isReauthGrant?: (grantId: string) => Promise<boolean>;
   /** A rotated-out client secret still within its grace period (see clients/client-repository.ts). */
   previousClientSecret?: (clientId: string) => Promise<string | undefined>;
+  /** RFC 7591/7592 dynamic registration (oidc/registration.ts); off when absent. */
+  registration?: Pick<NonNullable<Configuration['features']>, 'registration' | 'registrationManagement'>;
   /** Extension grants (token exchange), registered after construction. */
   grants?: { name: string; handler: (ctx: KoaContextWithOIDC) => Promise<void>; parameters: string[]; dupes: string[] }[];
 }
@@ -146,6 +148,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       return !(grantId && (await deps.isReauthGrant?.(grantId)));
     },
     features: {
+      ...deps.registration,
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
