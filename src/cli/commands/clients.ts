@@ -70,6 +70,9 @@ function details(record: ClientRecord): string[] {
     ['PKCE', metadata[PKCE_OPTIONAL] === true ? 'optional (legacy opt-out)' : 'required (S256)'],
     // Only whether a secret exists: the secret itself is shown once, at creation or rotation.
     ['secret', record.hasSecret ? 'set (not shown)' : 'none'],
+    ['secret rotated', when(record.secretRotatedAt)],
+    ['old secret valid until', when(record.previousSecretExpiresAt)],
+    ['registered', record.dynamic ? 'dynamically (RFC 7591)' : record.source === 'config' ? 'configuration' : 'by an administrator'],
     ['redirect URIs', list(metadata.redirect_uris)],
     ['post-logout URIs', list(metadata.post_logout_redirect_uris)],
     ['grant types', list(metadata.grant_types)],
