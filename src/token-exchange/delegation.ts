@@ -95,6 +95,7 @@ export async function exchangeDelegation(
     expiresIn,
     grantId,
     notAfter: subject.expiresAt,
+    derivedFrom: { format: subject.format, jti: subject.jti, ...(subject.grantId ? { grantId: subject.grantId } : {}) },
     // obo_sid travels on, so ending the on-behalf session reaches every derived token.
     claims: { act, ...(subject.oboSessionId ? { obo_sid: subject.oboSessionId } : {}) },
   });

@@ -113,6 +113,8 @@ export interface IssueAccessToken {
   claims: { act: ActClaim; obo_sid?: string; may_act?: MayActClaim };
   /** The token must not outlive this (the session's end, the subject token's expiry). */
   notAfter?: Date;
+  /** The subject token a delegation derives from: revoking it (or its grant) revokes the new token too. */
+  derivedFrom?: Pick<PresentedToken, 'format' | 'jti' | 'grantId'>;
 }
 
 export interface PreparedToken {

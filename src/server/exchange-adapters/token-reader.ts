@@ -31,6 +31,8 @@ export class OidcTokenReader implements TokenReader {
     private readonly oidc: OidcPort,
     private readonly dataSource: DataSource,
     private readonly issuer: string,
+    /** A JWT's entry in the token status list: a revoked one is no longer a valid subject or actor token. */
+    private readonly status?: { isValid(payload: JWTPayload): Promise<boolean> },
   ) {}
 
   private async keySet() {
@@ -56,6 +58,7 @@ export class OidcTokenReader implements TokenReader {
     } catch {
       return undefined;
     }
+    if (this.status && !(await this.status.isValid(payload))) return undefined;
     const clientId = String(payload.client_id);
     const act = isActClaim(payload.act) ? payload.act : undefined;
     return {

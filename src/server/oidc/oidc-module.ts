@@ -25,6 +25,9 @@ import type { OidcPort } from './port.js';
 import { buildProvider } from './provider.js';
 import { ProviderHolder } from './provider-holder.js';
 import { providerPort } from './provider-port.js';
+import { ownJwtEndpoints } from './own-jwt-endpoints.js';
+import { statusClaimCustomizer } from './token-status-claim.js';
+import type { TokenStatusService } from '../token-status/token-status-service.js';
 
 /** What the rest of Behalf plugs into the provider; given the port, since it needs it too. */
 export interface OidcExtensions {
@@ -44,12 +47,15 @@ export interface OidcModule {
 }
 
 export function createOidc(
-  options: { config: Config; services: Services; renderer: Renderer; metrics: Metrics },
+  options: { config: Config; services: Services; renderer: Renderer; metrics: Metrics; tokenStatus: TokenStatusService },
   extend: (port: OidcPort) => OidcExtensions,
 ): OidcModule {
   const { config, services, renderer, metrics } = options;
   const { logger, audit } = services;
-  const adapter = createAdapterFactory(services.dataSource, { findClient: (clientId) => services.clients.findForProvider(clientId) });
+  const adapter = createAdapterFactory(services.dataSource, {
+    findClient: (clientId) => services.clients.findForProvider(clientId),
+    onGrantRevoked: (grantId) => options.tokenStatus.revokeGrant(grantId),
+  });
   // The port asks for the current provider at each call: the holder swaps it on key rotation.
   const holder: ProviderHolder = new ProviderHolder({
     dataSource: services.dataSource,
@@ -76,7 +82,9 @@ export function createOidc(
           exchangeRefusalAudit(audit, logger),
           tokenRevokedAudit(audit, logger),
           logoutAudit(audit, logger, extensions.logoutListeners),
+          ownJwtEndpoints(options.tokenStatus, logger),
         ],
+        jwtCustomizer: statusClaimCustomizer((entry) => options.tokenStatus.register(entry)),
         onImplicitConsent: implicitConsentRecorder(audit),
         onReauthScopeRefused: reauthScopeRefusalRecorder(audit),
         isReauthGrant: (grantId) => extensions.isReauthGrant(grantId),
