@@ -71,10 +71,15 @@ export interface PresentedToken {
   mayAct?: MayActClaim;
   oboSessionId?: string;
   jti: string;
+  /** Revoked through the token status list (a JWT whose entry is INVALID): every caller must refuse it. */
+  revoked?: true;
 }
 
 export interface TokenReader {
-  /** An opaque access token or JWT access token Behalf issued and that is still valid, else undefined. */
+  /**
+   * An opaque access token or JWT access token Behalf issued and that is unexpired, else undefined.
+   * A revoked opaque token is undefined; a revoked JWT comes back with `revoked` (so a refusal can say why).
+   */
   read(value: string, expected: 'access_token' | 'jwt'): Promise<PresentedToken | undefined>;
 }
 

@@ -58,7 +58,7 @@ export class OidcTokenReader implements TokenReader {
     } catch {
       return undefined;
     }
-    if (this.status && !(await this.status.isValid(payload))) return undefined;
+    const revoked = this.status ? !(await this.status.isValid(payload)) : false;
     const clientId = String(payload.client_id);
     const act = isActClaim(payload.act) ? payload.act : undefined;
     return {
@@ -73,6 +73,7 @@ export class OidcTokenReader implements TokenReader {
       mayAct: mayAct(payload.may_act),
       oboSessionId: typeof payload.obo_sid === 'string' ? payload.obo_sid : undefined,
       jti: payload.jti!,
+      ...(revoked ? { revoked: true as const } : {}),
     };
   }
 

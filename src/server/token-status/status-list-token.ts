@@ -28,7 +28,7 @@ export interface StatusListTimes {
   keyCacheMs: number;
 }
 
-export const DEFAULT_TIMES: StatusListTimes = { ttlSeconds: 5, lifetimeSeconds: 300, cacheMs: 1000, keyCacheMs: 5000 };
+export const DEFAULT_TIMES: StatusListTimes = { ttlSeconds: 4, lifetimeSeconds: 300, cacheMs: 1000, keyCacheMs: 5000 };
 
 export interface RenderedList {
   jwt: string;
