@@ -52,6 +52,8 @@ interface CachedList {
 const MAX_LISTS = 1000;
 /** A list of 2^20 one-bit entries inflates to 128 KiB; refuse anything that inflates past 16 MiB. */
 const MAX_INFLATED_BYTES = 16 * 1024 * 1024;
+/** A list is fetched again in the background this long before it is due. */
+const PREFETCH_MS = 1000;
 /** After a failed fetch, a usable cached copy is served this long before the next attempt. */
 const RETRY_AFTER_FAILURE_MS = 1000;
 
@@ -128,26 +130,52 @@ export function createStatusListChecker(options: StatusListCheckerOptions): Stat
     };
   }
 
-  /** The freshest usable copy of a list: fetched again when due; a stale one only within the bound. */
-  async function list(uri: string): Promise<CachedList> {
+  /** One fetch per list at a time; a success replaces the cached copy, a failure is remembered. */
+  function refetch(uri: string): Promise<CachedList> {
+    let pending = inFlight.get(uri);
+    if (!pending) {
+      pending = fetchList(uri).then(
+        (fresh) => {
+          failedAt.delete(uri);
+          if (!lists.has(uri) && lists.size >= MAX_LISTS) lists.clear();
+          lists.set(uri, fresh);
+          return fresh;
+        },
+        (error: unknown) => {
+          failedAt.set(uri, Date.now());
+          throw error;
+        },
+      );
+      void pending.finally(() => inFlight.delete(uri)).catch(() => undefined);
+      inFlight.set(uri, pending);
+    }
+    return pending;
+  }
+
+  /**
+   * The cached copy while it is fresh (no waiting). In the last second before it is due, a
+   * fetch starts in the background, so under steady traffic no request waits for one.
+   */
+  function fresh(uri: string): CachedList | undefined {
+    const cached = lists.get(uri);
+    if (!cached) return undefined;
+    const age = Date.now() - cached.fetchedAt;
+    if (age >= cached.refreshMs || Date.now() >= cached.expiresAt) return undefined;
+    const recentlyFailed = Date.now() - (failedAt.get(uri) ?? -Infinity) < RETRY_AFTER_FAILURE_MS;
+    if (age >= cached.refreshMs - Math.min(PREFETCH_MS, cached.refreshMs / 4) && !inFlight.has(uri) && !recentlyFailed)
+      refetch(uri).catch(() => undefined);
+    return cached;
+  }
+
+  /** A list that is due: fetched again (waiting for it); a stale copy only within the bound. */
+  async function due(uri: string): Promise<CachedList> {
     const now = Date.now();
     const cached = lists.get(uri);
     const usable = cached && now - cached.fetchedAt <= maxStaleMs && now < cached.expiresAt ? cached : undefined;
-    if (cached && now - cached.fetchedAt < cached.refreshMs && now < cached.expiresAt) return cached;
     if (usable && now - (failedAt.get(uri) ?? -Infinity) < RETRY_AFTER_FAILURE_MS) return usable;
-    let pending = inFlight.get(uri);
-    if (!pending) {
-      pending = fetchList(uri).finally(() => inFlight.delete(uri));
-      inFlight.set(uri, pending);
-    }
     try {
-      const fresh = await pending;
-      failedAt.delete(uri);
-      if (!lists.has(uri) && lists.size >= MAX_LISTS) lists.clear();
-      lists.set(uri, fresh);
-      return fresh;
+      return await refetch(uri);
     } catch {
-      failedAt.set(uri, Date.now());
       if (usable) return usable;
       throw unverifiable();
     }
@@ -160,7 +188,7 @@ export function createStatusListChecker(options: StatusListCheckerOptions): Stat
       if (!ref) throw new KitError('invalid_token', 'the access token has no usable status claim');
       // Only Behalf's own lists: a token cannot send this server fetching elsewhere.
       if (!ref.uri.startsWith(`${issuer}/`)) throw new KitError('invalid_token', 'the access token names a status list not at its issuer');
-      const { bits, bytes } = await list(ref.uri);
+      const { bits, bytes } = fresh(ref.uri) ?? (await due(ref.uri));
       const status = statusAt(bytes, bits, ref.idx);
       // §8.3: an index outside the list allows no statement about the token: it is refused.
       if (status === undefined) throw new KitError('invalid_token', 'the access token names an index outside its status list');
