@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { KitError } from './errors.js';
 import { JwksUnavailableError, remoteKeys } from './jwks.js';
+import { createStatusListChecker, type StatusListOptions } from './status-list.js';
 import type { AccessTokenClaims } from './principal.js';
 
 export interface IntrospectionOptions {
@@ -43,6 +44,8 @@ export interface VerifierOptions {
   clockToleranceSeconds?: number;
   /** Set to accept opaque tokens. */
   introspection?: IntrospectionOptions;
+  /** Set to check every JWT's entry in Behalf's token status list (status-list.ts); a JWT without one is refused. */
+  statusList?: StatusListOptions;
   /** Override the key source (tests). */
   keys?: JWTVerifyGetKey;
 }
@@ -93,6 +96,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     });
   const algorithms = options.algorithms ?? ['ES256'];
   const cache = new Map<string, { claims: AccessTokenClaims; until: number }>();
+  const statusList = options.statusList && createStatusListChecker({ ...options.statusList, issuer, keys, algorithms });
 
   async function verifyJwt(token: string): Promise<AccessTokenClaims> {
     let payload: Record<string, unknown>;
@@ -115,6 +119,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     }
     // A sender-constrained token (DPoP, mTLS) is only good with its proof, which this kit does not check.
     if (payload.cnf !== undefined) throw new KitError('invalid_token', 'sender-constrained access tokens are not accepted here');
+    await statusList?.assertValid(payload);
     return payload;
   }
 

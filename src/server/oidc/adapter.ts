@@ -9,6 +9,8 @@ import { preparedQuery } from '../db/prepared.js';
 import { forgetReadAhead, keep, readAheadKey, readingAhead, take } from './read-ahead.js';
 
 export interface AdapterOptions {
+  /** Told (and awaited) when an access token's grant is revoked: JWT access tokens under it end too. */
+  onGrantRevoked?: (grantId: string) => Promise<unknown>;
   /** Clients come from Behalf's own table (clients/client-store.ts), not from `oidc_payload`. */
   findClient?: (clientId: string) => Promise<Record<string, unknown> | undefined>;
   /** Stores a client oidc-provider registered or updated (RFC 7591/7592), its secret sealed. */
@@ -188,6 +190,8 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
       // Every grant-bound token model (codes, access and refresh tokens, …) dies with its grant.
       // Other rows that merely name the grant (an interaction in progress) are not tokens of it.
       await dataSource.query(`DELETE FROM oidc_payload WHERE grant_id = $1 AND model = ANY($2)`, [grantId, GRANT_BOUND_MODELS]);
+      // oidc-provider revokes a grant's tokens model by model; the AccessToken call stands for its JWTs too.
+      if (this.model === 'AccessToken') await options.onGrantRevoked?.(grantId);
     }
   }
 

@@ -41,6 +41,8 @@ export interface ProviderDependencies {
   registration?: Pick<NonNullable<Configuration['features']>, 'registration' | 'registrationManagement'>;
   /** Extension grants (token exchange), registered after construction. */
   grants?: { name: string; handler: (ctx: KoaContextWithOIDC) => Promise<void>; parameters: string[]; dupes: string[] }[];
+  /** Adds claims to each JWT access token as it is signed (the token status list's `status`). */
+  jwtCustomizer?: NonNullable<NonNullable<Configuration['formats']>['customizers']>['jwt'];
 }
 
 /** Behalf's own cookie names, so it never collides with the portal or storefront on localhost. */
@@ -257,6 +259,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       },
     },
     rotateRefreshToken: true,
+    ...(deps.jwtCustomizer ? { formats: { customizers: { jwt: deps.jwtCustomizer } } } : {}),
     // Put the scope's claims (name, email, store) in the ID token too, as relying parties expect.
     conformIdTokenClaims: false,
     renderError,
