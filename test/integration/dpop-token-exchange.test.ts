@@ -13,7 +13,7 @@ import * as client from 'openid-client';
 import type { BehalfClientMetadata } from '../../src/server/clients/client-repository.js';
 import { DEMO_CLIENTS } from '../../src/server/seed/demo-data.js';
 import { startBehalfWithClients, type RunningBehalf } from '../support/behalf.js';
-import { clientToken, createDelegationDatabase, introspect, LEDGER, ORDERS, PAYMENTS } from '../support/delegation.js';
+import { booksStorefront, clientToken, createDelegationDatabase, introspect, LEDGER, ORDERS, PAYMENTS } from '../support/delegation.js';
 import { dpopKey, dpopProof, type DpopKey } from '../support/dpop.js';
 import { basic, postForm, tokenRequest } from '../support/oauth.js';
 import { ACCESS_TOKEN, customerId, exchange, onBehalfParams, reauthenticate, TOKEN_EXCHANGE } from '../support/on-behalf.js';
@@ -36,6 +36,10 @@ beforeAll(async () => {
     [
       // Electronics binds every on-behalf token; books (opaque ledger tokens, see delegation.ts) leaves it to the request.
       { metadata: { ...demo('storefront-electronics'), behalf_require_dpop_on_behalf: true }, secret: 'storefront-demo-secret' },
+      {
+        metadata: { ...booksStorefront(), behalf_require_dpop_on_behalf: false },
+        secret: 'storefront-demo-secret',
+      },
       {
         metadata: {
           client_id: STRICT_SERVICE,
@@ -111,7 +115,7 @@ describe('login on behalf with a DPoP proof', () => {
   it('refuses the exchange without a proof when the client requires DPoP for on-behalf tokens, and audits it', async () => {
     const actor = electronicsActor;
     const mark = await auditMark(running);
-    const response = await exchange(running, onBehalfParams(oleg, actor));
+    const response = await exchange(running, onBehalfParams(oleg, actor), 'electronics', 'storefront-demo-secret', { dpop: false });
     expectOAuthError(response, 400, 'invalid_request', /DPoP proof/);
     const [denial] = await denialsSince(running, mark);
     expect(denial?.details).toMatchObject({ error: 'invalid_request', reason: 'dpop_required_on_behalf' });
@@ -145,7 +149,7 @@ describe('login on behalf with a DPoP proof', () => {
   it('gives a client without the requirement a Bearer token without a proof, and an opaque bound token that introspects with cnf', async () => {
     const books = await customerId(running, 'books', 'oleg@example.com');
     const actor = await actorToken('books', books);
-    const plain = await exchange(running, onBehalfParams(books, actor), 'books');
+    const plain = await exchange(running, onBehalfParams(books, actor), 'books', 'storefront-demo-secret', { dpop: false });
     expect(plain.status).toBe(200);
     expect(plain.body.token_type).toBe('Bearer');
 

@@ -245,7 +245,6 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       // Login on behalf: the customer the agent re-authenticates for (validated again at the screen).
       on_behalf_of(_ctx, value, client) {
         if (value === undefined) return;
-        assertPushedWhereRequired(_ctx, client);
         if (
           !String(_ctx.oidc.params?.prompt ?? '')
             .split(' ')
@@ -253,6 +252,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
         )
           throw new errors.InvalidRequest('login on behalf requires prompt=login');
         if (!isUuid(value)) throw new errors.InvalidRequest('on_behalf_of must be a customer account id');
+        assertPushedWhereRequired(_ctx, client);
       },
     },
     rotateRefreshToken: true,
