@@ -31,6 +31,8 @@ import { SecondFactorPending } from './interactions/second-factor-pending.js';
 import type { ClientRepository } from './clients/client-repository.js';
 import type { ResourceServerRegistry } from './clients/resource-servers.js';
 import { clientAdministrationRoutes } from './admin/client-administration.js';
+import type { StatusListTokens } from './token-status/status-list-token.js';
+import { statusListRoutes } from './token-status/status-list-routes.js';
 
 export interface AppDependencies {
   config: Config;
@@ -47,6 +49,8 @@ export interface AppDependencies {
   totp: TotpService;
   clients: ClientRepository;
   resourceServers: ResourceServerRegistry;
+  /** The token status lists (GET /status-lists/:id). */
+  statusLists?: StatusListTokens;
   isShuttingDown: () => boolean;
 }
 
@@ -131,6 +135,10 @@ export function createApp(deps: AppDependencies): Koa {
   app.use(sessions.routes()).use(sessions.allowedMethods());
 
   for (const router of clientAdministrationRoutes(deps)) app.use(router.routes()).use(router.allowedMethods());
+  if (deps.statusLists) {
+    const statusLists = statusListRoutes(deps.statusLists);
+    app.use(statusLists.routes()).use(statusLists.allowedMethods());
+  }
 
   app.use(tokenEndpointLimits(deps.limits));
 

@@ -27,6 +27,9 @@ import { ProviderHolder } from './provider-holder.js';
 import { providerPort } from './provider-port.js';
 import { InitialAccessTokenPolicies } from '../clients/initial-access-tokens.js';
 import { registeredClientStore, registrationAudit, registrationFeatures, type RegistrationDependencies } from './registration.js';
+import { ownJwtEndpoints } from './own-jwt-endpoints.js';
+import { statusClaimCustomizer } from './token-status-claim.js';
+import type { TokenStatusService } from '../token-status/token-status-service.js';
 
 /** What the rest of Behalf plugs into the provider; given the port, since it needs it too. */
 export interface OidcExtensions {
@@ -46,7 +49,7 @@ export interface OidcModule {
 }
 
 export function createOidc(
-  options: { config: Config; services: Services; renderer: Renderer; metrics: Metrics },
+  options: { config: Config; services: Services; renderer: Renderer; metrics: Metrics; tokenStatus: TokenStatusService },
   extend: (port: OidcPort) => OidcExtensions,
 ): OidcModule {
   const { config, services, renderer, metrics } = options;
@@ -60,6 +63,7 @@ export function createOidc(
   const adapter = createAdapterFactory(services.dataSource, {
     findClient: (clientId) => services.clients.findForProvider(clientId),
     ...registeredClientStore(services.clients),
+    onGrantRevoked: (grantId) => options.tokenStatus.revokeGrant(grantId),
   });
   // The port asks for the current provider at each call: the holder swaps it on key rotation.
   const holder: ProviderHolder = new ProviderHolder({
@@ -90,7 +94,9 @@ export function createOidc(
           tokenRevokedAudit(audit, logger),
           logoutAudit(audit, logger, extensions.logoutListeners),
           registrationAudit(registration),
+          ownJwtEndpoints(options.tokenStatus, logger),
         ],
+        jwtCustomizer: statusClaimCustomizer((entry) => options.tokenStatus.register(entry)),
         onImplicitConsent: implicitConsentRecorder(audit),
         onReauthScopeRefused: reauthScopeRefusalRecorder(audit),
         isReauthGrant: (grantId) => extensions.isReauthGrant(grantId),
