@@ -6,27 +6,22 @@
  */
 import { decodeJwt } from 'jose';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
-import { createDelegationDatabase, delegate, LEDGER, ORDERS, PAYMENTS } from '../support/delegation.js';
+import { clientToken, createDelegationDatabase, delegate, LEDGER, ORDERS, PAYMENTS } from '../support/delegation.js';
 import type { TestDatabase } from '../support/database.js';
 import { readJson, type JsonResponse } from '../support/oauth.js';
-import { customerId, exchange, onBehalfParams, reauthenticate } from '../support/on-behalf.js';
 import { portalToken } from '../support/staff.js';
 
 let database: TestDatabase;
 let running: RunningBehalf;
 let adminToken: string;
-/** A customer's on-behalf token for the orders API, which orders-api may delegate to the payments service. */
-let customerToken: string;
+/** integrator-demo's token for the orders API, which orders-api (its may_act, and the API's operator) may delegate to payments. */
+let subjectToken: string;
 
 beforeAll(async () => {
   database = await createDelegationDatabase();
   running = await startBehalf({ database });
   adminToken = await portalToken(running.issuer, 'ada', 'openid profile');
-  const oleg = await customerId(running, 'electronics', 'oleg@example.com');
-  const { actorToken } = await reauthenticate(running, { customer: oleg });
-  const response = await exchange(running, onBehalfParams(oleg, actorToken));
-  expect(response.status).toBe(200);
-  customerToken = String(response.body.access_token);
+  subjectToken = await clientToken(running, 'integrator-demo', ORDERS);
 });
 afterAll(async () => {
   await running?.stop();
@@ -49,25 +44,25 @@ it('resolves each alias of a server, a client id among them, to that server', as
   expect(patched.status).toBe(200);
   expect(patched.body.aliases).toEqual(['payments', 'payments-svc', 'pay']);
   for (const audience of ['payments', 'payments-svc', 'pay']) {
-    const response = await delegate(running, 'orders-api', customerToken, { audience });
+    const response = await delegate(running, 'orders-api', subjectToken, { audience });
     expect({ audience, status: response.status }).toEqual({ audience, status: 200 });
     expect(decodeJwt(String(response.body.access_token)).aud).toBe(PAYMENTS);
   }
   // resource and audience naming the same server through an alias is one target.
-  expect((await delegate(running, 'orders-api', customerToken, { resource: PAYMENTS, audience: 'payments-svc' })).status).toBe(200);
+  expect((await delegate(running, 'orders-api', subjectToken, { resource: PAYMENTS, audience: 'payments-svc' })).status).toBe(200);
 });
 
 it('refuses an alias and a resource that name different servers, and an alias no longer configured', async () => {
-  const both = await delegate(running, 'orders-api', customerToken, { resource: ORDERS, audience: 'pay' });
+  const both = await delegate(running, 'orders-api', subjectToken, { resource: ORDERS, audience: 'pay' });
   expect(both.status).toBe(400);
   expect(both.body.error).toBe('invalid_target');
   expect(String(both.body.error_description)).toMatch(/must name one resource server|may not get tokens for http:\/\/localhost:4003/);
 
   expect((await setAliases(PAYMENTS, ['payments'])).status).toBe(200);
-  const gone = await delegate(running, 'orders-api', customerToken, { audience: 'pay' });
+  const gone = await delegate(running, 'orders-api', subjectToken, { audience: 'pay' });
   expect(gone.status).toBe(400);
   expect(gone.body.error).toBe('invalid_target');
-  expect((await delegate(running, 'orders-api', customerToken, { audience: 'payments' })).status).toBe(200);
+  expect((await delegate(running, 'orders-api', subjectToken, { audience: 'payments' })).status).toBe(200);
 });
 
 it('keeps aliases unique: one server’s alias cannot be another’s, nor an identifier', async () => {
