@@ -47,6 +47,7 @@ describe('applyIntegratorPolicy', () => {
     [{ allowed_resources: 'orders' }, /array/],
     [{ delegation: [{ from: ORDERS, to: 'payments' }] }, /delegation: to payments/],
     [{ delegation: [{ from: 'unknown', to: ORDERS }] }, /delegation: from unknown/],
+    [{ client_name: 'a\u0000b' }, /NUL/],
   ])('refuses %j as invalid_client_metadata', (properties, message) => {
     const problem = applyIntegratorPolicy(properties, [ORDERS], resolve);
     expect(problem?.error).toBe('invalid_client_metadata');

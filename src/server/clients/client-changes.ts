@@ -13,6 +13,7 @@ import { findClientRecord, type ClientRecord } from './client-records.js';
 import { checkClientRegistration, ClientRegistrationError } from './register.js';
 import type { ResourceServerRegistry } from './resource-servers.js';
 import { mergePatch } from '../../common/merge-patch.js';
+import { containsNul } from '../../common/nul.js';
 
 export interface ClientChangeServices {
   dataSource: DataSource;
@@ -59,6 +60,7 @@ const READ_ONLY = [
 export const MAX_GRACE_SECONDS = 604_800;
 
 function readOnlyProblem(body: Record<string, unknown>): void {
+  if (containsNul(body)) throw new ClientChangeError('invalid_client_metadata', 'client metadata must not contain NUL characters');
   const hit = READ_ONLY.find((key) => key in body);
   if (hit)
     throw new ClientChangeError(

@@ -8,6 +8,7 @@
  */
 import { GRANT_TYPE as TOKEN_EXCHANGE_GRANT } from '../../token-exchange/types.js';
 import { normaliseResourceIndicator } from './resource-indicator.js';
+import { containsNul } from '../../common/nul.js';
 
 export interface IntegratorProblem {
   /** RFC 7591 §3.2.2 error code. */
@@ -48,6 +49,7 @@ export function applyIntegratorPolicy(
   resolve: (value: string) => string | undefined,
 ): IntegratorProblem | undefined {
   const invalid = (description: string): IntegratorProblem => ({ error: 'invalid_client_metadata', description });
+  if (containsNul(properties)) return invalid('client metadata must not contain NUL characters');
   for (const [field, harmless] of RESERVED) {
     if (properties[field] !== undefined && !harmless(properties[field]))
       return invalid(`${field} cannot be set by dynamic registration (ask an administrator)`);

@@ -4,6 +4,7 @@
  * record in one transaction.
  */
 import type { DataSource } from 'typeorm';
+import { containsNul } from '../../common/nul.js';
 import type { AuditService } from '../audit-trail/audit-service.js';
 import type { ChangeActor } from './client-changes.js';
 import { listClientRecords } from './client-records.js';
@@ -56,6 +57,7 @@ const FIELDS = new Set(['identifier', 'name', 'token_format', 'scopes', 'access_
 
 /** Checks the types of a (partial) body; values themselves are judged by the registry. */
 function checkedFields(body: Record<string, unknown>): Partial<ResourceServerJson> {
+  if (containsNul(body)) throw new ResourceServerChangeError('invalid_request', 'fields must not contain NUL characters');
   const unknown = Object.keys(body).find((key) => !FIELDS.has(key));
   if (unknown) throw new ResourceServerChangeError('invalid_request', `unknown field ${unknown}`);
   const bad = (message: string): never => {
