@@ -171,6 +171,41 @@ describe('login on behalf with a DPoP proof', () => {
   });
 });
 
+describe('a DPoP-bound actor token', () => {
+  it('is exchanged only with a proof of the key it is bound to (its holder presents it)', async () => {
+    const agentKey = await dpopKey();
+    const books = await customerId(running, 'books', 'oleg@example.com');
+    // The re-authentication's code redeemed with a proof: the agent's token is bound to the storefront's key.
+    const { actorToken: bound } = await reauthenticate(running, {
+      store: 'books',
+      customer: books,
+      email: 'books-support@example.com',
+      dpop: agentKey,
+    });
+    const params = onBehalfParams(books, bound) as Record<string, string>;
+    const mark = await auditMark(running);
+    expectOAuthError(
+      await postToken('storefront-books', 'storefront-demo-secret', params),
+      400,
+      'invalid_request',
+      /actor_token is DPoP-bound/,
+    );
+    expectOAuthError(
+      await postToken('storefront-books', 'storefront-demo-secret', params, await dpopProof(await dpopKey(), { htu: tokenEndpoint() })),
+      400,
+      'invalid_dpop_proof',
+      /key actor_token is bound to/,
+    );
+    expect((await denialsSince(running, mark)).map((event) => (event.details as { reason: string }).reason).sort()).toEqual([
+      'actor_token_key_mismatch',
+      'actor_token_needs_proof',
+    ]);
+    const ok = await postToken('storefront-books', 'storefront-demo-secret', params, await dpopProof(agentKey, { htu: tokenEndpoint() }));
+    expect(ok.status).toBe(200);
+    expect(ok.body.token_type).toBe('DPoP');
+  });
+});
+
 describe('invalid proofs (RFC 9449 §4.3)', () => {
   let key: DpopKey;
   let actor: string;

@@ -43,6 +43,8 @@ export interface OrdersApiOptions {
   onError?: (error: unknown, ctx: Context) => void;
   /** Override the key source (tests). */
   keys?: VerifierOptions['keys'];
+  /** This API's public base URL behind a proxy (DPoP `htu`); default: the request's own origin. */
+  publicUrl?: string;
 }
 
 /** The app, and `listen`/`close` from the shared server helper. */
@@ -78,6 +80,8 @@ export async function createOrdersApi(options: OrdersApiOptions): Promise<Orders
     // Opaque tokens too, should Behalf be configured to issue them for this API.
     introspection: { clientId, clientSecret },
     ...(options.keys ? { keys: options.keys } : {}),
+    // DPoP-bound on-behalf tokens (RFC 9449): one proof per request, jti kept in memory (one instance).
+    dpop: options.publicUrl ? { publicUrl: options.publicUrl } : {},
   });
   const sessionStatus = createSessionStatusChecker({
     issuer,

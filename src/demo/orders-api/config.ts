@@ -22,6 +22,8 @@ export interface OrdersConfig {
   corsOrigins: string[];
   sessionStatusCacheSeconds: number;
   maxBodyBytes: number;
+  /** The public base URL clients call (behind a proxy): DPoP proofs' `htu` names it (RFC 9449 §4.3). */
+  publicUrl?: string;
 }
 
 export const DEFAULT_RESOURCE = 'http://localhost:4003';
@@ -68,5 +70,6 @@ export function loadOrdersConfig(env: NodeJS.ProcessEnv = process.env): OrdersCo
     corsOrigins: origins(env.ORDERS_CORS_ORIGINS ?? 'http://localhost:4001'),
     sessionStatusCacheSeconds: read.integer('ORDERS_SESSION_STATUS_CACHE_SECONDS', 5, 0, 300),
     maxBodyBytes: read.integer('ORDERS_MAX_BODY_BYTES', 16_384, 256, 1_048_576),
+    ...(env.ORDERS_PUBLIC_URL ? { publicUrl: read.url('ORDERS_PUBLIC_URL', DEFAULT_RESOURCE) } : {}),
   };
 }

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     corsOrigins: config.corsOrigins,
     sessionStatusCacheSeconds: config.sessionStatusCacheSeconds,
     maxBodyBytes: config.maxBodyBytes,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
   }).catch(async (error: unknown) => {
     await embedded?.stop();
     throw error;
