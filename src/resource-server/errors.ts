@@ -9,6 +9,7 @@ export type KitErrorCode =
   | 'missing_token'
   | 'invalid_token'
   | 'token_expired'
+  | 'token_revoked'
   | 'wrong_audience'
   | 'token_unverifiable'
   | 'insufficient_scope'
@@ -25,6 +26,7 @@ const HTTP: Record<
   missing_token: { status: 401, oauth: undefined },
   invalid_token: { status: 401, oauth: 'invalid_token' },
   token_expired: { status: 401, oauth: 'invalid_token' },
+  token_revoked: { status: 401, oauth: 'invalid_token' },
   wrong_audience: { status: 401, oauth: 'invalid_token' },
   token_unverifiable: { status: 503, oauth: undefined },
   session_ended: { status: 401, oauth: 'invalid_token' },

@@ -10,6 +10,7 @@
  */
 export { createAccessTokenVerifier, type AccessTokenVerifier, type VerifierOptions, type IntrospectionOptions } from './verify.js';
 export { toPrincipal, type Principal, type Actor, type AccessTokenClaims } from './principal.js';
+export { createStatusListChecker, type StatusListChecker, type StatusListCheckerOptions, type StatusListOptions } from './status-list.js';
 export { createSessionStatusChecker, type SessionStatusChecker, type SessionStatusOptions } from './session-status.js';
 export { requireAuth, forbidOnBehalf, respondWithKitError, type RequireAuthOptions } from './koa.js';
 export { currentPrincipal, runWithPrincipal } from './context.js';

@@ -13,6 +13,7 @@ import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { createSenderConstraintCheck, type DpopOptions, type Presentation } from './dpop.js';
 import { KitError } from './errors.js';
 import { JwksUnavailableError, remoteKeys } from './jwks.js';
+import { createStatusListChecker, type StatusListOptions } from './status-list.js';
 import type { AccessTokenClaims } from './principal.js';
 
 export interface IntrospectionOptions {
@@ -44,6 +45,8 @@ export interface VerifierOptions {
   clockToleranceSeconds?: number;
   /** Set to accept opaque tokens. */
   introspection?: IntrospectionOptions;
+  /** Set to check every JWT's entry in Behalf's token status list (status-list.ts); a JWT without one is refused. */
+  statusList?: StatusListOptions;
   /** Override the key source (tests). */
   keys?: JWTVerifyGetKey;
   /** DPoP-bound tokens (RFC 9449): how proofs are checked; `false` refuses every bound token. Default: on, in-memory replay store. */
@@ -100,6 +103,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     });
   const algorithms = options.algorithms ?? ['ES256'];
   const cache = new Map<string, { claims: AccessTokenClaims; until: number }>();
+  const statusList = options.statusList && createStatusListChecker({ ...options.statusList, issuer, keys, algorithms });
   const senderConstraint = createSenderConstraintCheck(options.dpop);
 
   async function verifyJwt(token: string): Promise<AccessTokenClaims> {
@@ -121,6 +125,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
         throw new KitError('wrong_audience', 'the access token is not meant for this resource server');
       throw new KitError('invalid_token', 'the access token is invalid');
     }
+    await statusList?.assertValid(payload);
     return payload;
   }
 

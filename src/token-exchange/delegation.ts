@@ -10,6 +10,7 @@ import {
   actorIdentity,
   applicableRules,
   checkClientMayDelegate,
+  checkNotRevoked,
   checkIntendedAudience,
   checkMayAct,
   checkDeclaredType,
@@ -67,9 +68,11 @@ export async function exchangeDelegation(
   learned.customerId = subject.subject;
   if (subject.oboSessionId) learned.sessionId = subject.oboSessionId;
   checkSubjectSession(subject.oboSessionId, subject.oboSessionId ? await deps.sessions.find(subject.oboSessionId) : undefined, now);
+  checkNotRevoked('subject_token', subject);
   checkIntendedAudience(subject, client, deps.canonical);
 
   const actorToken = request.actorToken ? await readToken('actor_token', request.actorToken, request.actorTokenType) : undefined;
+  if (actorToken) checkNotRevoked('actor_token', actorToken);
   checkPresentedBindings(context.proof, { subject, actor: actorToken });
   const actor = actorIdentity(client.clientId, actorToken);
   if (actor.sub !== client.clientId) learned.agentId = actor.sub;
@@ -98,6 +101,7 @@ export async function exchangeDelegation(
     expiresIn,
     grantId,
     notAfter: subject.expiresAt,
+    derivedFrom: { format: subject.format, jti: subject.jti, ...(subject.grantId ? { grantId: subject.grantId } : {}) },
     // obo_sid travels on, so ending the on-behalf session reaches every derived token.
     claims: { act, ...(subject.oboSessionId ? { obo_sid: subject.oboSessionId } : {}) },
     ...(context.proof ? { boundKey: context.proof.jkt } : {}),

@@ -94,7 +94,7 @@ export async function exchangeOnBehalf(
   if (request.actorTokenType !== TOKEN_TYPES.accessToken)
     throw invalidRequest(`actor_token_type must be ${TOKEN_TYPES.accessToken}`, 'wrong_actor_token_type');
   const actor = await deps.tokens.read(request.actorToken, 'access_token');
-  if (!actor) throw invalidRequest('actor_token is invalid, expired or revoked', 'invalid_actor_token');
+  if (!actor || actor.revoked) throw invalidRequest('actor_token is invalid, expired or revoked', 'invalid_actor_token');
   // A genuine JWT access token (say, an earlier on-behalf token) is not "invalid": it is the wrong kind
   // of token, and saying "expired or revoked" would send the caller looking in the wrong place.
   if (actor.format !== 'opaque' || !actor.accountId) {

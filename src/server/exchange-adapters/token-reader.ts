@@ -37,6 +37,8 @@ export class OidcTokenReader implements TokenReader {
     private readonly oidc: OidcPort,
     private readonly dataSource: DataSource,
     private readonly issuer: string,
+    /** A JWT's entry in the token status list: a revoked one is no longer a valid subject or actor token. */
+    private readonly status?: { isValid(payload: JWTPayload): Promise<boolean> },
   ) {}
 
   private async keySet() {
@@ -62,6 +64,7 @@ export class OidcTokenReader implements TokenReader {
     } catch {
       return undefined;
     }
+    const revoked = this.status ? !(await this.status.isValid(payload)) : false;
     const clientId = String(payload.client_id);
     const act = isActClaim(payload.act) ? payload.act : undefined;
     return {
@@ -76,6 +79,7 @@ export class OidcTokenReader implements TokenReader {
       mayAct: mayAct(payload.may_act),
       oboSessionId: typeof payload.obo_sid === 'string' ? payload.obo_sid : undefined,
       jti: payload.jti!,
+      ...(revoked ? { revoked: true as const } : {}),
       ...boundKey(payload.cnf),
     };
   }

@@ -9,23 +9,33 @@ import { preparedQuery } from '../db/prepared.js';
 import { forgetReadAhead, keep, readAheadKey, readingAhead, take } from './read-ahead.js';
 
 export interface AdapterOptions {
+  /** Told (and awaited) when an access token's grant is revoked: JWT access tokens under it end too. */
+  onGrantRevoked?: (grantId: string) => Promise<unknown>;
   /** Clients come from Behalf's own table (clients/client-store.ts), not from `oidc_payload`. */
   findClient?: (clientId: string) => Promise<Record<string, unknown> | undefined>;
+  /** Stores a client oidc-provider registered or updated (RFC 7591/7592), its secret sealed. */
+  saveClient?: (clientId: string, metadata: Record<string, unknown>) => Promise<void>;
+  /** Removes a client that deleted itself (RFC 7592). */
+  removeClient?: (clientId: string) => Promise<void>;
 }
 
-/** oidc-provider's Client model, read-only: clients are managed with the CLI and the admin API. */
-function clientAdapter(find: NonNullable<AdapterOptions['findClient']>): Adapter {
-  const readOnly = async () => {
-    throw new Error('clients are managed with the Behalf CLI, not through oidc-provider');
+/**
+ * oidc-provider's Client model on Behalf's `oauth_client` table: read on every client look-up;
+ * written only by dynamic registration and its management (the CLI and admin API write directly).
+ */
+function clientAdapter(options: AdapterOptions): Adapter {
+  const unsupported = async () => {
+    throw new Error('clients are managed with the Behalf CLI, the admin API or dynamic registration');
   };
+  const find = options.findClient!;
   return {
     find: async (id) => (await find(id)) as AdapterPayload | undefined,
-    upsert: readOnly,
+    upsert: options.saveClient ? (id, payload) => options.saveClient!(id, payload as Record<string, unknown>) : unsupported,
     findByUid: async () => undefined,
     findByUserCode: async () => undefined,
-    consume: readOnly,
-    destroy: readOnly,
-    revokeByGrantId: readOnly,
+    consume: unsupported,
+    destroy: options.removeClient ? (id) => options.removeClient!(id) : unsupported,
+    revokeByGrantId: unsupported,
   };
 }
 
@@ -197,10 +207,12 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
       // Every grant-bound token model (codes, access and refresh tokens, …) dies with its grant.
       // Other rows that merely name the grant (an interaction in progress) are not tokens of it.
       await dataSource.query(`DELETE FROM oidc_payload WHERE grant_id = $1 AND model = ANY($2)`, [grantId, GRANT_BOUND_MODELS]);
+      // oidc-provider revokes a grant's tokens model by model; the AccessToken call stands for its JWTs too.
+      if (this.model === 'AccessToken') await options.onGrantRevoked?.(grantId);
     }
   }
 
-  const clients = options.findClient ? clientAdapter(options.findClient) : undefined;
+  const clients = options.findClient ? clientAdapter(options) : undefined;
   return function adapterFor(model: string): Adapter {
     if (model === 'Client' && clients) return clients;
     return new PostgresAdapter(model);

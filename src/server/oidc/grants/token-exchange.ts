@@ -26,8 +26,8 @@ import { accountDirectory } from '../../exchange-adapters/account-directory.js';
 import { exchangeClient } from '../../exchange-adapters/exchange-client.js';
 import { markAudited } from '../audit/audited-here.js';
 import { behalfClient } from '../client-metadata.js';
+import { oidcTokenIssuer, type RegisterTokenStatus } from './token-exchange-issuer.js';
 import { tokenRequestDpopProof } from '../provider-internals.js';
-import { oidcTokenIssuer } from './token-exchange-issuer.js';
 
 export const grantType = GRANT_TYPE;
 export const parameters = [
@@ -57,6 +57,8 @@ export interface TokenExchangeDependencies {
   /** Lifetime of a resource server's tokens when it sets none (config tokens.resourceAccessTokenTtl). */
   resourceAccessTokenTtl: number;
   logger: Logger;
+  /** Lists each JWT access token before it is issued (token status list). */
+  registerStatus?: RegisterTokenStatus;
 }
 
 /** The resource servers this client may get tokens for, by URI or alias. */
@@ -110,7 +112,7 @@ export function buildHandler(deps: TokenExchangeDependencies) {
         ...(proof ? { proof } : {}),
       };
       const targets = targetsFor(deps.resourceServers, behalfClient(client).allowedResources);
-      const issuer = oidcTokenIssuer(ctx);
+      const issuer = oidcTokenIssuer(ctx, deps.registerStatus);
       const response =
         request.mode === 'on_behalf'
           ? await exchangeOnBehalf(
