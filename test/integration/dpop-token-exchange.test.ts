@@ -171,6 +171,16 @@ describe('login on behalf with a DPoP proof', () => {
   });
 });
 
+describe('scope in DPoP-bound token responses (RFC 6749 §5.1)', () => {
+  it('names the granted scope of a bound client_credentials token when an unknown scope was dropped', async () => {
+    const config = await discovered('integrator-demo', 'integrator-demo-secret');
+    const DPoP = client.getDPoPHandle(config, (await dpopKey()).keyPair);
+    const response = await client.clientCredentialsGrant(config, { resource: ORDERS, scope: 'orders:read made-up:scope' }, { DPoP });
+    expect(response.token_type).toBe('dpop');
+    expect(response.scope).toBe('orders:read');
+  });
+});
+
 describe('a DPoP-bound actor token', () => {
   it('is exchanged only with a proof of the key it is bound to (its holder presents it)', async () => {
     const agentKey = await dpopKey();
