@@ -238,6 +238,16 @@ describe('invalid proofs (RFC 9449 §4.3)', () => {
     expect(denials.every((event) => (event.details as { reason?: string }).reason === 'dpop_proof_refused')).toBe(true);
   });
 
+  it('accepts only one of several identical proofs sent at once', async () => {
+    const proof = await dpopProof(key, { htu: tokenEndpoint() });
+    const answers = await Promise.all(Array.from({ length: 6 }, () => send(proof)));
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
+    for (const refused of answers.filter((answer) => answer.status !== 200)) {
+      expect(refused.status).toBe(400);
+      expect(String(refused.body.error_description)).toMatch(/[Rr]eplay/);
+    }
+  });
+
   it('refuses a replayed proof: each jti is good for one request', async () => {
     const proof = await dpopProof(key, { htu: tokenEndpoint() });
     expect((await send(proof)).status).toBe(200);
