@@ -7,6 +7,7 @@ import type { BehalfClientMetadata } from '../server/clients/client-repository.j
 import type { Services } from '../server/system.js';
 import { normaliseResourceIndicator } from '../server/clients/resource-indicator.js';
 import { PKCE_OPTIONAL } from '../server/oidc/pkce-policy.js';
+import { REQUIRE_DPOP_ON_BEHALF, REQUIRE_PAR_ON_BEHALF } from '../server/oidc/sender-constraint-metadata.js';
 import { CliError } from './errors.js';
 import { delegationRule } from './client-update.js';
 import type { ClientRecord } from '../server/clients/client-records.js';
@@ -32,6 +33,14 @@ export interface ClientCreateOptions {
   public?: boolean;
   /** A legacy confidential client that cannot send PKCE (required by default). */
   pkceOptional?: boolean;
+  /** RFC 9449 §5.2 `dpop_bound_access_tokens`: every token request must carry a DPoP proof. */
+  dpopBoundAccessTokens?: boolean;
+  /** `behalf_require_dpop_on_behalf`: login-on-behalf exchanges must carry a DPoP proof. */
+  requireDpopOnBehalf?: boolean;
+  /** RFC 9126 `require_pushed_authorization_requests`: every authorization request must be pushed. */
+  requirePar?: boolean;
+  /** `behalf_require_par_on_behalf`: login-on-behalf authorization requests must be pushed. */
+  requireParOnBehalf?: boolean;
   secret?: string;
 }
 
@@ -75,6 +84,19 @@ export function buildClientMetadata(clientId: string, options: ClientCreateOptio
     ...(delegation.length ? { delegation } : {}),
     ...(options.public ? { token_endpoint_auth_method: 'none' } : {}),
     ...(options.pkceOptional ? { [PKCE_OPTIONAL]: true } : {}),
+    ...senderConstraintMetadata(options),
+  };
+}
+
+/** The DPoP and PAR requirements asked for (sender-constraint-metadata.ts says what each means). */
+function senderConstraintMetadata(options: ClientCreateOptions): Record<string, true> {
+  if ((options.requireDpopOnBehalf || options.requireParOnBehalf) && options.kind !== 'storefront' && !options.store)
+    throw new CliError('--require-dpop-on-behalf and --require-par-on-behalf are for storefront clients (login on behalf)');
+  return {
+    ...(options.dpopBoundAccessTokens ? { dpop_bound_access_tokens: true } : {}),
+    ...(options.requireDpopOnBehalf ? { [REQUIRE_DPOP_ON_BEHALF]: true } : {}),
+    ...(options.requirePar ? { require_pushed_authorization_requests: true } : {}),
+    ...(options.requireParOnBehalf ? { [REQUIRE_PAR_ON_BEHALF]: true } : {}),
   };
 }
 

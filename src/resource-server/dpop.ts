@@ -10,9 +10,10 @@
  * seen before within the window (§11.1). Server-provided nonces (§8, §9) are
  * not used.
  *
- * Several instances: give them one shared `ReplayStore` (Redis `SET NX EX`, a
- * table with a unique key), or a proof replayed to another instance within
- * the window is not noticed. The default store is in memory, per process.
+ * Several instances: give them one shared `ReplayStore` (`sqlReplayStore`, a
+ * PostgreSQL table; or Redis `SET NX PX`), or a proof replayed to another
+ * instance within the window is not noticed. The default store is in memory,
+ * per process.
  */
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, type JWK } from 'jose';

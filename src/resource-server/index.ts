@@ -17,3 +17,4 @@ export { currentPrincipal, runWithPrincipal } from './context.js';
 export { AttributionSubscriber, AuditTrailSubscriber, type AuditTrailOptions } from './typeorm.js';
 export { KitError, type KitErrorCode } from './errors.js';
 export { memoryReplayStore, type DpopOptions, type ReplayStore, type Presentation } from './dpop.js';
+export { sqlReplayStore, dpopReplayTableSql, type SqlQuery } from './dpop-replay-sql.js';

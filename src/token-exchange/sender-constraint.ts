@@ -16,11 +16,15 @@
  *   never turns a sender-constrained token into a bearer token.
  */
 import { invalidDpopProof, invalidRequest } from './errors.js';
-import type { PresentedToken } from './ports.js';
 
 /** What the request proved: the RFC 7638 thumbprint of the DPoP proof's public key. */
 export interface ProofOfPossession {
   jkt: string;
+}
+
+/** A presented token's binding: `cnf.jkt` when it is DPoP-bound (ports.ts PresentedToken has it). */
+interface BoundToken {
+  boundKey?: string;
 }
 
 /** The client's DPoP policy, from its metadata. */
@@ -53,10 +57,7 @@ export function checkProofRequired(
 }
 
 /** The actor and subject tokens' own bindings (each token's `cnf.jkt`, if bound). */
-export function checkPresentedBindings(
-  proof: ProofOfPossession | undefined,
-  tokens: { actor?: Pick<PresentedToken, 'boundKey'>; subject?: Pick<PresentedToken, 'boundKey'> },
-): void {
+export function checkPresentedBindings(proof: ProofOfPossession | undefined, tokens: { actor?: BoundToken; subject?: BoundToken }): void {
   const actorKey = tokens.actor?.boundKey;
   if (actorKey) {
     if (!proof)

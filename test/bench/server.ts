@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig, type Config } from '../../config/load.js';
 import { startEmbeddedPostgres } from '../../src/server/db/embedded.js';
-import { DEMO_CUSTOMERS, generatedContacts } from '../../src/server/seed/demo-data.js';
+import { registerClient } from '../../src/server/clients/register.js';
+import { DEMO_CLIENTS, DEMO_CUSTOMERS, generatedContacts } from '../../src/server/seed/demo-data.js';
 import { seedDemo } from '../../src/server/seed/seed-demo.js';
 import { createServices } from '../../src/server/system.js';
 import { freePort, spawnBehalf, type BehalfProcess } from '../support/behalf-process.js';
@@ -101,6 +102,15 @@ export async function prepareBenchDatabase(options: { serverUrl?: string; log?: 
     const customers: BenchCustomer[] = [];
     try {
       await seedDemo(services);
+      // The load generator replays fixed requests, and a DPoP proof is good for one request: the bench's
+      // electronics storefront exchanges and re-authenticates without the demo's DPoP and PAR requirements
+      // (their cost per exchange is one ES256 verify and one insert, next to the exchange's own work).
+      const electronics = DEMO_CLIENTS.find((client) => client.metadata.client_id === 'storefront-electronics')!;
+      await registerClient(
+        services,
+        { ...electronics.metadata, behalf_require_dpop_on_behalf: false, behalf_require_par_on_behalf: false },
+        electronics.secret,
+      );
       const store = await services.stores.findBySlug('electronics');
       if (!store) throw new Error('bench: the demo seed has no electronics store');
       const emails = [...DEMO_CUSTOMERS, ...generatedContacts()]

@@ -171,6 +171,51 @@ describe('login on behalf with a DPoP proof', () => {
   });
 });
 
+describe('scope in DPoP-bound token responses (RFC 6749 §5.1)', () => {
+  it('names the granted scope of a bound client_credentials token when an unknown scope was dropped', async () => {
+    const config = await discovered('integrator-demo', 'integrator-demo-secret');
+    const DPoP = client.getDPoPHandle(config, (await dpopKey()).keyPair);
+    const response = await client.clientCredentialsGrant(config, { resource: ORDERS, scope: 'orders:read made-up:scope' }, { DPoP });
+    expect(response.token_type).toBe('dpop');
+    expect(response.scope).toBe('orders:read');
+  });
+});
+
+describe('a DPoP-bound actor token', () => {
+  it('is exchanged only with a proof of the key it is bound to (its holder presents it)', async () => {
+    const agentKey = await dpopKey();
+    const books = await customerId(running, 'books', 'oleg@example.com');
+    // The re-authentication's code redeemed with a proof: the agent's token is bound to the storefront's key.
+    const { actorToken: bound } = await reauthenticate(running, {
+      store: 'books',
+      customer: books,
+      email: 'books-support@example.com',
+      dpop: agentKey,
+    });
+    const params = onBehalfParams(books, bound) as Record<string, string>;
+    const mark = await auditMark(running);
+    expectOAuthError(
+      await postToken('storefront-books', 'storefront-demo-secret', params),
+      400,
+      'invalid_request',
+      /actor_token is DPoP-bound/,
+    );
+    expectOAuthError(
+      await postToken('storefront-books', 'storefront-demo-secret', params, await dpopProof(await dpopKey(), { htu: tokenEndpoint() })),
+      400,
+      'invalid_dpop_proof',
+      /key actor_token is bound to/,
+    );
+    expect((await denialsSince(running, mark)).map((event) => (event.details as { reason: string }).reason).sort()).toEqual([
+      'actor_token_key_mismatch',
+      'actor_token_needs_proof',
+    ]);
+    const ok = await postToken('storefront-books', 'storefront-demo-secret', params, await dpopProof(agentKey, { htu: tokenEndpoint() }));
+    expect(ok.status).toBe(200);
+    expect(ok.body.token_type).toBe('DPoP');
+  });
+});
+
 describe('invalid proofs (RFC 9449 §4.3)', () => {
   let key: DpopKey;
   let actor: string;
@@ -191,6 +236,16 @@ describe('invalid proofs (RFC 9449 §4.3)', () => {
     const denials = await denialsSince(running, mark);
     expect(denials).toHaveLength(4);
     expect(denials.every((event) => (event.details as { reason?: string }).reason === 'dpop_proof_refused')).toBe(true);
+  });
+
+  it('accepts only one of several identical proofs sent at once', async () => {
+    const proof = await dpopProof(key, { htu: tokenEndpoint() });
+    const answers = await Promise.all(Array.from({ length: 6 }, () => send(proof)));
+    expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
+    for (const refused of answers.filter((answer) => answer.status !== 200)) {
+      expect(refused.status).toBe(400);
+      expect(String(refused.body.error_description)).toMatch(/[Rr]eplay/);
+    }
   });
 
   it('refuses a replayed proof: each jti is good for one request', async () => {

@@ -10,7 +10,14 @@
 import Router from '@koa/router';
 import Koa from 'koa';
 import * as client from 'openid-client';
-import { createAccessTokenVerifier, requireAuth, type VerifierOptions } from '../../src/resource-server/index.js';
+import pg from 'pg';
+import {
+  createAccessTokenVerifier,
+  dpopReplayTableSql,
+  requireAuth,
+  sqlReplayStore,
+  type VerifierOptions,
+} from '../../src/resource-server/index.js';
 import { registerClient } from '../../src/server/clients/register.js';
 import { DEMO_CLIENTS } from '../../src/server/seed/demo-data.js';
 import { createServices } from '../../src/server/system.js';
@@ -165,6 +172,28 @@ describe('a DPoP-bound JWT', () => {
     expect((await call(internal, `DPoP ${token}`, [publicProof])).status).toBe(200);
     const internalProof = await dpopProof(key, { htm: 'GET', htu: internal, accessToken: token });
     expectChallenge(await call(internal, `DPoP ${token}`, [internalProof]), 'invalid_dpop_proof');
+  });
+});
+
+describe('several instances', () => {
+  it('share a SQL replay store: a proof one instance accepted is refused by the other', async () => {
+    const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+    try {
+      await pool.query(dpopReplayTableSql('kit_dpop_replay'));
+      const replay = sqlReplayStore(async (sql, params) => (await pool.query(sql, params)).rows, { table: 'kit_dpop_replay' });
+      // Both behind one public URL, as behind a load balancer.
+      const dpop = { replay, publicUrl: 'https://api.example.com' };
+      const [one, two] = [await api({ dpop }), await api({ dpop })];
+      const key = await dpopKey();
+      const token = await boundToken(key);
+      const proof = await dpopProof(key, { htm: 'GET', htu: 'https://api.example.com/whoami', accessToken: token });
+      expect((await call(`${one.url}/whoami`, `DPoP ${token}`, [proof])).status).toBe(200);
+      expectChallenge(await call(`${two.url}/whoami`, `DPoP ${token}`, [proof]), 'invalid_dpop_proof');
+      const fresh = await dpopProof(key, { htm: 'GET', htu: 'https://api.example.com/whoami', accessToken: token });
+      expect((await call(`${two.url}/whoami`, `DPoP ${token}`, [fresh])).status).toBe(200);
+    } finally {
+      await pool.end();
+    }
   });
 });
 

@@ -68,7 +68,8 @@ describe('the demo delegation', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.body).toMatchObject({
       issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-      token_type: 'Bearer',
+      // The on-behalf subject is DPoP-bound, so the derived token is bound too (to orders-api's key).
+      token_type: 'DPoP',
       scope: 'orders:read orders:write',
     });
     expect(response.body.refresh_token).toBeUndefined();
@@ -360,7 +361,8 @@ describe('revocation', () => {
       const bea = await staffId(running, 'books-support@example.com');
       const { actorToken } = await reauthenticate(running, { store: 'books', customer, email: 'books-support@example.com' });
       const subject = String((await exchange(running, onBehalfParams(customer, actorToken), 'books')).body.access_token);
-      const derived = await delegate(running, 'storefront-books', subject, { resource: VAULT });
+      // The on-behalf subject is DPoP-bound (opaque: the helper cannot see it), so the request proves a key.
+      const derived = await delegate(running, 'storefront-books', subject, { resource: VAULT }, { prove: true });
       expect(derived.status).toBe(200);
       const token = String(derived.body.access_token);
       const active = await introspect(running, 'storefront-books', token);

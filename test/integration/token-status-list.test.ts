@@ -10,6 +10,7 @@ import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { createAccessTokenVerifier, KitError } from '../../src/resource-server/index.js';
 import { decodeLst, statusAt } from '../../src/resource-server/status-list.js';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
+import { delegate } from '../support/delegation.js';
 import { basic, postForm, tokenRequest } from '../support/oauth.js';
 import { customerId, exchange, onBehalfParams, reauthenticate } from '../support/on-behalf.js';
 import { eventually } from '../support/poll.js';
@@ -148,12 +149,8 @@ describe('the end of an on-behalf session', () => {
     const oleg = await customerId(running, 'electronics', 'oleg@example.com');
     const { actorToken } = await reauthenticate(running, { customer: oleg });
     const onBehalf = String((await exchange(running, onBehalfParams(oleg, actorToken))).body.access_token);
-    const derived = await tokenRequest(running.issuer, 'orders-api', SECRETS['orders-api']!, {
-      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-      subject_token: onBehalf,
-      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-      audience: 'payments',
-    });
+    // The on-behalf token is DPoP-bound (demo storefronts): the helper delegates it with orders-api's own proof.
+    const derived = await delegate(running, 'orders-api', onBehalf, { audience: 'payments' });
     expect(derived.status).toBe(200);
     const derivedToken = String(derived.body.access_token);
     expect(decodeJwt(derivedToken)).toMatchObject({ aud: PAYMENTS, status: { status_list: { idx: expect.any(Number) } } });

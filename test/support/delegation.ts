@@ -5,13 +5,14 @@
  * on it (the provider validates every client at start). Plus small helpers
  * for client-credentials tokens, exchanges, introspection and revocation.
  */
-import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
 import { registerClient } from '../../src/server/clients/register.js';
 import type { BehalfClientMetadata } from '../../src/server/clients/client-repository.js';
 import { DEMO_CLIENTS } from '../../src/server/seed/demo-data.js';
 import { createServices } from '../../src/server/system.js';
 import { testConfig, type RunningBehalf } from './behalf.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { dpopKey, dpopProof, type DpopKey } from './dpop.js';
 import { basic, postForm, tokenRequest, type JsonResponse } from './oauth.js';
 import { TOKEN_EXCHANGE } from './on-behalf.js';
 
@@ -124,24 +125,49 @@ export async function clientToken(running: RunningBehalf, clientId: string, reso
   return String(response.body.access_token);
 }
 
-/** A delegation exchange by `clientId`: subject_token (type access_token unless given) and anything else. */
-export function delegate(
+const clientKeys = new Map<string, Promise<DpopKey>>();
+
+/** Each client's own DPoP key in these tests. */
+export function clientKey(clientId: string): Promise<DpopKey> {
+  let key = clientKeys.get(clientId);
+  if (!key) clientKeys.set(clientId, (key = dpopKey()));
+  return key;
+}
+
+/** Whether a JWT access token is DPoP-bound (`cnf.jkt`); opaque tokens do not say. */
+function boundJwt(token: string): boolean {
+  try {
+    return typeof (decodeJwt(token).cnf as { jkt?: unknown } | undefined)?.jkt === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A delegation exchange by `clientId`: subject_token (type access_token unless given) and anything else.
+ * A DPoP-bound JWT subject (an on-behalf token of the demo storefronts) may only be exchanged for a bound
+ * token: the request then carries a proof of the client's own key (so it does with `prove`, for an opaque
+ * bound subject).
+ */
+export async function delegate(
   running: RunningBehalf,
   clientId: string,
   subjectToken: string,
   params: Record<string, string | string[]> = {},
+  options: { prove?: boolean } = {},
 ): Promise<JsonResponse> {
-  const body: Record<string, string> = {
+  const body = new URLSearchParams({
     grant_type: TOKEN_EXCHANGE,
     subject_token: subjectToken,
     subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-  };
-  const repeated: [string, string][] = [];
+  });
   for (const [key, value] of Object.entries(params)) {
-    if (Array.isArray(value)) for (const item of value) repeated.push([key, item]);
-    else body[key] = value;
+    body.delete(key);
+    for (const item of Array.isArray(value) ? value : [value]) body.append(key, item);
   }
-  return tokenRequest(running.issuer, clientId, secretOf(clientId), body, repeated);
+  const endpoint = `${running.issuer}/token`;
+  const proof = options.prove || boundJwt(subjectToken) ? await dpopProof(await clientKey(clientId), { htu: endpoint }) : undefined;
+  return postForm(endpoint, body, { authorization: basic(clientId, secretOf(clientId)), ...(proof ? { dpop: proof } : {}) });
 }
 
 /** The issued token of a successful exchange, verified as a resource server for `audience` would. */

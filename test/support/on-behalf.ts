@@ -5,7 +5,7 @@
 import * as client from 'openid-client';
 import type { RunningBehalf } from './behalf.js';
 import { HttpBrowser, type Page } from './browser.js';
-import { storefrontTokenProof } from './dpop.js';
+import { storefrontTokenProof, type DpopKey } from './dpop.js';
 import { basic, postForm, type JsonResponse } from './oauth.js';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
@@ -32,6 +32,8 @@ export interface ReauthOptions {
   password?: string;
   reason?: string;
   ticket?: string;
+  /** Redeem the code with a DPoP proof of this key: the actor token is then bound to it (RFC 9449 §5). */
+  dpop?: DpopKey;
 }
 
 export async function storefront(running: Endpoint, store = 'electronics') {
@@ -81,7 +83,13 @@ export async function reauthenticate(running: Endpoint, options: ReauthOptions):
   });
   if (!done.url.includes('/callback'))
     throw new Error(`re-authentication ended at ${done.url} (${done.status}): ${done.html.slice(0, 800)}`);
-  const tokens = await client.authorizationCodeGrant(config, new URL(done.url), { pkceCodeVerifier: verifier, expectedState: state });
+  const tokens = await client.authorizationCodeGrant(
+    config,
+    new URL(done.url),
+    { pkceCodeVerifier: verifier, expectedState: state },
+    undefined,
+    options.dpop ? { DPoP: client.getDPoPHandle(config, options.dpop.keyPair) } : undefined,
+  );
   return { actorToken: tokens.access_token, page: done };
 }
 

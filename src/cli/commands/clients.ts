@@ -146,6 +146,10 @@ export function registerClients(program: Command, cli: CliContext): void {
         `legacy confidential client that cannot send PKCE (${PKCE_OPTIONAL}); every other client must use PKCE S256`,
       ).conflicts('public'),
     )
+    .option('--dpop-bound-access-tokens', 'every token request must carry a DPoP proof; its tokens are bound to the key (RFC 9449 §5.2)')
+    .option('--require-dpop-on-behalf', 'storefront: login-on-behalf exchanges must carry a DPoP proof (on-behalf tokens bound to its key)')
+    .option('--require-par', 'every authorization request must be pushed (RFC 9126 require_pushed_authorization_requests)')
+    .option('--require-par-on-behalf', 'storefront: login-on-behalf authorization requests must be pushed (on_behalf_of never in a URL)')
     .option('--secret <secret>', `use this secret instead of a generated one (at least 16 characters)`)
     .option('--json', 'print the result (including a generated secret) as JSON')
     .action(async (clientId: string, options: ClientCreateOptions & { json?: boolean }) => {

@@ -14,6 +14,7 @@ import {
   createAccessTokenVerifier,
   createSessionStatusChecker,
   requireAuth,
+  sqlReplayStore,
   type StatusListOptions,
   type VerifierOptions,
 } from '../../resource-server/index.js';
@@ -51,6 +52,8 @@ export interface OrdersApiOptions {
   onError?: (error: unknown, ctx: Context) => void;
   /** Override the key source (tests). */
   keys?: VerifierOptions['keys'];
+  /** This API's public base URL behind a proxy (DPoP `htu`); default: the request's own origin. */
+  publicUrl?: string;
 }
 
 /** The app, and `listen`/`close` from the shared server helper. */
@@ -88,6 +91,11 @@ export async function createOrdersApi(options: OrdersApiOptions): Promise<Orders
     // Every JWT's entry in Behalf's token status list: a revoked token is refused within refreshSeconds.
     statusList: { refreshSeconds: 4, maxStaleSeconds: 60, ...options.statusList },
     ...(options.keys ? { keys: options.keys } : {}),
+    // DPoP-bound on-behalf tokens (RFC 9449): one proof per request, each jti once across every instance.
+    dpop: {
+      replay: sqlReplayStore((sql, params) => dataSource.query(sql, params), { table: 'orders_dpop_replay' }),
+      ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+    },
   });
   const sessionStatus = createSessionStatusChecker({
     issuer,

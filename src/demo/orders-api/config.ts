@@ -24,6 +24,8 @@ export interface OrdersConfig {
   /** The token status list check (ORDERS_STATUS_LIST_REFRESH_SECONDS, ORDERS_STATUS_LIST_MAX_STALE_SECONDS). */
   statusList: { refreshSeconds: number; maxStaleSeconds: number };
   maxBodyBytes: number;
+  /** The public base URL clients call (behind a proxy): DPoP proofs' `htu` names it (RFC 9449 §4.3). */
+  publicUrl?: string;
 }
 
 export const DEFAULT_RESOURCE = 'http://localhost:4003';
@@ -74,5 +76,6 @@ export function loadOrdersConfig(env: NodeJS.ProcessEnv = process.env): OrdersCo
       maxStaleSeconds: read.integer('ORDERS_STATUS_LIST_MAX_STALE_SECONDS', 60, 1, 86_400),
     },
     maxBodyBytes: read.integer('ORDERS_MAX_BODY_BYTES', 16_384, 256, 1_048_576),
+    ...(env.ORDERS_PUBLIC_URL ? { publicUrl: read.url('ORDERS_PUBLIC_URL', DEFAULT_RESOURCE) } : {}),
   };
 }

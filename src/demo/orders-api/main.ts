@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     sessionStatusCacheSeconds: config.sessionStatusCacheSeconds,
     statusList: config.statusList,
     maxBodyBytes: config.maxBodyBytes,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
   }).catch(async (error: unknown) => {
     await embedded?.stop();
     throw error;
