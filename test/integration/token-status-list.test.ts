@@ -181,7 +181,7 @@ describe('the kit when Behalf cannot be reached', () => {
     const kit = createAccessTokenVerifier({
       issuer: running.issuer,
       audience: ORDERS,
-      statusList: { refreshSeconds: 0, maxStaleSeconds: 2, timeoutMs: 1000 },
+      statusList: { refreshSeconds: 0, maxStaleSeconds: 6, timeoutMs: 1000 },
     });
     await expect(kit(token)).resolves.toMatchObject({ client_id: 'integrator-demo' });
     const lastFetch = Date.now();
@@ -189,8 +189,8 @@ describe('the kit when Behalf cannot be reached', () => {
     stopped = true;
     // The list cannot be fetched again: the copy from a moment ago still answers, within the bound.
     await expect(kit(token)).resolves.toMatchObject({ client_id: 'integrator-demo' });
-    expect(Date.now() - lastFetch).toBeLessThan(2000);
-    await new Promise((resolve) => setTimeout(resolve, 2100 - (Date.now() - lastFetch)));
+    expect(Date.now() - lastFetch).toBeLessThan(6000);
+    await new Promise((resolve) => setTimeout(resolve, 6100 - (Date.now() - lastFetch)));
     const refusal = await kit(token).then(
       () => undefined,
       (error: unknown) => error,
