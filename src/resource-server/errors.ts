@@ -15,9 +15,14 @@ export type KitErrorCode =
   | 'insufficient_scope'
   | 'session_ended'
   | 'session_unverifiable'
-  | 'on_behalf_forbidden';
+  | 'on_behalf_forbidden'
+  /** RFC 9449 §7.1: the DPoP proof is missing, malformed, for another request, or replayed. */
+  | 'invalid_dpop_proof';
 
-const HTTP: Record<KitErrorCode, { status: number; oauth: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | undefined }> = {
+const HTTP: Record<
+  KitErrorCode,
+  { status: number; oauth: 'invalid_request' | 'invalid_token' | 'insufficient_scope' | 'invalid_dpop_proof' | undefined }
+> = {
   missing_token: { status: 401, oauth: undefined },
   invalid_token: { status: 401, oauth: 'invalid_token' },
   token_expired: { status: 401, oauth: 'invalid_token' },
@@ -28,6 +33,7 @@ const HTTP: Record<KitErrorCode, { status: number; oauth: 'invalid_request' | 'i
   session_unverifiable: { status: 503, oauth: undefined },
   insufficient_scope: { status: 403, oauth: 'insufficient_scope' },
   on_behalf_forbidden: { status: 403, oauth: undefined },
+  invalid_dpop_proof: { status: 401, oauth: 'invalid_dpop_proof' },
 };
 
 /**
@@ -50,6 +56,8 @@ export class KitError extends Error {
   constructor(
     readonly code: KitErrorCode,
     message: string,
+    /** The authentication scheme of the challenge (RFC 9449 §7.1: DPoP for a bound token or a DPoP request). */
+    readonly scheme: 'Bearer' | 'DPoP' = 'Bearer',
   ) {
     super(message);
     this.status = HTTP[code].status;

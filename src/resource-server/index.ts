@@ -16,3 +16,4 @@ export { requireAuth, forbidOnBehalf, respondWithKitError, type RequireAuthOptio
 export { currentPrincipal, runWithPrincipal } from './context.js';
 export { AttributionSubscriber, AuditTrailSubscriber, type AuditTrailOptions } from './typeorm.js';
 export { KitError, type KitErrorCode } from './errors.js';
+export { memoryReplayStore, type DpopOptions, type ReplayStore, type Presentation } from './dpop.js';

@@ -85,6 +85,8 @@ export async function createBehalf(config: Config, logger = createLogger(config.
       onBehalf: onBehalf.sessions,
       limits,
       totp: services.totp,
+      clients: services.clients,
+      resourceServers: services.resourceServers,
       statusLists: new StatusListTokens(dataSource, sealer, config.issuer),
       isShuttingDown: () => shuttingDown,
     });

@@ -5,6 +5,7 @@
  */
 import type { AuditEventInput } from '../audit/index.js';
 import type { AgentFacts, ReauthFacts, SessionFacts, TargetFacts } from './on-behalf-policy.js';
+import type { SenderConstraintPolicy } from './sender-constraint.js';
 import type { ActClaim, MayActClaim } from './types.js';
 
 export interface ResourceTarget {
@@ -39,6 +40,8 @@ export interface ExchangeClient {
   operates: string[];
   /** The client's default resource (`default_resource`): the delegation target when a request names none. */
   defaultResource?: string;
+  /** When the client must prove a DPoP key (RFC 9449); absent: never required. */
+  senderConstraint?: SenderConstraintPolicy;
 }
 
 export interface Targets {
@@ -73,6 +76,8 @@ export interface PresentedToken {
   jti: string;
   /** Revoked through the token status list (a JWT whose entry is INVALID): every caller must refuse it. */
   revoked?: true;
+  /** RFC 9449 `cnf.jkt`: the key a DPoP-bound token is bound to. */
+  boundKey?: string;
 }
 
 export interface TokenReader {
@@ -120,6 +125,8 @@ export interface IssueAccessToken {
   notAfter?: Date;
   /** The subject token a delegation derives from: revoking it (or its grant) revokes the new token too. */
   derivedFrom?: Pick<PresentedToken, 'format' | 'jti' | 'grantId'>;
+  /** RFC 9449 §6: bind the token to this key thumbprint (`cnf.jkt`). */
+  boundKey?: string;
 }
 
 export interface PreparedToken {

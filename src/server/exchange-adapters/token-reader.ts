@@ -24,6 +24,12 @@ function mayAct(value: unknown): MayActClaim | undefined {
     : undefined;
 }
 
+/** RFC 9449 §6.1 `cnf.jkt` of a DPoP-bound JWT. */
+function boundKey(cnf: unknown): { boundKey?: string } {
+  const jkt = cnf && typeof cnf === 'object' ? (cnf as { jkt?: unknown }).jkt : undefined;
+  return typeof jkt === 'string' && jkt ? { boundKey: jkt } : {};
+}
+
 export class OidcTokenReader implements TokenReader {
   private keys: { at: number; set: ReturnType<typeof createLocalJWKSet> } | undefined;
 
@@ -74,6 +80,7 @@ export class OidcTokenReader implements TokenReader {
       oboSessionId: typeof payload.obo_sid === 'string' ? payload.obo_sid : undefined,
       jti: payload.jti!,
       ...(revoked ? { revoked: true as const } : {}),
+      ...boundKey(payload.cnf),
     };
   }
 
@@ -96,6 +103,7 @@ export class OidcTokenReader implements TokenReader {
       mayAct: mayAct(token.extra.may_act),
       oboSessionId: typeof token.extra.obo_sid === 'string' ? token.extra.obo_sid : undefined,
       jti: token.jti,
+      ...(token.boundKey ? { boundKey: token.boundKey } : {}),
     };
   }
 }

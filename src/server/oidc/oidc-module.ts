@@ -25,6 +25,8 @@ import type { OidcPort } from './port.js';
 import { buildProvider } from './provider.js';
 import { ProviderHolder } from './provider-holder.js';
 import { providerPort } from './provider-port.js';
+import { InitialAccessTokenPolicies } from '../clients/initial-access-tokens.js';
+import { registeredClientStore, registrationAudit, registrationFeatures, type RegistrationDependencies } from './registration.js';
 import { ownJwtEndpoints } from './own-jwt-endpoints.js';
 import { statusClaimCustomizer } from './token-status-claim.js';
 import type { TokenStatusService } from '../token-status/token-status-service.js';
@@ -52,8 +54,15 @@ export function createOidc(
 ): OidcModule {
   const { config, services, renderer, metrics } = options;
   const { logger, audit } = services;
+  const registration: RegistrationDependencies = {
+    clients: services.clients,
+    resourceServers: services.resourceServers,
+    policies: new InitialAccessTokenPolicies(services.dataSource),
+    audit,
+  };
   const adapter = createAdapterFactory(services.dataSource, {
     findClient: (clientId) => services.clients.findForProvider(clientId),
+    ...registeredClientStore(services.clients),
     onGrantRevoked: (grantId) => options.tokenStatus.revokeGrant(grantId),
   });
   // The port asks for the current provider at each call: the holder swaps it on key rotation.
@@ -73,6 +82,8 @@ export function createOidc(
         stores: services.stores,
         resourceServers: services.resourceServers,
         renderer,
+        previousClientSecret: (clientId) => services.clients.previousSecret(clientId),
+        registration: registrationFeatures(registration),
         use: [
           // Outermost: a database outage inside oidc-provider is a 503 to retry, not a 500.
           databaseOutageMiddleware(),
@@ -82,6 +93,7 @@ export function createOidc(
           exchangeRefusalAudit(audit, logger),
           tokenRevokedAudit(audit, logger),
           logoutAudit(audit, logger, extensions.logoutListeners),
+          registrationAudit(registration),
           ownJwtEndpoints(options.tokenStatus, logger),
         ],
         jwtCustomizer: statusClaimCustomizer((entry) => options.tokenStatus.register(entry)),

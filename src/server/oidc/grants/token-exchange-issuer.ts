@@ -40,6 +40,8 @@ export function oidcTokenIssuer(ctx: KoaContextWithOIDC, registerStatus?: Regist
         resourceServer,
         expiresIn: input.expiresIn,
       } as never);
+      // RFC 9449 §6: a JWT carries `cnf.jkt`; an opaque token keeps it, and introspection answers `cnf` and `token_type: DPoP`.
+      if (input.boundKey) token.setThumbprint('jkt', input.boundKey);
       // The id exists from here on, so the audit record written before commit() can name it.
       assignTokenId(token);
       // Listed with its lineage before the audit record names it: the row is committed before the token exists.
