@@ -8,6 +8,7 @@ import type { Services } from '../server/system.js';
 import { normaliseResourceIndicator } from '../server/clients/resource-indicator.js';
 import { PKCE_OPTIONAL } from '../server/oidc/pkce-policy.js';
 import { CliError } from './errors.js';
+import { delegationRule } from './client-update.js';
 import type { ClientRecord } from '../server/clients/client-records.js';
 
 export type { ClientKind } from '../server/clients/client-kind.js';
@@ -25,7 +26,7 @@ export interface ClientCreateOptions {
   /** The resource a client_credentials or delegation request gets when it names none (one of `resource`). */
   defaultResource?: string;
   operates?: string[];
-  /** Delegation rules as `<from>=<to>`: a token for `from` may be exchanged for one for `to`. */
+  /** Delegation rules as `clients update` reads them: `<from>=<to>` or `"<from>=<to> <scope>..."`. */
   delegation?: string[];
   firstParty?: boolean;
   public?: boolean;
@@ -78,15 +79,6 @@ export function buildClientMetadata(clientId: string, options: ClientCreateOptio
 }
 
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
-
-/** `<from>=<to>` (resource URIs or aliases) as a delegation rule. */
-function delegationRule(value: string): { from: string; to: string } {
-  const at = value.indexOf('=');
-  const from = value.slice(0, at).trim();
-  const to = value.slice(at + 1).trim();
-  if (at < 0 || !from || !to) throw new CliError(`--delegation ${value}: write it as <from resource>=<to resource>`);
-  return { from, to };
-}
 
 /** Compared as oidc-provider will (normalised); an invalid URI is left for the metadata validation to name. */
 function sameResourceIn(resource: string, list: string[]): boolean {

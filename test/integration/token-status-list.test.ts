@@ -14,6 +14,7 @@ import { startBehalf, type RunningBehalf } from '../support/behalf.js';
 import { basic, postForm, tokenRequest } from '../support/oauth.js';
 import { customerId, exchange, onBehalfParams, reauthenticate } from '../support/on-behalf.js';
 import { customerToken } from '../support/orders-api.js';
+import { dpopKey, dpopProof } from '../support/dpop.js';
 import { eventually } from '../support/poll.js';
 
 const ORDERS = 'http://localhost:4003';
@@ -150,12 +151,20 @@ describe('the end of an on-behalf session', () => {
     const oleg = await customerId(running, 'electronics', 'oleg@example.com');
     const { actorToken } = await reauthenticate(running, { customer: oleg });
     const onBehalf = String((await exchange(running, onBehalfParams(oleg, actorToken))).body.access_token);
-    const derived = await tokenRequest(running.issuer, 'orders-api', SECRETS['orders-api']!, {
-      grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-      subject_token: onBehalf,
-      subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-      audience: 'payments',
-    });
+    // The on-behalf token is DPoP-bound (the demo storefront's policy): its exchange must be bound too (RFC 9449).
+    const derived = await postForm(
+      `${running.issuer}/token`,
+      new URLSearchParams({
+        grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
+        subject_token: onBehalf,
+        subject_token_type: 'urn:ietf:params:oauth:token-type:access_token',
+        audience: 'payments',
+      }),
+      {
+        authorization: basic('orders-api', SECRETS['orders-api']!),
+        dpop: await dpopProof(await dpopKey(), { htu: `${running.issuer}/token` }),
+      },
+    );
     expect(derived.status).toBe(200);
     const derivedToken = String(derived.body.access_token);
     expect(decodeJwt(derivedToken)).toMatchObject({ aud: PAYMENTS, status: { status_list: { idx: expect.any(Number) } } });

@@ -132,8 +132,8 @@ export function registerClients(program: Command, cli: CliContext): void {
     )
     .option('--operates <identifier...>', 'resource servers this client operates (may introspect their tokens)')
     .option(
-      '--delegation <from=to...>',
-      'delegation rules: a token for <from> (a resource it operates) may be exchanged for one for <to> (adds the token-exchange grant)',
+      '--delegation <rule...>',
+      'delegation rules "<from>=<to>[ <scope>...]": a token for <from> (a resource it operates) may be exchanged for one for <to> (adds the token-exchange grant)',
     )
     .option('--first-party', 'skip the consent screen')
     .addOption(new Option('--public', 'public client: token_endpoint_auth_method none, no secret').conflicts('secret'))
