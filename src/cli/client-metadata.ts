@@ -27,7 +27,7 @@ export interface ClientCreateOptions {
   /** The resource a client_credentials or delegation request gets when it names none (one of `resource`). */
   defaultResource?: string;
   operates?: string[];
-  /** Delegation rules as `<from>=<to>`: a token for `from` may be exchanged for one for `to`. */
+  /** Delegation rules as `clients update` reads them: `<from>=<to>` or `"<from>=<to> <scope>..."`. */
   delegation?: string[];
   firstParty?: boolean;
   public?: boolean;

@@ -74,16 +74,17 @@ export function registerPermissions(program: Command, cli: CliContext): void {
 
   const revoke = scopeOptions(group.command('revoke').description('revoke a permission for one store, or the all-stores grant')).action(
     async (reference: string, permission: Permission, options: ScopeOptions) => {
-      const { account, label, removed, remaining } = await cli.withServices(async (services) => {
+      const { account, label, removed, remaining, ended } = await cli.withServices(async (services) => {
         const account = await staffAccount(services, reference);
         const { storeId, label } = await grantScope(services, options);
         const removed = await services.accounts.revokePermission(account.id, permission, storeId);
         if (removed)
           await cli.recordAdmin(services, { type: 'admin.permission.revoked', subject: account.id, details: { permission, store: label } });
-        const remaining = (await services.accounts.permissions(account.id)).filter(
-          (held) => held.permission === permission && held.storeId === null,
-        );
-        return { account, label, removed, remaining: storeId !== null && remaining.length > 0 };
+        const held = (await services.accounts.permissions(account.id)).filter((grant) => grant.permission === permission);
+        const allStores = held.some((grant) => grant.storeId === null);
+        const ended =
+          removed && permission === 'security:loginOnBehalf' ? await endSessionsBeyond(services, account.id, held, cli.actor()) : 0;
+        return { account, label, removed, remaining: storeId !== null && allStores, ended };
       });
       cli.out(
         removed
@@ -92,6 +93,7 @@ export function registerPermissions(program: Command, cli: CliContext): void {
       );
       // Revoking one store does not narrow an all-stores grant: say so rather than let the operator believe it did.
       if (remaining) cli.out(`note: ${account.username} still holds ${permission} for all stores (revoke it with --all-stores)`);
+      if (ended) cli.out(`${ended} running on-behalf session(s) in that store ended; their tokens are revoked`);
     },
   );
   examples(
@@ -118,4 +120,21 @@ export function registerPermissions(program: Command, cli: CliContext): void {
       );
     });
   examples(list, 'permissions list support@example.com', 'permissions list books-support@example.com --json');
+}
+
+/**
+ * Login on behalf revoked for a store: the agent's running sessions there end now (and with them
+ * every token they issued, through the token status list), not at their next exchange.
+ */
+async function endSessionsBeyond(services: Services, agentId: string, held: { storeId: string | null }[], by: string): Promise<number> {
+  const [{ OnBehalfRepository }, { sqlGrants }] = await Promise.all([
+    import('../../server/on-behalf/on-behalf-repository.js'),
+    import('../../server/on-behalf/sql-grants.js'),
+  ]);
+  const allowed = held.some((grant) => grant.storeId === null) ? 'all' : held.map((grant) => grant.storeId!);
+  return new OnBehalfRepository(services.dataSource, services.audit, sqlGrants(services.dataSource)).endSessionsOutside(
+    agentId,
+    allowed,
+    by,
+  );
 }

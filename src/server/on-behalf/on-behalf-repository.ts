@@ -265,6 +265,21 @@ export class OnBehalfRepository implements OnBehalfSessions {
     return ended;
   }
 
+  /**
+   * Ends an agent's running sessions in stores they may no longer act for (a revoked permission), with
+   * their tokens; `allowedStoreIds` 'all': an all-stores permission remains, nothing ends.
+   */
+  async endSessionsOutside(agentId: string, allowedStoreIds: string[] | 'all', by: string): Promise<number> {
+    if (allowedStoreIds === 'all' || !isUuid(agentId)) return 0;
+    const rows = (await this.dataSource.query(
+      `SELECT id FROM on_behalf_session WHERE agent_account_id = $1 AND ended_at IS NULL AND store_id::text <> ALL($2::text[])`,
+      [agentId, allowedStoreIds],
+    )) as { id: string }[];
+    let ended = 0;
+    for (const { id } of rows) if ((await this.endSession(id, by, 'policy_revoked'))?.endedNow) ended += 1;
+    return ended;
+  }
+
   /** Ends every active session in which an account takes part, as agent or as customer (account disabled). */
   async endAccountSessions(accountId: string, by: string, reason: EndReason): Promise<number> {
     const ended = await this.endWhere('(agent_account_id = $1 OR customer_account_id = $1)', accountId, by, reason, {});

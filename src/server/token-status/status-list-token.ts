@@ -16,6 +16,7 @@ import { BITS, encodeLst, statusBytes } from './list-encoding.js';
 import { invalidIndexes, listExists, statusListUri } from './token-status-store.js';
 
 export const STATUS_LIST_TYP = 'statuslist+jwt';
+const MAX_CACHED_LISTS = 256;
 
 export interface StatusListTimes {
   /** `ttl` (§5.1): how long a consumer may cache the token before fetching it again. */
@@ -51,6 +52,8 @@ export class StatusListTokens {
     const cached = this.rendered.get(listId);
     if (cached && Date.now() - cached.at < this.times.cacheMs) return cached.list;
     const list = this.build(listId);
+    // Bounded: requests for many list ids (most of which do not exist) cannot grow it without end.
+    if (!this.rendered.has(listId) && this.rendered.size >= MAX_CACHED_LISTS) this.rendered.clear();
     this.rendered.set(listId, { list, at: Date.now() });
     // A failure is not cached: the next request tries again.
     list.catch(() => this.rendered.delete(listId));
