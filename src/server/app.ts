@@ -28,6 +28,8 @@ import { directoryRoutes } from './directory/routes.js';
 import { DirectoryQuery } from './directory/directory-query.js';
 import type { TotpService } from '../accounts/totp-service.js';
 import { SecondFactorPending } from './interactions/second-factor-pending.js';
+import { PeopleDirectory } from './admin/people-directory.js';
+import { peopleAdminRoutes } from './admin/people-routes.js';
 
 export interface AppDependencies {
   config: Config;
@@ -96,7 +98,15 @@ export function createApp(deps: AppDependencies): Koa {
   });
   app.use(interactions.routes()).use(interactions.allowedMethods());
 
-  const audit = auditAdminRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, audit: deps.audit, logger: deps.logger });
+  const people = new PeopleDirectory(deps.dataSource);
+  const audit = auditAdminRoutes({
+    oidc: deps.oidc.port,
+    accounts: deps.accounts,
+    audit: deps.audit,
+    logger: deps.logger,
+    people,
+    stores: deps.stores,
+  });
   app.use(audit.routes()).use(audit.allowedMethods());
 
   const sessionAdmin = sessionAdminRoutes({
@@ -104,8 +114,22 @@ export function createApp(deps: AppDependencies): Koa {
     accounts: deps.accounts,
     sessions: deps.onBehalf,
     dataSource: deps.dataSource,
+    stores: deps.stores,
+    people,
   });
   app.use(sessionAdmin.routes()).use(sessionAdmin.allowedMethods());
+
+  const peopleAdmin = peopleAdminRoutes({
+    oidc: deps.oidc.port,
+    accounts: deps.accounts,
+    stores: deps.stores,
+    totp: deps.totp,
+    audit: deps.audit,
+    sessions: deps.onBehalf,
+    people,
+    maxBodyBytes: config.security.maxBodyBytes,
+  });
+  app.use(peopleAdmin.routes()).use(peopleAdmin.allowedMethods());
 
   const agentSessions = agentSessionRoutes({
     oidc: deps.oidc.port,
