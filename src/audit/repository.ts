@@ -10,7 +10,7 @@ export interface AuditQuery {
   /** Any of these actors (one person may have several accounts). */
   actors?: string[];
   subjects?: string[];
-  /** Events whose actor or subject is one of these. */
+  /** Events whose actor, subject or on-behalf agent (`details.agent`) is one of these. */
   people?: string[];
   sessionId?: string;
   clientId?: string;
@@ -54,8 +54,9 @@ export class AuditRepository {
     if (query.actors) add('actor = ANY(?::text[])', query.actors);
     if (query.subjects) add('subject = ANY(?::text[])', query.subjects);
     if (query.people) {
+      // The agent of an on-behalf session that someone else ended is in the event's details.
       add('(actor = ANY(?::text[])', query.people);
-      where[where.length - 1] += ` OR subject = ANY($${params.length}::text[]))`;
+      where[where.length - 1] += ` OR subject = ANY($${params.length}::text[]) OR details->>'agent' = ANY($${params.length}::text[]))`;
     }
     if (query.sessionId) add('session_id = ?', query.sessionId);
     if (query.clientId) add('client_id = ?', query.clientId);

@@ -29,7 +29,9 @@ import { DirectoryQuery } from './directory/directory-query.js';
 import type { TotpService } from '../accounts/totp-service.js';
 import { SecondFactorPending } from './interactions/second-factor-pending.js';
 import { PeopleDirectory } from './admin/people-directory.js';
-import { peopleAdminRoutes } from './admin/people-routes.js';
+import { peopleAdminRoutes, storesAdminRoutes } from './admin/people-routes.js';
+import { consoleRoutes } from './console/routes.js';
+import type { Sealer } from './secrets/sealer.js';
 
 export interface AppDependencies {
   config: Config;
@@ -44,6 +46,7 @@ export interface AppDependencies {
   onBehalf: OnBehalfRepository;
   limits: RateLimits;
   totp: TotpService;
+  sealer: Sealer;
   isShuttingDown: () => boolean;
 }
 
@@ -130,6 +133,8 @@ export function createApp(deps: AppDependencies): Koa {
     maxBodyBytes: config.security.maxBodyBytes,
   });
   app.use(peopleAdmin.routes()).use(peopleAdmin.allowedMethods());
+  const storesAdmin = storesAdminRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, stores: deps.stores });
+  app.use(storesAdmin.routes()).use(storesAdmin.allowedMethods());
 
   const agentSessions = agentSessionRoutes({
     oidc: deps.oidc.port,
@@ -148,6 +153,17 @@ export function createApp(deps: AppDependencies): Koa {
 
   const sessions = onBehalfRoutes({ oidc: deps.oidc.port, sessions: deps.onBehalf, maxBodyBytes: config.security.maxBodyBytes });
   app.use(sessions.routes()).use(sessions.allowedMethods());
+
+  const adminConsole = consoleRoutes({
+    issuer: config.issuer,
+    apiBaseUrl: config.issuer,
+    secrets: config.secrets,
+    sealer: deps.sealer,
+    logger: deps.logger,
+    requireSecondFactor: config.security.requireSecondFactorForAdminConsole,
+    maxBodyBytes: config.security.maxBodyBytes,
+  });
+  app.use(adminConsole.routes()).use(adminConsole.allowedMethods());
 
   app.use(tokenEndpointLimits(deps.limits));
 

@@ -82,6 +82,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
       onBehalf: onBehalf.sessions,
       limits,
       totp: services.totp,
+      sealer: services.sealer,
       isShuttingDown: () => shuttingDown,
     });
     services.audit.startCheckpoints(config.audit.checkpointIntervalSeconds);

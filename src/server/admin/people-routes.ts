@@ -205,3 +205,16 @@ export function peopleAdminRoutes(deps: PeopleRouteDependencies): Router {
 
   return router;
 }
+
+/** GET /admin/stores: the stores, for choosing where a permission applies. Admin role only. */
+export function storesAdminRoutes(deps: Pick<PeopleRouteDependencies, 'oidc' | 'accounts' | 'stores'>): Router {
+  const router = new Router({ prefix: '/admin/stores' });
+  router.use(requireStaffToken(deps.oidc, deps.accounts, 'admin'));
+  router.get('/', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = {
+      stores: (await deps.stores.list()).map((store) => ({ id: store.id, slug: store.slug, name: store.name, base_url: store.baseUrl })),
+    };
+  });
+  return router;
+}
