@@ -8,6 +8,7 @@ import type { Services } from '../server/system.js';
 import { normaliseResourceIndicator } from '../server/clients/resource-indicator.js';
 import { PKCE_OPTIONAL } from '../server/oidc/pkce-policy.js';
 import { CliError } from './errors.js';
+import type { ClientRecord } from '../server/clients/client-records.js';
 
 export type { ClientKind } from '../server/clients/client-kind.js';
 import type { ClientKind } from '../server/clients/client-kind.js';
@@ -98,47 +99,12 @@ export async function checkOperatedResources(services: Services, metadata: Behal
   }
 }
 
-export interface ClientRecord {
-  metadata: BehalfClientMetadata;
-  source: 'database' | 'config';
-  hasSecret: boolean;
-  createdAt: Date | null;
-  updatedAt: Date | null;
-}
-
-/** Metadata without any secret: what list and show may print. */
-function withoutSecret(metadata: Record<string, unknown>): BehalfClientMetadata {
-  const { client_secret: _secret, ...rest } = metadata;
-  return rest as BehalfClientMetadata;
-}
+export type { ClientRecord } from '../server/clients/client-records.js';
 
 /** Database clients plus the static ones from the configuration; secrets are never read. */
 export async function listClients(services: Services): Promise<ClientRecord[]> {
-  const rows = await services.clients.list();
-  const withSecret = new Set(
-    (
-      (await services.dataSource.query('SELECT client_id FROM oauth_client WHERE client_secret_encrypted IS NOT NULL')) as {
-        client_id: string;
-      }[]
-    ).map((row) => row.client_id),
-  );
-  const records: ClientRecord[] = rows.map((row) => ({
-    metadata: withoutSecret({ ...row.metadata, client_id: row.clientId }),
-    source: 'database',
-    hasSecret: withSecret.has(row.clientId),
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  }));
-  for (const client of services.config.clients) {
-    records.push({
-      metadata: withoutSecret(client),
-      source: 'config',
-      hasSecret: typeof client.client_secret === 'string',
-      createdAt: null,
-      updatedAt: null,
-    });
-  }
-  return records;
+  const { listClientRecords } = await import('../server/clients/client-records.js');
+  return listClientRecords(services.clients, services.config.clients);
 }
 
 export async function findClient(services: Services, clientId: string): Promise<ClientRecord> {

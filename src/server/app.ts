@@ -32,6 +32,9 @@ import { PeopleDirectory } from './admin/people-directory.js';
 import { peopleAdminRoutes, storesAdminRoutes } from './admin/people-routes.js';
 import { consoleRoutes } from './console/routes.js';
 import type { Sealer } from './secrets/sealer.js';
+import type { ClientRepository } from './clients/client-repository.js';
+import type { ResourceServerRegistry } from './clients/resource-servers.js';
+import { clientAdministrationRoutes } from './admin/client-administration.js';
 
 export interface AppDependencies {
   config: Config;
@@ -47,6 +50,8 @@ export interface AppDependencies {
   limits: RateLimits;
   totp: TotpService;
   sealer: Sealer;
+  clients: ClientRepository;
+  resourceServers: ResourceServerRegistry;
   isShuttingDown: () => boolean;
 }
 
@@ -164,6 +169,7 @@ export function createApp(deps: AppDependencies): Koa {
     maxBodyBytes: config.security.maxBodyBytes,
   });
   app.use(adminConsole.routes()).use(adminConsole.allowedMethods());
+  for (const router of clientAdministrationRoutes(deps)) app.use(router.routes()).use(router.allowedMethods());
 
   app.use(tokenEndpointLimits(deps.limits));
 

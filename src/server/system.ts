@@ -83,6 +83,8 @@ export async function createBehalf(config: Config, logger = createLogger(config.
       limits,
       totp: services.totp,
       sealer: services.sealer,
+      clients: services.clients,
+      resourceServers: services.resourceServers,
       isShuttingDown: () => shuttingDown,
     });
     services.audit.startCheckpoints(config.audit.checkpointIntervalSeconds);

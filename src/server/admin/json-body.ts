@@ -1,51 +1,36 @@
-/** JSON request bodies for the admin API: parsed with a size limit; a malformed body is a 400 JSON error, not a 500. */
+/** JSON bodies for the admin API: size-limited, an object, and errors as 400 JSON (never a 500). */
 import { bodyParser } from '@koa/bodyparser';
 import type { Context, Next } from 'koa';
+import type { ChangeActor } from '../clients/client-changes.js';
+import { requestMeta } from '../audit-trail/request-meta.js';
 
-export function badRequest(ctx: Context, description: string, field?: string): void {
-  ctx.status = 400;
-  ctx.body = { error: 'invalid_request', error_description: description, ...(field ? { field } : {}) };
-}
-
-export function jsonBody(maxBytes: number) {
-  const parse = bodyParser({
-    enableTypes: ['json'],
-    parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
-    jsonLimit: `${maxBytes}b`,
-    jsonStrict: true,
-    encoding: 'utf-8',
-  });
-  return async function adminJsonBody(ctx: Context, next: Next): Promise<void> {
-    try {
-      await parse(ctx, async () => undefined);
-    } catch (error) {
-      const status = (error as { status?: number }).status ?? 400;
-      ctx.status = status === 413 ? 413 : 400;
-      ctx.body = {
-        error: 'invalid_request',
-        error_description: status === 413 ? 'the request body is too large' : 'the body must be JSON',
-      };
-      return;
-    }
-    const body = ctx.request.body;
-    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body)))
-      return badRequest(ctx, 'the body must be a JSON object');
-    await next();
+export function jsonBody(maxBodyBytes: number) {
+  const parse = bodyParser({ enableTypes: ['json'], jsonLimit: `${maxBodyBytes}b`, jsonStrict: true, encoding: 'utf-8' });
+  return async function parseJsonObject(ctx: Context, next: Next): Promise<void> {
+    if (!ctx.is('application/json')) return answer(ctx, 415, 'invalid_request', 'send the body as application/json');
+    await parse(ctx, async () => {
+      const body = ctx.request.body as unknown;
+      if (!body || typeof body !== 'object' || Array.isArray(body))
+        return answer(ctx, 400, 'invalid_request', 'the request body must be a JSON object');
+      await next();
+    });
   };
 }
 
-/** The body as a record (empty when there was none). */
-export function bodyOf(ctx: Context): Record<string, unknown> {
-  return (ctx.request.body as Record<string, unknown> | undefined) ?? {};
+export function answer(ctx: Context, status: number, error: string, description: string): void {
+  ctx.status = status;
+  ctx.body = { error, error_description: description };
 }
 
-/** An optional reason an admin gives for a change: trimmed text of at most 500 characters. */
-export function reasonOf(ctx: Context, required: boolean): string | null | Error {
-  const value = bodyOf(ctx).reason;
-  if (value === undefined || value === null || value === '') return required ? new Error('a reason is required') : null;
-  if (typeof value !== 'string' || value.includes('\u0000')) return new Error('reason must be text');
-  const reason = value.trim();
-  if (!reason) return required ? new Error('a reason is required') : null;
-  if (reason.length > 500) return new Error('reason must be at most 500 characters');
-  return reason;
+export const STATUS_OF = { invalid_client_metadata: 400, invalid_request: 400, not_found: 404, conflict: 409 } as const;
+
+/** The admin making the change, as the audit trail names them. */
+export function adminActor(ctx: Context): ChangeActor {
+  const admin = ctx.state.staff!;
+  return { actor: admin.account.id, ...requestMeta(ctx), details: { via_client: admin.clientId } };
+}
+
+export async function noStore(ctx: Context, next: Next): Promise<void> {
+  ctx.set('Cache-Control', 'no-store');
+  await next();
 }

@@ -24,7 +24,7 @@ import { requestMeta } from '../audit-trail/request-meta.js';
 import type { OidcPort } from '../oidc/port.js';
 import type { OnBehalfRepository } from '../on-behalf/on-behalf-repository.js';
 import { requireStaffToken } from './bearer-auth.js';
-import { badRequest, bodyOf, jsonBody, reasonOf } from './json-body.js';
+import { badRequest, bodyOf, optionalJsonBody, reasonOf } from './optional-json-body.js';
 import { PeopleDirectory, type PersonDetails } from './people-directory.js';
 
 export interface PeopleRouteDependencies {
@@ -53,7 +53,7 @@ export function peopleAdminRoutes(deps: PeopleRouteDependencies): Router {
     ctx.set('Cache-Control', 'no-store');
     await next();
   });
-  const body = jsonBody(deps.maxBodyBytes);
+  const body = optionalJsonBody(deps.maxBodyBytes);
 
   async function record(ctx: Context, type: string, subject: string, details: Record<string, string | boolean | null | string[]>) {
     const admin = ctx.state.staff!;

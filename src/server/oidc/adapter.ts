@@ -11,21 +11,29 @@ import { forgetReadAhead, keep, readAheadKey, readingAhead, take } from './read-
 export interface AdapterOptions {
   /** Clients come from Behalf's own table (clients/client-store.ts), not from `oidc_payload`. */
   findClient?: (clientId: string) => Promise<Record<string, unknown> | undefined>;
+  /** Stores a client oidc-provider registered or updated (RFC 7591/7592), its secret sealed. */
+  saveClient?: (clientId: string, metadata: Record<string, unknown>) => Promise<void>;
+  /** Removes a client that deleted itself (RFC 7592). */
+  removeClient?: (clientId: string) => Promise<void>;
 }
 
-/** oidc-provider's Client model, read-only: clients are managed with the CLI and the admin API. */
-function clientAdapter(find: NonNullable<AdapterOptions['findClient']>): Adapter {
-  const readOnly = async () => {
-    throw new Error('clients are managed with the Behalf CLI, not through oidc-provider');
+/**
+ * oidc-provider's Client model on Behalf's `oauth_client` table: read on every client look-up;
+ * written only by dynamic registration and its management (the CLI and admin API write directly).
+ */
+function clientAdapter(options: AdapterOptions): Adapter {
+  const unsupported = async () => {
+    throw new Error('clients are managed with the Behalf CLI, the admin API or dynamic registration');
   };
+  const find = options.findClient!;
   return {
     find: async (id) => (await find(id)) as AdapterPayload | undefined,
-    upsert: readOnly,
+    upsert: options.saveClient ? (id, payload) => options.saveClient!(id, payload as Record<string, unknown>) : unsupported,
     findByUid: async () => undefined,
     findByUserCode: async () => undefined,
-    consume: readOnly,
-    destroy: readOnly,
-    revokeByGrantId: readOnly,
+    consume: unsupported,
+    destroy: options.removeClient ? (id) => options.removeClient!(id) : unsupported,
+    revokeByGrantId: unsupported,
   };
 }
 
@@ -183,7 +191,7 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
     }
   }
 
-  const clients = options.findClient ? clientAdapter(options.findClient) : undefined;
+  const clients = options.findClient ? clientAdapter(options) : undefined;
   return function adapterFor(model: string): Adapter {
     if (model === 'Client' && clients) return clients;
     return new PostgresAdapter(model);

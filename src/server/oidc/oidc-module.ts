@@ -26,6 +26,8 @@ import type { OidcPort } from './port.js';
 import { buildProvider } from './provider.js';
 import { ProviderHolder } from './provider-holder.js';
 import { providerPort } from './provider-port.js';
+import { InitialAccessTokenPolicies } from '../clients/initial-access-tokens.js';
+import { registeredClientStore, registrationAudit, registrationFeatures, type RegistrationDependencies } from './registration.js';
 
 /** What the rest of Behalf plugs into the provider; given the port, since it needs it too. */
 export interface OidcExtensions {
@@ -50,7 +52,16 @@ export function createOidc(
 ): OidcModule {
   const { config, services, renderer, metrics } = options;
   const { logger, audit } = services;
-  const adapter = createAdapterFactory(services.dataSource, { findClient: (clientId) => services.clients.findForProvider(clientId) });
+  const registration: RegistrationDependencies = {
+    clients: services.clients,
+    resourceServers: services.resourceServers,
+    policies: new InitialAccessTokenPolicies(services.dataSource),
+    audit,
+  };
+  const adapter = createAdapterFactory(services.dataSource, {
+    findClient: (clientId) => services.clients.findForProvider(clientId),
+    ...registeredClientStore(services.clients),
+  });
   // The port asks for the current provider at each call: the holder swaps it on key rotation.
   const holder: ProviderHolder = new ProviderHolder({
     dataSource: services.dataSource,
@@ -68,6 +79,8 @@ export function createOidc(
         stores: services.stores,
         resourceServers: services.resourceServers,
         renderer,
+        previousClientSecret: (clientId) => services.clients.previousSecret(clientId),
+        registration: registrationFeatures(registration),
         use: [
           // Outermost: a database outage inside oidc-provider is a 503 to retry, not a 500.
           databaseOutageMiddleware(),
@@ -77,6 +90,7 @@ export function createOidc(
           exchangeRefusalAudit(audit, logger),
           tokenRevokedAudit(audit, logger),
           logoutAudit(audit, logger, extensions.logoutListeners),
+          registrationAudit(registration),
         ],
         onImplicitConsent: implicitConsentRecorder(audit),
         onReauthScopeRefused: reauthScopeRefusalRecorder(audit),

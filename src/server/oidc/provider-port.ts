@@ -58,7 +58,8 @@ export function providerPort(current: () => Provider): OidcPort {
 
     async authenticateClient(clientId, secret) {
       const client = await current().Client.find(clientId);
-      if (!client || !client.clientSecret || !client.compareClientSecret(secret)) return undefined;
+      // Awaited: with secret rotation the comparison may also ask for the previous secret (provider-internals.ts).
+      if (!client || !client.clientSecret || !(await client.compareClientSecret(secret))) return undefined;
       return registered(client);
     },
 

@@ -18,6 +18,7 @@ import { SUPPORTED_SCOPES } from './scopes.js';
 import { normaliseResourceIndicator } from '../clients/resource-indicator.js';
 import { isUuid } from '../../common/uuid.js';
 import { consoleClientMetadata } from '../console/console-client.js';
+import { acceptPreviousClientSecret } from './provider-internals.js';
 
 export interface ProviderDependencies {
   config: Config;
@@ -35,6 +36,10 @@ export interface ProviderDependencies {
   onReauthScopeRefused?: ReauthScopeRefusalListener;
   /** Whether a grant is a login-on-behalf re-authentication's (it never yields a refresh token). */
   isReauthGrant?: (grantId: string) => Promise<boolean>;
+  /** A rotated-out client secret still within its grace period (see clients/client-repository.ts). */
+  previousClientSecret?: (clientId: string) => Promise<string | undefined>;
+  /** RFC 7591/7592 dynamic registration (oidc/registration.ts); off when absent. */
+  registration?: Pick<NonNullable<Configuration['features']>, 'registration' | 'registrationManagement'>;
   /** Extension grants (token exchange), registered after construction. */
   grants?: { name: string; handler: (ctx: KoaContextWithOIDC) => Promise<void>; parameters: string[]; dupes: string[] }[];
 }
@@ -145,6 +150,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       return !(grantId && (await deps.isReauthGrant?.(grantId)));
     },
     features: {
+      ...deps.registration,
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
@@ -260,6 +266,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.proxy;
+  if (deps.previousClientSecret) acceptPreviousClientSecret(provider, deps.previousClientSecret);
   for (const middleware of deps.use ?? []) provider.use(middleware as Parameters<Provider['use']>[0]);
   for (const grant of deps.grants ?? []) provider.registerGrantType(grant.name, grant.handler as never, grant.parameters, grant.dupes);
   provider.use(unauthorizedClientForDisallowedGrant as Parameters<Provider['use']>[0]);

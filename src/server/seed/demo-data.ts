@@ -45,11 +45,11 @@ export const GENERATED_CONTACTS = 300;
 export const PAYMENTS_AUDIENCE = 'urn:behalf:demo:payments';
 
 export const DEMO_RESOURCE_SERVERS = [
-  { identifier: ORDERS_API, name: 'Orders API', alias: 'orders', tokenFormat: 'jwt' as const, scopes: ['orders:read', 'orders:write'] },
+  { identifier: ORDERS_API, name: 'Orders API', aliases: ['orders'], tokenFormat: 'jwt' as const, scopes: ['orders:read', 'orders:write'] },
   {
     identifier: PAYMENTS_AUDIENCE,
     name: 'Payments (demo)',
-    alias: 'payments',
+    aliases: ['payments'],
     tokenFormat: 'jwt' as const,
     scopes: ['orders:read', 'orders:write'],
   },
