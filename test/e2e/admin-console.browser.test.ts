@@ -122,6 +122,26 @@ inBrowser('the admin console in a real browser', () => {
     expect(await flash().textContent()).toBe('Anna Smith is unlocked and can sign in again.');
   }, 30_000);
 
+  it('creates an integrator client with a delegation rule; its secret is shown once', async () => {
+    await nav('Clients');
+    await page.getByRole('link', { name: 'New client' }).click();
+    await page.getByLabel('Client id', { exact: true }).fill('acme-integrator');
+    await page.getByLabel('Name', { exact: true }).fill('Acme Integrator');
+    await page.getByLabel('Token exchange (login on behalf, delegation)').check();
+    await page.getByLabel('Resources it may get tokens for (one per line)').fill('http://localhost:4003\nurn:behalf:demo:payments');
+    await page.getByLabel(/^Delegation rules/).fill('http://localhost:4003 -> urn:behalf:demo:payments orders:read');
+    await check('client-new');
+    await page.getByRole('button', { name: 'Create client' }).click();
+    await page.getByRole('heading', { name: 'Client Acme Integrator created' }).waitFor();
+    expect(await page.textContent('main')).toMatch(/Client secret\s*[A-Za-z0-9_-]{20,}/);
+    await page.getByRole('link', { name: 'Back to acme-integrator' }).click();
+    expect(await page.getByLabel(/^Delegation rules/).inputValue()).toBe('http://localhost:4003 -> urn:behalf:demo:payments orders:read');
+    await check('client-edit');
+    await nav('Clients');
+    await page.getByRole('row').filter({ hasText: 'Acme Integrator' }).waitFor();
+    await check('clients', true);
+  }, 30_000);
+
   it('finds each action in the audit view, in words; a bad filter is an error with focus on its field', async () => {
     await nav('Audit');
     const expectations: [string, RegExp][] = [
@@ -131,6 +151,7 @@ inBrowser('the admin console in a real browser', () => {
         /Ada Admin revoked Bea Books’s permission to log in on behalf of customers at Books — reason “Moved to the Electronics team”/,
       ],
       ['anna@example.com', /Ada Admin unlocked the account of Anna Smith/],
+      ['Ada Admin', /Ada Admin created the service client Acme Integrator \(acme-integrator\)/],
     ];
     for (const [person, sentence] of expectations) {
       await page.getByLabel('Person (name or email)').fill(person);

@@ -71,7 +71,17 @@ describe('describeEvent', () => {
       'Ada Admin created the account of Bea Books (support)',
     ],
     [
-      'a client created with a delegation rule',
+      'a client created through the admin API',
+      event('admin.client.created', { actor: ADA, clientId: 'storefront-electronics', details: { kind: 'storefront' } }),
+      'Ada Admin created the storefront client Electronics storefront (storefront-electronics)',
+    ],
+    [
+      'a client’s policies changed',
+      event('admin.client.updated', { actor: ADA, clientId: 'acme', details: { fields: ['delegation', 'may_act'] } }),
+      'Ada Admin updated the client acme: delegation, may_act',
+    ],
+    [
+      'a client created with a delegation rule (CLI record)',
       event('admin.client.created', { actor: ADA, details: { client_id: 'acme', delegation: [{ from: 'a', to: 'b' }] } }),
       'Ada Admin created the client acme, with 1 delegation rule(s)',
     ],

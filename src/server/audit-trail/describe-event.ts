@@ -154,11 +154,16 @@ export function describeEvent(event: DescribableEvent, names: EventNames): strin
   }
   if (domain === 'admin' && (action.startsWith('client.') || action.startsWith('resource_server.'))) {
     const [thing, change] = action.split('.') as [string, string];
-    const what = thing === 'client' ? 'the client' : 'the resource server';
-    const target = text(d.client_id) ?? text(d.identifier) ?? event.subject ?? '';
     const verb = change === 'secret_rotated' ? 'rotated the secret of' : change.replace(/_/g, ' ');
-    const rule = Array.isArray(d.delegation) && d.delegation.length ? `, with ${d.delegation.length} delegation rule(s)` : '';
-    return `${actor} ${verb} ${what} ${target}${rule}`.trim();
+    if (thing === 'resource_server') return `${actor} ${verb} the resource server ${text(d.identifier) ?? event.subject ?? ''}`.trim();
+    // Client changes name the client in the event's client id (the admin API) or its details (older CLI records).
+    const id = text(d.client_id) ?? event.clientId ?? event.subject ?? '';
+    const name = names.client?.(id);
+    const label = name && name !== id ? `${name} (${id})` : id;
+    const kind = text(d.kind) ? `${String(d.kind)} ` : '';
+    const fields = Array.isArray(d.fields) && d.fields.length ? `: ${d.fields.join(', ')}` : '';
+    const rules = Array.isArray(d.delegation) && d.delegation.length ? `, with ${d.delegation.length} delegation rule(s)` : '';
+    return `${actor} ${verb} the ${change === 'created' ? kind : ''}client ${label}${fields}${rules}`;
   }
   if (domain === 'admin' && action.startsWith('key.')) return `${actor} ${action.slice(4)} the signing key ${text(d.kid) ?? ''}`.trim();
   if (domain === 'resource' && rest.length === 2) {
