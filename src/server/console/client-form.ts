@@ -191,9 +191,12 @@ export function clientErrorField(description: string | undefined): keyof ClientF
     'delegation',
     'may_act',
   ];
-  const found = fields.find((name) => text.includes(name));
-  if (found) return found;
-  if (text.includes('on_behalf') || text.includes('on-behalf')) return 'on_behalf_scope';
+  if (/\bon[_-]behalf\b/.test(text)) return 'on_behalf_scope';
   if (text.includes('response_types')) return 'grant_types';
-  return undefined;
+  // The field named first in the message ("default_resource must be one of allowed_resources").
+  const named = fields
+    .map((name) => ({ name, at: text.search(new RegExp(`(^|[^a-z_])${name}([^a-z_]|$)`)) }))
+    .filter((found) => found.at >= 0)
+    .sort((a, b) => a.at - b.at);
+  return named[0]?.name;
 }

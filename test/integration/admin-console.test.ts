@@ -1,0 +1,138 @@
+/**
+ * The admin console over HTTP: signed in through Behalf as the built-in
+ * admin-console client, its own sealed cookie, CSRF on every POST, the admin
+ * role checked by the API behind it, a second factor when configured, errors
+ * focused on their field, and the CSV export.
+ */
+import { HttpBrowser, type Page } from '../support/browser.js';
+import { startBehalf, type RunningBehalf } from '../support/behalf.js';
+import { STAFF } from '../support/staff.js';
+
+let running: RunningBehalf;
+
+beforeAll(async () => {
+  running = await startBehalf();
+});
+afterAll(async () => {
+  await running?.stop();
+});
+
+async function signIn(target: RunningBehalf, who: keyof typeof STAFF): Promise<{ browser: HttpBrowser; page: Page }> {
+  const browser = new HttpBrowser(target.issuer);
+  const login = await browser.follow(`${target.issuer}/console/`);
+  expect(login.url).toContain('/interaction/');
+  const page = await browser.submit(login, '/login', { email: STAFF[who].email, password: STAFF[who].password });
+  return { browser, page };
+}
+
+describe('signing in', () => {
+  it('signs an admin in through Behalf and keeps the session in a sealed cookie of its own name, scoped to /console', async () => {
+    const browser = new HttpBrowser(running.issuer);
+    const first = await browser.request(`${running.issuer}/console/people`);
+    expect(first.status).toBe(302);
+    const authorize = new URL(first.headers.get('location')!);
+    expect(authorize.searchParams.get('client_id')).toBe('admin-console');
+    expect(authorize.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authorize.searchParams.get('redirect_uri')).toBe(`${running.issuer}/console/callback`);
+    expect(first.headers.getSetCookie().join('\n')).toMatch(
+      /behalf\.console\.login=[^;]+; path=\/console; expires=[^;]+; samesite=lax; httponly/,
+    );
+
+    const login = await browser.follow(authorize.toString());
+    const page = await browser.submit(login, '/login', { email: STAFF.ada.email, password: STAFF.ada.password });
+    expect(page.status).toBe(200);
+    expect(page.url).toBe(`${running.issuer}/console/people`);
+    expect(page.html).toContain('<h1>People</h1>');
+    expect(page.headers.get('content-security-policy')).toMatch(/default-src 'none'.*script-src 'self'/);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    const event = (await running.behalf.audit.events.query({ type: 'auth.login.succeeded', clientId: 'admin-console', limit: 1 }))
+      .events[0];
+    expect(event).toBeDefined();
+  });
+
+  it('sends /admin in a browser to the console', async () => {
+    const response = await fetch(`${running.issuer}/admin`, { redirect: 'manual' });
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe('/console/');
+  });
+
+  it('refuses staff without the admin role: the admin API behind the console says no', async () => {
+    const { page } = await signIn(running, 'sam');
+    expect(page.status).toBe(403);
+    expect(page.html).toContain('Admins only');
+  });
+
+  it('refuses a sign-in without a second factor when security.requireSecondFactorForAdminConsole is on', async () => {
+    const strict = await startBehalf({ overrides: { security: { requireSecondFactorForAdminConsole: true } } });
+    try {
+      const { page } = await signIn(strict, 'ada');
+      expect(page.status).toBe(400);
+      expect(page.html).toContain('The admin console needs a second factor');
+    } finally {
+      await strict.stop();
+    }
+  }, 30_000);
+
+  it('treats a tampered or foreign session cookie as no session', async () => {
+    const response = await fetch(`${running.issuer}/console/people`, {
+      redirect: 'manual',
+      headers: { cookie: 'behalf.console=eyJhbGciOiJkaXIifQ..x.y.z; behalf.console.sig=forged' },
+    });
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toContain('/auth?');
+  });
+});
+
+describe('forms and filters', () => {
+  let ada: { browser: HttpBrowser; page: Page };
+  beforeAll(async () => {
+    ada = await signIn(running, 'ada');
+  });
+
+  it('refuses a POST without the CSRF token', async () => {
+    const response = await ada.browser.request(`${running.issuer}/console/people`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'email=eve%40example.com&name=Eve&roles=admin',
+    });
+    expect(response.status).toBe(403);
+    expect(await response.text()).toContain('Form expired');
+    expect(await running.behalf.accounts.findByUsername(null, 'eve@example.com')).toBeUndefined();
+  });
+
+  it('creates a staff member through the form, showing the password once', async () => {
+    const form = await ada.browser.follow(`${running.issuer}/console/people/new`);
+    const created = await ada.browser.submit(form, '/console/people', { email: 'dee@example.com', name: 'Dee Desk', roles: 'support' });
+    expect(created.status).toBe(200);
+    expect(created.html).toContain('Dee Desk can sign in');
+    expect(created.html).toMatch(/Temporary password<\/dt><dd><code>[A-Za-z0-9_-]{24}<\/code>/);
+    expect(created.headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('shows a bad filter as an error, with focus on the field in error', async () => {
+    const page = await ada.browser.follow(`${running.issuer}/console/sessions?customer=nobody%40example.com`);
+    expect(page.status).toBe(400);
+    expect(page.html).toContain('customer: no one is called or has the email “nobody@example.com”');
+    expect(page.html).toMatch(/<input id="customer"[^>]* autofocus aria-invalid="true" aria-describedby="form-error">/);
+    const audit = await ada.browser.follow(`${running.issuer}/console/audit?from=2026-02-01T00:00&to=2026-01-01T00:00`);
+    expect(audit.status).toBe(400);
+    expect(audit.html).toMatch(/<input id="from"[^>]* autofocus aria-invalid="true"/);
+  });
+
+  it('exports the filtered events as CSV with their descriptions, spreadsheet formulas defused', async () => {
+    const form = await ada.browser.follow(`${running.issuer}/console/people/new`);
+    await ada.browser.submit(form, '/console/people', {
+      email: 'formula@example.com',
+      name: '=HYPERLINK("http://evil")',
+      roles: 'support',
+    });
+    const response = await ada.browser.request(`${running.issuer}/console/audit/export.csv?person=Ada%20Admin&type=admin.*`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    expect(response.headers.get('content-disposition')).toMatch(/attachment; filename="behalf-audit-\d{4}-\d\d-\d\d\.csv"/);
+    const [header, ...rows] = (await response.text()).trim().split('\r\n');
+    expect(header).toBe('seq,occurred_at,type,description,actor,actor_name,subject,subject_name,client_id,session_id,ip,details');
+    expect(rows.some((row) => row.includes('Ada Admin created the account of Dee Desk (support)'))).toBe(true);
+    expect(rows.some((row) => row.includes(`,"'=HYPERLINK(""http://evil"")",`))).toBe(true);
+  });
+});
