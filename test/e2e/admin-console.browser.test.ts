@@ -16,7 +16,8 @@ import { inBrowser, launchBrowser, signInAtBehalf } from '../support/e2e.js';
 import { customerId, exchange, onBehalfParams, reauthenticate } from '../support/on-behalf.js';
 import { codeFlowTokens } from '../support/oauth.js';
 
-const DOCS = join(process.cwd(), 'docs', 'admin');
+/** The README's screenshots are refreshed with UPDATE_DOCS_SCREENSHOTS=1; other runs keep theirs under test-artifacts/. */
+const DOCS = join(process.cwd(), ...(process.env.UPDATE_DOCS_SCREENSHOTS ? ['docs', 'admin'] : ['test-artifacts', 'e2e-admin-console']));
 
 inBrowser('the admin console in a real browser', () => {
   let running: RunningBehalf;
