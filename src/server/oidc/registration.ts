@@ -95,16 +95,17 @@ const AUDITED: Record<string, 'client.registered' | 'client.updated' | 'client.d
 export function registrationAudit(deps: RegistrationDependencies) {
   return async function auditRegistration(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
     await next();
+    // Only oidc-provider's registration routes, and only what succeeded (errors are answered as they are).
     const type = AUDITED[ctx.oidc?.route ?? ''];
-    const client = ctx.oidc?.client ?? (ctx.body as { client_id?: string } | undefined);
-    const clientId = client && ('clientId' in client ? client.clientId : client.client_id);
-    if (!type || ctx.status >= 300 || typeof clientId !== 'string') return;
+    if (!type || ctx.status >= 300) return;
+    const body = ctx.body && typeof ctx.body === 'object' ? (ctx.body as Record<string, unknown>) : {};
+    const clientId = ctx.oidc.client?.clientId ?? body.client_id;
+    if (typeof clientId !== 'string') return;
     try {
       if (type === 'client.registered') {
         const allowance = await deps.policies.allowance(ctx.oidc.entities.InitialAccessToken!.jti);
         await deps.clients.markRegistered(clientId, allowance ?? []);
       }
-      const body = (ctx.body ?? {}) as Record<string, unknown>;
       await deps.audit.record({
         type,
         actor: `client:${clientId}`,
