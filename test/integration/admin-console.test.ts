@@ -135,4 +135,66 @@ describe('forms and filters', () => {
     expect(rows.some((row) => row.includes('Ada Admin created the account of Dee Desk (support)'))).toBe(true);
     expect(rows.some((row) => row.includes(`,"'=HYPERLINK(""http://evil"")",`))).toBe(true);
   });
+
+  it('creates a client, edits its policies (a merge patch) and rotates its secret, each through the admin API', async () => {
+    const form = await ada.browser.follow(`${running.issuer}/console/clients/new`);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(form.html)![1]!;
+    const post = (path: string, fields: [string, string][]) =>
+      ada.browser.follow(`${running.issuer}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams([['csrf', csrf], ...fields]),
+      });
+    const base: [string, string][] = [
+      ['client_name', 'Reports'],
+      ['client_kind', 'service'],
+      ['grant_types', 'client_credentials'],
+      ['grant_types', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+      ['allowed_resources', 'http://localhost:4003\nurn:behalf:demo:payments'],
+    ];
+    const bad = await post('/console/clients', [['client_id', 'reports'], ...base, ['delegation', 'nonsense']]);
+    expect(bad.status).toBe(400);
+    expect(bad.html).toMatch(/<textarea id="delegation"[^>]* autofocus aria-invalid="true"/);
+    const created = await post('/console/clients', [['client_id', 'reports'], ...base]);
+    expect(created.html).toMatch(/Client secret<\/dt><dd><code>[A-Za-z0-9_-]{20,}<\/code>/);
+
+    const edited = await post('/console/clients/reports', [
+      ...base,
+      ['default_resource', 'http://localhost:4003'],
+      ['delegation', 'http://localhost:4003 -> urn:behalf:demo:payments orders:read'],
+      ['may_act', 'orders-api'],
+    ]);
+    expect(edited.html).toContain('Saved the policies of Reports.');
+    const client = (await running.behalf.clients.findForProvider('reports')) as Record<string, unknown>;
+    expect(client).toMatchObject({
+      default_resource: 'http://localhost:4003',
+      may_act: 'orders-api',
+      delegation: [{ from: 'http://localhost:4003', to: 'urn:behalf:demo:payments', scope: 'orders:read' }],
+    });
+    const emptied = await post('/console/clients/reports', base);
+    expect(emptied.html).toContain('Saved the policies of Reports.');
+    expect(await running.behalf.clients.findForProvider('reports')).not.toHaveProperty('may_act');
+
+    const rotated = await post('/console/clients/reports/secret', [['grace_hours', '1']]);
+    expect(rotated.html).toMatch(/New client secret<\/dt><dd><code>[A-Za-z0-9_-]{20,}<\/code>/);
+    const types = (await running.behalf.audit.events.query({ clientId: 'reports', type: 'admin.client.*' })).events.map(
+      (event) => event.type,
+    );
+    expect(types).toEqual(['admin.client.secret_rotated', 'admin.client.updated', 'admin.client.updated', 'admin.client.created']);
+  });
+
+  it('signs out through Behalf (RP-initiated logout) and forgets the console session', async () => {
+    const { browser, page } = await signIn(running, 'ada');
+    const csrf = /name="csrf" value="([^"]+)"/.exec(page.html)![1]!;
+    const out = await browser.request(`${running.issuer}/console/logout`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf }),
+    });
+    expect(out.status).toBe(302);
+    const endSession = new URL(out.headers.get('location')!);
+    expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${running.issuer}/console/signed-out`);
+    expect(out.headers.getSetCookie().join('\n')).toMatch(/behalf\.console=;/);
+    expect((await browser.request(`${running.issuer}/console/people`)).status).toBe(302);
+  });
 });
