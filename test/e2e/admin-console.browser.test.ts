@@ -83,7 +83,7 @@ inBrowser('the admin console in a real browser', () => {
     await check('sessions', true);
 
     await row.getByRole('link', { name: 'End all of Sam Support' }).click();
-    expect(await page.textContent('main')).toContain('End all 1 active on-behalf session of Sam Support (support@example.com)?');
+    expect(await page.textContent('main')).toContain('End the 1 active on-behalf session of Sam Support (support@example.com)?');
     await page.getByRole('link', { name: 'Cancel' }).click();
 
     await page

@@ -7,6 +7,7 @@
 import { HttpBrowser, type Page } from '../support/browser.js';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
 import { STAFF } from '../support/staff.js';
+import { customerId, exchange, onBehalfParams, reauthenticate, staffId } from '../support/on-behalf.js';
 
 let running: RunningBehalf;
 
@@ -181,6 +182,22 @@ describe('forms and filters', () => {
       (event) => event.type,
     );
     expect(types).toEqual(['admin.client.secret_rotated', 'admin.client.updated', 'admin.client.updated', 'admin.client.created']);
+  });
+
+  it('ends all of an agent’s sessions after a confirmation that names who and how many', async () => {
+    for (const email of ['oleg@example.com', 'anna@example.com']) {
+      const customer = await customerId(running, 'electronics', email);
+      const { actorToken } = await reauthenticate(running, { customer, reason: `Help ${email}` });
+      expect((await exchange(running, onBehalfParams(customer, actorToken))).status).toBe(200);
+    }
+    const sam = await staffId(running, 'support@example.com');
+    const confirm = await ada.browser.follow(`${running.issuer}/console/agents/${sam}/end-all?return_to=/console/sessions`);
+    expect(confirm.html).toContain('End all 2 active on-behalf sessions of Sam Support (support@example.com)?');
+    expect(confirm.html).toContain('As Oleg Petrov at Electronics, since');
+    const done = await ada.browser.submit(confirm, `/console/agents/${sam}/end-all`, {});
+    expect(done.url).toBe(`${running.issuer}/console/sessions`);
+    expect(done.html).toContain('Ended 2 sessions of Sam Support; their re-authentications are revoked.');
+    expect(await running.behalf.onBehalf.list({ agentId: sam, active: true })).toEqual([]);
   });
 
   it('signs out through Behalf (RP-initiated logout) and forgets the console session', async () => {

@@ -177,7 +177,7 @@ export function peopleAdminRoutes(deps: PeopleRouteDependencies): Router {
       const reason = reasonOf(ctx, true);
       if (reason instanceof Error) return badRequest(ctx, reason.message, 'reason');
       const slug = ctx.params.store!;
-      const store = slug === '*' ? null : await deps.stores.findBySlug(slug);
+      const store = slug === '*' ? null : /^[a-z0-9][a-z0-9-]{0,99}$/.test(slug) ? await deps.stores.findBySlug(slug) : undefined;
       if (store === undefined) return badRequest(ctx, `there is no store ${slug}`, 'store');
       if (!isUuid(ctx.params.id)) return notFound(ctx);
       const found = await person(ctx);

@@ -33,6 +33,9 @@ export function sessionJson(session: SessionView, now = new Date()): Record<stri
   };
 }
 
+/** What a store slug can be; anything else (a NUL, which PostgreSQL text cannot hold) names no store. */
+const STORE_SLUG = /^[a-z0-9][a-z0-9-]{0,99}$/;
+
 function bad(ctx: Context, description: string): void {
   ctx.status = 400;
   ctx.body = { error: 'invalid_request', error_description: description };
@@ -86,7 +89,7 @@ export function sessionAdminRoutes(deps: {
       }
     }
     if (store !== undefined && store !== '') {
-      const found = typeof store === 'string' ? await deps.stores.findBySlug(store) : undefined;
+      const found = typeof store === 'string' && STORE_SLUG.test(store) ? await deps.stores.findBySlug(store) : undefined;
       if (!found) return bad(ctx, 'store must be the slug of a store (such as electronics)');
       filter.storeId = found.id;
     }

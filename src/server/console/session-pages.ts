@@ -153,7 +153,9 @@ export function sessionPages(router: Router, kit: ConsoleKit): void {
       question:
         count === 0
           ? `${who} has no active on-behalf session.`
-          : `End all ${count} active on-behalf session${count === 1 ? '' : 's'} of ${who}?`,
+          : count === 1
+            ? `End the 1 active on-behalf session of ${who}?`
+            : `End all ${count} active on-behalf sessions of ${who}?`,
       detail: 'Their re-authentications are revoked too, so they must confirm who they are again before acting as anyone.',
       items: sessions.map(
         (session) =>
