@@ -108,6 +108,16 @@ describe('describeEvent', () => {
       event('resource.order.created', { actor: SAM, subject: OLEG }),
       'Sam Support created order for Oleg Petrov',
     ],
+    [
+      'a token from the exchange',
+      event('token.issued', {
+        actor: OLEG,
+        subject: OLEG,
+        clientId: 'storefront-electronics',
+        details: { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', audience: 'http://localhost:4003' },
+      }),
+      'Electronics storefront got a token of Oleg Petrov for http://localhost:4003 (token exchange)',
+    ],
     ['an unknown type', event('custom.thing', { actor: SAM, subject: OLEG }), 'custom.thing by Sam Support for Oleg Petrov'],
   ])('%s', (_name, input, sentence) => {
     expect(describeEvent(input, names)).toBe(sentence);

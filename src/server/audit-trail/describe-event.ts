@@ -32,6 +32,13 @@ const END_REASONS: Record<string, string> = {
   account_disabled: 'an account was disabled',
 };
 
+const GRANT_WORDS: Record<string, string> = {
+  authorization_code: 'sign-in',
+  refresh_token: 'refresh',
+  client_credentials: 'client credentials',
+  'urn:ietf:params:oauth:grant-type:token-exchange': 'token exchange',
+};
+
 const SIGN_IN_FAILURES: Record<string, string> = {
   invalid_credentials: 'wrong email or password',
   locked: 'the account is locked',
@@ -127,8 +134,11 @@ export function describeEvent(event: DescribableEvent, names: EventNames): strin
       return `${subject} signed out${via}`;
     case 'consent.granted':
       return `${actor} consented to ${client ?? 'a client'}${d.implicit ? ' (first-party, no consent screen)' : ''}`;
-    case 'token.issued':
-      return `${client ?? 'A client'} got a token${text(d.grant_type) ? ` (${String(d.grant_type)})` : ''}${event.subject ? ` for ${subject}` : ''}`;
+    case 'token.issued': {
+      const grant = GRANT_WORDS[String(d.grant_type)] ?? text(d.grant_type);
+      const audience = text(d.audience) ? ` for ${String(d.audience)}` : '';
+      return `${client ?? 'A client'} got a token${event.subject ? ` of ${subject}` : ''}${audience}${grant ? ` (${grant})` : ''}`;
+    }
     case 'token.revoked':
       return `${client ?? 'A client'} revoked a token${event.subject ? ` of ${subject}` : ''}`;
     case 'admin.permission.granted':
