@@ -118,7 +118,6 @@ export function consoleRoutes(deps: ConsoleDependencies): Router {
     const user = await sessions.user(ctx);
     if (!user) {
       if (ctx.method === 'GET') return startSignIn(ctx);
-      ctx.status = 401;
       return kit.render(ctx, 'message', {
         title: 'Signed out',
         section: 'home',
