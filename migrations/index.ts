@@ -10,6 +10,7 @@ import { RuntimeRole1795538000000 } from './1795538000000-runtime-role.js';
 import { GrantRevocationQueue1795539500000 } from './1795539500000-grant-revocation-queue.js';
 import { ReauthGrantRevocation1795539800000 } from './1795539800000-reauth-grant-revocation.js';
 import { ClientAdministration1795540000000 } from './1795540000000-client-administration.js';
+import { TokenStatus1795541000000 } from './1795541000000-token-status.js';
 
 export const migrations = [
   InitialSchema1795531125052,
@@ -23,4 +24,5 @@ export const migrations = [
   GrantRevocationQueue1795539500000,
   ReauthGrantRevocation1795539800000,
   ClientAdministration1795540000000,
+  TokenStatus1795541000000,
 ];

@@ -35,6 +35,8 @@ import type { Sealer } from './secrets/sealer.js';
 import type { ClientRepository } from './clients/client-repository.js';
 import type { ResourceServerRegistry } from './clients/resource-servers.js';
 import { clientAdministrationRoutes } from './admin/client-administration.js';
+import type { StatusListTokens } from './token-status/status-list-token.js';
+import { statusListRoutes } from './token-status/status-list-routes.js';
 
 export interface AppDependencies {
   config: Config;
@@ -52,6 +54,8 @@ export interface AppDependencies {
   sealer: Sealer;
   clients: ClientRepository;
   resourceServers: ResourceServerRegistry;
+  /** The token status lists (GET /status-lists/:id). */
+  statusLists?: StatusListTokens;
   isShuttingDown: () => boolean;
 }
 
@@ -170,6 +174,10 @@ export function createApp(deps: AppDependencies): Koa {
   });
   app.use(adminConsole.routes()).use(adminConsole.allowedMethods());
   for (const router of clientAdministrationRoutes(deps)) app.use(router.routes()).use(router.allowedMethods());
+  if (deps.statusLists) {
+    const statusLists = statusListRoutes(deps.statusLists);
+    app.use(statusLists.routes()).use(statusLists.allowedMethods());
+  }
 
   app.use(tokenEndpointLimits(deps.limits));
 

@@ -131,6 +131,10 @@ export function registerClients(program: Command, cli: CliContext): void {
       'the resource a client_credentials or delegation request without resource/audience gets (one of --resource)',
     )
     .option('--operates <identifier...>', 'resource servers this client operates (may introspect their tokens)')
+    .option(
+      '--delegation <from=to...>',
+      'delegation rules: a token for <from> (a resource it operates) may be exchanged for one for <to> (adds the token-exchange grant)',
+    )
     .option('--first-party', 'skip the consent screen')
     .addOption(new Option('--public', 'public client: token_endpoint_auth_method none, no secret').conflicts('secret'))
     .addOption(
@@ -180,6 +184,7 @@ export function registerClients(program: Command, cli: CliContext): void {
     'clients create portal2 --kind backoffice --redirect-uri https://portal.example.com/callback --scope "openid profile email"',
     'clients create billing-job --resource http://localhost:4003 --default-resource http://localhost:4003   # client credentials',
     'clients create orders-worker --operates http://localhost:4003   # an API that introspects its tokens',
+    'clients create payments-worker --operates payments --resource http://localhost:4003 --delegation payments=http://localhost:4003',
     'clients create books-spa --store books --public --redirect-uri https://books.example.com/callback   # browser app, PKCE, no secret',
   );
 

@@ -28,6 +28,9 @@ import { ProviderHolder } from './provider-holder.js';
 import { providerPort } from './provider-port.js';
 import { InitialAccessTokenPolicies } from '../clients/initial-access-tokens.js';
 import { registeredClientStore, registrationAudit, registrationFeatures, type RegistrationDependencies } from './registration.js';
+import { ownJwtEndpoints } from './own-jwt-endpoints.js';
+import { statusClaimCustomizer } from './token-status-claim.js';
+import type { TokenStatusService } from '../token-status/token-status-service.js';
 
 /** What the rest of Behalf plugs into the provider; given the port, since it needs it too. */
 export interface OidcExtensions {
@@ -47,7 +50,7 @@ export interface OidcModule {
 }
 
 export function createOidc(
-  options: { config: Config; services: Services; renderer: Renderer; metrics: Metrics },
+  options: { config: Config; services: Services; renderer: Renderer; metrics: Metrics; tokenStatus: TokenStatusService },
   extend: (port: OidcPort) => OidcExtensions,
 ): OidcModule {
   const { config, services, renderer, metrics } = options;
@@ -61,6 +64,7 @@ export function createOidc(
   const adapter = createAdapterFactory(services.dataSource, {
     findClient: (clientId) => services.clients.findForProvider(clientId),
     ...registeredClientStore(services.clients),
+    onGrantRevoked: (grantId) => options.tokenStatus.revokeGrant(grantId),
   });
   // The port asks for the current provider at each call: the holder swaps it on key rotation.
   const holder: ProviderHolder = new ProviderHolder({
@@ -91,7 +95,9 @@ export function createOidc(
           tokenRevokedAudit(audit, logger),
           logoutAudit(audit, logger, extensions.logoutListeners),
           registrationAudit(registration),
+          ownJwtEndpoints(options.tokenStatus, logger),
         ],
+        jwtCustomizer: statusClaimCustomizer((entry) => options.tokenStatus.register(entry)),
         onImplicitConsent: implicitConsentRecorder(audit),
         onReauthScopeRefused: reauthScopeRefusalRecorder(audit),
         isReauthGrant: (grantId) => extensions.isReauthGrant(grantId),

@@ -4,7 +4,12 @@
  * upgrade breaks one, it breaks here, with the reason written beside it.
  */
 import { createHash, generateKeyPairSync, timingSafeEqual } from 'node:crypto';
-import Provider from 'oidc-provider';
+import Provider, { errors, type KoaContextWithOIDC } from 'oidc-provider';
+// Not in the package's documented API: the DPoP proof validation oidc-provider's own grants run
+// (lib/actions/grants/*: validateDpop, then checkDpopReplay). A custom grant gets only `ctx`, and the
+// proof must be checked exactly as for the built-in grants: typ, alg, embedded public jwk, htm/htu,
+// iat window, nonces when configured, and one use per jti (ReplayDetection, kept in PostgreSQL).
+import validateDpop, { checkDpopReplay } from 'oidc-provider/lib/helpers/validate_dpop.js';
 import { BEHALF_CLIENT_PROPERTIES, validateBehalfClientProperty } from './client-metadata.js';
 import { SUPPORTED_SCOPES } from './scopes.js';
 
@@ -27,6 +32,19 @@ export function assignTokenId(token: AccessTokenInstance): string {
 export function withOpenIdScope(token: IdTokenInstance): IdTokenInstance {
   (token as unknown as { scope: string }).scope = 'openid';
   return token;
+}
+
+/**
+ * RFC 9449 §4.3 for a token request: the DPoP proof in the `DPoP` header, validated and spent (its
+ * jti cannot be used again by this client); undefined without a header. A bad proof throws
+ * `invalid_dpop_proof` (or `use_dpop_nonce`), as for oidc-provider's own grants.
+ */
+export async function tokenRequestDpopProof(ctx: KoaContextWithOIDC): Promise<{ jkt: string } | undefined> {
+  const { provider, client } = ctx.oidc;
+  const proof = await validateDpop(provider, ctx);
+  if (!proof) return undefined;
+  await checkDpopReplay(provider, ctx, proof, client!.clientId, errors.InvalidDpopProof);
+  return { jkt: proof.thumbprint };
 }
 
 let validator: Provider | undefined;

@@ -42,6 +42,8 @@ export interface ProviderDependencies {
   registration?: Pick<NonNullable<Configuration['features']>, 'registration' | 'registrationManagement'>;
   /** Extension grants (token exchange), registered after construction. */
   grants?: { name: string; handler: (ctx: KoaContextWithOIDC) => Promise<void>; parameters: string[]; dupes: string[] }[];
+  /** Adds claims to each JWT access token as it is signed (the token status list's `status`). */
+  jwtCustomizer?: NonNullable<NonNullable<Configuration['formats']>['customizers']>['jwt'];
 }
 
 /** Behalf's own cookie names, so it never collides with the portal or storefront on localhost. */
@@ -154,6 +156,10 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
+      // RFC 9449: DPoP-bound access tokens (oidc-provider's grants; the token exchange in grants/token-exchange.ts).
+      dPoP: { enabled: true },
+      // RFC 9126: pushed authorization requests; required per client (sender-constraint-metadata.ts).
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       revocation: {
         enabled: true,
         allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
@@ -247,7 +253,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
     },
     extraParams: {
       // Login on behalf: the customer the agent re-authenticates for (validated again at the screen).
-      on_behalf_of(_ctx, value) {
+      on_behalf_of(_ctx, value, client) {
         if (value === undefined) return;
         if (
           !String(_ctx.oidc.params?.prompt ?? '')
@@ -256,9 +262,11 @@ export function buildProvider(deps: ProviderDependencies): Provider {
         )
           throw new errors.InvalidRequest('login on behalf requires prompt=login');
         if (!isUuid(value)) throw new errors.InvalidRequest('on_behalf_of must be a customer account id');
+        assertPushedWhereRequired(_ctx, client);
       },
     },
     rotateRefreshToken: true,
+    ...(deps.jwtCustomizer ? { formats: { customizers: { jwt: deps.jwtCustomizer } } } : {}),
     // Put the scope's claims (name, email, store) in the ID token too, as relying parties expect.
     conformIdTokenClaims: false,
     renderError,
@@ -272,6 +280,19 @@ export function buildProvider(deps: ProviderDependencies): Provider {
   provider.use(unauthorizedClientForDisallowedGrant as Parameters<Provider['use']>[0]);
   provider.use(answerLateErrors(renderError) as Parameters<Provider['use']>[0]);
   return provider;
+}
+
+/**
+ * RFC 9126: a client that must push its login-on-behalf requests (`behalf_require_par_on_behalf`,
+ * or `require_pushed_authorization_requests` for all of them) cannot send `on_behalf_of` in a browser URL.
+ * oidc-provider runs this at the PAR endpoint too, where the request is being pushed.
+ */
+function assertPushedWhereRequired(ctx: KoaContextWithOIDC, client: Parameters<typeof behalfClient>[0] | undefined): void {
+  if (ctx.oidc.route !== 'authorization' || !client || !behalfClient(client).requireParOnBehalf) return;
+  if ('PushedAuthorizationRequest' in ctx.oidc.entities) return;
+  throw new errors.InvalidRequest(
+    'this client must push login-on-behalf requests (RFC 9126): POST them to the pushed_authorization_request_endpoint and send the browser only client_id and request_uri',
+  );
 }
 
 /**

@@ -86,6 +86,10 @@ export const DEMO_CLIENTS: { secret: string; metadata: BehalfClientMetadata }[] 
       scope: 'openid profile email offline_access',
       allowed_resources: [ORDERS_API],
       on_behalf: { resource: ORDERS_API, scope: 'orders:read orders:write', token_ttl: 600 },
+      // Login on behalf: the re-authentication is pushed (RFC 9126), so the customer's id never travels in a
+      // browser URL, and every on-behalf token is bound to the storefront's DPoP key (RFC 9449).
+      behalf_require_par_on_behalf: true,
+      behalf_require_dpop_on_behalf: true,
     },
   })),
   {
