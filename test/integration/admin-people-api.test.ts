@@ -127,6 +127,11 @@ describe('changing people', () => {
       expect(refused.status).toBe(400);
       expect(refused.body.error).toBe('invalid_request');
     }
+    // Two admins creating the same person at once: one account, and a 409 (not a 500) for the other.
+    const racing = await Promise.all(
+      [1, 2, 3].map(() => call('/admin/people', { method: 'POST', body: { email: 'twin@example.com', name: 'Twin', roles: ['support'] } })),
+    );
+    expect(racing.map((answer) => answer.status).sort()).toEqual([201, 409, 409]);
     expect((await call('/admin/people', { method: 'POST', body: '{"email":' })).status).toBe(400);
     expect((await call('/admin/people', { method: 'POST', body: '[1]' })).status).toBe(400);
   });

@@ -112,14 +112,24 @@ export function peopleAdminRoutes(deps: PeopleRouteDependencies): Router {
       ctx.body = { error: 'conflict', error_description: `a staff account ${email} already exists`, field: 'email' };
       return;
     }
-    const created = await deps.accounts.create({
-      username: email,
-      email,
-      displayName: name,
-      password,
-      storeId: null,
-      roles: [...new Set(roles as RoleName[])],
-    });
+    let created: Awaited<ReturnType<AccountService['create']>>;
+    try {
+      created = await deps.accounts.create({
+        username: email,
+        email,
+        displayName: name,
+        password,
+        storeId: null,
+        roles: [...new Set(roles as RoleName[])],
+      });
+    } catch (error) {
+      // The same email created a moment ago by another request (the unique index decides).
+      if ((error as { code?: string }).code !== '23505' && (error as { driverError?: { code?: string } }).driverError?.code !== '23505')
+        throw error;
+      ctx.status = 409;
+      ctx.body = { error: 'conflict', error_description: `a staff account ${email} already exists`, field: 'email' };
+      return;
+    }
     await record(ctx, 'admin.account.created', created.id, { username: created.username, store: null, roles: created.roles });
     ctx.status = 201;
     ctx.body = { person: await deps.people.details(created.id), ...(generated ? { password } : {}) };
