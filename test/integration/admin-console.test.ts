@@ -118,6 +118,10 @@ describe('forms and filters', () => {
     const audit = await ada.browser.follow(`${running.issuer}/console/audit?from=2026-02-01T00:00&to=2026-01-01T00:00`);
     expect(audit.status).toBe(400);
     expect(audit.html).toMatch(/<input id="from"[^>]* autofocus aria-invalid="true"/);
+    // Event types and clients are suggested, so nobody needs to know them by heart.
+    expect(audit.html).toMatch(/<input id="client"[^>]* list="client-choices"/);
+    expect(audit.html).toContain('<option value="portal">Behalf Portal</option>');
+    expect(audit.html).toContain('<option value="on_behalf.started"></option>');
   });
 
   it('exports the filtered events as CSV with their descriptions, spreadsheet formulas defused', async () => {

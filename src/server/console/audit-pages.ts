@@ -8,6 +8,7 @@
 import { Readable } from 'node:stream';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { AUDIT_EVENT_TYPES } from '../../audit/index.js';
 import { queryString } from './admin-api.js';
 import { errorField, param, type ConsoleKit } from './console-kit.js';
 import * as format from './format.js';
@@ -70,7 +71,23 @@ export function auditPages(router: Router, kit: ConsoleKit): void {
         `/admin/audit/events${apiQuery(filters, { before: before || undefined, limit: '100' })}`,
       );
     const error = answer.status === 200 ? undefined : answer.body.error_description;
+    const clients =
+      (await kit.api(ctx).get<{ clients: { client_id: string; client_name?: string }[] }>('/admin/clients')).body.clients ?? [];
     kit.render(ctx, 'audit', {
+      // Suggestions for the type and client fields (datalists: any value may still be typed).
+      typeChoices: [
+        ...AUDIT_EVENT_TYPES,
+        'on_behalf.*',
+        'delegation.*',
+        'auth.*',
+        'token.*',
+        'admin.*',
+        'admin.account.*',
+        'admin.permission.*',
+        'admin.client.*',
+        'resource.*',
+      ],
+      clientChoices: clients.map((client) => ({ id: client.client_id, name: client.client_name ?? client.client_id })),
       title: 'Audit trail',
       section: 'audit',
       status: error ? 400 : 200,
