@@ -103,6 +103,8 @@ export const configSchema = z
          * whose `amr` lacks `otp`. On in config/production.json.
          */
         requireSecondFactorForLoginOnBehalf: z.boolean().default(false),
+        /** The admin console (/console) only for sign-ins whose `amr` shows a second factor. On in config/production.json. */
+        requireSecondFactorForAdminConsole: z.boolean().default(false),
       })
       .strict()
       .prefault({}),

@@ -296,6 +296,15 @@ export class AccountService {
     if (!result.affected) throw new AccountError(`no account ${id}`);
   }
 
+  /** Ends a lockout (and forgets the failures that led to it); returns whether the account was locked. */
+  async unlock(id: string, now = new Date()): Promise<boolean> {
+    const [, affected] = (await this.dataSource.query(
+      `UPDATE account SET locked_until = NULL, failed_login_count = 0 WHERE id = $1 AND locked_until IS NOT NULL AND locked_until > $2`,
+      [id, now],
+    )) as [unknown, number];
+    return affected > 0;
+  }
+
   async setPassword(id: string, password: string): Promise<void> {
     const passwordHash = await hashPassword(password, this.options.bcryptCost);
     const result = await this.dataSource.manager.update(

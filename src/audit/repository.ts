@@ -7,6 +7,11 @@ import type { AuditCheckpoint } from './types.js';
 export interface AuditQuery {
   actor?: string;
   subject?: string;
+  /** Any of these actors (one person may have several accounts). */
+  actors?: string[];
+  subjects?: string[];
+  /** Events whose actor, subject or on-behalf agent (`details.agent`) is one of these. */
+  people?: string[];
   sessionId?: string;
   clientId?: string;
   /** An exact type, or a prefix ending in `*` (`auth.*`). */
@@ -46,6 +51,13 @@ export class AuditRepository {
     };
     if (query.actor) add('actor = ?', query.actor);
     if (query.subject) add('subject = ?', query.subject);
+    if (query.actors) add('actor = ANY(?::text[])', query.actors);
+    if (query.subjects) add('subject = ANY(?::text[])', query.subjects);
+    if (query.people) {
+      // The agent of an on-behalf session that someone else ended is in the event's details.
+      add('(actor = ANY(?::text[])', query.people);
+      where[where.length - 1] += ` OR subject = ANY($${params.length}::text[]) OR details->>'agent' = ANY($${params.length}::text[]))`;
+    }
     if (query.sessionId) add('session_id = ?', query.sessionId);
     if (query.clientId) add('client_id = ?', query.clientId);
     if (query.type) {

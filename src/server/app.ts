@@ -28,6 +28,10 @@ import { directoryRoutes } from './directory/routes.js';
 import { DirectoryQuery } from './directory/directory-query.js';
 import type { TotpService } from '../accounts/totp-service.js';
 import { SecondFactorPending } from './interactions/second-factor-pending.js';
+import { PeopleDirectory } from './admin/people-directory.js';
+import { peopleAdminRoutes, storesAdminRoutes } from './admin/people-routes.js';
+import { consoleRoutes } from './console/routes.js';
+import type { Sealer } from './secrets/sealer.js';
 import type { ClientRepository } from './clients/client-repository.js';
 import type { ResourceServerRegistry } from './clients/resource-servers.js';
 import { clientAdministrationRoutes } from './admin/client-administration.js';
@@ -47,6 +51,7 @@ export interface AppDependencies {
   onBehalf: OnBehalfRepository;
   limits: RateLimits;
   totp: TotpService;
+  sealer: Sealer;
   clients: ClientRepository;
   resourceServers: ResourceServerRegistry;
   /** The token status lists (GET /status-lists/:id). */
@@ -105,7 +110,15 @@ export function createApp(deps: AppDependencies): Koa {
   });
   app.use(interactions.routes()).use(interactions.allowedMethods());
 
-  const audit = auditAdminRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, audit: deps.audit, logger: deps.logger });
+  const people = new PeopleDirectory(deps.dataSource);
+  const audit = auditAdminRoutes({
+    oidc: deps.oidc.port,
+    accounts: deps.accounts,
+    audit: deps.audit,
+    logger: deps.logger,
+    people,
+    stores: deps.stores,
+  });
   app.use(audit.routes()).use(audit.allowedMethods());
 
   const sessionAdmin = sessionAdminRoutes({
@@ -113,8 +126,24 @@ export function createApp(deps: AppDependencies): Koa {
     accounts: deps.accounts,
     sessions: deps.onBehalf,
     dataSource: deps.dataSource,
+    stores: deps.stores,
+    people,
   });
   app.use(sessionAdmin.routes()).use(sessionAdmin.allowedMethods());
+
+  const peopleAdmin = peopleAdminRoutes({
+    oidc: deps.oidc.port,
+    accounts: deps.accounts,
+    stores: deps.stores,
+    totp: deps.totp,
+    audit: deps.audit,
+    sessions: deps.onBehalf,
+    people,
+    maxBodyBytes: config.security.maxBodyBytes,
+  });
+  app.use(peopleAdmin.routes()).use(peopleAdmin.allowedMethods());
+  const storesAdmin = storesAdminRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, stores: deps.stores });
+  app.use(storesAdmin.routes()).use(storesAdmin.allowedMethods());
 
   const agentSessions = agentSessionRoutes({
     oidc: deps.oidc.port,
@@ -134,6 +163,16 @@ export function createApp(deps: AppDependencies): Koa {
   const sessions = onBehalfRoutes({ oidc: deps.oidc.port, sessions: deps.onBehalf, maxBodyBytes: config.security.maxBodyBytes });
   app.use(sessions.routes()).use(sessions.allowedMethods());
 
+  const adminConsole = consoleRoutes({
+    issuer: config.issuer,
+    apiBaseUrl: config.issuer,
+    secrets: config.secrets,
+    sealer: deps.sealer,
+    logger: deps.logger,
+    requireSecondFactor: config.security.requireSecondFactorForAdminConsole,
+    maxBodyBytes: config.security.maxBodyBytes,
+  });
+  app.use(adminConsole.routes()).use(adminConsole.allowedMethods());
   for (const router of clientAdministrationRoutes(deps)) app.use(router.routes()).use(router.allowedMethods());
   if (deps.statusLists) {
     const statusLists = statusListRoutes(deps.statusLists);

@@ -85,6 +85,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
       onBehalf: onBehalf.sessions,
       limits,
       totp: services.totp,
+      sealer: services.sealer,
       clients: services.clients,
       resourceServers: services.resourceServers,
       statusLists: new StatusListTokens(dataSource, sealer, config.issuer),

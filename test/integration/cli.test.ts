@@ -387,6 +387,24 @@ describe('accounts and permissions', () => {
     expect((await services.accounts.signIn({ kind: 'backoffice' }, 'viewer@example.com', 'Support-Demo-2026')).ok).toBe(false);
   });
 
+  it('unlock ends a lockout, with a reason in the audit trail; permissions take a reason too', async () => {
+    const electronics = (await services.stores.findBySlug('electronics'))!;
+    const anna = (await services.accounts.findByUsername(electronics.id, 'anna@example.com'))!;
+    await services.dataSource.query(`UPDATE account SET locked_until = now() + interval '1 hour' WHERE id = $1`, [anna.id]);
+    const unlocked = await cli('accounts', 'unlock', 'anna@example.com', '--store', 'electronics', '--reason', 'Verified by phone');
+    expect(unlocked.stdout).toBe('account anna@example.com (store electronics) unlocked\n');
+    expect((await services.audit.events.query({ type: 'admin.account.unlocked', subject: anna.id })).events[0]).toMatchObject({
+      details: { reason: 'Verified by phone' },
+    });
+    expect((await cli('accounts', 'unlock', anna.id)).stdout).toMatch(/was not locked; nothing changed/);
+
+    const vic = (await services.accounts.findByUsername(null, 'viewer@example.com'))!;
+    await cli('permissions', 'grant', 'viewer@example.com', 'security:loginOnBehalf', '--store', 'books', '--reason', 'Covering for Bea');
+    expect((await services.audit.events.query({ type: 'admin.permission.granted', subject: vic.id })).events[0]).toMatchObject({
+      details: { store: 'Books', reason: 'Covering for Bea' },
+    });
+  });
+
   it('add-role and remove-role', async () => {
     expect((await cli('accounts', 'add-role', 'books-support@example.com', 'admin')).stdout).toMatch(/now holds the admin role/);
     expect(await json('accounts', 'show', 'books-support@example.com')).toMatchObject({ roles: ['admin', 'support'] });

@@ -685,7 +685,7 @@ describe('directory and admin APIs', () => {
     );
     await fc.assert(
       fc.asyncProperty(
-        paramList(['type', 'actor', 'subject', 'session', 'client', 'from', 'to', 'before', 'limit']),
+        paramList(['type', 'actor', 'subject', 'person', 'session', 'client', 'from', 'to', 'before', 'limit']),
         fc.array(fc.tuple(fc.constantFrom('from', 'to'), dateish), { maxLength: 2 }),
         fc.array(
           fc.tuple(
@@ -710,7 +710,7 @@ describe('directory and admin APIs', () => {
   it('/admin/on-behalf/sessions answers hostile queries with 200 or 400, and hostile ids with 400 or 404', async () => {
     await fc.assert(
       fc.asyncProperty(
-        paramList(['agent', 'customer', 'active', 'limit']),
+        paramList(['agent', 'customer', 'store', 'active', 'limit']),
         encoding,
         hostileString.filter((value) => value.length < 2000),
         async (pairs, how, id) => {
@@ -730,11 +730,41 @@ describe('directory and admin APIs', () => {
     );
   }, 60_000);
 
+  it('/admin/people answers hostile searches with 200 or 400, hostile ids and bodies with 400 or 404', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        paramList(['q', 'kind', 'limit']),
+        encoding,
+        hostileString.filter((value) => value.length < 2000),
+        fc.oneof(hostileString, fc.json()),
+        async (pairs, how, id, body) => {
+          await probe(`${running.issuer}/admin/people?${queryOf(pairs, how)}`, { headers: bearer(adminToken) }, [200, 400, 414, 431]);
+          await probe(`${running.issuer}/admin/people/${pct(id)}`, { headers: bearer(adminToken) }, [200, 400, 404]);
+          // A hostile id never names an account, so nothing changes: every answer is 400 or 404.
+          const json = { ...bearer(adminToken), 'content-type': 'application/json' };
+          await probe(`${running.issuer}/admin/people/${pct(id)}/unlock`, { method: 'POST', headers: json, body }, [400, 404, 413]);
+          await probe(
+            `${running.issuer}/admin/people/${pct(id)}/permissions/security:loginOnBehalf/stores/books`,
+            { method: 'PUT', headers: json, body },
+            [400, 404, 413],
+          );
+        },
+      ),
+      check(),
+    );
+  }, 60_000);
+
   it('the bearer-protected APIs refuse hostile and forged bearer tokens with 401', async () => {
     await fc.assert(
       fc.asyncProperty(
         anyToken,
-        fc.constantFrom('/directory/contacts?q=oleg', '/admin/audit/events', '/admin/on-behalf/sessions', '/admin/audit/status'),
+        fc.constantFrom(
+          '/directory/contacts?q=oleg',
+          '/admin/audit/events',
+          '/admin/on-behalf/sessions',
+          '/admin/audit/status',
+          '/admin/people',
+        ),
         fc.constantFrom('Bearer ', 'bearer ', 'Bearer  ', 'Basic ', 'DPoP '),
         async (token, path, scheme) => {
           const header = `${scheme}${token}`;

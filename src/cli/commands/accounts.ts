@@ -156,7 +156,8 @@ export function registerAccounts(program: Command, cli: CliContext): void {
       .description(name === 'disable' ? 'disable an account: it can no longer sign in' : 'enable an account and clear any lockout')
       .argument('<account>', 'account id or email')
       .option('--store <slug>', STORE_HINT, storeSlug)
-      .action(async (reference: string, options: { store?: string }) => {
+      .option('--reason <text>', 'why (recorded in the audit trail)')
+      .action(async (reference: string, options: { store?: string; reason?: string }) => {
         const [{ describeHome, resolveAccount }, { OnBehalfRepository }, { sqlGrants }] = await Promise.all([
           import('../account-lookup.js'),
           import('../../server/on-behalf/on-behalf-repository.js'),
@@ -175,7 +176,7 @@ export function registerAccounts(program: Command, cli: CliContext): void {
           await cli.recordAdmin(services, {
             type: `admin.account.${name === 'disable' ? 'disabled' : 'enabled'}`,
             subject: account.id,
-            details: { username: account.username },
+            details: { username: account.username, reason: options.reason ?? null },
           });
           return account;
         });
@@ -183,6 +184,29 @@ export function registerAccounts(program: Command, cli: CliContext): void {
       });
     examples(command, `accounts ${name} viewer@example.com`, `accounts ${name} anna@example.com --store electronics`);
   }
+
+  const unlock = group
+    .command('unlock')
+    .description('end a lockout (too many wrong passwords or codes) without changing anything else')
+    .argument('<account>', 'account id or email')
+    .option('--store <slug>', STORE_HINT, storeSlug)
+    .option('--reason <text>', 'why (recorded in the audit trail)')
+    .action(async (reference: string, options: { store?: string; reason?: string }) => {
+      const { describeHome, resolveAccount } = await import('../account-lookup.js');
+      const { account, changed } = await cli.withServices(async (services) => {
+        const account = await resolveAccount(services, reference, options.store);
+        const changed = await services.accounts.unlock(account.id);
+        if (changed)
+          await cli.recordAdmin(services, {
+            type: 'admin.account.unlocked',
+            subject: account.id,
+            details: { username: account.username, reason: options.reason ?? null },
+          });
+        return { account, changed };
+      });
+      cli.out(`account ${account.username} (${describeHome(account)}) ${changed ? 'unlocked' : 'was not locked; nothing changed'}`);
+    });
+  examples(unlock, 'accounts unlock anna@example.com --store electronics --reason "Verified by phone"');
 
   const reset = group
     .command('reset-password')

@@ -18,6 +18,7 @@ import { storeSlug } from '../parse.js';
 interface ScopeOptions {
   store?: string;
   allStores?: boolean;
+  reason?: string;
 }
 
 /** Permissions belong to staff: `<account>` is looked up among staff (or by id), never in a store. */
@@ -34,12 +35,12 @@ async function staffAccount(services: Services, reference: string): Promise<Acco
 }
 
 /** The store the grant covers: one store (its id) or every store (null). */
-async function grantScope(services: Services, options: ScopeOptions): Promise<{ storeId: string | null; label: string }> {
+async function grantScope(services: Services, options: ScopeOptions): Promise<{ storeId: string | null; label: string; name: string }> {
   if (!options.store && !options.allStores) throw new CliError('say which stores: --store <slug> or --all-stores');
-  if (options.allStores) return { storeId: null, label: 'all stores' };
+  if (options.allStores) return { storeId: null, label: 'all stores', name: 'all stores' };
   const { resolveStore } = await import('../account-lookup.js');
   const store = await resolveStore(services, options.store!);
-  return { storeId: store.id, label: `store ${store.slug}` };
+  return { storeId: store.id, label: `store ${store.slug}`, name: store.name };
 }
 
 function scopeOptions(command: Command): Command {
@@ -47,7 +48,8 @@ function scopeOptions(command: Command): Command {
     .argument('<account>', 'staff account id or email')
     .addArgument(new Argument('<permission>', 'the permission').choices(PERMISSIONS))
     .option('--store <slug>', 'for the customers of this store', storeSlug)
-    .addOption(new Option('--all-stores', 'for the customers of every store, present and future').conflicts('store'));
+    .addOption(new Option('--all-stores', 'for the customers of every store, present and future').conflicts('store'))
+    .option('--reason <text>', 'why (recorded in the audit trail)');
 }
 
 export function registerPermissions(program: Command, cli: CliContext): void {
@@ -58,9 +60,13 @@ export function registerPermissions(program: Command, cli: CliContext): void {
     async (reference: string, permission: Permission, options: ScopeOptions) => {
       const { account, label } = await cli.withServices(async (services) => {
         const account = await staffAccount(services, reference);
-        const { storeId, label } = await grantScope(services, options);
+        const { storeId, label, name } = await grantScope(services, options);
         await services.accounts.grantPermission(account.id, permission, storeId);
-        await cli.recordAdmin(services, { type: 'admin.permission.granted', subject: account.id, details: { permission, store: label } });
+        await cli.recordAdmin(services, {
+          type: 'admin.permission.granted',
+          subject: account.id,
+          details: { permission, store: name, store_id: storeId, reason: options.reason ?? null },
+        });
         return { account, label };
       });
       cli.out(`${account.username} holds ${permission} for ${label}`);
@@ -76,10 +82,14 @@ export function registerPermissions(program: Command, cli: CliContext): void {
     async (reference: string, permission: Permission, options: ScopeOptions) => {
       const { account, label, removed, remaining, ended } = await cli.withServices(async (services) => {
         const account = await staffAccount(services, reference);
-        const { storeId, label } = await grantScope(services, options);
+        const { storeId, label, name } = await grantScope(services, options);
         const removed = await services.accounts.revokePermission(account.id, permission, storeId);
         if (removed)
-          await cli.recordAdmin(services, { type: 'admin.permission.revoked', subject: account.id, details: { permission, store: label } });
+          await cli.recordAdmin(services, {
+            type: 'admin.permission.revoked',
+            subject: account.id,
+            details: { permission, store: name, store_id: storeId, reason: options.reason ?? null },
+          });
         const held = (await services.accounts.permissions(account.id)).filter((grant) => grant.permission === permission);
         const allStores = held.some((grant) => grant.storeId === null);
         const ended =

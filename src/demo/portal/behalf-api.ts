@@ -37,7 +37,7 @@ type Query = Record<string, string | undefined>;
 const TIMEOUT_MS = 10_000;
 
 export class BehalfApi {
-  constructor(private readonly issuer: string) {}
+  constructor(readonly issuer: string) {}
 
   private url(path: string, query: Query = {}): string {
     const url = new URL(path, `${this.issuer}/`);

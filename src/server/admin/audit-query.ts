@@ -5,7 +5,10 @@ export class QueryError extends Error {
   override name = 'QueryError';
 }
 
-const TEXT_FILTERS = { actor: 'actor', subject: 'subject', session: 'sessionId', client: 'clientId' } as const;
+const TEXT_FILTERS = { actor: 'actor', subject: 'subject', person: 'person', session: 'sessionId', client: 'clientId' } as const;
+
+/** The query as given: `person`, and `actor`/`subject` other than ids, are names or emails still to resolve. */
+export type AdminAuditQuery = AuditQuery & { person?: string };
 const KNOWN = new Set([...Object.keys(TEXT_FILTERS), 'type', 'from', 'to', 'before', 'limit']);
 
 function single(query: Record<string, string | string[] | undefined>, name: string): string | undefined {
@@ -28,10 +31,10 @@ function integer(name: string, value: string | undefined, min: number, max: numb
   return Number(value);
 }
 
-export function parseAuditQuery(query: Record<string, string | string[] | undefined>): AuditQuery {
+export function parseAuditQuery(query: Record<string, string | string[] | undefined>): AdminAuditQuery {
   const unknown = Object.keys(query).filter((key) => !KNOWN.has(key));
   if (unknown.length) throw new QueryError(`unknown parameter ${unknown.join(', ')}`);
-  const result: AuditQuery = {};
+  const result: AdminAuditQuery = {};
   for (const [param, field] of Object.entries(TEXT_FILTERS)) {
     const value = single(query, param);
     if (value !== undefined) {
@@ -49,6 +52,7 @@ export function parseAuditQuery(query: Record<string, string | string[] | undefi
   }
   result.from = date('from', single(query, 'from'));
   result.to = date('to', single(query, 'to'));
+  if (result.from && result.to && result.from >= result.to) throw new QueryError('from must be before to');
   result.before = integer('before', single(query, 'before'), 1, Number.MAX_SAFE_INTEGER);
   result.limit = integer('limit', single(query, 'limit'), 1, MAX_PAGE);
   return result;

@@ -6,14 +6,24 @@ import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
 import type { OidcPort } from '../oidc/port.js';
 import type { AccountService } from '../../accounts/account-service.js';
-import { auditEventToJson, describeVerification, verificationGaps } from '../../audit/index.js';
+import { auditEventToJson, describeVerification, verificationGaps, type AuditQuery } from '../../audit/index.js';
 import type { AuditService } from '../audit-trail/audit-service.js';
 import { requestMeta } from '../audit-trail/request-meta.js';
 import type { Logger } from '../observability/logger.js';
 import { requireStaffToken } from './bearer-auth.js';
 import { parseAuditQuery, QueryError } from './audit-query.js';
+import { eventNames, resolveAuditPeople } from './audit-people.js';
+import type { PeopleDirectory } from './people-directory.js';
+import type { StoreService } from '../../accounts/store-service.js';
 
-export function auditAdminRoutes(deps: { oidc: OidcPort; accounts: AccountService; audit: AuditService; logger: Logger }): Router {
+export function auditAdminRoutes(deps: {
+  oidc: OidcPort;
+  accounts: AccountService;
+  audit: AuditService;
+  logger: Logger;
+  people: PeopleDirectory;
+  stores: StoreService;
+}): Router {
   const router = new Router({ prefix: '/admin/audit' });
   router.use(requireStaffToken(deps.oidc, deps.accounts, 'admin'));
   router.use(async (ctx, next) => {
@@ -27,10 +37,32 @@ export function auditAdminRoutes(deps: { oidc: OidcPort; accounts: AccountServic
     }
   });
 
+  /**
+   * `person` (actor or subject), `actor` and `subject` take an id, an email or a name; a filter
+   * that names nobody (a person, a client, a session) is a 400 saying so, never an empty page.
+   */
   router.get('/events', async (ctx) => {
-    const page = await deps.audit.events.query(parseAuditQuery(ctx.query));
-    ctx.body = { events: page.events.map(auditEventToJson), ...(page.nextBefore ? { next_before: page.nextBefore } : {}) };
+    const query = await resolveAuditPeople(parseAuditQuery(ctx.query), deps.people);
+    const page = await deps.audit.events.query(query);
+    if (!page.events.length && query.before === undefined) await explainEmpty(query);
+    const names = await eventNames(page.events, deps);
+    ctx.body = {
+      events: page.events.map((event) => ({
+        ...auditEventToJson(event),
+        description: names.describe(event),
+        actor_person: names.party(event.actor),
+        subject_person: names.party(event.subject),
+      })),
+      ...(page.nextBefore ? { next_before: page.nextBefore } : {}),
+    };
   });
+
+  async function explainEmpty(query: AuditQuery): Promise<void> {
+    if (query.clientId && !(await deps.oidc.findClient(query.clientId).catch(() => undefined)))
+      throw new QueryError(`client: there is no client “${query.clientId}”`);
+    if (query.sessionId && !(await deps.audit.events.query({ sessionId: query.sessionId, limit: 1 })).events.length)
+      throw new QueryError(`session: no event belongs to a session “${query.sessionId}”`);
+  }
 
   router.get('/status', async (ctx) => {
     const result = await deps.audit.verify();

@@ -18,6 +18,7 @@ import { implicitConsentRecorder, reauthScopeRefusalRecorder } from './audit/con
 import { logoutAudit, type LogoutListener } from './audit/logout.js';
 import { tokenIssuedAudit } from './audit/token-issued.js';
 import { tokenRevokedAudit } from './audit/token-revoked.js';
+import { CONSOLE_CLIENT_ID } from '../console/console-client.js';
 import { tokenResponseScope } from './token-response-scope.js';
 import { databaseOutageMiddleware, isDatabaseUnavailable, watchDatabaseOutages } from './database-outage.js';
 import * as tokenExchange from './grants/token-exchange.js';
@@ -72,7 +73,7 @@ export function createOidc(
     resourceServers: services.resourceServers,
     logger,
     refreshIntervalMs: config.keys.refreshIntervalSeconds * 1000,
-    clientIds: async () => [...(await services.clients.ids()), ...config.clients.map((client) => client.client_id)],
+    clientIds: async () => [...(await services.clients.ids()), ...config.clients.map((client) => client.client_id), CONSOLE_CLIENT_ID],
     build: (keystore) =>
       buildProvider({
         config,

@@ -17,6 +17,7 @@ import { clientMayUseSession } from './session-policy.js';
 import { SUPPORTED_SCOPES } from './scopes.js';
 import { normaliseResourceIndicator } from '../clients/resource-indicator.js';
 import { isUuid } from '../../common/uuid.js';
+import { consoleClientMetadata } from '../console/console-client.js';
 import { acceptPreviousClientSecret } from './provider-internals.js';
 
 export interface ProviderDependencies {
@@ -91,7 +92,8 @@ export function buildProvider(deps: ProviderDependencies): Provider {
 
   const configuration: Configuration = {
     adapter: deps.adapter as Configuration['adapter'],
-    clients: config.clients as Configuration['clients'],
+    // The admin console's client is built in (see console/console-client.ts).
+    clients: [...config.clients, consoleClientMetadata(config)] as Configuration['clients'],
     jwks: deps.jwks as Configuration['jwks'],
     findAccount: createFindAccount(deps.accounts),
     cookies: {

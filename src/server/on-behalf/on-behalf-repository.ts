@@ -354,11 +354,25 @@ export class OnBehalfRepository implements OnBehalfSessions {
     return rows.length;
   }
 
-  async list(filter: { agentId?: string; customerId?: string; active?: boolean; limit?: number } = {}): Promise<SessionView[]> {
+  async list(
+    filter: {
+      agentId?: string;
+      customerId?: string;
+      /** Any of these agents (one person may have several accounts). */
+      agentIds?: string[];
+      customerIds?: string[];
+      storeId?: string;
+      active?: boolean;
+      limit?: number;
+    } = {},
+  ): Promise<SessionView[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.agentId) where.push(`agent_account_id = $${params.push(filter.agentId)}`);
     if (filter.customerId) where.push(`customer_account_id = $${params.push(filter.customerId)}`);
+    if (filter.agentIds) where.push(`agent_account_id = ANY($${params.push(filter.agentIds)}::uuid[])`);
+    if (filter.customerIds) where.push(`customer_account_id = ANY($${params.push(filter.customerIds)}::uuid[])`);
+    if (filter.storeId) where.push(`store_id = $${params.push(filter.storeId)}`);
     if (filter.active === true) where.push('ended_at IS NULL AND expires_at > now()');
     if (filter.active === false) where.push('(ended_at IS NOT NULL OR expires_at <= now())');
     params.push(Math.min(Math.max(filter.limit ?? 50, 1), 500));

@@ -20,6 +20,9 @@ interface AuditEventJson {
   session_id: string | null;
   ip: string | null;
   details: Record<string, unknown> | null;
+  /** Names Behalf joins in for account ids (absent from older Behalfs). */
+  actor_person?: { name: string } | null;
+  subject_person?: { name: string } | null;
 }
 interface ChainStatus {
   intact: boolean;
@@ -67,6 +70,7 @@ export function auditRoutes(deps: PortalDeps): Router {
       {
         title: 'Audit',
         section: 'audit',
+        consoleUrl: `${deps.api.issuer}/console/audit`,
         ...filters,
         error,
         status,

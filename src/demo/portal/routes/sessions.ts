@@ -59,7 +59,13 @@ export function sessionRoutes(deps: PortalDeps): Router {
         title: 'On-behalf sessions',
         section: 'sessions',
         ...filters,
-        agentIsId: isUuid(filters.agent),
+        // The kill switch needs the agent's id: the one typed, or the one every listed session has (typed by name or email).
+        endAllAgent: isUuid(filters.agent)
+          ? filters.agent
+          : filters.agent && sessions.length && sessions.every((session) => session.agent_id === sessions[0]!.agent_id)
+            ? sessions[0]!.agent_id
+            : undefined,
+        consoleUrl: `${deps.api.issuer}/console/sessions`,
         error,
         returnTo: ctx.originalUrl,
         sessions: sessions.map((session) => ({
