@@ -204,6 +204,12 @@ export function peopleAdminRoutes(deps: PeopleRouteDependencies): Router {
       } else {
         changed = (await deps.accounts.revokePermission(found.id, permission, store?.id ?? null)) > 0;
         if (changed) await record(ctx, 'admin.permission.revoked', found.id, details);
+        // As the CLI does: the agent's running sessions in stores no longer covered end now (their tokens with them).
+        if (changed && permission === 'security:loginOnBehalf') {
+          const held = (await deps.accounts.permissions(found.id)).filter((grant) => grant.permission === permission);
+          const allowed = held.some((grant) => grant.storeId === null) ? 'all' : held.map((grant) => grant.storeId!);
+          await deps.sessions.endSessionsOutside(found.id, allowed, ctx.state.staff!.account.id);
+        }
       }
       const after = (await deps.people.details(found.id))!;
       // Revoking one store does not narrow an all-stores grant: say so rather than let the admin believe it did.
