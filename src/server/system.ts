@@ -23,12 +23,16 @@ import { createRateLimits, type RateLimits } from './http/rate-limits.js';
 import type { OnBehalfRepository } from './on-behalf/on-behalf-repository.js';
 import { DEMO_SECRETS } from './seed/demo-data.js';
 import { seedDemoIfEmpty } from './seed/seed-demo.js';
+import { createMailWorker } from './mail/mail-module.js';
+import type { MailWorker } from './mail/worker.js';
 
 export interface Behalf extends Services {
   app: Koa;
   metrics: Metrics;
   oidc: OidcModule;
   onBehalf: OnBehalfRepository;
+  /** Sends the outbox over SMTP; undefined when mail is off or has no relay. */
+  mailWorker: MailWorker | undefined;
   /** Serves the app on `server` until `close()`. */
   attach(server: Server): void;
   close(): Promise<void>;
@@ -86,6 +90,8 @@ export async function createBehalf(config: Config, logger = createLogger(config.
     });
     services.audit.startCheckpoints(config.audit.checkpointIntervalSeconds);
     onBehalf.start();
+    const mailWorker = createMailWorker(services.mail, config, logger);
+    mailWorker?.start();
     const cleanup = setInterval(() => {
       deleteExpiredPayloads(dataSource)
         .then((deleted) => deleted && logger.debug('expired oidc rows deleted', { deleted }))
@@ -100,6 +106,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
       metrics,
       oidc,
       onBehalf: onBehalf.sessions,
+      mailWorker,
       attach(server) {
         servers.push(server);
         server.on('request', app.callback());
@@ -110,6 +117,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
         oidc.stop();
         services.audit.stop();
         onBehalf.stop();
+        await mailWorker?.stop();
         await Promise.all(
           servers.map(
             (server) =>
