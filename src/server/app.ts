@@ -28,6 +28,8 @@ import { directoryRoutes } from './directory/routes.js';
 import { DirectoryQuery } from './directory/directory-query.js';
 import type { TotpService } from '../accounts/totp-service.js';
 import { SecondFactorPending } from './interactions/second-factor-pending.js';
+import type { MailOutbox } from './mail/outbox.js';
+import { createCustomers } from './customers/customers-module.js';
 
 export interface AppDependencies {
   config: Config;
@@ -42,6 +44,7 @@ export interface AppDependencies {
   onBehalf: OnBehalfRepository;
   limits: RateLimits;
   totp: TotpService;
+  mail: MailOutbox;
   isShuttingDown: () => boolean;
 }
 
@@ -77,6 +80,9 @@ export function createApp(deps: AppDependencies): Koa {
   const ops = opsRoutes(deps.dataSource, deps.metrics, deps.isShuttingDown, deps.limits.readiness);
   app.use(ops.routes()).use(ops.allowedMethods());
 
+  const customers = createCustomers({ ...deps, oidc: deps.oidc.port });
+  for (const router of customers.routers) app.use(router.routes()).use(router.allowedMethods());
+
   const interactions = interactionRoutes({
     oidc: deps.oidc.port,
     accounts: deps.accounts,
@@ -93,6 +99,7 @@ export function createApp(deps: AppDependencies): Koa {
     maxBodyBytes: config.security.maxBodyBytes,
     maxConcurrentSessions: config.onBehalf.maxConcurrentSessions,
     ...(config.onBehalf.agentSessionsUrl ? { agentSessionsUrl: config.onBehalf.agentSessionsUrl } : {}),
+    selfService: customers.hooks,
   });
   app.use(interactions.routes()).use(interactions.allowedMethods());
 

@@ -86,6 +86,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
       onBehalf: onBehalf.sessions,
       limits,
       totp: services.totp,
+      mail: services.mail,
       isShuttingDown: () => shuttingDown,
     });
     services.audit.startCheckpoints(config.audit.checkpointIntervalSeconds);
