@@ -100,6 +100,7 @@ export function createApp(deps: AppDependencies): Koa {
     maxConcurrentSessions: config.onBehalf.maxConcurrentSessions,
     ...(config.onBehalf.agentSessionsUrl ? { agentSessionsUrl: config.onBehalf.agentSessionsUrl } : {}),
     selfService: customers.hooks,
+    approvals: customers.gate,
   });
   app.use(interactions.routes()).use(interactions.allowedMethods());
 

@@ -16,6 +16,13 @@ import type { Renderer } from '../views/renderer.js';
 import { PasswordReset } from './password-reset.js';
 import { Registration } from './registration.js';
 import { selfServiceRoutes } from './self-service-routes.js';
+import { AccessPolicies } from './access-policies.js';
+import { Approvals } from './approvals.js';
+import { approvalGate } from './approval-gate.js';
+import type { ApprovalGate } from '../interactions/reauth-approval.js';
+import { Reports } from './reports.js';
+import { controlRoutes } from '../account-api/control-routes.js';
+import { reportAdminRoutes } from '../admin/report-routes.js';
 
 /** What the sign-in page asks of this module. */
 export interface SelfServiceHooks {
@@ -35,8 +42,19 @@ export interface CustomersDeps {
   renderer: Renderer;
 }
 
+/** The approvals repository (the exchange's CustomerApprovals port, the account API's requests). */
+export function createApprovals(deps: { config: Config; dataSource: DataSource; audit: AuditService; mail: MailOutbox }): Approvals {
+  return new Approvals(deps.dataSource, deps.audit, deps.mail, new AccessPolicies(deps.dataSource, deps.audit), {
+    requestTtlSeconds: deps.config.customers.approvalRequestTtlSeconds,
+    mailEnabled: deps.config.mail.enabled,
+  });
+}
+
 export interface CustomersModule {
   hooks: SelfServiceHooks;
+  gate: ApprovalGate;
+  approvals: Approvals;
+  policies: AccessPolicies;
   routers: Router[];
   reset: PasswordReset;
   registration: Registration;
@@ -79,5 +97,11 @@ export function createCustomers(deps: CustomersDeps): CustomersModule {
     maxBodyBytes: config.security.maxBodyBytes,
     mailEnabled,
   });
-  return { hooks, routers: [selfService], reset, registration };
+  const policies = new AccessPolicies(deps.dataSource, deps.audit);
+  const approvals = createApprovals(deps);
+  const gate = approvalGate({ approvals, policies, accounts: deps.accounts, stores: deps.stores });
+  const reports = new Reports(deps.dataSource, deps.audit);
+  const common2 = { oidc: deps.oidc, accounts: deps.accounts, policies, reports, maxBodyBytes: config.security.maxBodyBytes };
+  const routers = [selfService, controlRoutes({ ...common2, approvals }), reportAdminRoutes({ ...common2, stores: deps.stores })];
+  return { hooks, gate, approvals, policies, routers, reset, registration };
 }

@@ -296,6 +296,13 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     return reauth.submit(ctx, details);
   });
 
+  router.get('/:uid/approval', async (ctx) => {
+    const details = await load(ctx);
+    if (!details) return expired(ctx);
+    if (!isReauth(details)) return expired(ctx);
+    return reauth.approval(ctx, details);
+  });
+
   router.post('/:uid/confirm', forms, async (ctx) => {
     const details = await load(ctx);
     if (!details) return expired(ctx);

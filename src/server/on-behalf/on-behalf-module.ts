@@ -11,6 +11,7 @@ import type { LogoutListener } from '../oidc/audit/logout.js';
 import type { OidcPort } from '../oidc/port.js';
 import { OidcTokenReader } from '../exchange-adapters/token-reader.js';
 import { OnBehalfRepository, type GrantPort } from './on-behalf-repository.js';
+import { createApprovals } from '../customers/customers-module.js';
 
 export interface OnBehalfModule {
   sessions: OnBehalfRepository;
@@ -47,6 +48,7 @@ export function createOnBehalf(services: Services, oidc: OidcPort, config: Confi
       maxConcurrentSessions: config.onBehalf.maxConcurrentSessions,
     },
     requireSecondFactor: config.security.requireSecondFactorForLoginOnBehalf,
+    approvals: createApprovals({ config, dataSource: services.dataSource, audit: services.audit, mail: services.mail }),
     maxChainDepth: config.delegation.maxChainDepth,
     resourceAccessTokenTtl: config.tokens.resourceAccessTokenTtl,
     logger: services.logger,
