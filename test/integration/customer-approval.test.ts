@@ -6,9 +6,10 @@
  * approval it does not have. Every step is audited.
  */
 import * as client from 'openid-client';
+import { decodeJwt } from 'jose';
 import { HttpBrowser, type Page } from '../support/browser.js';
 import { linkIn, startBehalfWithMail, type BehalfWithMail } from '../support/mail.js';
-import { customerTokens } from '../support/oauth.js';
+import { basic, customerTokens, postForm } from '../support/oauth.js';
 import { customerId, exchange, onBehalfParams, openReauth, reauthenticate } from '../support/on-behalf.js';
 import { portalToken } from '../support/staff.js';
 
@@ -217,4 +218,46 @@ test('bad input to the customer API is a clear 400, never a 500', async () => {
   ).toBe(400);
   const browser = new HttpBrowser(issuer);
   expect((await browser.follow(`${issuer}/interaction/nothing/approval`)).status).toBe(400);
+});
+
+test('when the session ends the customer gets a summary; "this wasn’t me" reaches the admins (listed with names) and is audited', async () => {
+  const { actorToken } = await reauthenticate({ issuer }, { customer: oleg, reason: 'Fix the cart', ticket: 'T-19' });
+  const issued = await exchange({ issuer }, onBehalfParams(oleg, actorToken));
+  const sid = String(decodeJwt(String(issued.body.access_token)).obo_sid);
+  const ended = await postForm(`${issuer}/on-behalf/sessions/end`, new URLSearchParams({ session_id: sid }), {
+    authorization: basic('storefront-electronics', 'storefront-demo-secret'),
+  });
+  expect(ended.status).toBe(200);
+  const mail = await system.catcher.waitFor((m) => m.to.includes('oleg@example.com') && m.subject.includes('acted on your account'));
+  expect(mail.subject).toBe('Sam Support from Electronics support acted on your account');
+  expect(mail.text).toContain('Why: Fix the cart');
+  expect(mail.text).toContain('Ticket: T-19');
+  expect(mail.text).toContain('ended by the support agent');
+  expect(linkIn(mail, 'http://localhost:4001/electronics/account/history')).toBe('http://localhost:4001/electronics/account/history');
+  expect(linkIn(mail, 'http://localhost:4001/electronics/account/history/')).toBe(
+    `http://localhost:4001/electronics/account/history/${sid}/report`,
+  );
+  expect(mail.html).toContain(`href="http://localhost:4001/electronics/account/history/${sid}/report"`);
+
+  const reported = await api(`/account/on-behalf-sessions/${sid}/report`, olegToken, 'POST', { comment: 'I never called support' });
+  expect(reported.status).toBe(201);
+  expect((await api(`/account/on-behalf-sessions/${sid}/report`, olegToken, 'POST', {})).status).toBe(200);
+  const anna = (await customerTokens(issuer, 'anna@example.com')).access_token;
+  expect((await api(`/account/on-behalf-sessions/${sid}/report`, anna, 'POST', {})).status).toBe(404);
+  expect((await audit('on_behalf.reported')).at(-1)).toMatchObject({ actor: oleg, details: { comment: 'I never called support' } });
+
+  const admin = await portalToken(issuer, 'ada');
+  const reports = await api('/admin/reports', admin);
+  expect(reports.status).toBe(200);
+  expect((reports.body.reports as Record<string, unknown>[])[0]).toMatchObject({
+    session_id: sid,
+    comment: 'I never called support',
+    customer: { id: oleg, name: 'Oleg Petrov', email: 'oleg@example.com' },
+    agent: { name: 'Sam Support' },
+    store: { slug: 'electronics' },
+    session: { reason: 'Fix the cart', ticket: 'T-19', end_reason: 'ended_by_client' },
+  });
+  expect((await api('/admin/reports?store=books', admin)).body.reports).toEqual([]);
+  expect((await api('/admin/reports?limit=0', admin)).status).toBe(400);
+  expect((await api('/admin/reports', await portalToken(issuer, 'sam'))).status).toBe(403);
 });

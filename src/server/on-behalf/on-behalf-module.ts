@@ -12,6 +12,7 @@ import type { OidcPort } from '../oidc/port.js';
 import { OidcTokenReader } from '../exchange-adapters/token-reader.js';
 import { OnBehalfRepository, type GrantPort } from './on-behalf-repository.js';
 import { createApprovals } from '../customers/customers-module.js';
+import { sessionSummaryMail } from '../customers/session-summary.js';
 
 export interface OnBehalfModule {
   sessions: OnBehalfRepository;
@@ -34,6 +35,7 @@ export function createOnBehalf(services: Services, oidc: OidcPort, config: Confi
   const sessions = new OnBehalfRepository(services.dataSource, services.audit, providerGrants(oidc), {
     maxConcurrentSessions: config.onBehalf.maxConcurrentSessions,
     logger: services.logger,
+    ...(config.mail.enabled ? { onEnded: sessionSummaryMail(services.mail) } : {}),
   });
   const exchange: TokenExchangeDependencies = {
     accounts: services.accounts,

@@ -27,7 +27,12 @@ export class OnBehalfRepository implements OnBehalfSessions {
     private readonly audit: AuditService,
     private readonly grants: GrantPort,
     /** Enforced again when a session opens (see openSession); the CLI, which opens none, leaves it out. */
-    private readonly options: { maxConcurrentSessions?: number; logger?: RevocationLogger } = {},
+    private readonly options: {
+      maxConcurrentSessions?: number;
+      logger?: RevocationLogger;
+      /** Runs in the transaction that ends a session (the customer's summary mail is queued there). */
+      onEnded?: (manager: EntityManager, ended: SessionRow) => Promise<void>;
+    } = {},
   ) {
     this.revocations = new GrantRevocations(dataSource, grants, options.logger);
   }
@@ -229,6 +234,7 @@ export class OnBehalfRepository implements OnBehalfSessions {
     )) as SessionRow[];
     if (!row) return undefined;
     await this.revocations.queue(manager, row.grant_id, row.id);
+    await this.options.onEnded?.(manager, row);
     await this.audit.record(
       {
         type: 'on_behalf.ended',
