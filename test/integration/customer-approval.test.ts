@@ -82,7 +82,7 @@ test('the customer sets "only after I approve"; the agent waits; the customer ap
   const flow = await agentConfirms('Checkout fails at payment');
   expect(flow.page.status).toBe(202);
   expect(flow.page.html).toContain('Waiting for the customer’s approval');
-  expect(flow.page.html).toMatch(/<meta http-equiv="refresh" content="3">/);
+  expect(flow.page.html).toContain(`<meta http-equiv="refresh" content="3; url=/interaction/${flow.uid}/approval">`);
 
   const mail = await system.catcher.waitFor((m) => m.to.includes('oleg@example.com') && m.subject.includes('asks to act for you'));
   expect(mail.text).toContain('Checkout fails at payment');

@@ -58,6 +58,8 @@ export function waitingPage(
   kit.html(ctx, 202, 'approval-wait', {
     title: 'Waiting for the customer’s approval',
     refreshSeconds: WAIT_REFRESH_SECONDS,
+    // The page may be the answer to the form's POST: it reloads its own GET address instead.
+    refreshUrl: `/interaction/${input.uid}/approval`,
     uid: input.uid,
     customerName: input.customerName,
     storeName: input.storeName,
