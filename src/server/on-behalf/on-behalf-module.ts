@@ -37,6 +37,7 @@ export function createOnBehalf(services: Services, oidc: OidcPort, config: Confi
     logger: services.logger,
     ...(config.mail.enabled ? { onEnded: sessionSummaryMail(services.mail) } : {}),
   });
+  const approvals = createApprovals({ config, dataSource: services.dataSource, audit: services.audit, mail: services.mail });
   const exchange: TokenExchangeDependencies = {
     accounts: services.accounts,
     stores: services.stores,
@@ -50,7 +51,7 @@ export function createOnBehalf(services: Services, oidc: OidcPort, config: Confi
       maxConcurrentSessions: config.onBehalf.maxConcurrentSessions,
     },
     requireSecondFactor: config.security.requireSecondFactorForLoginOnBehalf,
-    approvals: createApprovals({ config, dataSource: services.dataSource, audit: services.audit, mail: services.mail }),
+    approvals,
     maxChainDepth: config.delegation.maxChainDepth,
     resourceAccessTokenTtl: config.tokens.resourceAccessTokenTtl,
     logger: services.logger,
@@ -67,7 +68,10 @@ export function createOnBehalf(services: Services, oidc: OidcPort, config: Confi
           .catch((error) => services.logger.warn('closing expired on-behalf sessions failed', { error }))
           // Grants whose revocation failed when their session ended (each failure is logged).
           .then(() => sessions.retryGrantRevocations())
-          .catch((error) => services.logger.warn('retrying on-behalf grant revocations failed', { error }));
+          .catch((error) => services.logger.warn('retrying on-behalf grant revocations failed', { error }))
+          // Customers' approval requests whose time is up: expired, and audited, even if nobody looks.
+          .then(() => approvals.expireDue())
+          .catch((error) => services.logger.warn('expiring approval requests failed', { error }));
       }, config.onBehalf.expirySweepSeconds * 1000);
       timer.unref();
     },
