@@ -26,6 +26,10 @@ export const AUDIT_EVENT_TYPES = [
   'account.access_policy.changed',
   'delegation.issued',
   'delegation.denied',
+  // RFC 7591/7592: a client registering, updating or deleting itself (the client is the actor).
+  'client.registered',
+  'client.updated',
+  'client.deleted',
 ] as const;
 
 /** Known Behalf names, plus `admin.*` and resource servers' `resource.<entity>.<change>`. */

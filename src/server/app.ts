@@ -30,6 +30,11 @@ import type { TotpService } from '../accounts/totp-service.js';
 import { SecondFactorPending } from './interactions/second-factor-pending.js';
 import type { MailOutbox } from './mail/outbox.js';
 import { createCustomers } from './customers/customers-module.js';
+import type { ClientRepository } from './clients/client-repository.js';
+import type { ResourceServerRegistry } from './clients/resource-servers.js';
+import { clientAdministrationRoutes } from './admin/client-administration.js';
+import type { StatusListTokens } from './token-status/status-list-token.js';
+import { statusListRoutes } from './token-status/status-list-routes.js';
 
 export interface AppDependencies {
   config: Config;
@@ -45,6 +50,10 @@ export interface AppDependencies {
   limits: RateLimits;
   totp: TotpService;
   mail: MailOutbox;
+  clients: ClientRepository;
+  resourceServers: ResourceServerRegistry;
+  /** The token status lists (GET /status-lists/:id). */
+  statusLists?: StatusListTokens;
   isShuttingDown: () => boolean;
 }
 
@@ -132,6 +141,12 @@ export function createApp(deps: AppDependencies): Koa {
 
   const sessions = onBehalfRoutes({ oidc: deps.oidc.port, sessions: deps.onBehalf, maxBodyBytes: config.security.maxBodyBytes });
   app.use(sessions.routes()).use(sessions.allowedMethods());
+
+  for (const router of clientAdministrationRoutes(deps)) app.use(router.routes()).use(router.allowedMethods());
+  if (deps.statusLists) {
+    const statusLists = statusListRoutes(deps.statusLists);
+    app.use(statusLists.routes()).use(statusLists.allowedMethods());
+  }
 
   app.use(tokenEndpointLimits(deps.limits));
 

@@ -25,6 +25,8 @@ import { DEMO_SECRETS } from './seed/demo-data.js';
 import { seedDemoIfEmpty } from './seed/seed-demo.js';
 import { createMailWorker } from './mail/mail-module.js';
 import type { MailWorker } from './mail/worker.js';
+import { TokenStatusService } from './token-status/token-status-service.js';
+import { StatusListTokens } from './token-status/status-list-token.js';
 
 export interface Behalf extends Services {
   app: Koa;
@@ -60,8 +62,9 @@ export async function createBehalf(config: Config, logger = createLogger(config.
     const metrics = createMetrics();
     const renderer = new Renderer(config.env !== 'development');
     let onBehalf!: OnBehalfModule;
-    const oidc = createOidc({ config, services, renderer, metrics }, (port: OidcPort) => {
-      onBehalf = createOnBehalf(services, port, config);
+    const tokenStatus = new TokenStatusService(dataSource, config.issuer, services.audit);
+    const oidc = createOidc({ config, services, renderer, metrics, tokenStatus }, (port: OidcPort) => {
+      onBehalf = createOnBehalf(services, port, config, tokenStatus);
       return {
         exchange: onBehalf.exchange,
         logoutListeners: [onBehalf.endOnLogout],
@@ -87,6 +90,9 @@ export async function createBehalf(config: Config, logger = createLogger(config.
       limits,
       totp: services.totp,
       mail: services.mail,
+      clients: services.clients,
+      resourceServers: services.resourceServers,
+      statusLists: new StatusListTokens(dataSource, sealer, config.issuer),
       isShuttingDown: () => shuttingDown,
     });
     services.audit.startCheckpoints(config.audit.checkpointIntervalSeconds);

@@ -13,6 +13,7 @@ import { OidcTokenReader } from '../exchange-adapters/token-reader.js';
 import { OnBehalfRepository, type GrantPort } from './on-behalf-repository.js';
 import { createApprovals } from '../customers/customers-module.js';
 import { sessionSummaryMail } from '../customers/session-summary.js';
+import type { TokenStatusService } from '../token-status/token-status-service.js';
 
 export interface OnBehalfModule {
   sessions: OnBehalfRepository;
@@ -31,7 +32,7 @@ export function providerGrants(oidc: OidcPort): GrantPort {
   };
 }
 
-export function createOnBehalf(services: Services, oidc: OidcPort, config: Config): OnBehalfModule {
+export function createOnBehalf(services: Services, oidc: OidcPort, config: Config, tokenStatus?: TokenStatusService): OnBehalfModule {
   const sessions = new OnBehalfRepository(services.dataSource, services.audit, providerGrants(oidc), {
     maxConcurrentSessions: config.onBehalf.maxConcurrentSessions,
     logger: services.logger,
@@ -43,7 +44,7 @@ export function createOnBehalf(services: Services, oidc: OidcPort, config: Confi
     stores: services.stores,
     resourceServers: services.resourceServers,
     onBehalf: sessions,
-    tokens: new OidcTokenReader(oidc, services.dataSource, config.issuer),
+    tokens: new OidcTokenReader(oidc, services.dataSource, config.issuer, tokenStatus),
     audit: services.audit,
     limits: {
       reauthMaxAgeSeconds: config.onBehalf.reauthMaxAgeSeconds,
@@ -55,6 +56,7 @@ export function createOnBehalf(services: Services, oidc: OidcPort, config: Confi
     maxChainDepth: config.delegation.maxChainDepth,
     resourceAccessTokenTtl: config.tokens.resourceAccessTokenTtl,
     logger: services.logger,
+    ...(tokenStatus ? { registerStatus: (entry) => tokenStatus.register(entry) } : {}),
   };
   let timer: NodeJS.Timeout | undefined;
   return {
