@@ -179,6 +179,8 @@ function applySecretDefaults(config: Config): Config {
     if (!config.issuer.startsWith('https://')) {
       throw new ConfigError('config: issuer (ISSUER): must be an https:// URL in production');
     }
+    if (config.mail.enabled && !config.mail.smtpUrl)
+      throw new ConfigError('config: mail.smtpUrl (SMTP_URL): required in production while mail.enabled (MAIL_ENABLED) is on');
     return config;
   }
   return {

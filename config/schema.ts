@@ -183,6 +183,48 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    mail: z
+      .object({
+        /**
+         * Behalf sends mail (password reset, email verification, approval requests, session
+         * summaries). On in config/development.json; in production it needs `smtpUrl`.
+         */
+        enabled: z.boolean().default(false),
+        /**
+         * smtp:// or smtps:// URL of the mail relay (credentials in the URL). Unset in development:
+         * `npm start` starts an embedded mail catcher and prints where to read its mail.
+         */
+        smtpUrl: z
+          .string()
+          .regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL')
+          .optional(),
+        /** The From of every mail. */
+        from: z.string().min(3).max(320).default('Behalf <no-reply@behalf.localhost>'),
+        /** How often the outbox worker looks for mail to send. */
+        pollIntervalSeconds: z.number().min(0.05).max(600).default(2),
+        /** First retry after this many seconds; each further one waits twice as long (at most an hour). */
+        retryBaseSeconds: z.number().min(0.05).max(3600).default(15),
+        /** Attempts before a mail is given up (marked failed, logged). */
+        maxAttempts: z.number().int().min(1).max(100).default(12),
+        /** The embedded mail catcher's ports (development, `npm start` without SMTP_URL). */
+        catcher: z
+          .object({ smtpPort: port.default(4025), webPort: port.default(4080), host: z.string().min(1).default('127.0.0.1') })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    customers: z
+      .object({
+        /** How long an agent's request waits for the customer's approval. */
+        approvalRequestTtlSeconds: z.number().int().min(1).max(86_400).default(900),
+        /** How long a password-reset link works (once). */
+        passwordResetTtlSeconds: z.number().int().min(60).max(86_400).default(1800),
+        /** How long an email-verification link works. */
+        emailVerificationTtlSeconds: z.number().int().min(60).max(2_592_000).default(172_800),
+      })
+      .strict()
+      .prefault({}),
     delegation: z
       .object({
         /** Deepest `act` chain a delegated token may carry (RFC 8693 §4.1 nesting). */
@@ -245,4 +287,7 @@ export const ENVIRONMENT = {
   LOG_LEVEL: { path: 'log.level', type: 'string' },
   AUDIT_CHECKPOINT_DIR: { path: 'audit.externalCheckpoints.dir', type: 'string' },
   SEED_DEMO: { path: 'demo.seedOnEmptyDatabase', type: 'boolean' },
+  MAIL_ENABLED: { path: 'mail.enabled', type: 'boolean' },
+  SMTP_URL: { path: 'mail.smtpUrl', type: 'string' },
+  MAIL_FROM: { path: 'mail.from', type: 'string' },
 } as const satisfies Record<string, { path: string; type: 'string' | 'number' | 'boolean' | 'list' }>;

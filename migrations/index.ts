@@ -11,6 +11,7 @@ import { GrantRevocationQueue1795539500000 } from './1795539500000-grant-revocat
 import { ReauthGrantRevocation1795539800000 } from './1795539800000-reauth-grant-revocation.js';
 import { ClientAdministration1795540000000 } from './1795540000000-client-administration.js';
 import { TokenStatus1795541000000 } from './1795541000000-token-status.js';
+import { CustomersInControl1795544000000 } from './1795544000000-customers-in-control.js';
 
 export const migrations = [
   InitialSchema1795531125052,
@@ -25,4 +26,5 @@ export const migrations = [
   ReauthGrantRevocation1795539800000,
   ClientAdministration1795540000000,
   TokenStatus1795541000000,
+  CustomersInControl1795544000000,
 ];

@@ -18,6 +18,7 @@ import { createLogger } from './server/observability/logger.js';
 import { describeStartupFailure } from './server/startup-errors.js';
 import { createBehalf } from './server/system.js';
 import { printDevelopmentBanner } from './server/banner.js';
+import { startMailCatcher } from './server/mail/catcher.js';
 
 /** The orders API's own database on the same server as Behalf's (created on first start, by Behalf's owner role). */
 async function ordersDatabaseUrl(behalfUrl: string): Promise<string> {
@@ -36,8 +37,12 @@ async function ordersDatabaseUrl(behalfUrl: string): Promise<string> {
 }
 
 export async function launch(options: { demoApps: boolean }): Promise<void> {
-  const config = loadConfig();
+  let config = loadConfig();
   const logger = createLogger(config.log.level);
+  // Development without a relay: mail goes to an embedded catcher, read in a browser (see the banner).
+  const catcher =
+    config.mail.enabled && !config.mail.smtpUrl && config.env !== 'production' ? await startMailCatcher(config.mail.catcher) : undefined;
+  if (catcher) config = { ...config, mail: { ...config.mail, smtpUrl: catcher.smtpUrl } };
   const behalf = await createBehalf(config, logger);
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 20_000 });
   behalf.attach(server);
@@ -53,9 +58,10 @@ export async function launch(options: { demoApps: boolean }): Promise<void> {
     database: behalf.database.embedded ? 'embedded' : 'external',
   });
   const closers: (() => Promise<void>)[] = [() => behalf.close()];
+  if (catcher) closers.push(() => catcher.close());
 
   const demo = options.demoApps && config.env !== 'production';
-  const urls: Record<string, string> = {};
+  const urls: Record<string, string> = catcher ? { mail: catcher.webUrl } : {};
   if (demo) {
     const ordersConfig = loadOrdersConfig();
     const orders = await createOrdersApi({

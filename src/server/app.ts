@@ -32,6 +32,8 @@ import { PeopleDirectory } from './admin/people-directory.js';
 import { peopleAdminRoutes, storesAdminRoutes } from './admin/people-routes.js';
 import { consoleRoutes } from './console/routes.js';
 import type { Sealer } from './secrets/sealer.js';
+import type { MailOutbox } from './mail/outbox.js';
+import { createCustomers } from './customers/customers-module.js';
 import type { ClientRepository } from './clients/client-repository.js';
 import type { ResourceServerRegistry } from './clients/resource-servers.js';
 import { clientAdministrationRoutes } from './admin/client-administration.js';
@@ -52,6 +54,7 @@ export interface AppDependencies {
   limits: RateLimits;
   totp: TotpService;
   sealer: Sealer;
+  mail: MailOutbox;
   clients: ClientRepository;
   resourceServers: ResourceServerRegistry;
   /** The token status lists (GET /status-lists/:id). */
@@ -91,6 +94,9 @@ export function createApp(deps: AppDependencies): Koa {
   const ops = opsRoutes(deps.dataSource, deps.metrics, deps.isShuttingDown, deps.limits.readiness);
   app.use(ops.routes()).use(ops.allowedMethods());
 
+  const customers = createCustomers({ ...deps, oidc: deps.oidc.port });
+  for (const router of customers.routers) app.use(router.routes()).use(router.allowedMethods());
+
   const interactions = interactionRoutes({
     oidc: deps.oidc.port,
     accounts: deps.accounts,
@@ -107,6 +113,8 @@ export function createApp(deps: AppDependencies): Koa {
     maxBodyBytes: config.security.maxBodyBytes,
     maxConcurrentSessions: config.onBehalf.maxConcurrentSessions,
     ...(config.onBehalf.agentSessionsUrl ? { agentSessionsUrl: config.onBehalf.agentSessionsUrl } : {}),
+    selfService: customers.hooks,
+    approvals: customers.gate,
   });
   app.use(interactions.routes()).use(interactions.allowedMethods());
 

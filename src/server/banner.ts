@@ -13,6 +13,7 @@ export function printDevelopmentBanner(config: Config, embedded: boolean, apps: 
     ...(apps.portal ? ['', `  Portal (support staff):  ${apps.portal}/`] : []),
     ...(apps.storefront ? [`  Storefront:              ${apps.storefront}/electronics/   ${apps.storefront}/books/`] : []),
     ...(apps.orders ? [`  Orders API:              ${apps.orders}/`] : []),
+    ...(apps.mail ? [`  Mail (caught, not sent): ${apps.mail}/`] : []),
     '',
     '  Demo sign-ins (development only):',
     ...DEMO_STAFF.map((member) => `    ${member.name.padEnd(12)} ${member.email.padEnd(26)} ${member.password}`),

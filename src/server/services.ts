@@ -11,6 +11,8 @@ import { ResourceServerRegistry } from './clients/resource-servers.js';
 import { connectDatabase, type Database } from './db/connect.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createSealer, type Sealer } from './secrets/sealer.js';
+import { createOutbox } from './mail/mail-module.js';
+import type { MailOutbox } from './mail/outbox.js';
 
 export interface Services {
   config: Config;
@@ -24,6 +26,8 @@ export interface Services {
   resourceServers: ResourceServerRegistry;
   audit: AuditService;
   totp: TotpService;
+  /** Mail is written here, in the transaction of what causes it, and sent by the worker (mail/). */
+  mail: MailOutbox;
 }
 
 /** Connects (and migrates) the database and builds the services on it (the CLI stops here). */
@@ -46,5 +50,6 @@ export async function createServices(config: Config, logger = createLogger(confi
     resourceServers: new ResourceServerRegistry(dataSource),
     audit: new AuditService(dataSource, sealer, config.issuer, logger, externalCheckpointArchive(config, BEHALF_AUDIT_TABLE)),
     totp: new TotpService(dataSource, sealer),
+    mail: createOutbox(dataSource, sealer, config, logger),
   };
 }

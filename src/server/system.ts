@@ -23,6 +23,8 @@ import { createRateLimits, type RateLimits } from './http/rate-limits.js';
 import type { OnBehalfRepository } from './on-behalf/on-behalf-repository.js';
 import { DEMO_SECRETS } from './seed/demo-data.js';
 import { seedDemoIfEmpty } from './seed/seed-demo.js';
+import { createMailWorker } from './mail/mail-module.js';
+import type { MailWorker } from './mail/worker.js';
 import { TokenStatusService } from './token-status/token-status-service.js';
 import { StatusListTokens } from './token-status/status-list-token.js';
 
@@ -31,6 +33,8 @@ export interface Behalf extends Services {
   metrics: Metrics;
   oidc: OidcModule;
   onBehalf: OnBehalfRepository;
+  /** Sends the outbox over SMTP; undefined when mail is off or has no relay. */
+  mailWorker: MailWorker | undefined;
   /** Serves the app on `server` until `close()`. */
   attach(server: Server): void;
   close(): Promise<void>;
@@ -86,6 +90,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
       limits,
       totp: services.totp,
       sealer: services.sealer,
+      mail: services.mail,
       clients: services.clients,
       resourceServers: services.resourceServers,
       statusLists: new StatusListTokens(dataSource, sealer, config.issuer),
@@ -93,6 +98,8 @@ export async function createBehalf(config: Config, logger = createLogger(config.
     });
     services.audit.startCheckpoints(config.audit.checkpointIntervalSeconds);
     onBehalf.start();
+    const mailWorker = createMailWorker(services.mail, config, logger);
+    mailWorker?.start();
     const cleanup = setInterval(() => {
       deleteExpiredPayloads(dataSource)
         .then((deleted) => deleted && logger.debug('expired oidc rows deleted', { deleted }))
@@ -107,6 +114,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
       metrics,
       oidc,
       onBehalf: onBehalf.sessions,
+      mailWorker,
       attach(server) {
         servers.push(server);
         server.on('request', app.callback());
@@ -117,6 +125,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
         oidc.stop();
         services.audit.stop();
         onBehalf.stop();
+        await mailWorker?.stop();
         await Promise.all(
           servers.map(
             (server) =>

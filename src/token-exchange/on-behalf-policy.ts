@@ -36,6 +36,11 @@ export interface ReauthFacts {
   clientId: string;
   storeId: string;
   authenticatedAt: Date;
+  /**
+   * When the customer approved it, if the re-authentication waited for their approval: the
+   * session must then start soon after the approval (the agent may have waited minutes for it).
+   */
+  approvedAt?: Date | null;
   /** How the agent authenticated (RFC 8176 values: `pwd`, `otp`). */
   amr?: readonly string[];
 }
@@ -145,7 +150,8 @@ export function decideSession<S extends SessionFacts>(
       throw invalidRequest('the on-behalf session has expired; re-authenticate to start a new one', 'session_expired');
     return { kind: 'continue', session };
   }
-  const age = (now.getTime() - reauth.authenticatedAt.getTime()) / 1000;
+  const since = reauth.approvedAt && reauth.approvedAt > reauth.authenticatedAt ? reauth.approvedAt : reauth.authenticatedAt;
+  const age = (now.getTime() - since.getTime()) / 1000;
   if (age > limits.reauthMaxAgeSeconds) {
     throw invalidRequest(
       `the re-authentication is ${Math.floor(age)} s old; an on-behalf session must start within ${limits.reauthMaxAgeSeconds} s of it`,

@@ -17,9 +17,11 @@ import {
   refusalEndsSession,
   type OnBehalfLimits,
 } from './on-behalf-policy.js';
+import { checkCustomerApproval } from './customer-approval-policy.js';
 import type {
   AccountDirectory,
   Audit,
+  CustomerApprovals,
   ExchangeClient,
   OnBehalfSession,
   OnBehalfSessions,
@@ -48,6 +50,8 @@ export interface OnBehalfExchangeDeps {
   limits: OnBehalfLimits;
   /** `security.requireSecondFactorForLoginOnBehalf`. */
   requireSecondFactor?: boolean;
+  /** The customer's say: checked when a session opens (absent: every customer allows support without asking). */
+  approvals?: CustomerApprovals;
 }
 
 export interface ExchangeResponse {
@@ -144,6 +148,10 @@ export async function exchangeOnBehalf(
   checkReauthFactors(reauth, { requireSecondFactor: deps.requireSecondFactor ?? false });
 
   const decision = decideSession(reauth, existing, existing ? 0 : await deps.onBehalf.countActiveSessions(agent.id, now), deps.limits, now);
+  if (decision.kind === 'open' && deps.approvals) {
+    const { policy, approval } = await deps.approvals.forExchange(reauth);
+    checkCustomerApproval(policy, approval, reauth, now);
+  }
 
   const resource = resolveTarget(
     request.resources,

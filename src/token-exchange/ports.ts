@@ -5,6 +5,7 @@
  */
 import type { AuditEventInput } from '../audit/index.js';
 import type { AgentFacts, ReauthFacts, SessionFacts, TargetFacts } from './on-behalf-policy.js';
+import type { AccessPolicy, ApprovalFacts } from './customer-approval-policy.js';
 import type { SenderConstraintPolicy } from './sender-constraint.js';
 import type { ActClaim, MayActClaim } from './types.js';
 
@@ -91,6 +92,13 @@ export interface TokenReader {
 export interface ReauthRecord extends ReauthFacts {
   reason: string;
   ticket: string | null;
+  /** The customer's approval this re-authentication went through, if it needed one. */
+  approvalId?: string | null;
+}
+
+/** The customer's say (customer-approval-policy.ts): their policy within the store's, and the approval a re-authentication carries. */
+export interface CustomerApprovals {
+  forExchange(reauth: ReauthRecord): Promise<{ policy: AccessPolicy; approval: ApprovalFacts | undefined }>;
 }
 
 export interface OnBehalfSession extends SessionFacts {

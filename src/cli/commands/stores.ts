@@ -4,6 +4,7 @@ import type { Store } from '../../accounts/entities/index.js';
 import type { CliContext } from '../context.js';
 import { examples, table, when } from '../output.js';
 import { httpUrl, storeSlug } from '../parse.js';
+import { CliError } from '../errors.js';
 
 function asJson(store: Store): Record<string, unknown> {
   return { id: store.id, slug: store.slug, name: store.name, base_url: store.baseUrl, created_at: store.createdAt };
@@ -49,4 +50,38 @@ export function registerStores(program: Command, cli: CliContext): void {
       );
     });
   examples(list, 'stores list', 'stores list --json');
+
+  const policy = group
+    .command('set-policy')
+    .description("the store's policy for its customers' say in login on behalf, and self-registration (audited)")
+    .argument('<slug>', 'the store', storeSlug)
+    .option('--require-approval', 'every customer is asked before support acts for them')
+    .option('--no-require-approval', 'customers choose for themselves')
+    .option('--allow-never', 'customers may refuse support access altogether')
+    .option('--no-allow-never', 'customers may not choose "never" (their "never" counts as "after approval")')
+    .option('--self-registration', "customers may create their own accounts at the store's sign-in page (mail must be on)")
+    .option('--no-self-registration', 'only staff create accounts (the default)')
+    .action(async (slug: string, options: { requireApproval?: boolean; allowNever?: boolean; selfRegistration?: boolean }) => {
+      const result = await cli.withServices(async (services) => {
+        const store = await services.stores.findBySlug(slug);
+        if (!store) return undefined;
+        const { AccessPolicies } = await import('../../server/customers/access-policies.js');
+        const change = {
+          ...(options.requireApproval !== undefined ? { requireApproval: options.requireApproval } : {}),
+          ...(options.allowNever !== undefined ? { allowNever: options.allowNever } : {}),
+          ...(options.selfRegistration !== undefined ? { selfRegistration: options.selfRegistration } : {}),
+        };
+        return new AccessPolicies(services.dataSource, services.audit).setStorePolicy(store.id, change, {
+          type: 'admin.store.access_policy_changed',
+          actor: cli.actor(),
+          subject: null,
+          clientId: null,
+        });
+      });
+      if (!result) throw new CliError(`no store ${slug}`);
+      cli.out(
+        `store ${slug}: require approval ${result.requireApproval ? 'yes' : 'no'}, "never" allowed ${result.allowNever ? 'yes' : 'no'}, self-registration ${result.selfRegistration ? 'on' : 'off'}`,
+      );
+    });
+  examples(policy, 'stores set-policy electronics --require-approval', 'stores set-policy books --no-allow-never --self-registration');
 }

@@ -22,6 +22,8 @@ import { Renderer, storefrontDir } from './render.js';
 import { accountRoutes, agentNamesFor } from './routes/account.js';
 import { authRoutes } from './routes/auth.js';
 import { shopRoutes } from './routes/shop.js';
+import { controlRoutes } from './routes/control.js';
+import { ControlApi } from './control-api.js';
 import { BrowserSessions } from './browser-sessions.js';
 import { assertValidStores, DEFAULT_STORES, type StoreDefinition } from './stores.js';
 import { demoContentSecurityPolicy } from '../shared/content-security-policy.js';
@@ -145,7 +147,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
       renewBeforeMs: (options.renewBeforeSeconds ?? 60) * 1000,
       portalUrl: trimSlash(options.portalUrl ?? 'http://localhost:4002'),
     };
-    app.use(storeMiddleware(deps));
+    app.use(storeMiddleware(deps, new ControlApi(issuer)));
   }
 
   const index = new Router();
@@ -180,10 +182,11 @@ function asPage(caught: unknown): PageError | undefined {
 }
 
 /** Everything under `/<store>/`: the session, the on-behalf watch, CSRF on every form, the store's routes. */
-function storeMiddleware(deps: StoreDeps) {
+function storeMiddleware(deps: StoreDeps, control: ControlApi) {
   const base = `/${deps.store.slug}`;
   const router = new Router({ prefix: base });
-  for (const routes of [authRoutes(deps), shopRoutes(deps, agentNamesFor(deps)), accountRoutes(deps)]) router.use(routes.routes());
+  for (const routes of [authRoutes(deps), shopRoutes(deps, agentNamesFor(deps)), accountRoutes(deps), controlRoutes(deps, control)])
+    router.use(routes.routes());
   const routes = router.routes();
   // A known path with the wrong method is a 405 (thrown, so it becomes a page like every other refusal).
   const methods = router.allowedMethods({ throw: true });

@@ -20,6 +20,9 @@ export const REFUSALS: Record<string, string> = {
   second_factor_required:
     'Login on behalf requires a second factor (an authenticator app), and your account has none. Ask an administrator to enrol you.',
   session_limit: 'You already have as many on-behalf sessions running as allowed. End one of them, then start again.',
+  customer_refuses: 'This customer does not allow support staff to act on their behalf.',
+  approval_denied: 'The customer denied your request to act on their behalf.',
+  approval_expired: 'The customer did not answer your request in time. Start again to ask once more.',
 };
 
 export const INVALID_CREDENTIALS = 'Invalid email or password.';
@@ -49,7 +52,7 @@ export function reauthView(kit: Pick<InteractionKit, 'html'>, secureCookies: boo
     form(
       ctx: Context,
       uid: string,
-      facts: { store: Store; target: { displayName: string; email: string | null } },
+      facts: { store: Store; target: { displayName: string; email: string | null }; approvalNeeded?: boolean },
       state: FormState = {},
       status = 200,
     ) {
@@ -60,6 +63,7 @@ export function reauthView(kit: Pick<InteractionKit, 'html'>, secureCookies: boo
         customerName: facts.target.displayName,
         customerEmail: facts.target.email,
         storeName: facts.store.name,
+        approvalNeeded: facts.approvalNeeded ?? false,
         csrf: issueCsrfToken(ctx, secureCookies),
         agent: state.agent,
         passwordConfirmed: state.passwordConfirmed ?? false,

@@ -32,6 +32,7 @@ import type { TotpService } from '../../accounts/totp-service.js';
 import type { SecondFactorPending, Pending } from './second-factor-pending.js';
 import { PASSWORD_AND_OTP, secondFactorStep, TOO_MANY_CODES } from './second-factor.js';
 import { INVALID_CREDENTIALS, REFUSALS, reauthView, type ConfirmingAgent, type FormState } from './reauth-view.js';
+import { waitingPage, type ApprovalGate } from './reauth-approval.js';
 
 type Details = InteractionDetails;
 
@@ -53,6 +54,8 @@ export interface ReauthDependencies {
   maxConcurrentSessions: number;
   /** `onBehalf.agentSessionsUrl`: where agents see and end their own sessions; the limit's refusal links to it. */
   agentSessionsUrl?: string;
+  /** The customer's access policy and approvals (absent: every customer allows support without asking). */
+  approvals?: ApprovalGate;
 }
 
 export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
@@ -101,7 +104,20 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
       view.refuse(ctx, details.uid, facts.clientName, error.reason, REFUSALS[error.reason] ?? error.description);
       return undefined;
     }
-    return { ...facts, client: facts.client, store: facts.store as Store, target: facts.target! };
+    // The customer's say, told before the agent types anything: "never" stops here.
+    const notice = deps.approvals ? await deps.approvals.notice(facts.target!.id) : undefined;
+    if (notice === 'never') {
+      await deny(ctx, details, 'customer_refuses', { customerId: facts.target!.id });
+      view.refuse(ctx, details.uid, facts.clientName, 'customer_refuses', REFUSALS.customer_refuses!);
+      return undefined;
+    }
+    return {
+      ...facts,
+      client: facts.client,
+      store: facts.store as Store,
+      target: facts.target!,
+      approvalNeeded: notice === 'after_approval',
+    };
   }
 
   type Facts = NonNullable<Awaited<ReturnType<typeof precheck>>>;
@@ -148,13 +164,40 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
     ctx: Context,
     details: Details,
     facts: Facts,
-    input: { agentId: string; reason: string; ticket: string | null; amr: string[] },
+    input: { agentId: string; reason: string; ticket: string | null; amr: string[]; authenticatedAt?: Date; approvalId?: string },
   ) {
     const { agentId, reason, ticket, amr } = input;
+    let approvalId = input.approvalId;
+    if (deps.approvals && !approvalId) {
+      // The customer's say, once the agent has proved who they are (customers/approval-gate.ts).
+      const gate = await deps.approvals.decide({ agentId, customerId: facts.target.id, storeId: facts.store.id });
+      if (gate.kind === 'refuse') {
+        await deny(ctx, details, 'customer_refuses', { agentId, customerId: facts.target.id });
+        return view.refuse(ctx, details.uid, facts.clientName, 'customer_refuses', REFUSALS.customer_refuses!);
+      }
+      if (gate.kind === 'ask') {
+        const request = await deps.approvals.request(
+          {
+            agentId,
+            customerId: facts.target.id,
+            storeId: facts.store.id,
+            clientId: facts.client.clientId,
+            interactionUid: details.uid,
+            reason,
+            ticket,
+            amr,
+            authenticatedAt: new Date(),
+          },
+          requestMeta(ctx),
+        );
+        return wait(ctx, details, facts, request.expiresAt);
+      }
+      approvalId = gate.approvalId;
+    }
     // A fresh grant marks this re-authentication: the agent's access token from this
     // authorization carries its id, and the exchange finds the record through it.
     const grantId = await deps.oidc.createGrant(agentId, facts.client.clientId);
-    const now = new Date();
+    const now = input.authenticatedAt ?? new Date();
     await deps.onBehalf.createReauth(
       {
         agentId,
@@ -166,6 +209,7 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
         ticket,
         amr,
         authenticatedAt: now,
+        approvalId: approvalId ?? null,
       },
       {
         type: 'auth.login.succeeded',
@@ -173,13 +217,30 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
         subject: agentId,
         clientId: facts.client.clientId,
         ...requestMeta(ctx),
-        details: { amr, purpose: 'login_on_behalf', customer: facts.target.id, reason, ticket },
+        details: {
+          amr,
+          purpose: 'login_on_behalf',
+          customer: facts.target.id,
+          reason,
+          ticket,
+          ...(approvalId ? { approval_id: approvalId } : {}),
+        },
       },
     );
     // Transient: the agent's browser session ends with the browser.
     await kit.finish(ctx, {
-      login: { accountId: agentId, amr, remember: false, ts: Math.floor(now.getTime() / 1000) },
+      login: { accountId: agentId, amr, remember: false, ts: Math.floor(Date.now() / 1000) },
       consent: { grantId },
+    });
+  }
+
+  function wait(ctx: Context, details: Details, facts: Facts, expiresAt: Date) {
+    waitingPage(kit, ctx, {
+      uid: details.uid,
+      customerName: facts.target.displayName,
+      storeName: facts.store.name,
+      expiresAt,
+      csrf: issueCsrfToken(ctx, deps.secureCookies),
     });
   }
 
@@ -355,6 +416,34 @@ export function reauthScreen(deps: ReauthDependencies, kit: InteractionKit) {
       }
       if (!(await agentMayProceed(ctx, details, facts, pending.accountId))) return;
       await record(ctx, details, facts, { agentId: pending.accountId, reason: state.reason, ticket: state.ticket, amr: PASSWORD_AND_OTP });
+    },
+
+    /**
+     * The agent's waiting page (GET, reloaded by itself): still waiting, refused (denied,
+     * expired), or approved: then everything is checked again and the re-authentication recorded.
+     */
+    async approval(ctx: Context, details: Details) {
+      const facts = await precheck(ctx, details);
+      if (!facts) return;
+      const request = deps.approvals ? await deps.approvals.forInteraction(details.uid) : undefined;
+      if (!request || request.customerId !== facts.target.id || request.clientId !== facts.client.clientId) {
+        return view.form(ctx, details.uid, facts, { error: { field: 'password', message: 'Start again: enter your password.' } }, 400);
+      }
+      if (request.status === 'pending') return wait(ctx, details, facts, request.expiresAt);
+      if (request.status !== 'approved') {
+        const reason = request.status === 'denied' ? 'approval_denied' : 'approval_expired';
+        await deny(ctx, details, reason, { agentId: request.agentId, customerId: facts.target.id });
+        return view.refuse(ctx, details.uid, facts.clientName, reason, REFUSALS[reason]!);
+      }
+      if (!(await agentMayProceed(ctx, details, facts, request.agentId))) return;
+      await record(ctx, details, facts, {
+        agentId: request.agentId,
+        reason: request.reason,
+        ticket: request.ticket,
+        amr: request.amr,
+        authenticatedAt: request.authenticatedAt,
+        approvalId: request.id,
+      });
     },
 
     /** Too many wrong codes: the re-auth form again, with what the agent typed but the password. */

@@ -18,12 +18,15 @@ import { reauthScreen, type ReauthDependencies } from './reauth.js';
 import { REFUSALS } from './reauth-view.js';
 import { signInSucceeded, signInThrottled } from './throttle.js';
 import { PASSWORD_AND_OTP, secondFactorStep, TOO_MANY_CODES } from './second-factor.js';
+import type { SelfServiceHooks } from '../customers/customers-module.js';
 
 /** What the re-auth screen needs, plus the page renderer, the logger and the form size limit. */
 export interface InteractionDependencies extends ReauthDependencies {
   renderer: Renderer;
   logger: Logger;
   maxBodyBytes: number;
+  /** Password reset and self-registration links on a store's sign-in page, and the unverified-email check (customers/). */
+  selfService?: SelfServiceHooks;
 }
 
 const INVALID_CREDENTIALS = 'Invalid email or password. After several failed attempts, sign-in is paused for a while.';
@@ -147,11 +150,12 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
   }
 
   async function renderLogin(ctx: Context, details: Details, status = 200, error?: string, email?: string) {
-    const { name } = await clientName(details);
+    const { name, client } = await clientName(details);
     html(ctx, status, 'login', {
       title: 'Sign in',
       uid: details.uid,
       clientName: name,
+      selfService: client && deps.selfService ? await deps.selfService.links(client) : undefined,
       csrf: issueCsrfToken(ctx, deps.secureCookies),
       error,
       email,
@@ -233,6 +237,18 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
       return renderLogin(ctx, details, 200, SIGN_IN_REFUSALS[result.reason] ?? INVALID_CREDENTIALS, email);
     }
     await signInSucceeded(ctx, deps, client.clientId, email);
+    if (await deps.selfService?.unverified(result.account.id)) {
+      const id = result.account.id;
+      await deps.audit.record({
+        type: 'auth.login.failed',
+        actor: id,
+        subject: id,
+        clientId: client.clientId,
+        ...meta,
+        details: { reason: 'email_unverified' },
+      });
+      return renderLogin(ctx, details, 200, 'Confirm your email address first: open the link we sent you.', email);
+    }
     // Staff with TOTP: the password alone signs nobody in; the code comes on a second step.
     if (await deps.totp.isEnrolled(result.account.id)) {
       return secondFactor.ask(ctx, details, result.account.id, { kind: 'login', clientId: client.clientId, username: email });
@@ -278,6 +294,13 @@ export function interactionRoutes(deps: InteractionDependencies): Router {
     if (rejectForm(ctx)) return;
     if (!isReauth(details)) return expired(ctx);
     return reauth.submit(ctx, details);
+  });
+
+  router.get('/:uid/approval', async (ctx) => {
+    const details = await load(ctx);
+    if (!details) return expired(ctx);
+    if (!isReauth(details)) return expired(ctx);
+    return reauth.approval(ctx, details);
   });
 
   router.post('/:uid/confirm', forms, async (ctx) => {

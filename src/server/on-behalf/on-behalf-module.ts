@@ -11,6 +11,8 @@ import type { LogoutListener } from '../oidc/audit/logout.js';
 import type { OidcPort } from '../oidc/port.js';
 import { OidcTokenReader } from '../exchange-adapters/token-reader.js';
 import { OnBehalfRepository, type GrantPort } from './on-behalf-repository.js';
+import { createApprovals } from '../customers/customers-module.js';
+import { sessionSummaryMail } from '../customers/session-summary.js';
 import type { TokenStatusService } from '../token-status/token-status-service.js';
 
 export interface OnBehalfModule {
@@ -34,7 +36,9 @@ export function createOnBehalf(services: Services, oidc: OidcPort, config: Confi
   const sessions = new OnBehalfRepository(services.dataSource, services.audit, providerGrants(oidc), {
     maxConcurrentSessions: config.onBehalf.maxConcurrentSessions,
     logger: services.logger,
+    ...(config.mail.enabled ? { onEnded: sessionSummaryMail(services.mail) } : {}),
   });
+  const approvals = createApprovals({ config, dataSource: services.dataSource, audit: services.audit, mail: services.mail });
   const exchange: TokenExchangeDependencies = {
     accounts: services.accounts,
     stores: services.stores,
@@ -48,6 +52,7 @@ export function createOnBehalf(services: Services, oidc: OidcPort, config: Confi
       maxConcurrentSessions: config.onBehalf.maxConcurrentSessions,
     },
     requireSecondFactor: config.security.requireSecondFactorForLoginOnBehalf,
+    approvals,
     maxChainDepth: config.delegation.maxChainDepth,
     resourceAccessTokenTtl: config.tokens.resourceAccessTokenTtl,
     logger: services.logger,
@@ -65,7 +70,10 @@ export function createOnBehalf(services: Services, oidc: OidcPort, config: Confi
           .catch((error) => services.logger.warn('closing expired on-behalf sessions failed', { error }))
           // Grants whose revocation failed when their session ended (each failure is logged).
           .then(() => sessions.retryGrantRevocations())
-          .catch((error) => services.logger.warn('retrying on-behalf grant revocations failed', { error }));
+          .catch((error) => services.logger.warn('retrying on-behalf grant revocations failed', { error }))
+          // Customers' approval requests whose time is up: expired, and audited, even if nobody looks.
+          .then(() => approvals.expireDue())
+          .catch((error) => services.logger.warn('expiring approval requests failed', { error }));
       }, config.onBehalf.expirySweepSeconds * 1000);
       timer.unref();
     },

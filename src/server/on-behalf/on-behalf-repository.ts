@@ -28,7 +28,12 @@ export class OnBehalfRepository implements OnBehalfSessions {
     private readonly audit: AuditService,
     private readonly grants: GrantPort,
     /** Enforced again when a session opens (see openSession); the CLI, which opens none, leaves it out. */
-    private readonly options: { maxConcurrentSessions?: number; logger?: RevocationLogger } = {},
+    private readonly options: {
+      maxConcurrentSessions?: number;
+      logger?: RevocationLogger;
+      /** Runs in the transaction that ends a session (the customer's summary mail is queued there). */
+      onEnded?: (manager: EntityManager, ended: SessionRow) => Promise<void>;
+    } = {},
   ) {
     this.revocations = new GrantRevocations(dataSource, grants, options.logger);
   }
@@ -44,13 +49,15 @@ export class OnBehalfRepository implements OnBehalfSessions {
       ticket: string | null;
       amr: string[];
       authenticatedAt: Date;
+      /** The customer's approval it goes through (customers/approvals.ts); a `session` approval lets one re-authentication through. */
+      approvalId?: string | null;
     },
     event: AuditEventInput,
   ): Promise<string> {
     return this.dataSource.transaction(async (manager) => {
       const [row] = (await manager.query(
-        `INSERT INTO on_behalf_reauth (agent_account_id, target_account_id, store_id, client_id, grant_id, reason, ticket, amr, authenticated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+        `INSERT INTO on_behalf_reauth (agent_account_id, target_account_id, store_id, client_id, grant_id, reason, ticket, amr, authenticated_at, approval_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
         [
           input.agentId,
           input.targetId,
@@ -61,8 +68,19 @@ export class OnBehalfRepository implements OnBehalfSessions {
           input.ticket,
           input.amr,
           input.authenticatedAt,
+          input.approvalId ?? null,
         ],
       )) as { id: string }[];
+      if (input.approvalId) {
+        const [claimed] = (await manager.query(
+          `WITH used AS (
+             UPDATE on_behalf_approval SET used_by_reauth_id = $1
+              WHERE id = $2 AND status = 'approved' AND (approved_for <> 'session' OR used_by_reauth_id IS NULL) RETURNING id
+           ) SELECT id FROM used`,
+          [row!.id, input.approvalId],
+        )) as unknown[];
+        if (!claimed) throw invalidRequest('the customer’s approval was already used for another session', 'approval_required');
+      }
       await this.audit.record({ ...event, details: { ...event.details, reauth_id: row!.id } }, manager);
       return row!.id;
     });
@@ -73,8 +91,10 @@ export class OnBehalfRepository implements OnBehalfSessions {
       this.dataSource,
       `SELECT r.id AS r_id, r.agent_account_id AS r_agent_account_id, r.target_account_id AS r_target_account_id, r.client_id AS r_client_id,
               r.store_id AS r_store_id, r.authenticated_at AS r_authenticated_at, r.reason AS r_reason, r.ticket AS r_ticket, r.amr AS r_amr,
+              r.approval_id AS r_approval_id, a.decided_at AS r_approved_at,
               ${JOINED_SESSION_COLUMNS}
          FROM on_behalf_reauth r LEFT JOIN on_behalf_session s ON s.reauth_id = r.id
+         LEFT JOIN on_behalf_approval a ON a.id = r.approval_id
         WHERE r.grant_id = $1 AND r.grant_revoked_at IS NULL`,
       [grantId],
     )) as (Partial<SessionRow> & {
@@ -87,6 +107,8 @@ export class OnBehalfRepository implements OnBehalfSessions {
       r_reason: string;
       r_ticket: string | null;
       r_amr: string[] | null;
+      r_approval_id: string | null;
+      r_approved_at: Date | null;
     })[];
     if (!row) return undefined;
     return {
@@ -100,6 +122,8 @@ export class OnBehalfRepository implements OnBehalfSessions {
         reason: row.r_reason,
         ticket: row.r_ticket,
         amr: row.r_amr ?? [],
+        approvalId: row.r_approval_id,
+        approvedAt: row.r_approved_at,
       },
       session: row.id ? toSession(row as SessionRow) : undefined,
     };
@@ -211,6 +235,7 @@ export class OnBehalfRepository implements OnBehalfSessions {
     )) as SessionRow[];
     if (!row) return undefined;
     await this.revocations.queue(manager, row.grant_id, row.id);
+    await this.options.onEnded?.(manager, row);
     // Its JWT access tokens, and every token derived from them, end in the same transaction.
     const tokensRevoked = await revokeTokens(manager, { sessionId: row.id }, 'on_behalf_ended');
     if (tokensRevoked > 0)

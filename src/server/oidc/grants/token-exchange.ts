@@ -15,7 +15,7 @@ import { TokenExchangeError, invalidTarget } from '../../../token-exchange/error
 import { exchangeOnBehalf, type DenialContext } from '../../../token-exchange/on-behalf.js';
 import type { OnBehalfLimits } from '../../../token-exchange/on-behalf-policy.js';
 import { parseTokenExchangeRequest, type RawParams } from '../../../token-exchange/parse.js';
-import type { ResourceTarget, Targets, TokenReader } from '../../../token-exchange/ports.js';
+import type { CustomerApprovals, ResourceTarget, Targets, TokenReader } from '../../../token-exchange/ports.js';
 import { GRANT_TYPE, TOKEN_TYPES } from '../../../token-exchange/types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { AuditService } from '../../audit-trail/audit-service.js';
@@ -53,6 +53,8 @@ export interface TokenExchangeDependencies {
   limits: OnBehalfLimits;
   /** `security.requireSecondFactorForLoginOnBehalf`: re-authentications without `otp` open nothing. */
   requireSecondFactor: boolean;
+  /** The customer's access policy and approvals (customers/approvals.ts). */
+  approvals?: CustomerApprovals;
   maxChainDepth: number;
   /** Lifetime of a resource server's tokens when it sets none (config tokens.resourceAccessTokenTtl). */
   resourceAccessTokenTtl: number;
@@ -125,6 +127,7 @@ export function buildHandler(deps: TokenExchangeDependencies) {
                 audit: deps.audit,
                 limits: deps.limits,
                 requireSecondFactor: deps.requireSecondFactor,
+                ...(deps.approvals ? { approvals: deps.approvals } : {}),
               },
               request,
               context,
