@@ -16,6 +16,7 @@ export const AUDIT_EVENT_TYPES = [
   'on_behalf.reauth_revoked',
   'delegation.issued',
   'delegation.denied',
+  'audit.record_lost',
 ] as const;
 
 /** Known Behalf names, plus `admin.*` and resource servers' `resource.<entity>.<change>`. */
@@ -44,9 +45,14 @@ export interface AuditEventInput {
   occurredAt?: Date;
 }
 
-/** A stored, chained event. */
+/**
+ * A stored event. `seq` is its place in the log, null while it waits for the
+ * sequencer (at most about a second). Events chained before the Merkle log
+ * carry prevHash/hash; log events carry qid (their queue id) and, once
+ * sequenced, leafHash.
+ */
 export interface AuditEvent {
-  seq: number;
+  seq: number | null;
   id: string;
   occurredAt: Date;
   type: string;
@@ -57,8 +63,10 @@ export interface AuditEvent {
   ip: string | null;
   userAgent: string | null;
   details: Record<string, JsonValue>;
-  prevHash: string;
-  hash: string;
+  prevHash: string | null;
+  hash: string | null;
+  qid: number | null;
+  leafHash: string | null;
 }
 
 export interface AuditCheckpoint {

@@ -84,7 +84,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
       totp: services.totp,
       isShuttingDown: () => shuttingDown,
     });
-    services.audit.startCheckpoints(config.audit.checkpointIntervalSeconds);
+    services.audit.startSequencer();
     onBehalf.start();
     const cleanup = setInterval(() => {
       deleteExpiredPayloads(dataSource)
@@ -108,7 +108,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
         shuttingDown = true;
         clearInterval(cleanup);
         oidc.stop();
-        services.audit.stop();
+        await services.audit.stop();
         onBehalf.stop();
         await Promise.all(
           servers.map(

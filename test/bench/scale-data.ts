@@ -624,7 +624,7 @@ async function population(client: pg.Client): Promise<Population> {
 }
 
 /** An event as Behalf stores it, before the chain gives it its seq and hashes. */
-type GeneratedEvent = Omit<AuditEvent, 'seq' | 'prevHash' | 'hash'>;
+type GeneratedEvent = Omit<AuditEvent, 'seq' | 'prevHash' | 'hash' | 'qid' | 'leafHash'>;
 
 /** Ids as Behalf's libraries make them: oidc-provider's 21-character ids, 43-character jtis. */
 function tokenId(bytes: number): string {
