@@ -93,7 +93,7 @@ export class AuditSequencer {
     return this.exclusive(async () => {
       if (!(await this.elect())) throw new Error(`another process is sequencing ${this.table}`);
       try {
-        while ((await this.tick()) === this.options.batchSize);
+        while ((await this.tick()) > 0);
         return await this.signHead(true);
       } finally {
         if (!this.loop) await this.stepDown(true);
