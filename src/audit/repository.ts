@@ -105,6 +105,15 @@ export class AuditRepository {
     return row ? { seq: Number(row.seq), hash: row.hash } : undefined;
   }
 
+  /**
+   * Where appending stands now: the newest queue id. Events appended later have
+   * larger ones whether or not they were sequenced yet (tests and tools mark with it).
+   */
+  async mark(): Promise<number> {
+    const [row] = (await this.dataSource.query(`SELECT coalesce(max(qid), 0) AS qid FROM ${this.table}`)) as { qid: string }[];
+    return Number(row?.qid ?? 0);
+  }
+
   /** Events committed but not yet in the log, and how long the oldest has waited. */
   async pending(): Promise<{ count: number; oldestQueuedAt?: Date }> {
     const [row] = (await this.dataSource.query(
