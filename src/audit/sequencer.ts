@@ -109,7 +109,7 @@ export class AuditSequencer {
 
   private async run(): Promise<void> {
     while (!this.stopping) {
-      let pause = this.options.intervalMs;
+      let pause: number;
       try {
         pause = await this.exclusive(async () => {
           if (!this.runner && !(await this.elect())) return this.options.electionMs;
