@@ -57,7 +57,7 @@ it('audits exchanges refused before the handler runs (client not allowed the gra
   });
   expect(response.body.error).toBe('unauthorized_client');
   const [denied] = (await running.behalf.audit.events.query({ type: 'on_behalf.denied' })).events;
-  expect(denied!.seq).toBeGreaterThan(before);
+  expect(denied!.qid).toBeGreaterThan(before);
   expect(denied).toMatchObject({
     actor: 'client:integrator-demo',
     details: { error: 'unauthorized_client', reason: 'refused_before_exchange' },
