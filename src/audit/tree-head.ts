@@ -36,11 +36,19 @@ export function jwkTreeHeadSigner(privateJwk: JWK, issuer: string): TreeHeadSign
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
-/** Verifies heads against public keys (the issuer's, retired ones included). */
-export function jwksTreeHeadVerifier(jwks: JSONWebKeySet, issuer: string): TreeHeadVerifier {
+/**
+ * Verifies heads against public keys (the issuer's, retired ones included).
+ * Without `issuer`, any `iss` is accepted: the keys alone say whose heads they
+ * are (a log whose issuer URL changed over its life keeps verifying).
+ */
+export function jwksTreeHeadVerifier(jwks: JSONWebKeySet, issuer: string | undefined): TreeHeadVerifier {
   const keys = createLocalJWKSet(jwks);
   return async (jws) => {
-    const { payload } = await jwtVerify(jws, keys, { issuer, typ: TREE_HEAD_TYP, algorithms: ['ES256', 'RS256', 'EdDSA'] });
+    const { payload } = await jwtVerify(jws, keys, {
+      ...(issuer ? { issuer } : {}),
+      typ: TREE_HEAD_TYP,
+      algorithms: ['ES256', 'RS256', 'EdDSA'],
+    });
     const { table, tree_size: treeSize, root_hash: rootHash, iat } = payload;
     if (
       typeof table !== 'string' ||

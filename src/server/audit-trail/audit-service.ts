@@ -144,7 +144,8 @@ export class AuditService {
       {
         heads: await this.treeHeads(),
         ...(outsideHeads ? { external: outsideHeads } : {}),
-        verify: jwksTreeHeadVerifier(keys, this.issuer),
+        // Any `iss`: the keys are Behalf's own (from its database), and the issuer URL may have changed over the log's life.
+        verify: jwksTreeHeadVerifier(keys, undefined),
         pendingQids: pending.map((row) => Number(row.qid)),
       },
     );
