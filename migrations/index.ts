@@ -9,6 +9,8 @@ import { ContactNamePrefix1795537000000 } from './1795537000000-contact-name-pre
 import { RuntimeRole1795538000000 } from './1795538000000-runtime-role.js';
 import { GrantRevocationQueue1795539500000 } from './1795539500000-grant-revocation-queue.js';
 import { ReauthGrantRevocation1795539800000 } from './1795539800000-reauth-grant-revocation.js';
+import { ClientAdministration1795540000000 } from './1795540000000-client-administration.js';
+import { TokenStatus1795541000000 } from './1795541000000-token-status.js';
 import { AuditMerkleLog1795543000000 } from './1795543000000-audit-merkle-log.js';
 
 export const migrations = [
@@ -22,5 +24,7 @@ export const migrations = [
   RuntimeRole1795538000000,
   GrantRevocationQueue1795539500000,
   ReauthGrantRevocation1795539800000,
+  ClientAdministration1795540000000,
+  TokenStatus1795541000000,
   AuditMerkleLog1795543000000,
 ];

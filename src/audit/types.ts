@@ -16,7 +16,10 @@ export const AUDIT_EVENT_TYPES = [
   'on_behalf.reauth_revoked',
   'delegation.issued',
   'delegation.denied',
-  'audit.record_lost',
+  // RFC 7591/7592: a client registering, updating or deleting itself (the client is the actor).
+  'client.registered',
+  'client.updated',
+  'client.deleted',
 ] as const;
 
 /** Known Behalf names, plus `admin.*` and resource servers' `resource.<entity>.<change>`. */

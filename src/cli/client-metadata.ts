@@ -8,6 +8,7 @@ import type { Services } from '../server/system.js';
 import { normaliseResourceIndicator } from '../server/clients/resource-indicator.js';
 import { PKCE_OPTIONAL } from '../server/oidc/pkce-policy.js';
 import { CliError } from './errors.js';
+import type { ClientRecord } from '../server/clients/client-records.js';
 
 export type { ClientKind } from '../server/clients/client-kind.js';
 import type { ClientKind } from '../server/clients/client-kind.js';
@@ -24,6 +25,8 @@ export interface ClientCreateOptions {
   /** The resource a client_credentials or delegation request gets when it names none (one of `resource`). */
   defaultResource?: string;
   operates?: string[];
+  /** Delegation rules as `<from>=<to>`: a token for `from` may be exchanged for one for `to`. */
+  delegation?: string[];
   firstParty?: boolean;
   public?: boolean;
   /** A legacy confidential client that cannot send PKCE (required by default). */
@@ -38,7 +41,10 @@ export function buildClientMetadata(clientId: string, options: ClientCreateOptio
   // A store implies a storefront; without one, a machine-to-machine client is the safe default.
   const kind = options.kind ?? (options.store ? 'storefront' : 'service');
   if (options.store && kind !== 'storefront') throw new CliError(`--store is only for storefront clients (this one is ${kind})`);
-  const grantTypes = options.grantType ?? (kind === 'service' ? ['client_credentials'] : ['authorization_code', 'refresh_token']);
+  const delegation = (options.delegation ?? []).map(delegationRule);
+  const grantTypes =
+    options.grantType ??
+    (kind === 'service' ? ['client_credentials', ...(delegation.length ? [TOKEN_EXCHANGE] : [])] : ['authorization_code', 'refresh_token']);
   // oidc-provider accepts this pairing, but a client that cannot authenticate must not get tokens for itself.
   if (options.public && grantTypes.includes('client_credentials'))
     throw new CliError('a public client (--public) cannot use the client_credentials grant');
@@ -65,9 +71,21 @@ export function buildClientMetadata(clientId: string, options: ClientCreateOptio
     allowed_resources: options.resource ?? [],
     ...(options.defaultResource !== undefined ? { default_resource: options.defaultResource } : {}),
     resource_servers: options.operates ?? [],
+    ...(delegation.length ? { delegation } : {}),
     ...(options.public ? { token_endpoint_auth_method: 'none' } : {}),
     ...(options.pkceOptional ? { [PKCE_OPTIONAL]: true } : {}),
   };
+}
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+/** `<from>=<to>` (resource URIs or aliases) as a delegation rule. */
+function delegationRule(value: string): { from: string; to: string } {
+  const at = value.indexOf('=');
+  const from = value.slice(0, at).trim();
+  const to = value.slice(at + 1).trim();
+  if (at < 0 || !from || !to) throw new CliError(`--delegation ${value}: write it as <from resource>=<to resource>`);
+  return { from, to };
 }
 
 /** Compared as oidc-provider will (normalised); an invalid URI is left for the metadata validation to name. */
@@ -98,47 +116,12 @@ export async function checkOperatedResources(services: Services, metadata: Behal
   }
 }
 
-export interface ClientRecord {
-  metadata: BehalfClientMetadata;
-  source: 'database' | 'config';
-  hasSecret: boolean;
-  createdAt: Date | null;
-  updatedAt: Date | null;
-}
-
-/** Metadata without any secret: what list and show may print. */
-function withoutSecret(metadata: Record<string, unknown>): BehalfClientMetadata {
-  const { client_secret: _secret, ...rest } = metadata;
-  return rest as BehalfClientMetadata;
-}
+export type { ClientRecord } from '../server/clients/client-records.js';
 
 /** Database clients plus the static ones from the configuration; secrets are never read. */
 export async function listClients(services: Services): Promise<ClientRecord[]> {
-  const rows = await services.clients.list();
-  const withSecret = new Set(
-    (
-      (await services.dataSource.query('SELECT client_id FROM oauth_client WHERE client_secret_encrypted IS NOT NULL')) as {
-        client_id: string;
-      }[]
-    ).map((row) => row.client_id),
-  );
-  const records: ClientRecord[] = rows.map((row) => ({
-    metadata: withoutSecret({ ...row.metadata, client_id: row.clientId }),
-    source: 'database',
-    hasSecret: withSecret.has(row.clientId),
-    createdAt: row.createdAt,
-    updatedAt: row.updatedAt,
-  }));
-  for (const client of services.config.clients) {
-    records.push({
-      metadata: withoutSecret(client),
-      source: 'config',
-      hasSecret: typeof client.client_secret === 'string',
-      createdAt: null,
-      updatedAt: null,
-    });
-  }
-  return records;
+  const { listClientRecords } = await import('../server/clients/client-records.js');
+  return listClientRecords(services.clients, services.config.clients);
 }
 
 export async function findClient(services: Services, clientId: string): Promise<ClientRecord> {

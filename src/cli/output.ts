@@ -35,7 +35,7 @@ export function when(date: Date | string | null | undefined): string | null {
 }
 
 /** Lines that print a generated secret exactly once, and say so. */
-export function shownOnce(label: 'client_secret' | 'password', secret: string): string[] {
+export function shownOnce(label: 'client_secret' | 'password' | 'initial_access_token', secret: string): string[] {
   const kept = label === 'password' ? 'Behalf keeps only its hash' : 'Behalf keeps it encrypted and never prints it again';
   return [`${label}: ${secret}`, `This ${label} is shown only once: store it now (${kept}).`];
 }

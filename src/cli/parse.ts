@@ -32,3 +32,16 @@ export function email(value: string): string {
   if (!/^[^\s@]+@[^\s@]+$/.test(value) || value.length > 320) throw new InvalidArgumentError('must be an email address');
   return value;
 }
+
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3_600, d: 86_400 };
+
+/** A duration as `90`, `30s`, `15m`, `24h` or `7d`, in whole seconds from `min` to `max`. */
+export function duration(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const match = /^(\d{1,9})([smhd]?)$/.exec(value);
+    const seconds = match ? Number(match[1]) * UNIT_SECONDS[match[2] || 's']! : NaN;
+    if (!(seconds >= min && seconds <= max))
+      throw new InvalidArgumentError(`must be a duration such as 30s, 15m, 24h or 7d, from ${min} to ${max} seconds`);
+    return seconds;
+  };
+}

@@ -10,8 +10,10 @@
  */
 export { createAccessTokenVerifier, type AccessTokenVerifier, type VerifierOptions, type IntrospectionOptions } from './verify.js';
 export { toPrincipal, type Principal, type Actor, type AccessTokenClaims } from './principal.js';
+export { createStatusListChecker, type StatusListChecker, type StatusListCheckerOptions, type StatusListOptions } from './status-list.js';
 export { createSessionStatusChecker, type SessionStatusChecker, type SessionStatusOptions } from './session-status.js';
 export { requireAuth, forbidOnBehalf, respondWithKitError, type RequireAuthOptions } from './koa.js';
 export { currentPrincipal, runWithPrincipal } from './context.js';
 export { AttributionSubscriber, AuditTrailSubscriber, type AuditTrailOptions } from './typeorm.js';
 export { KitError, type KitErrorCode } from './errors.js';
+export { memoryReplayStore, type DpopOptions, type ReplayStore, type Presentation } from './dpop.js';

@@ -7,6 +7,7 @@
 import type { Context, Next } from 'koa';
 import { currentPrincipal, runWithPrincipal } from './context.js';
 import { KitError } from './errors.js';
+import { DEFAULT_DPOP_ALGORITHMS, type Presentation } from './dpop.js';
 import { toPrincipal, type Principal } from './principal.js';
 import type { SessionStatusChecker } from './session-status.js';
 import type { AccessTokenVerifier } from './verify.js';
@@ -46,7 +47,9 @@ export function respondWithKitError(ctx: Context, error: KitError, realm = 'api'
   const params = [`realm="${quoted(realm)}"`];
   if (error.oauthError) params.push(`error="${error.oauthError}"`, `error_description="${quoted(error.message)}"`);
   if (error.code === 'insufficient_scope' && scopes?.length) params.push(`scope="${quoted(scopes.join(' '))}"`);
-  if (error.status === 401 || error.oauthError) ctx.set('WWW-Authenticate', `Bearer ${params.join(', ')}`);
+  // RFC 9449 §7.1: a DPoP challenge names the proof algorithms accepted.
+  if (error.scheme === 'DPoP') params.push(`algs="${DEFAULT_DPOP_ALGORITHMS.join(' ')}"`);
+  if (error.status === 401 || error.oauthError) ctx.set('WWW-Authenticate', `${error.scheme} ${params.join(', ')}`);
   if (error.status === 503) ctx.set('Retry-After', '1');
   ctx.set('Cache-Control', 'no-store');
   ctx.body = { error: error.oauthError ?? error.code, error_description: error.message };
@@ -69,11 +72,14 @@ export function requireAuth(options: RequireAuthOptions) {
     try {
       const header = ctx.get('authorization').trim();
       // RFC 6750 §3.1: no credentials, or another scheme (Basic…), gets a challenge without an error code.
-      if (!/^Bearer(\s|$)/i.test(header))
-        throw new KitError('missing_token', header ? 'this API takes Bearer access tokens (RFC 6750)' : 'an access token is required');
-      const match = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
-      if (!match) throw new KitError('invalid_token', 'the Authorization header must be "Bearer <token>"');
-      principal = toPrincipal(await options.verifier(match[1]!));
+      if (!/^(Bearer|DPoP)(\s|$)/i.test(header))
+        throw new KitError(
+          'missing_token',
+          header ? 'this API takes Bearer (RFC 6750) or DPoP (RFC 9449) access tokens' : 'an access token is required',
+        );
+      const match = /^(Bearer|DPoP) +([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
+      if (!match) throw new KitError('invalid_token', 'the Authorization header must be "Bearer <token>" or "DPoP <token>"');
+      principal = toPrincipal(await options.verifier(match[2]!, presentation(ctx, match[1]!)));
       if (principal.onBehalfSessionId && options.sessionStatus) await options.sessionStatus.assertActive(principal.onBehalfSessionId);
       const missing = (options.scopes ?? []).filter((scope) => !principal.scopes.includes(scope));
       if (missing.length) throw new KitError('insufficient_scope', `this request needs the scope ${missing.join(' ')}`);
@@ -84,6 +90,12 @@ export function requireAuth(options: RequireAuthOptions) {
     ctx.state.principal = principal;
     await runWithPrincipal(principal, next);
   };
+}
+
+/** How the token arrived, for the DPoP check (RFC 9449 §7.1): scheme, proofs, method and URL. */
+function presentation(ctx: Context, scheme: string): Presentation {
+  const proofs = ctx.req.headersDistinct?.dpop ?? [];
+  return { scheme: scheme.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', proofs, method: ctx.method, url: ctx.href };
 }
 
 /**

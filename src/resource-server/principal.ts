@@ -40,6 +40,8 @@ export interface AccessTokenClaims {
   obo_sid?: unknown;
   jti?: unknown;
   exp?: unknown;
+  /** RFC 7800 / RFC 9449 §6: the key a sender-constrained token is bound to (`{ jkt }`). */
+  cnf?: unknown;
 }
 
 /** Longest `act` chain accepted; Behalf limits delegation depth well below this. */

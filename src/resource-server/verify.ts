@@ -10,8 +10,10 @@
  */
 import { createHash } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createSenderConstraintCheck, type DpopOptions, type Presentation } from './dpop.js';
 import { KitError } from './errors.js';
 import { JwksUnavailableError, remoteKeys } from './jwks.js';
+import { createStatusListChecker, type StatusListOptions } from './status-list.js';
 import type { AccessTokenClaims } from './principal.js';
 
 export interface IntrospectionOptions {
@@ -43,11 +45,19 @@ export interface VerifierOptions {
   clockToleranceSeconds?: number;
   /** Set to accept opaque tokens. */
   introspection?: IntrospectionOptions;
+  /** Set to check every JWT's entry in Behalf's token status list (status-list.ts); a JWT without one is refused. */
+  statusList?: StatusListOptions;
   /** Override the key source (tests). */
   keys?: JWTVerifyGetKey;
+  /** DPoP-bound tokens (RFC 9449): how proofs are checked; `false` refuses every bound token. Default: on, in-memory replay store. */
+  dpop?: DpopOptions | false;
 }
 
-export type AccessTokenVerifier = (token: string) => Promise<AccessTokenClaims>;
+/**
+ * Verifies a token. Without `presentation` (how it arrived: scheme, DPoP proof, request) a
+ * DPoP-bound token is refused, as its proof cannot be checked.
+ */
+export type AccessTokenVerifier = (token: string, presentation?: Presentation) => Promise<AccessTokenClaims>;
 
 const MAX_CACHE = 10_000;
 
@@ -93,6 +103,8 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     });
   const algorithms = options.algorithms ?? ['ES256'];
   const cache = new Map<string, { claims: AccessTokenClaims; until: number }>();
+  const statusList = options.statusList && createStatusListChecker({ ...options.statusList, issuer, keys, algorithms });
+  const senderConstraint = createSenderConstraintCheck(options.dpop);
 
   async function verifyJwt(token: string): Promise<AccessTokenClaims> {
     let payload: Record<string, unknown>;
@@ -113,8 +125,7 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
         throw new KitError('wrong_audience', 'the access token is not meant for this resource server');
       throw new KitError('invalid_token', 'the access token is invalid');
     }
-    // A sender-constrained token (DPoP, mTLS) is only good with its proof, which this kit does not check.
-    if (payload.cnf !== undefined) throw new KitError('invalid_token', 'sender-constrained access tokens are not accepted here');
+    await statusList?.assertValid(payload);
     return payload;
   }
 
@@ -146,9 +157,10 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     if (!response.ok || !body) throw new KitError('token_unverifiable', 'the access token could not be checked right now');
     if (body.active !== true) throw new KitError('invalid_token', 'the access token is invalid, expired or revoked');
     if (body.iss !== undefined && body.iss !== issuer) throw new KitError('invalid_token', 'the access token was issued by someone else');
-    // Refresh tokens are introspectable too (no token_type); DPoP-bound ones need their proof.
-    if (body.token_type !== 'Bearer') throw new KitError('invalid_token', 'the token is not a Bearer access token');
-    if (body.cnf !== undefined) throw new KitError('invalid_token', 'sender-constrained access tokens are not accepted here');
+    // Refresh tokens are introspectable too (no token_type); a DPoP one must say what it is bound to (checked below).
+    if (body.token_type !== 'Bearer' && !(body.token_type === 'DPoP' && body.cnf !== undefined))
+      throw new KitError('invalid_token', 'the token is not an access token');
+    if (body.token_type === 'Bearer' && body.cnf !== undefined) throw new KitError('invalid_token', 'the access token is malformed');
     const aud = Array.isArray(body.aud) ? body.aud : [body.aud];
     if (!aud.includes(audience)) throw new KitError('wrong_audience', 'the access token is not meant for this resource server');
     if (typeof body.exp !== 'number') throw new KitError('invalid_token', 'the access token has no expiry');
@@ -161,9 +173,12 @@ export function createAccessTokenVerifier(options: VerifierOptions): AccessToken
     return claims;
   }
 
-  return async (token) => {
+  return async (token, presentation) => {
     if (!token || token.length > 16_384) throw new KitError('invalid_token', 'the access token is invalid');
     // Anything with a dot is a JWT (or garbage) and never goes to introspection, which refuses JWTs.
-    return token.includes('.') ? verifyJwt(token) : introspect(token);
+    const claims = token.includes('.') ? await verifyJwt(token) : await introspect(token);
+    // RFC 9449 §7.1: a bound token only with the DPoP scheme and a proof of its key, on every request.
+    await senderConstraint(claims, token, presentation);
+    return claims;
   };
 }

@@ -28,6 +28,11 @@ import { directoryRoutes } from './directory/routes.js';
 import { DirectoryQuery } from './directory/directory-query.js';
 import type { TotpService } from '../accounts/totp-service.js';
 import { SecondFactorPending } from './interactions/second-factor-pending.js';
+import type { ClientRepository } from './clients/client-repository.js';
+import type { ResourceServerRegistry } from './clients/resource-servers.js';
+import { clientAdministrationRoutes } from './admin/client-administration.js';
+import type { StatusListTokens } from './token-status/status-list-token.js';
+import { statusListRoutes } from './token-status/status-list-routes.js';
 
 export interface AppDependencies {
   config: Config;
@@ -42,6 +47,10 @@ export interface AppDependencies {
   onBehalf: OnBehalfRepository;
   limits: RateLimits;
   totp: TotpService;
+  clients: ClientRepository;
+  resourceServers: ResourceServerRegistry;
+  /** The token status lists (GET /status-lists/:id). */
+  statusLists?: StatusListTokens;
   isShuttingDown: () => boolean;
 }
 
@@ -124,6 +133,12 @@ export function createApp(deps: AppDependencies): Koa {
 
   const sessions = onBehalfRoutes({ oidc: deps.oidc.port, sessions: deps.onBehalf, maxBodyBytes: config.security.maxBodyBytes });
   app.use(sessions.routes()).use(sessions.allowedMethods());
+
+  for (const router of clientAdministrationRoutes(deps)) app.use(router.routes()).use(router.allowedMethods());
+  if (deps.statusLists) {
+    const statusLists = statusListRoutes(deps.statusLists);
+    app.use(statusLists.routes()).use(statusLists.allowedMethods());
+  }
 
   app.use(tokenEndpointLimits(deps.limits));
 

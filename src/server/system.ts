@@ -23,6 +23,8 @@ import { createRateLimits, type RateLimits } from './http/rate-limits.js';
 import type { OnBehalfRepository } from './on-behalf/on-behalf-repository.js';
 import { DEMO_SECRETS } from './seed/demo-data.js';
 import { seedDemoIfEmpty } from './seed/seed-demo.js';
+import { TokenStatusService } from './token-status/token-status-service.js';
+import { StatusListTokens } from './token-status/status-list-token.js';
 
 export interface Behalf extends Services {
   app: Koa;
@@ -56,8 +58,9 @@ export async function createBehalf(config: Config, logger = createLogger(config.
     const metrics = createMetrics();
     const renderer = new Renderer(config.env !== 'development');
     let onBehalf!: OnBehalfModule;
-    const oidc = createOidc({ config, services, renderer, metrics }, (port: OidcPort) => {
-      onBehalf = createOnBehalf(services, port, config);
+    const tokenStatus = new TokenStatusService(dataSource, config.issuer, services.audit);
+    const oidc = createOidc({ config, services, renderer, metrics, tokenStatus }, (port: OidcPort) => {
+      onBehalf = createOnBehalf(services, port, config, tokenStatus);
       return {
         exchange: onBehalf.exchange,
         logoutListeners: [onBehalf.endOnLogout],
@@ -82,6 +85,9 @@ export async function createBehalf(config: Config, logger = createLogger(config.
       onBehalf: onBehalf.sessions,
       limits,
       totp: services.totp,
+      clients: services.clients,
+      resourceServers: services.resourceServers,
+      statusLists: new StatusListTokens(dataSource, sealer, config.issuer),
       isShuttingDown: () => shuttingDown,
     });
     services.audit.startSequencer();

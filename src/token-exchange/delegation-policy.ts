@@ -55,6 +55,11 @@ export function checkSubjectSession(sessionId: string | undefined, session: Sess
     throw invalidRequest('the on-behalf session of subject_token has expired; its tokens can no longer be exchanged', 'session_expired');
 }
 
+/** RFC 8693 §2.2.2: a revoked token is invalid (checked after the session, whose end says more). */
+export function checkNotRevoked(name: 'subject_token' | 'actor_token', token: PresentedToken): void {
+  if (token.revoked) throw invalidRequest(`${name} has been revoked`, `invalid_${name}`);
+}
+
 /**
  * The requesting client must be an intended audience of the subject token: its
  * client id or a resource server it operates is in `aud`, or `may_act` names it.

@@ -10,6 +10,7 @@ import {
   actorIdentity,
   applicableRules,
   checkClientMayDelegate,
+  checkNotRevoked,
   checkIntendedAudience,
   checkMayAct,
   checkDeclaredType,
@@ -25,6 +26,7 @@ import {
 } from './delegation-policy.js';
 import type { DenialContext, ExchangeResponse, RequestContext } from './on-behalf.js';
 import type { Audit, IssueAccessToken, PreparedToken, PresentedToken, ResourceTarget, Targets, TokenReader } from './ports.js';
+import { checkPresentedBindings, checkProofRequired, NO_SENDER_CONSTRAINT, tokenTypeFor } from './sender-constraint.js';
 import { resolveTarget } from './target.js';
 import { actorChain, GRANT_TYPE, TOKEN_TYPES, type ActClaim, type TokenExchangeRequest } from './types.js';
 
@@ -58,6 +60,7 @@ export async function exchangeDelegation(
 ): Promise<ExchangeResponse> {
   const { client, now } = context;
   checkClientMayDelegate(client.clientId, client.delegation);
+  checkProofRequired('delegation', client.senderConstraint ?? NO_SENDER_CONSTRAINT, context.proof);
 
   // RFC 8693 §2.2.2: "If either the subject_token or actor_token are invalid for any reason, or are
   // unacceptable based on policy, the invalid_request error code should be used."
@@ -65,9 +68,12 @@ export async function exchangeDelegation(
   learned.customerId = subject.subject;
   if (subject.oboSessionId) learned.sessionId = subject.oboSessionId;
   checkSubjectSession(subject.oboSessionId, subject.oboSessionId ? await deps.sessions.find(subject.oboSessionId) : undefined, now);
+  checkNotRevoked('subject_token', subject);
   checkIntendedAudience(subject, client, deps.canonical);
 
   const actorToken = request.actorToken ? await readToken('actor_token', request.actorToken, request.actorTokenType) : undefined;
+  if (actorToken) checkNotRevoked('actor_token', actorToken);
+  checkPresentedBindings(context.proof, { subject, actor: actorToken });
   const actor = actorIdentity(client.clientId, actorToken);
   if (actor.sub !== client.clientId) learned.agentId = actor.sub;
   checkMayAct(subject, actor);
@@ -95,8 +101,10 @@ export async function exchangeDelegation(
     expiresIn,
     grantId,
     notAfter: subject.expiresAt,
+    derivedFrom: { format: subject.format, jti: subject.jti, ...(subject.grantId ? { grantId: subject.grantId } : {}) },
     // obo_sid travels on, so ending the on-behalf session reaches every derived token.
     claims: { act, ...(subject.oboSessionId ? { obo_sid: subject.oboSessionId } : {}) },
+    ...(context.proof ? { boundKey: context.proof.jkt } : {}),
   });
   const issuedType = request.requestedTokenType === TOKEN_TYPES.jwt ? TOKEN_TYPES.jwt : TOKEN_TYPES.accessToken;
   // Fail closed: the record is committed before the token exists.
@@ -118,6 +126,7 @@ export async function exchangeDelegation(
       issued_token_type: issuedType,
       format: prepared.format,
       ...(prepared.format === 'jwt' ? { jti: prepared.jti } : { token_ref: prepared.reference }),
+      ...(context.proof ? { dpop_jkt: context.proof.jkt } : {}),
       subject_token: describe(subject),
       ...(actorToken ? { actor_token: describe(actorToken) } : {}),
       shares_grant: grantId !== undefined,
@@ -126,7 +135,7 @@ export async function exchangeDelegation(
   return {
     access_token: await prepared.commit(),
     issued_token_type: issuedType,
-    token_type: 'Bearer',
+    token_type: tokenTypeFor(context.proof),
     expires_in: expiresIn,
     scope: scope.join(' '),
   };

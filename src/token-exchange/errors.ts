@@ -4,7 +4,14 @@
  * machine reason for the audit trail. The server maps these onto its OIDC
  * library's error type at the edge.
  */
-export type ExchangeErrorCode = 'invalid_request' | 'invalid_target' | 'invalid_scope' | 'unauthorized_client' | 'invalid_client';
+export type ExchangeErrorCode =
+  | 'invalid_request'
+  | 'invalid_target'
+  | 'invalid_scope'
+  | 'unauthorized_client'
+  | 'invalid_client'
+  /** RFC 9449 §5: the DPoP proof is missing where it must be, or is not the key the request needs. */
+  | 'invalid_dpop_proof';
 
 export class TokenExchangeError extends Error {
   override name = 'TokenExchangeError';
@@ -25,3 +32,4 @@ export const invalidTarget = (description: string, reason = 'invalid_target') =>
 export const invalidScope = (description: string, reason = 'invalid_scope') => new TokenExchangeError('invalid_scope', description, reason);
 export const unauthorizedClient = (description: string, reason = 'unauthorized_client') =>
   new TokenExchangeError('unauthorized_client', description, reason);
+export const invalidDpopProof = (description: string, reason: string) => new TokenExchangeError('invalid_dpop_proof', description, reason);

@@ -28,6 +28,13 @@ import type {
   TokenReader,
 } from './ports.js';
 import { decideScope, intersect } from './scope.js';
+import {
+  checkPresentedBindings,
+  checkProofRequired,
+  NO_SENDER_CONSTRAINT,
+  tokenTypeFor,
+  type ProofOfPossession,
+} from './sender-constraint.js';
 import { resolveTarget } from './target.js';
 import { GRANT_TYPE, TOKEN_TYPES, type TokenExchangeRequest } from './types.js';
 
@@ -46,7 +53,7 @@ export interface OnBehalfExchangeDeps {
 export interface ExchangeResponse {
   access_token: string;
   issued_token_type: string;
-  token_type: 'Bearer' | 'N_A';
+  token_type: 'Bearer' | 'DPoP' | 'N_A';
   expires_in: number;
   scope?: string;
 }
@@ -56,6 +63,8 @@ export interface RequestContext {
   ip: string | null;
   userAgent: string | null;
   now: Date;
+  /** The key a valid DPoP proof with the request proved (RFC 9449); the server checked the proof. */
+  proof?: ProofOfPossession;
 }
 
 /** The facts a denial can name: as much as was learned before the refusal. */
@@ -74,6 +83,7 @@ export async function exchangeOnBehalf(
   const { client, now } = context;
   checkClientMayActOnBehalf(client.clientId, { ...client.onBehalf, storeId: client.storeId });
   const storeId = client.storeId!;
+  checkProofRequired('on_behalf', client.senderConstraint ?? NO_SENDER_CONSTRAINT, context.proof);
 
   // RFC 8693 §2.1: the actor token is required for login on behalf: it proves the agent re-authenticated.
   if (!request.actorToken)
@@ -84,7 +94,7 @@ export async function exchangeOnBehalf(
   if (request.actorTokenType !== TOKEN_TYPES.accessToken)
     throw invalidRequest(`actor_token_type must be ${TOKEN_TYPES.accessToken}`, 'wrong_actor_token_type');
   const actor = await deps.tokens.read(request.actorToken, 'access_token');
-  if (!actor) throw invalidRequest('actor_token is invalid, expired or revoked', 'invalid_actor_token');
+  if (!actor || actor.revoked) throw invalidRequest('actor_token is invalid, expired or revoked', 'invalid_actor_token');
   // A genuine JWT access token (say, an earlier on-behalf token) is not "invalid": it is the wrong kind
   // of token, and saying "expired or revoked" would send the caller looking in the wrong place.
   if (actor.format !== 'opaque' || !actor.accountId) {
@@ -94,6 +104,7 @@ export async function exchangeOnBehalf(
     );
   }
   learned.agentId = actor.accountId;
+  checkPresentedBindings(context.proof, { actor });
   if (actor.clientId !== client.clientId) {
     throw invalidRequest(
       `actor_token was issued to another client (${actor.clientId}); re-authenticate through ${client.clientId}`,
@@ -201,6 +212,7 @@ export async function exchangeOnBehalf(
     grantId: session.grantId,
     claims: { act: { sub: agent.id }, obo_sid: session.id },
     notAfter: session.expiresAt,
+    ...(context.proof ? { boundKey: context.proof.jkt } : {}),
   });
   const issuedType = request.requestedTokenType === TOKEN_TYPES.jwt ? TOKEN_TYPES.jwt : TOKEN_TYPES.accessToken;
   // Fail closed: the record is committed before the token exists.
@@ -209,12 +221,14 @@ export async function exchangeOnBehalf(
       issued_token_type: issuedType,
       format: prepared.format,
       ...(prepared.format === 'jwt' ? { jti: prepared.jti } : { token_ref: prepared.reference }),
+      // RFC 9449: the key the token is bound to (a public thumbprint, not a secret).
+      ...(context.proof ? { dpop_jkt: context.proof.jkt } : {}),
     }),
   );
   return {
     access_token: await prepared.commit(),
     issued_token_type: issuedType,
-    token_type: 'Bearer',
+    token_type: tokenTypeFor(context.proof),
     expires_in: expiresIn,
     scope: scope.join(' '),
   };

@@ -5,6 +5,7 @@
  */
 import type { AuditEventInput } from '../audit/index.js';
 import type { AgentFacts, ReauthFacts, SessionFacts, TargetFacts } from './on-behalf-policy.js';
+import type { SenderConstraintPolicy } from './sender-constraint.js';
 import type { ActClaim, MayActClaim } from './types.js';
 
 export interface ResourceTarget {
@@ -39,6 +40,8 @@ export interface ExchangeClient {
   operates: string[];
   /** The client's default resource (`default_resource`): the delegation target when a request names none. */
   defaultResource?: string;
+  /** When the client must prove a DPoP key (RFC 9449); absent: never required. */
+  senderConstraint?: SenderConstraintPolicy;
 }
 
 export interface Targets {
@@ -71,10 +74,17 @@ export interface PresentedToken {
   mayAct?: MayActClaim;
   oboSessionId?: string;
   jti: string;
+  /** Revoked through the token status list (a JWT whose entry is INVALID): every caller must refuse it. */
+  revoked?: true;
+  /** RFC 9449 `cnf.jkt`: the key a DPoP-bound token is bound to. */
+  boundKey?: string;
 }
 
 export interface TokenReader {
-  /** An opaque access token or JWT access token Behalf issued and that is still valid, else undefined. */
+  /**
+   * An opaque access token or JWT access token Behalf issued and that is unexpired, else undefined.
+   * A revoked opaque token is undefined; a revoked JWT comes back with `revoked` (so a refusal can say why).
+   */
   read(value: string, expected: 'access_token' | 'jwt'): Promise<PresentedToken | undefined>;
 }
 
@@ -113,6 +123,10 @@ export interface IssueAccessToken {
   claims: { act: ActClaim; obo_sid?: string; may_act?: MayActClaim };
   /** The token must not outlive this (the session's end, the subject token's expiry). */
   notAfter?: Date;
+  /** The subject token a delegation derives from: revoking it (or its grant) revokes the new token too. */
+  derivedFrom?: Pick<PresentedToken, 'format' | 'jti' | 'grantId'>;
+  /** RFC 9449 §6: bind the token to this key thumbprint (`cnf.jkt`). */
+  boundKey?: string;
 }
 
 export interface PreparedToken {

@@ -16,6 +16,7 @@ import type { BehalfProcess } from '../support/behalf-process.js';
 import { measureAppends, measureLog } from './audit-measure.js';
 import { spawnFramework, type FrameworkProcess } from './framework-process.js';
 import { kitVerify } from './kit-verify.js';
+import { statusListSize } from './status-list.js';
 import { drive, sampleRss } from './load-client.js';
 import type { LoadRequest } from './load.js';
 import { spawnOrdersApi, type OrdersApiProcess } from './orders-api-process.js';
@@ -45,6 +46,7 @@ export const ALL_SCENARIOS = [
   'directory-search',
   'orders-api',
   'kit-verify',
+  'status-list-1m',
 ] as const;
 
 export interface Row {
@@ -299,7 +301,7 @@ export async function runScenarios(
       const tokens = await freshJwts();
       log(`bench: kit-verify (${seconds} s, in the bench process)…`);
       const sampler = sampleRss({ behalf: behalf.pid });
-      const { kit, raw } = await kitVerify(issuer, ORDERS_API, tokens, seconds);
+      const { kit, raw, withStatus } = await kitVerify(issuer, ORDERS_API, tokens, seconds);
       const rss = sampler.stop().behalf!;
       const note = 'in the bench process, no HTTP; rss_mb is Behalf, idle';
       rows.push({
@@ -327,6 +329,38 @@ export async function runScenarios(
         ratio: round(kit.per_s / raw.per_s, 2),
         ratio_to: 'jose-verify',
         note,
+      });
+      rows.push({
+        scenario: 'kit-status-list',
+        connections: 1,
+        requests_per_s: round(withStatus.per_s),
+        p50_ms: withStatus.p50_ms,
+        p95_ms: withStatus.p95_ms,
+        p99_ms: withStatus.p99_ms,
+        errors: withStatus.errors,
+        rss_mb: rss,
+        ratio: round(withStatus.per_s / kit.per_s, 2),
+        ratio_to: 'kit-verify',
+        note: `${note}; the token status list checked (refetched every 4 s)`,
+      });
+    });
+  }
+  if (selected.has('status-list-1m')) {
+    await attempt('status-list-1m', async () => {
+      log(`bench: status-list-1m (${seconds} s, in the bench process)…`);
+      const size = await statusListSize(seconds);
+      rows.push({
+        scenario: 'status-list-1m',
+        connections: 1,
+        requests_per_s: round(size.renders_per_s),
+        p50_ms: round(size.render_ms),
+        p95_ms: round(size.render_ms),
+        p99_ms: round(size.render_ms),
+        errors: 0,
+        rss_mb: 0,
+        ratio: null,
+        ratio_to: 'none',
+        note: `${size.tokens} tokens, ${size.revoked} revoked at random: lst ${size.lst_bytes} B compressed (${size.raw_bytes} B raw), status list JWT ${size.jwt_bytes} B; rate = renders+signs per s`,
       });
     });
   }

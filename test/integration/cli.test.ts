@@ -164,7 +164,8 @@ describe('clients', () => {
     expect(secret).not.toBe(oldSecret);
     expect((await services.clients.findForProvider('cli-rotate'))!.client_secret).toBe(secret);
     const after = await json<Record<string, unknown>>('clients', 'show', 'cli-rotate');
-    expect({ ...after, updated_at: null }).toEqual({ ...before, updated_at: null });
+    expect(after.secret_rotated_at).toEqual(expect.any(String));
+    expect({ ...after, updated_at: null, secret_rotated_at: null }).toEqual({ ...before, updated_at: null });
   });
 
   it('creates public and operating clients', async () => {

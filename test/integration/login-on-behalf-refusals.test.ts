@@ -385,7 +385,8 @@ describe('the re-authentication screen refuses', () => {
 
   it('a malformed on_behalf_of: an error for the storefront, no screen', async () => {
     for (const value of ['not-a-uuid', 'oleg@example.com', `${oleg}'--`]) {
-      const { page } = await openReauth(running, { customer: value });
+      // Sent in the browser URL: the value is refused before the demand for a pushed request.
+      const { page } = await openReauth(running, { customer: value, plain: true });
       expect(page.url.startsWith('http://localhost:4001/electronics/callback?')).toBe(true);
       expect(callbackParams(page).get('error')).toBe('invalid_request');
       expect(callbackParams(page).get('error_description')).toBe('on_behalf_of must be a customer account id');
@@ -630,7 +631,7 @@ describe('the exchange refuses', () => {
     expect(await activeSessions(sam)).toBe(0);
     // Asked for a JWT where JWTs are issued: that is what comes back, and what it is called.
     const { response } = await openSession(oleg, actorToken, { requested_token_type: JWT_TYPE });
-    expect(response.body).toMatchObject({ issued_token_type: JWT_TYPE, token_type: 'Bearer' });
+    expect(response.body).toMatchObject({ issued_token_type: JWT_TYPE, token_type: 'DPoP' });
     expect(response.body.refresh_token).toBeUndefined();
   });
 
@@ -986,7 +987,7 @@ describe('an opaque resource server', () => {
 
     const response = await exchange(running, onBehalfParams(oleg, actorToken, { resource: OPAQUE_API }));
     expect(response.status).toBe(200);
-    expect(response.body).toMatchObject({ issued_token_type: ACCESS_TOKEN, token_type: 'Bearer', scope: 'orders:read', expires_in: 600 });
+    expect(response.body).toMatchObject({ issued_token_type: ACCESS_TOKEN, token_type: 'DPoP', scope: 'orders:read', expires_in: 600 });
     const opaque = String(response.body.access_token);
     expect(opaque).not.toContain('.');
 

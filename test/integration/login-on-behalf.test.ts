@@ -5,6 +5,7 @@
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
+import { authorizationFor } from '../support/dpop.js';
 import { customerId, exchange, ID_TOKEN, onBehalfParams, openReauth, reauthenticate, staffId } from '../support/on-behalf.js';
 import { basic, postForm } from '../support/oauth.js';
 
@@ -43,7 +44,8 @@ describe('the exchange', () => {
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.body).toMatchObject({
       issued_token_type: 'urn:ietf:params:oauth:token-type:access_token',
-      token_type: 'Bearer',
+      // Bound to the storefront's key: the demo storefront clients require DPoP for on-behalf tokens.
+      token_type: 'DPoP',
       expires_in: 600,
       scope: 'orders:read orders:write',
     });
@@ -64,7 +66,10 @@ describe('the exchange', () => {
       new URL(running.issuer),
       await oauth.discoveryRequest(new URL(running.issuer), { [oauth.allowInsecureRequests]: true }),
     );
-    const request = new Request('http://localhost:4003/orders', { headers: { authorization: `Bearer ${token}` } });
+    // Bound to the storefront's DPoP key (RFC 9449): presented with a proof, as the storefront does.
+    const request = new Request('http://localhost:4003/orders', {
+      headers: await authorizationFor(token, 'GET', 'http://localhost:4003/orders'),
+    });
     const claims = await oauth.validateJwtAccessToken(as, request, 'http://localhost:4003', { [oauth.allowInsecureRequests]: true });
     expect(claims.sub).toBe(oleg);
 

@@ -26,6 +26,7 @@ import { DEMO_CLIENTS } from '../../src/server/seed/demo-data.js';
 import { createServices } from '../../src/server/system.js';
 import { startBehalf, testConfig, type RunningBehalf } from '../support/behalf.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { authorizationFor } from '../support/dpop.js';
 import { closedPort, requestCount, serve, type Served } from '../support/kit.js';
 import { basic, postForm, tokenRequest } from '../support/oauth.js';
 import { customerId, exchange, onBehalfParams, reauthenticate, staffId } from '../support/on-behalf.js';
@@ -112,13 +113,10 @@ function jwtVerifier(overrides: Partial<Parameters<typeof createAccessTokenVerif
   return createAccessTokenVerifier({ issuer: running.issuer, audience: ORDERS_API, ...overrides });
 }
 
-async function call(
-  url: string,
-  token: string | undefined,
-  method = 'GET',
-  authorization = token === undefined ? undefined : `Bearer ${token}`,
-) {
-  const response = await fetch(url, { method, headers: authorization ? { authorization } : {} });
+async function call(url: string, token: string | undefined, method = 'GET', authorization?: string) {
+  // On-behalf tokens are DPoP-bound (the demo storefront clients require it): presented with their proof.
+  const headers = authorization ? { authorization } : token === undefined ? {} : await authorizationFor(token, method, url);
+  const response = await fetch(url, { method, headers });
   const text = await response.text();
   let body: Record<string, unknown> = {};
   try {

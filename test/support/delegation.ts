@@ -72,7 +72,7 @@ export const secretOf = (clientId: string) =>
     : (DEMO_CLIENTS.find((c) => c.metadata.client_id === clientId)?.secret ?? `${clientId}-secret`);
 
 /** The books storefront, changed to take on-behalf tokens for the opaque ledger and delegate them to the opaque vault. */
-function booksStorefront(): BehalfClientMetadata {
+export function booksStorefront(): BehalfClientMetadata {
   const demo = DEMO_CLIENTS.find((c) => c.metadata.client_id === 'storefront-books')!.metadata;
   return {
     ...demo,

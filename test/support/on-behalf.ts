@@ -1,8 +1,12 @@
-/** Drives login on behalf the way a storefront does: the re-auth screen, the code flow, then the exchange. */
+/**
+ * Drives login on behalf the way a storefront does: the re-authentication pushed (RFC 9126), the re-auth
+ * screen, the code flow, then the exchange with a DPoP proof (RFC 9449), as the demo storefront clients require.
+ */
 import * as client from 'openid-client';
 import type { RunningBehalf } from './behalf.js';
 import { HttpBrowser, type Page } from './browser.js';
-import { tokenRequest, type JsonResponse } from './oauth.js';
+import { storefrontTokenProof } from './dpop.js';
+import { basic, postForm, type JsonResponse } from './oauth.js';
 
 export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const ACCOUNT_ID = 'urn:behalf:params:oauth:token-type:account_id';
@@ -36,16 +40,22 @@ export async function storefront(running: Endpoint, store = 'electronics') {
   });
 }
 
-/** Opens the re-auth screen for a customer; returns the page and what completes the flow. */
+/**
+ * Opens the re-auth screen for a customer; returns the page and what completes the flow. The request is
+ * pushed (PAR) unless `plain` (a request the demo clients refuse once its parameters are valid).
+ */
 export async function openReauth(
   running: Endpoint,
-  options: { store?: string; customer: string; browser?: HttpBrowser; extra?: Record<string, string> },
+  options: { store?: string; customer: string; browser?: HttpBrowser; extra?: Record<string, string>; plain?: boolean },
 ) {
   const store = options.store ?? 'electronics';
   const config = await storefront(running, store);
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
-  const url = client.buildAuthorizationUrl(config, {
+  const build = options.plain
+    ? async (...args: Parameters<typeof client.buildAuthorizationUrl>) => client.buildAuthorizationUrl(...args)
+    : client.buildAuthorizationUrlWithPAR;
+  const url = await build(config, {
     redirect_uri: `http://localhost:4001/${store}/callback`,
     scope: 'openid',
     prompt: 'login',
@@ -75,19 +85,22 @@ export async function reauthenticate(running: Endpoint, options: ReauthOptions):
   return { actorToken: tokens.access_token, page: done };
 }
 
-export function exchange(
+/**
+ * A token exchange by a storefront client. A login-on-behalf exchange carries a DPoP proof of the
+ * storefront's test key (support/dpop.ts) unless `dpop` is false; `dpop` may also be a proof of one's own.
+ */
+export async function exchange(
   running: Endpoint,
   params: Record<string, string | string[]>,
   store = 'electronics',
   secret = 'storefront-demo-secret',
+  options: { dpop?: string | false } = {},
 ): Promise<JsonResponse> {
-  const body: Record<string, string> = {};
-  const repeated: [string, string][] = [];
-  for (const [key, value] of Object.entries(params)) {
-    if (Array.isArray(value)) for (const item of value) repeated.push([key, item]);
-    else body[key] = value;
-  }
-  return tokenRequest(running.issuer, `storefront-${store}`, secret, { grant_type: TOKEN_EXCHANGE, ...body }, repeated);
+  const body = new URLSearchParams({ grant_type: TOKEN_EXCHANGE });
+  for (const [key, value] of Object.entries(params)) for (const item of Array.isArray(value) ? value : [value]) body.append(key, item);
+  const endpoint = `${running.issuer}/token`;
+  const proof = options.dpop ?? (params.subject_token_type === ACCOUNT_ID ? await storefrontTokenProof(endpoint) : undefined);
+  return postForm(endpoint, body, { authorization: basic(`storefront-${store}`, secret), ...(proof ? { dpop: proof } : {}) });
 }
 
 export function onBehalfParams(

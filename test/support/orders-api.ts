@@ -8,6 +8,7 @@ import { createOrdersApi, type OrdersApi, type OrdersApiOptions } from '../../sr
 import type { RunningBehalf } from './behalf.js';
 import { HttpBrowser } from './browser.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { authorizationFor } from './dpop.js';
 import { readJson, type JsonResponse } from './oauth.js';
 import { storefront } from './on-behalf.js';
 
@@ -80,23 +81,25 @@ export async function customerToken(
   return tokens.access_token;
 }
 
-/** One call to the API with a Bearer token; a plain object body is sent as JSON. */
+/** One call to the API with a Bearer token (or a DPoP-bound on-behalf one with its proof); a plain object body is sent as JSON. */
 export async function call(
   base: string,
   path: string,
   token: string | undefined,
   init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<JsonResponse> {
-  const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...init.headers };
   let body: string | undefined;
   if (typeof init.body === 'string') body = init.body;
-  else if (init.body !== undefined) {
-    body = JSON.stringify(init.body);
-    headers['content-type'] ??= 'application/json';
-  }
+  else if (init.body !== undefined) body = JSON.stringify(init.body);
+  const method = init.method ?? (body === undefined ? 'GET' : 'POST');
+  const headers: Record<string, string> = {
+    ...(token ? await authorizationFor(token, method, `${base}${path}`) : {}),
+    ...(body !== undefined && typeof init.body !== 'string' ? { 'content-type': 'application/json' } : {}),
+    ...init.headers,
+  };
   return readJson(
     await fetch(`${base}${path}`, {
-      method: init.method ?? (body === undefined ? 'GET' : 'POST'),
+      method,
       headers,
       ...(body !== undefined ? { body } : {}),
     }),

@@ -15,6 +15,9 @@ function user(overrides: Partial<OnBehalfUser> = {}): OnBehalfUser {
     sessionId: 's',
     actor: { value: 'actor', expiresAt: minutes(60), lifetimeMs: 3_600_000 },
     orders: { value: 'orders', expiresAt: minutes(5), lifetimeMs: 300_000 },
+    // The banner never reads the session's DPoP key.
+    dpop: {} as OnBehalfUser['dpop'],
+    ordersBound: false,
     statusCheckedAt: NOW,
     ...overrides,
   };

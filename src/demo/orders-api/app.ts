@@ -11,7 +11,13 @@ import Koa, { type Context } from 'koa';
 import type { DataSource } from 'typeorm';
 import type { JWK } from 'jose';
 import { AuditRepository, AuditSequencer, jwkTreeHeadSigner } from '../../audit/index.js';
-import { createAccessTokenVerifier, createSessionStatusChecker, requireAuth, type VerifierOptions } from '../../resource-server/index.js';
+import {
+  createAccessTokenVerifier,
+  createSessionStatusChecker,
+  requireAuth,
+  type StatusListOptions,
+  type VerifierOptions,
+} from '../../resource-server/index.js';
 import { DEFAULT_RESOURCE } from './config.js';
 import { attachKitSubscribers, createOrdersDataSource, ORDERS_AUDIT_TABLE } from './data-source.js';
 import { apiHeaders, errorHandler, strictCors } from './http.js';
@@ -36,6 +42,8 @@ export interface OrdersApiOptions {
   corsOrigins?: string[];
   /** How long a session's "active" answer is reused (default 5 s): an ended session is refused within this. */
   sessionStatusCacheSeconds?: number;
+  /** Behalf's token status list: refetched every 4 s (a revoked token is refused within 5 s), tokens refused (503) once it is 60 s stale (defaults). */
+  statusList?: StatusListOptions;
   /** Default 16 KiB. */
   maxBodyBytes?: number;
   /** Default true: apply migrations at start. */
@@ -83,6 +91,8 @@ export async function createOrdersApi(options: OrdersApiOptions): Promise<Orders
     audience: options.resource ?? DEFAULT_RESOURCE,
     // Opaque tokens too, should Behalf be configured to issue them for this API.
     introspection: { clientId, clientSecret },
+    // Every JWT's entry in Behalf's token status list: a revoked token is refused within refreshSeconds.
+    statusList: { refreshSeconds: 4, maxStaleSeconds: 60, ...options.statusList },
     ...(options.keys ? { keys: options.keys } : {}),
   });
   const sessionStatus = createSessionStatusChecker({

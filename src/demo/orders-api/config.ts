@@ -21,6 +21,8 @@ export interface OrdersConfig {
   /** Browser origins allowed to call the API (exact match). */
   corsOrigins: string[];
   sessionStatusCacheSeconds: number;
+  /** The token status list check (ORDERS_STATUS_LIST_REFRESH_SECONDS, ORDERS_STATUS_LIST_MAX_STALE_SECONDS). */
+  statusList: { refreshSeconds: number; maxStaleSeconds: number };
   maxBodyBytes: number;
 }
 
@@ -67,6 +69,10 @@ export function loadOrdersConfig(env: NodeJS.ProcessEnv = process.env): OrdersCo
     embeddedDir: env.ORDERS_EMBEDDED_DIR || '.data/orders-postgres',
     corsOrigins: origins(env.ORDERS_CORS_ORIGINS ?? 'http://localhost:4001'),
     sessionStatusCacheSeconds: read.integer('ORDERS_SESSION_STATUS_CACHE_SECONDS', 5, 0, 300),
+    statusList: {
+      refreshSeconds: read.integer('ORDERS_STATUS_LIST_REFRESH_SECONDS', 4, 0, 300),
+      maxStaleSeconds: read.integer('ORDERS_STATUS_LIST_MAX_STALE_SECONDS', 60, 1, 86_400),
+    },
     maxBodyBytes: read.integer('ORDERS_MAX_BODY_BYTES', 16_384, 256, 1_048_576),
   };
 }

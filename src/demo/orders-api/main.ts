@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     clientSecret: config.clientSecret,
     corsOrigins: config.corsOrigins,
     sessionStatusCacheSeconds: config.sessionStatusCacheSeconds,
+    statusList: config.statusList,
     maxBodyBytes: config.maxBodyBytes,
   }).catch(async (error: unknown) => {
     await embedded?.stop();

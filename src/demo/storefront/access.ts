@@ -9,7 +9,7 @@ import type { StoreDeps } from './deps.js';
 import { badRequest, notFound, PageError, RedirectSignal } from './http.js';
 import { checkSessionStatus, onBehalfOrdersToken } from './on-behalf.js';
 import { startFlow } from './flows.js';
-import { OrdersApiError } from './orders-api.js';
+import { OrdersApiError, type OrdersCredential } from './orders-api.js';
 import { needsRenewal, type CustomerUser, type Session, type SessionUser } from './browser-sessions.js';
 
 export interface SignedIn<U extends SessionUser = SessionUser> {
@@ -45,9 +45,12 @@ async function renewCustomer(ctx: Context, deps: StoreDeps, session: Session): P
   throw new RedirectSignal(await startFlow(ctx, deps, 'renew', { returnTo }));
 }
 
-async function ordersToken(ctx: Context, deps: StoreDeps, signedIn: SignedIn, force = false): Promise<string> {
+async function ordersToken(ctx: Context, deps: StoreDeps, signedIn: SignedIn, force = false): Promise<OrdersCredential> {
   const { session, user } = signedIn;
-  if (user.mode === 'on-behalf') return onBehalfOrdersToken(ctx, deps, session, user, force);
+  if (user.mode === 'on-behalf') {
+    const token = await onBehalfOrdersToken(ctx, deps, session, user, force);
+    return user.ordersBound ? { token, dpop: user.dpop } : token;
+  }
   if (force || needsRenewal(user.orders, deps.renewBeforeMs)) return renewCustomer(ctx, deps, session);
   return user.orders.value;
 }

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import Tokens from 'csrf';
 import type { Context } from 'koa';
+import type { DpopKeyPair } from './dpop.js';
 import type { StoreDefinition } from './stores.js';
 
 /** A token we hold and when it stops being usable (epoch ms). */
@@ -64,6 +65,9 @@ export interface OnBehalfUser {
   /** The agent's access token from the re-authentication: exchanged again to renew `orders`. */
   actor: HeldToken;
   orders: HeldToken;
+  /** The key every exchange of this session proves; `orders` is bound to it when `ordersBound` (RFC 9449). */
+  dpop: DpopKeyPair;
+  ordersBound: boolean;
   /** When Behalf last said the session is active (epoch ms). */
   statusCheckedAt: number;
   /** The renewal in the actor token's last stretch happened: none can follow it. */

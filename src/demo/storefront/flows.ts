@@ -8,7 +8,8 @@
  *   the customer API (Behalf's resource indicators bind every token of a code
  *   to the code's resource, so this needs its own authorization request);
  * - on-behalf: the agent's re-authentication (`prompt=login`, `on_behalf_of`),
- *   then the token exchange (on-behalf.ts).
+ *   pushed to Behalf first (RFC 9126, PAR) so the customer's id never appears
+ *   in the browser's URL, then the token exchange (on-behalf.ts).
  */
 import * as client from 'openid-client';
 import type { Context } from 'koa';
@@ -48,7 +49,7 @@ export async function startFlow(
   if (kind === 'renew' || kind === 'account-token') params.prompt = 'none';
   if (kind === 'account-token') params.scope = 'openid';
   if (kind === 'on-behalf') Object.assign(params, { scope: 'openid', prompt: 'login', on_behalf_of: options.customer! });
-  const url = await deps.oidc.authorizationUrl(deps.store, verifier, state, params);
+  const url = await deps.oidc.authorizationUrl(deps.store, verifier, state, params, { pushed: kind === 'on-behalf' });
   deps.sessions.addPending(session, state, {
     kind,
     verifier,

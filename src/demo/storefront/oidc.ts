@@ -8,6 +8,7 @@
  */
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import * as client from 'openid-client';
+import type { DpopKeyPair } from './dpop.js';
 import { PageError } from './http.js';
 import type { StoreDefinition } from './stores.js';
 
@@ -66,19 +67,28 @@ export class OidcClients {
     return found;
   }
 
-  /** An authorization request URL with PKCE (S256) and `state`. */
-  async authorizationUrl(store: StoreDefinition, verifier: string, state: string, params: Record<string, string>): Promise<string> {
+  /**
+   * An authorization request URL with PKCE (S256) and `state`. Pushed (RFC 9126): the parameters go to
+   * Behalf on the back channel, authenticated, and the URL carries only `client_id` and `request_uri`.
+   */
+  async authorizationUrl(
+    store: StoreDefinition,
+    verifier: string,
+    state: string,
+    params: Record<string, string>,
+    options: { pushed?: boolean } = {},
+  ): Promise<string> {
     const config = await this.config(store);
-    return client
-      .buildAuthorizationUrl(config, {
-        redirect_uri: this.redirectUri(store),
-        response_type: 'code',
-        code_challenge: await client.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        state,
-        ...params,
-      })
-      .toString();
+    const parameters = {
+      redirect_uri: this.redirectUri(store),
+      response_type: 'code',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      ...params,
+    };
+    if (options.pushed) return (await guard(client.buildAuthorizationUrlWithPAR(config, parameters))).toString();
+    return client.buildAuthorizationUrl(config, parameters).toString();
   }
 
   /** Redeems the code in `callbackQuery` (the callback's raw query string). */
@@ -101,17 +111,31 @@ export class OidcClients {
     );
   }
 
-  /** Login on behalf: the customer as subject, the agent's re-authentication token as actor (RFC 8693 §2.1). */
-  async exchangeOnBehalf(store: StoreDefinition, customerId: string, actorToken: string, params: Record<string, string>) {
+  /**
+   * Login on behalf: the customer as subject, the agent's re-authentication token as actor (RFC 8693 §2.1),
+   * with a DPoP proof of `dpop` (RFC 9449 §5), so the access token is bound to that key.
+   */
+  async exchangeOnBehalf(
+    store: StoreDefinition,
+    customerId: string,
+    actorToken: string,
+    params: Record<string, string>,
+    dpop: DpopKeyPair,
+  ) {
     const config = await this.config(store);
     return guard(
-      client.genericGrantRequest(config, TOKEN_EXCHANGE, {
-        subject_token: customerId,
-        subject_token_type: TOKEN_TYPES.accountId,
-        actor_token: actorToken,
-        actor_token_type: TOKEN_TYPES.accessToken,
-        ...params,
-      }),
+      client.genericGrantRequest(
+        config,
+        TOKEN_EXCHANGE,
+        {
+          subject_token: customerId,
+          subject_token_type: TOKEN_TYPES.accountId,
+          actor_token: actorToken,
+          actor_token_type: TOKEN_TYPES.accessToken,
+          ...params,
+        },
+        { DPoP: client.getDPoPHandle(config, dpop) },
+      ),
     );
   }
 

@@ -9,6 +9,7 @@ import type { Context } from 'koa';
 import { BehalfApiError, type SessionStatus } from './behalf-api.js';
 import type { StoreDeps } from './deps.js';
 import { PageError, RedirectSignal } from './http.js';
+import { newDpopKeyPair } from './dpop.js';
 import { ID_TOKEN_TYPE, oauthError } from './oidc.js';
 import { heldToken, needsRenewal, type HeldToken, type OnBehalfUser, type Session } from './browser-sessions.js';
 
@@ -40,8 +41,14 @@ function refused(caught: unknown): never {
 
 /** The back-channel exchanges; the ID token is verified before anything is trusted from it. */
 export async function establishOnBehalf(deps: StoreDeps, customerId: string, actor: HeldToken): Promise<OnBehalfUser> {
-  const access = await deps.oidc.exchangeOnBehalf(deps.store, customerId, actor.value, { resource: deps.ordersResource }).catch(refused);
-  const id = await deps.oidc.exchangeOnBehalf(deps.store, customerId, actor.value, { requested_token_type: ID_TOKEN_TYPE }).catch(refused);
+  // This session's own key: its on-behalf tokens are bound to it (RFC 9449), useless to anyone who copies them.
+  const dpop = await newDpopKeyPair();
+  const access = await deps.oidc
+    .exchangeOnBehalf(deps.store, customerId, actor.value, { resource: deps.ordersResource }, dpop)
+    .catch(refused);
+  const id = await deps.oidc
+    .exchangeOnBehalf(deps.store, customerId, actor.value, { requested_token_type: ID_TOKEN_TYPE }, dpop)
+    .catch(refused);
   if (id.issued_token_type !== ID_TOKEN_TYPE)
     throw new PageError(502, 'Login on behalf failed', 'Behalf did not return an ID token for the banner.');
   let banner;
@@ -66,6 +73,8 @@ export async function establishOnBehalf(deps: StoreDeps, customerId: string, act
     sessionId: banner.sessionId,
     actor,
     orders: heldToken(access.access_token, access.expires_in),
+    dpop,
+    ordersBound: access.token_type === 'dpop',
     statusCheckedAt: Date.now(),
   };
   // The banner's reason and time left; without them the banner still names who acts for whom,
@@ -159,8 +168,15 @@ export async function onBehalfOrdersToken(
   }
   session.renewing ??= (async () => {
     try {
-      const access = await deps.oidc.exchangeOnBehalf(deps.store, user.customerId, user.actor.value, { resource: deps.ordersResource });
+      const access = await deps.oidc.exchangeOnBehalf(
+        deps.store,
+        user.customerId,
+        user.actor.value,
+        { resource: deps.ordersResource },
+        user.dpop,
+      );
       user.orders = heldToken(access.access_token, access.expires_in);
+      user.ordersBound = access.token_type === 'dpop';
       if (lastChance) user.finalRenewalDone = true;
     } finally {
       session.renewing = undefined;

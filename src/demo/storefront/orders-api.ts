@@ -1,8 +1,13 @@
 /**
- * The orders API over HTTP with a Bearer token (the customer's own JWT, or
- * the on-behalf JWT from the exchange). Only the shapes the pages use are
- * typed here; the API's README documents them all.
+ * The orders API over HTTP with a Bearer token (the customer's own JWT) or a
+ * DPoP-bound one with a proof per request (the on-behalf JWT from the
+ * exchange, RFC 9449 §7). Only the shapes the pages use are typed here; the
+ * API's README documents them all.
  */
+import { dpopProof, type DpopKeyPair } from './dpop.js';
+
+/** A Bearer token, or a DPoP-bound token with the key it is bound to. */
+export type OrdersCredential = string | { token: string; dpop: DpopKeyPair };
 export interface Product {
   id: string;
   sku: string;
@@ -83,13 +88,18 @@ export class OrdersApi {
     private readonly timeoutMs = 10_000,
   ) {}
 
-  async request<T>(token: string, method: string, path: string, body?: unknown): Promise<T> {
+  async request<T>(credential: OrdersCredential, method: string, path: string, body?: unknown): Promise<T> {
+    const url = `${this.baseUrl}${path}`;
+    const authorization =
+      typeof credential === 'string'
+        ? { authorization: `Bearer ${credential}` }
+        : { authorization: `DPoP ${credential.token}`, dpop: await dpopProof(credential.dpop, method, url, credential.token) };
     let response: Response;
     try {
-      response = await fetch(`${this.baseUrl}${path}`, {
+      response = await fetch(url, {
         method,
         headers: {
-          authorization: `Bearer ${token}`,
+          ...authorization,
           accept: 'application/json',
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },

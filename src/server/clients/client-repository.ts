@@ -3,7 +3,7 @@
  * the secret sealed at rest (oidc-provider needs the plaintext to compare).
  */
 import { randomBytes } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { preparedQuery } from '../db/prepared.js';
 import type { Sealer } from '../secrets/sealer.js';
 import { OAuthClient } from './client.entity.js';
@@ -72,16 +72,91 @@ export class ClientRepository {
     return secret;
   }
 
-  async save(metadata: BehalfClientMetadata, secret: string | null): Promise<void> {
+  /** Creates or replaces a client, metadata and secret (a replaced client's previous secret is forgotten). */
+  async save(metadata: BehalfClientMetadata, secret: string | null, manager?: EntityManager): Promise<void> {
     const { client_id: clientId, client_secret: _ignored, ...rest } = metadata;
-    await this.dataSource.getRepository(OAuthClient).upsert(
+    await (manager ?? this.dataSource).getRepository(OAuthClient).upsert(
       {
         clientId,
         metadata: { client_id: clientId, ...rest },
         clientSecretEncrypted: secret ? await this.sealer.seal(secret) : null,
+        previousSecretEncrypted: null,
+        previousSecretExpiresAt: null,
       },
       ['clientId'],
     );
+  }
+
+  /** Replaces a client's metadata, its secrets untouched. */
+  async updateMetadata(metadata: BehalfClientMetadata, manager?: EntityManager): Promise<void> {
+    const { client_id: clientId, client_secret: _ignored, ...rest } = metadata;
+    await (manager ?? this.dataSource).getRepository(OAuthClient).update({ clientId }, { metadata: { client_id: clientId, ...rest } });
+  }
+
+  /**
+   * A new secret; the one it replaces stays valid for `graceSeconds` (0: it stops now), so
+   * deployments can switch over without an outage. Returns when the old one stops working, or
+   * undefined when there was no such client.
+   */
+  async rotateSecret(
+    clientId: string,
+    secret: string,
+    graceSeconds: number,
+    manager?: EntityManager,
+  ): Promise<{ previousExpiresAt: Date | null } | undefined> {
+    const sealed = await this.sealer.seal(secret);
+    // Wrapped in a SELECT so every driver path returns plain rows.
+    const [row] = (await (manager ?? this.dataSource).query(
+      `WITH rotated AS (
+         UPDATE oauth_client SET
+           previous_secret_encrypted = CASE WHEN $3::int > 0 THEN client_secret_encrypted END,
+           previous_secret_expires_at = CASE WHEN $3::int > 0 AND client_secret_encrypted IS NOT NULL
+                                             THEN now() + make_interval(secs => $3::int) END,
+           client_secret_encrypted = $2, secret_rotated_at = now(), updated_at = now()
+         WHERE client_id = $1
+         RETURNING previous_secret_expires_at)
+       SELECT previous_secret_expires_at FROM rotated`,
+      [clientId, sealed, graceSeconds],
+    )) as { previous_secret_expires_at: Date | null }[];
+    return row ? { previousExpiresAt: row.previous_secret_expires_at } : undefined;
+  }
+
+  /** Removes a client's secrets (it became a public client). */
+  async clearSecret(clientId: string, manager?: EntityManager): Promise<void> {
+    await (manager ?? this.dataSource)
+      .getRepository(OAuthClient)
+      .update({ clientId }, { clientSecretEncrypted: null, previousSecretEncrypted: null, previousSecretExpiresAt: null });
+  }
+
+  /** The secret a rotation replaced, opened, while its grace period lasts; otherwise undefined. */
+  async previousSecret(clientId: string): Promise<string | undefined> {
+    if (clientId.length > 200 || clientId.includes('\u0000')) return undefined;
+    const [row] = await preparedQuery<{ previous_secret_encrypted: string }>(
+      this.dataSource,
+      `SELECT previous_secret_encrypted FROM oauth_client
+        WHERE client_id = $1 AND previous_secret_encrypted IS NOT NULL AND previous_secret_expires_at > now()`,
+      [clientId],
+    );
+    return row ? this.openSecret(row.previous_secret_encrypted) : undefined;
+  }
+
+  /** Marks a client as registered dynamically (RFC 7591), within the resources its initial access token allowed. */
+  async markRegistered(clientId: string, resources: string[], manager?: EntityManager): Promise<void> {
+    await (manager ?? this.dataSource).getRepository(OAuthClient).update({ clientId }, { registrationResources: resources });
+  }
+
+  /** One client's row (no secret), or undefined. */
+  async find(clientId: string): Promise<OAuthClient | undefined> {
+    if (clientId.length > 200 || clientId.includes('\u0000')) return undefined;
+    return (await this.dataSource.getRepository(OAuthClient).findOneBy({ clientId })) ?? undefined;
+  }
+
+  /** Ids of the clients that have a current secret. */
+  async idsWithSecret(): Promise<Set<string>> {
+    const rows = (await this.dataSource.query('SELECT client_id FROM oauth_client WHERE client_secret_encrypted IS NOT NULL')) as {
+      client_id: string;
+    }[];
+    return new Set(rows.map((row) => row.client_id));
   }
 
   async list(): Promise<OAuthClient[]> {
@@ -92,23 +167,27 @@ export class ClientRepository {
     return (await this.list()).map((client) => client.clientId);
   }
 
-  async remove(clientId: string): Promise<boolean> {
-    const result = await this.dataSource.getRepository(OAuthClient).delete({ clientId });
+  async remove(clientId: string, manager?: EntityManager): Promise<boolean> {
+    const result = await (manager ?? this.dataSource).getRepository(OAuthClient).delete({ clientId });
     return (result.affected ?? 0) > 0;
   }
 
-  /** Re-seals every secret with the current key-encryption key; returns how many changed. */
+  /** Re-seals every secret (current and, within its grace, previous) with the current key-encryption key; returns how many changed. */
   async rewrap(): Promise<number> {
     const rows = await this.dataSource
       .getRepository(OAuthClient)
       .createQueryBuilder('client')
-      .addSelect('client.clientSecretEncrypted')
+      .addSelect(['client.clientSecretEncrypted', 'client.previousSecretEncrypted'])
       .getMany();
     let changed = 0;
     for (const row of rows) {
-      if (!row.clientSecretEncrypted || !this.sealer.needsRewrap(row.clientSecretEncrypted)) continue;
-      const sealed = await this.sealer.seal(await this.sealer.open(row.clientSecretEncrypted));
-      await this.dataSource.getRepository(OAuthClient).update({ clientId: row.clientId }, { clientSecretEncrypted: sealed });
+      const update: { clientSecretEncrypted?: string; previousSecretEncrypted?: string } = {};
+      for (const key of ['clientSecretEncrypted', 'previousSecretEncrypted'] as const) {
+        const sealed = row[key];
+        if (sealed && this.sealer.needsRewrap(sealed)) update[key] = await this.sealer.seal(await this.sealer.open(sealed));
+      }
+      if (!Object.keys(update).length) continue;
+      await this.dataSource.getRepository(OAuthClient).update({ clientId: row.clientId }, update);
       changed += 1;
     }
     return changed;

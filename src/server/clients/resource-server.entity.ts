@@ -7,8 +7,8 @@ export type TokenFormat = 'jwt' | 'opaque';
 export class ResourceServer {
   @PrimaryColumn('varchar', { length: 2000 }) identifier!: string;
   @Column('varchar', { length: 200 }) name!: string;
-  /** A logical name usable as RFC 8693 `audience` instead of the URI. */
-  @Column('varchar', { length: 100, nullable: true }) alias!: string | null;
+  /** Logical names usable as RFC 8693 `audience` instead of the URI (a client id among them, if wanted). */
+  @Column('text', { array: true, default: () => "'{}'" }) aliases!: string[];
   @Column('varchar', { name: 'token_format', length: 16, default: 'jwt' }) tokenFormat!: TokenFormat;
   @Column('text', { array: true, default: () => "'{}'" }) scopes!: string[];
   @Column('integer', { name: 'access_token_ttl', nullable: true }) accessTokenTtl!: number | null;

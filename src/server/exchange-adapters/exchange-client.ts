@@ -12,5 +12,6 @@ export async function exchangeClient(stores: StoreService, view: BehalfClientVie
     delegation: view.delegation.map((rule) => ({ from: rule.from, to: rule.to, scope: rule.scope?.split(' ').filter(Boolean) })),
     operates: view.resourceServers,
     ...(view.defaultResource ? { defaultResource: view.defaultResource } : {}),
+    senderConstraint: view.senderConstraint,
   };
 }

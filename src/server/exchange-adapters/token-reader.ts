@@ -24,6 +24,12 @@ function mayAct(value: unknown): MayActClaim | undefined {
     : undefined;
 }
 
+/** RFC 9449 §6.1 `cnf.jkt` of a DPoP-bound JWT. */
+function boundKey(cnf: unknown): { boundKey?: string } {
+  const jkt = cnf && typeof cnf === 'object' ? (cnf as { jkt?: unknown }).jkt : undefined;
+  return typeof jkt === 'string' && jkt ? { boundKey: jkt } : {};
+}
+
 export class OidcTokenReader implements TokenReader {
   private keys: { at: number; set: ReturnType<typeof createLocalJWKSet> } | undefined;
 
@@ -31,6 +37,8 @@ export class OidcTokenReader implements TokenReader {
     private readonly oidc: OidcPort,
     private readonly dataSource: DataSource,
     private readonly issuer: string,
+    /** A JWT's entry in the token status list: a revoked one is no longer a valid subject or actor token. */
+    private readonly status?: { isValid(payload: JWTPayload): Promise<boolean> },
   ) {}
 
   private async keySet() {
@@ -56,6 +64,7 @@ export class OidcTokenReader implements TokenReader {
     } catch {
       return undefined;
     }
+    const revoked = this.status ? !(await this.status.isValid(payload)) : false;
     const clientId = String(payload.client_id);
     const act = isActClaim(payload.act) ? payload.act : undefined;
     return {
@@ -70,6 +79,8 @@ export class OidcTokenReader implements TokenReader {
       mayAct: mayAct(payload.may_act),
       oboSessionId: typeof payload.obo_sid === 'string' ? payload.obo_sid : undefined,
       jti: payload.jti!,
+      ...(revoked ? { revoked: true as const } : {}),
+      ...boundKey(payload.cnf),
     };
   }
 
@@ -92,6 +103,7 @@ export class OidcTokenReader implements TokenReader {
       mayAct: mayAct(token.extra.may_act),
       oboSessionId: typeof token.extra.obo_sid === 'string' ? token.extra.obo_sid : undefined,
       jti: token.jti,
+      ...(token.boundKey ? { boundKey: token.boundKey } : {}),
     };
   }
 }

@@ -9,23 +9,33 @@ import { preparedQuery } from '../db/prepared.js';
 import { forgetReadAhead, keep, readAheadKey, readingAhead, take } from './read-ahead.js';
 
 export interface AdapterOptions {
+  /** Told (and awaited) when an access token's grant is revoked: JWT access tokens under it end too. */
+  onGrantRevoked?: (grantId: string) => Promise<unknown>;
   /** Clients come from Behalf's own table (clients/client-store.ts), not from `oidc_payload`. */
   findClient?: (clientId: string) => Promise<Record<string, unknown> | undefined>;
+  /** Stores a client oidc-provider registered or updated (RFC 7591/7592), its secret sealed. */
+  saveClient?: (clientId: string, metadata: Record<string, unknown>) => Promise<void>;
+  /** Removes a client that deleted itself (RFC 7592). */
+  removeClient?: (clientId: string) => Promise<void>;
 }
 
-/** oidc-provider's Client model, read-only: clients are managed with the CLI and the admin API. */
-function clientAdapter(find: NonNullable<AdapterOptions['findClient']>): Adapter {
-  const readOnly = async () => {
-    throw new Error('clients are managed with the Behalf CLI, not through oidc-provider');
+/**
+ * oidc-provider's Client model on Behalf's `oauth_client` table: read on every client look-up;
+ * written only by dynamic registration and its management (the CLI and admin API write directly).
+ */
+function clientAdapter(options: AdapterOptions): Adapter {
+  const unsupported = async () => {
+    throw new Error('clients are managed with the Behalf CLI, the admin API or dynamic registration');
   };
+  const find = options.findClient!;
   return {
     find: async (id) => (await find(id)) as AdapterPayload | undefined,
-    upsert: readOnly,
+    upsert: options.saveClient ? (id, payload) => options.saveClient!(id, payload as Record<string, unknown>) : unsupported,
     findByUid: async () => undefined,
     findByUserCode: async () => undefined,
-    consume: readOnly,
-    destroy: readOnly,
-    revokeByGrantId: readOnly,
+    consume: unsupported,
+    destroy: options.removeClient ? (id) => options.removeClient!(id) : unsupported,
+    revokeByGrantId: unsupported,
   };
 }
 
@@ -99,6 +109,7 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
       // No expiresIn means no expiry. Zero or less means already expired (oidc-provider passes
       // `exp - now` when it re-saves a token), not "never expires".
       const expiresAt = typeof expiresIn === 'number' ? new Date(Date.now() + expiresIn * 1000) : null;
+      if (this.model === 'ReplayDetection') return this.insertOnce(id, payload, expiresAt);
       await dataSource.query(
         `INSERT INTO oidc_payload (model, id, payload, grant_id, uid, user_code, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -107,6 +118,22 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
            user_code = EXCLUDED.user_code, expires_at = EXCLUDED.expires_at`,
         [this.model, id, payload, payload.grantId ?? null, payload.uid ?? null, payload.userCode ?? null, expiresAt],
       );
+    }
+
+    /**
+     * oidc-provider's replay check (a DPoP proof's or a client assertion's jti) is find-then-save;
+     * two instances given the same proof at once would both find nothing. The insert itself decides:
+     * only one request can create the live row, the other is refused as a replay.
+     */
+    private async insertOnce(id: string, payload: AdapterPayload, expiresAt: Date | null): Promise<void> {
+      const inserted = (await dataSource.query(
+        `INSERT INTO oidc_payload (model, id, payload, expires_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (model, id) DO UPDATE SET payload = EXCLUDED.payload, expires_at = EXCLUDED.expires_at
+           WHERE oidc_payload.expires_at IS NOT NULL AND oidc_payload.expires_at <= now()
+         RETURNING 1`,
+        [this.model, id, payload, expiresAt],
+      )) as unknown[];
+      if (!inserted.length) throw new errors.InvalidRequest('replay detected: a proof or assertion (jti) may be used only once');
     }
 
     /** The live (unexpired) row whose `column` equals `value`. */
@@ -180,10 +207,12 @@ export function createAdapterFactory(dataSource: DataSource, options: AdapterOpt
       // Every grant-bound token model (codes, access and refresh tokens, …) dies with its grant.
       // Other rows that merely name the grant (an interaction in progress) are not tokens of it.
       await dataSource.query(`DELETE FROM oidc_payload WHERE grant_id = $1 AND model = ANY($2)`, [grantId, GRANT_BOUND_MODELS]);
+      // oidc-provider revokes a grant's tokens model by model; the AccessToken call stands for its JWTs too.
+      if (this.model === 'AccessToken') await options.onGrantRevoked?.(grantId);
     }
   }
 
-  const clients = options.findClient ? clientAdapter(options.findClient) : undefined;
+  const clients = options.findClient ? clientAdapter(options) : undefined;
   return function adapterFor(model: string): Adapter {
     if (model === 'Client' && clients) return clients;
     return new PostgresAdapter(model);

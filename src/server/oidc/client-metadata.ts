@@ -9,7 +9,15 @@ import { CLIENT_KINDS, type ClientKind } from '../clients/client-kind.js';
 import { normaliseResourceIndicator } from '../clients/resource-indicator.js';
 import { MAX_ON_BEHALF_TOKEN_SECONDS } from '../../token-exchange/on-behalf-policy.js';
 import type { OnBehalfClientPolicy } from '../../token-exchange/ports.js';
+import type { SenderConstraintPolicy } from '../../token-exchange/sender-constraint.js';
 import { PKCE_OPTIONAL, pkceOptionalProblem } from './pkce-policy.js';
+import {
+  booleanPropertyProblem,
+  parRequiredOnBehalf,
+  REQUIRE_DPOP_ON_BEHALF,
+  REQUIRE_PAR_ON_BEHALF,
+  senderConstraintPolicy,
+} from './sender-constraint-metadata.js';
 
 export { CLIENT_KINDS, type ClientKind } from '../clients/client-kind.js';
 
@@ -25,6 +33,8 @@ export const BEHALF_CLIENT_PROPERTIES = [
   'delegation',
   'may_act',
   PKCE_OPTIONAL,
+  REQUIRE_DPOP_ON_BEHALF,
+  REQUIRE_PAR_ON_BEHALF,
 ];
 
 /**
@@ -111,6 +121,12 @@ export function validateBehalfClientProperty(_ctx: unknown, key: string, value: 
       if (problem) invalid(problem);
       return;
     }
+    case REQUIRE_DPOP_ON_BEHALF:
+    case REQUIRE_PAR_ON_BEHALF: {
+      const problem = booleanPropertyProblem(key, value);
+      if (problem) invalid(problem);
+      return;
+    }
   }
 }
 
@@ -146,6 +162,10 @@ export interface BehalfClientView {
   onBehalf: OnBehalfClientPolicy;
   delegation: DelegationMetadata[];
   mayAct?: string;
+  /** When the client must prove a DPoP key at the token exchange (RFC 9449). */
+  senderConstraint: SenderConstraintPolicy;
+  /** Its login-on-behalf authorization requests must be pushed (RFC 9126). */
+  requireParOnBehalf: boolean;
 }
 
 /** Behalf's view of a loaded oidc-provider client. */
@@ -162,6 +182,8 @@ export function behalfClient(client: { clientId: string; metadata(): ClientMetad
     onBehalf: onBehalfPolicy(metadata.client_kind as ClientKind | undefined, metadata.on_behalf as OnBehalfMetadata | undefined),
     delegation: (metadata.delegation as DelegationMetadata[] | undefined) ?? [],
     mayAct: metadata.may_act as string | undefined,
+    senderConstraint: senderConstraintPolicy(metadata),
+    requireParOnBehalf: parRequiredOnBehalf(metadata),
   };
 }
 

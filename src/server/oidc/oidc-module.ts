@@ -25,6 +25,11 @@ import type { OidcPort } from './port.js';
 import { buildProvider } from './provider.js';
 import { ProviderHolder } from './provider-holder.js';
 import { providerPort } from './provider-port.js';
+import { InitialAccessTokenPolicies } from '../clients/initial-access-tokens.js';
+import { registeredClientStore, registrationAudit, registrationFeatures, type RegistrationDependencies } from './registration.js';
+import { ownJwtEndpoints } from './own-jwt-endpoints.js';
+import { statusClaimCustomizer } from './token-status-claim.js';
+import type { TokenStatusService } from '../token-status/token-status-service.js';
 
 /** What the rest of Behalf plugs into the provider; given the port, since it needs it too. */
 export interface OidcExtensions {
@@ -44,12 +49,22 @@ export interface OidcModule {
 }
 
 export function createOidc(
-  options: { config: Config; services: Services; renderer: Renderer; metrics: Metrics },
+  options: { config: Config; services: Services; renderer: Renderer; metrics: Metrics; tokenStatus: TokenStatusService },
   extend: (port: OidcPort) => OidcExtensions,
 ): OidcModule {
   const { config, services, renderer, metrics } = options;
   const { logger, audit } = services;
-  const adapter = createAdapterFactory(services.dataSource, { findClient: (clientId) => services.clients.findForProvider(clientId) });
+  const registration: RegistrationDependencies = {
+    clients: services.clients,
+    resourceServers: services.resourceServers,
+    policies: new InitialAccessTokenPolicies(services.dataSource),
+    audit,
+  };
+  const adapter = createAdapterFactory(services.dataSource, {
+    findClient: (clientId) => services.clients.findForProvider(clientId),
+    ...registeredClientStore(services.clients),
+    onGrantRevoked: (grantId) => options.tokenStatus.revokeGrant(grantId),
+  });
   // The port asks for the current provider at each call: the holder swaps it on key rotation.
   const holder: ProviderHolder = new ProviderHolder({
     dataSource: services.dataSource,
@@ -67,6 +82,8 @@ export function createOidc(
         stores: services.stores,
         resourceServers: services.resourceServers,
         renderer,
+        previousClientSecret: (clientId) => services.clients.previousSecret(clientId),
+        registration: registrationFeatures(registration),
         use: [
           // Outermost: a database outage inside oidc-provider is a 503 to retry, not a 500.
           databaseOutageMiddleware(),
@@ -76,7 +93,10 @@ export function createOidc(
           exchangeRefusalAudit(audit, logger),
           tokenRevokedAudit(audit, logger),
           logoutAudit(audit, logger, extensions.logoutListeners),
+          registrationAudit(registration),
+          ownJwtEndpoints(options.tokenStatus, logger),
         ],
+        jwtCustomizer: statusClaimCustomizer((entry) => options.tokenStatus.register(entry)),
         onImplicitConsent: implicitConsentRecorder(audit),
         onReauthScopeRefused: reauthScopeRefusalRecorder(audit),
         isReauthGrant: (grantId) => extensions.isReauthGrant(grantId),

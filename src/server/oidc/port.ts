@@ -24,6 +24,8 @@ export interface StoredToken {
   expiresAt: Date;
   /** Claims Behalf added (`act`, `obo_sid`, `may_act`). */
   extra: Record<string, unknown>;
+  /** RFC 9449: the DPoP key thumbprint a sender-constrained token is bound to. */
+  boundKey?: string;
 }
 
 /** A registered client: Behalf's view of its metadata, plus its display name. */

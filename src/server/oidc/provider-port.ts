@@ -20,7 +20,7 @@ function scopeList(scope: unknown): string[] {
 }
 
 function stored(token: LoadedToken, kind: StoredToken['kind']): StoredToken {
-  const { aud, accountId, grantId } = token as { aud?: string | string[]; accountId?: string; grantId?: string };
+  const { aud, accountId, grantId, jkt } = token as { aud?: string | string[]; accountId?: string; grantId?: string; jkt?: string };
   return {
     kind,
     jti: token.jti,
@@ -31,6 +31,7 @@ function stored(token: LoadedToken, kind: StoredToken['kind']): StoredToken {
     audience: Array.isArray(aud) ? aud : aud ? [aud] : [],
     expiresAt: new Date(token.exp! * 1000),
     extra: { ...((token.extra ?? {}) as Record<string, unknown>) },
+    ...(jkt ? { boundKey: jkt } : {}),
   };
 }
 
@@ -58,7 +59,8 @@ export function providerPort(current: () => Provider): OidcPort {
 
     async authenticateClient(clientId, secret) {
       const client = await current().Client.find(clientId);
-      if (!client || !client.clientSecret || !client.compareClientSecret(secret)) return undefined;
+      // Awaited: with secret rotation the comparison may also ask for the previous secret (provider-internals.ts).
+      if (!client || !client.clientSecret || !(await client.compareClientSecret(secret))) return undefined;
       return registered(client);
     },
 

@@ -17,6 +17,7 @@ import { clientMayUseSession } from './session-policy.js';
 import { SUPPORTED_SCOPES } from './scopes.js';
 import { normaliseResourceIndicator } from '../clients/resource-indicator.js';
 import { isUuid } from '../../common/uuid.js';
+import { acceptPreviousClientSecret } from './provider-internals.js';
 
 export interface ProviderDependencies {
   config: Config;
@@ -34,8 +35,14 @@ export interface ProviderDependencies {
   onReauthScopeRefused?: ReauthScopeRefusalListener;
   /** Whether a grant is a login-on-behalf re-authentication's (it never yields a refresh token). */
   isReauthGrant?: (grantId: string) => Promise<boolean>;
+  /** A rotated-out client secret still within its grace period (see clients/client-repository.ts). */
+  previousClientSecret?: (clientId: string) => Promise<string | undefined>;
+  /** RFC 7591/7592 dynamic registration (oidc/registration.ts); off when absent. */
+  registration?: Pick<NonNullable<Configuration['features']>, 'registration' | 'registrationManagement'>;
   /** Extension grants (token exchange), registered after construction. */
   grants?: { name: string; handler: (ctx: KoaContextWithOIDC) => Promise<void>; parameters: string[]; dupes: string[] }[];
+  /** Adds claims to each JWT access token as it is signed (the token status list's `status`). */
+  jwtCustomizer?: NonNullable<NonNullable<Configuration['formats']>['customizers']>['jwt'];
 }
 
 /** Behalf's own cookie names, so it never collides with the portal or storefront on localhost. */
@@ -143,9 +150,14 @@ export function buildProvider(deps: ProviderDependencies): Provider {
       return !(grantId && (await deps.isReauthGrant?.(grantId)));
     },
     features: {
+      ...deps.registration,
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
+      // RFC 9449: DPoP-bound access tokens (oidc-provider's grants; the token exchange in grants/token-exchange.ts).
+      dPoP: { enabled: true },
+      // RFC 9126: pushed authorization requests; required per client (sender-constraint-metadata.ts).
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       revocation: {
         enabled: true,
         allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
@@ -239,7 +251,7 @@ export function buildProvider(deps: ProviderDependencies): Provider {
     },
     extraParams: {
       // Login on behalf: the customer the agent re-authenticates for (validated again at the screen).
-      on_behalf_of(_ctx, value) {
+      on_behalf_of(_ctx, value, client) {
         if (value === undefined) return;
         if (
           !String(_ctx.oidc.params?.prompt ?? '')
@@ -248,9 +260,11 @@ export function buildProvider(deps: ProviderDependencies): Provider {
         )
           throw new errors.InvalidRequest('login on behalf requires prompt=login');
         if (!isUuid(value)) throw new errors.InvalidRequest('on_behalf_of must be a customer account id');
+        assertPushedWhereRequired(_ctx, client);
       },
     },
     rotateRefreshToken: true,
+    ...(deps.jwtCustomizer ? { formats: { customizers: { jwt: deps.jwtCustomizer } } } : {}),
     // Put the scope's claims (name, email, store) in the ID token too, as relying parties expect.
     conformIdTokenClaims: false,
     renderError,
@@ -258,11 +272,25 @@ export function buildProvider(deps: ProviderDependencies): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = config.proxy;
+  if (deps.previousClientSecret) acceptPreviousClientSecret(provider, deps.previousClientSecret);
   for (const middleware of deps.use ?? []) provider.use(middleware as Parameters<Provider['use']>[0]);
   for (const grant of deps.grants ?? []) provider.registerGrantType(grant.name, grant.handler as never, grant.parameters, grant.dupes);
   provider.use(unauthorizedClientForDisallowedGrant as Parameters<Provider['use']>[0]);
   provider.use(answerLateErrors(renderError) as Parameters<Provider['use']>[0]);
   return provider;
+}
+
+/**
+ * RFC 9126: a client that must push its login-on-behalf requests (`behalf_require_par_on_behalf`,
+ * or `require_pushed_authorization_requests` for all of them) cannot send `on_behalf_of` in a browser URL.
+ * oidc-provider runs this at the PAR endpoint too, where the request is being pushed.
+ */
+function assertPushedWhereRequired(ctx: KoaContextWithOIDC, client: Parameters<typeof behalfClient>[0] | undefined): void {
+  if (ctx.oidc.route !== 'authorization' || !client || !behalfClient(client).requireParOnBehalf) return;
+  if ('PushedAuthorizationRequest' in ctx.oidc.entities) return;
+  throw new errors.InvalidRequest(
+    'this client must push login-on-behalf requests (RFC 9126): POST them to the pushed_authorization_request_endpoint and send the browser only client_id and request_uri',
+  );
 }
 
 /**

@@ -11,6 +11,7 @@ import type { LogoutListener } from '../oidc/audit/logout.js';
 import type { OidcPort } from '../oidc/port.js';
 import { OidcTokenReader } from '../exchange-adapters/token-reader.js';
 import { OnBehalfRepository, type GrantPort } from './on-behalf-repository.js';
+import type { TokenStatusService } from '../token-status/token-status-service.js';
 
 export interface OnBehalfModule {
   sessions: OnBehalfRepository;
@@ -29,7 +30,7 @@ export function providerGrants(oidc: OidcPort): GrantPort {
   };
 }
 
-export function createOnBehalf(services: Services, oidc: OidcPort, config: Config): OnBehalfModule {
+export function createOnBehalf(services: Services, oidc: OidcPort, config: Config, tokenStatus?: TokenStatusService): OnBehalfModule {
   const sessions = new OnBehalfRepository(services.dataSource, services.audit, providerGrants(oidc), {
     maxConcurrentSessions: config.onBehalf.maxConcurrentSessions,
     logger: services.logger,
@@ -39,7 +40,7 @@ export function createOnBehalf(services: Services, oidc: OidcPort, config: Confi
     stores: services.stores,
     resourceServers: services.resourceServers,
     onBehalf: sessions,
-    tokens: new OidcTokenReader(oidc, services.dataSource, config.issuer),
+    tokens: new OidcTokenReader(oidc, services.dataSource, config.issuer, tokenStatus),
     audit: services.audit,
     limits: {
       reauthMaxAgeSeconds: config.onBehalf.reauthMaxAgeSeconds,
@@ -50,6 +51,7 @@ export function createOnBehalf(services: Services, oidc: OidcPort, config: Confi
     maxChainDepth: config.delegation.maxChainDepth,
     resourceAccessTokenTtl: config.tokens.resourceAccessTokenTtl,
     logger: services.logger,
+    ...(tokenStatus ? { registerStatus: (entry) => tokenStatus.register(entry) } : {}),
   };
   let timer: NodeJS.Timeout | undefined;
   return {

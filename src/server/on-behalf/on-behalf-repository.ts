@@ -13,6 +13,7 @@ import { GrantRevocations, type RevocationLogger } from './grant-revocations.js'
 import type { GrantPort } from './grant-port.js';
 import { JOINED_SESSION_COLUMNS, toSession, type EndReason, type SessionRow, type SessionView } from './session-rows.js';
 import { isUuid } from '../../common/uuid.js';
+import { revokeTokens } from '../token-status/token-status-store.js';
 
 export type { GrantPort } from './grant-port.js';
 
@@ -210,6 +211,22 @@ export class OnBehalfRepository implements OnBehalfSessions {
     )) as SessionRow[];
     if (!row) return undefined;
     await this.revocations.queue(manager, row.grant_id, row.id);
+    // Its JWT access tokens, and every token derived from them, end in the same transaction.
+    const tokensRevoked = await revokeTokens(manager, { sessionId: row.id }, 'on_behalf_ended');
+    if (tokensRevoked > 0)
+      await this.audit.record(
+        {
+          type: 'token.revoked',
+          actor: by,
+          subject: row.customer_account_id,
+          clientId: meta.clientId ?? row.client_id,
+          sessionId: row.id,
+          ip: meta.ip ?? null,
+          userAgent: meta.userAgent ?? null,
+          details: { reason: 'on_behalf_ended', access_token_format: 'jwt', tokens_revoked: tokensRevoked },
+        },
+        manager,
+      );
     await this.audit.record(
       {
         type: 'on_behalf.ended',

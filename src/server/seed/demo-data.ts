@@ -45,11 +45,11 @@ export const GENERATED_CONTACTS = 300;
 export const PAYMENTS_AUDIENCE = 'urn:behalf:demo:payments';
 
 export const DEMO_RESOURCE_SERVERS = [
-  { identifier: ORDERS_API, name: 'Orders API', alias: 'orders', tokenFormat: 'jwt' as const, scopes: ['orders:read', 'orders:write'] },
+  { identifier: ORDERS_API, name: 'Orders API', aliases: ['orders'], tokenFormat: 'jwt' as const, scopes: ['orders:read', 'orders:write'] },
   {
     identifier: PAYMENTS_AUDIENCE,
     name: 'Payments (demo)',
-    alias: 'payments',
+    aliases: ['payments'],
     tokenFormat: 'jwt' as const,
     scopes: ['orders:read', 'orders:write'],
   },
@@ -86,6 +86,10 @@ export const DEMO_CLIENTS: { secret: string; metadata: BehalfClientMetadata }[] 
       scope: 'openid profile email offline_access',
       allowed_resources: [ORDERS_API],
       on_behalf: { resource: ORDERS_API, scope: 'orders:read orders:write', token_ttl: 600 },
+      // Login on behalf: the re-authentication is pushed (RFC 9126), so the customer's id never travels in a
+      // browser URL, and every on-behalf token is bound to the storefront's DPoP key (RFC 9449).
+      behalf_require_par_on_behalf: true,
+      behalf_require_dpop_on_behalf: true,
     },
   })),
   {

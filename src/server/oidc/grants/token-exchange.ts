@@ -26,7 +26,8 @@ import { accountDirectory } from '../../exchange-adapters/account-directory.js';
 import { exchangeClient } from '../../exchange-adapters/exchange-client.js';
 import { markAudited } from '../audit/audited-here.js';
 import { behalfClient } from '../client-metadata.js';
-import { oidcTokenIssuer } from './token-exchange-issuer.js';
+import { oidcTokenIssuer, type RegisterTokenStatus } from './token-exchange-issuer.js';
+import { tokenRequestDpopProof } from '../provider-internals.js';
 
 export const grantType = GRANT_TYPE;
 export const parameters = [
@@ -56,6 +57,8 @@ export interface TokenExchangeDependencies {
   /** Lifetime of a resource server's tokens when it sets none (config tokens.resourceAccessTokenTtl). */
   resourceAccessTokenTtl: number;
   logger: Logger;
+  /** Lists each JWT access token before it is issued (token status list). */
+  registerStatus?: RegisterTokenStatus;
 }
 
 /** The resource servers this client may get tokens for, by URI or alias. */
@@ -99,10 +102,17 @@ export function buildHandler(deps: TokenExchangeDependencies) {
     const params = ctx.oidc.params as RawParams;
     const onBehalfRequest = params.subject_token_type === TOKEN_TYPES.accountId;
     try {
+      // RFC 9449 §5: a DPoP proof is checked (and its jti spent) before anything else; the flows see its key only.
+      const proof = await tokenRequestDpopProof(ctx);
       const request = parseTokenExchangeRequest(params);
-      const context = { client: await exchangeClient(deps.stores, behalfClient(client)), ...meta, now: new Date() };
+      const context = {
+        client: await exchangeClient(deps.stores, behalfClient(client)),
+        ...meta,
+        now: new Date(),
+        ...(proof ? { proof } : {}),
+      };
       const targets = targetsFor(deps.resourceServers, behalfClient(client).allowedResources);
-      const issuer = oidcTokenIssuer(ctx);
+      const issuer = oidcTokenIssuer(ctx, deps.registerStatus);
       const response =
         request.mode === 'on_behalf'
           ? await exchangeOnBehalf(
@@ -124,10 +134,16 @@ export function buildHandler(deps: TokenExchangeDependencies) {
       ctx.set('Cache-Control', 'no-store');
       ctx.body = response;
     } catch (error) {
-      if (!(error instanceof TokenExchangeError)) {
+      // oidc-provider's own refusal of the DPoP proof (invalid_dpop_proof, use_dpop_nonce) is the client's to see.
+      const proofRefused = error instanceof errors.OIDCProviderError && error.expose;
+      if (!(error instanceof TokenExchangeError) && !proofRefused) {
         deps.logger.error('token exchange failed', { error, clientId: client.clientId });
         throw unavailable(error);
       }
+      const refusal =
+        error instanceof TokenExchangeError
+          ? { error: error.code, reason: error.reason, description: error.description }
+          : { error: error.error, reason: 'dpop_proof_refused', description: error.error_description ?? error.message };
       // Every refusal is in the trail, with whatever was learned before it.
       await deps.audit.record({
         type: onBehalfRequest ? 'on_behalf.denied' : 'delegation.denied',
@@ -136,9 +152,10 @@ export function buildHandler(deps: TokenExchangeDependencies) {
         clientId: client.clientId,
         sessionId: learned.sessionId ?? null,
         ...meta,
-        details: { error: error.code, reason: error.reason, description: error.description },
+        details: refusal,
       });
-      throw new errors.CustomOIDCProviderError(error.code, error.description);
+      if (proofRefused) throw error;
+      throw new errors.CustomOIDCProviderError(refusal.error, refusal.description);
     }
   };
 }
