@@ -12,7 +12,10 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createDataSource, migrate } from '../../src/server/db/data-source.js';
 import { startEmbeddedPostgres } from '../../src/server/db/embedded.js';
+import { seedDemo } from '../../src/server/seed/seed-demo.js';
+import { createServices } from '../../src/server/system.js';
 import { measureLog } from './audit-measure.js';
+import { benchConfig } from './server.js';
 import { seedScale } from './scale-data.js';
 
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
@@ -32,6 +35,13 @@ async function main(): Promise<void> {
   try {
     await dataSource.initialize();
     await migrate(dataSource);
+    // The people the generated events name (stores, accounts, clients): the demo seed, as the bench has it.
+    const services = await createServices(benchConfig(url.toString(), 'http://127.0.0.1:1'));
+    try {
+      await seedDemo(services);
+    } finally {
+      await services.database.close();
+    }
     const seeded = Date.now();
     await seedScale(url.toString(), { accounts: 1000, contacts: 1000, auditRows: EVENTS }, (line) => process.stderr.write(`${line}\n`));
     process.stderr.write(`seeded in ${((Date.now() - seeded) / 1000).toFixed(1)} s; building the tree, verifying, proving…\n`);
