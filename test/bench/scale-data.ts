@@ -871,7 +871,7 @@ async function seedAudit(client: pg.Client, count: number, log: (line: string) =
   await pending;
   const ms = Date.now() - started;
   log(
-    `audit: done in ${(ms / 1000).toFixed(1)} s (${rate(count, ms)}); head now seq ${head.seq}. Seal it with \`behalf audit checkpoint\`.`,
+    `audit: done in ${(ms / 1000).toFixed(1)} s (${rate(count, ms)}); head now seq ${head.seq}. Behalf's sequencer builds the tree over them; \`behalf audit checkpoint\` signs a head.`,
   );
 }
 
