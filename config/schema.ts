@@ -234,8 +234,21 @@ export const configSchema = z
       .prefault({}),
     audit: z
       .object({
-        /** How often the chain head is sealed in a signed checkpoint (when it moved). */
+        /** Unused since the Merkle log (signed tree heads replaced chain checkpoints); kept so existing files stay valid. */
         checkpointIntervalSeconds: z.number().min(1).max(86_400).default(60),
+        /**
+         * The sequencer (README "Audit log"): the pause between batches (the bound on how long a
+         * committed record waits for its seq is about this plus one batch), how often a standby
+         * instance tries to take over, and the least time between two signed tree heads.
+         */
+        sequencer: z
+          .object({
+            intervalMs: z.number().int().min(10).max(1000).default(200),
+            electionMs: z.number().int().min(100).max(10_000).default(1000),
+            treeHeadMs: z.number().int().min(100).max(3_600_000).default(1000),
+          })
+          .strict()
+          .prefault({}),
         /**
          * Every checkpoint is also appended (first) to `<dir>/audit_event.checkpoints.jsonl`, out of
          * the database roles' reach, so a chain rewritten inside the database no longer matches.

@@ -12,6 +12,7 @@ import { ReauthGrantRevocation1795539800000 } from './1795539800000-reauth-grant
 import { ClientAdministration1795540000000 } from './1795540000000-client-administration.js';
 import { TokenStatus1795541000000 } from './1795541000000-token-status.js';
 import { CustomersInControl1795544000000 } from './1795544000000-customers-in-control.js';
+import { AuditMerkleLog1795543000000 } from './1795543000000-audit-merkle-log.js';
 
 export const migrations = [
   InitialSchema1795531125052,
@@ -26,5 +27,6 @@ export const migrations = [
   ReauthGrantRevocation1795539800000,
   ClientAdministration1795540000000,
   TokenStatus1795541000000,
+  AuditMerkleLog1795543000000,
   CustomersInControl1795544000000,
 ];

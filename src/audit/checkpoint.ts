@@ -66,7 +66,10 @@ export async function createCheckpoint(
   const t = assertAuditTableName(table);
   return dataSource.transaction(async (manager: EntityManager) => {
     await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`${t}_checkpoint`]);
-    const [head] = (await manager.query(`SELECT seq, hash FROM ${t} ORDER BY seq DESC LIMIT 1`)) as { seq: string; hash: string }[];
+    const [head] = (await manager.query(`SELECT seq, hash FROM ${t} WHERE hash IS NOT NULL ORDER BY seq DESC LIMIT 1`)) as {
+      seq: string;
+      hash: string;
+    }[];
     if (!head) return undefined;
     const [last] = (await manager.query(`SELECT * FROM ${t}_checkpoint ORDER BY seq DESC, id DESC LIMIT 1`)) as CheckpointRow[];
     if (last && Number(last.seq) === Number(head.seq)) return toCheckpoint(last);

@@ -22,9 +22,16 @@ export interface ExportHeader {
   keys: JSONWebKeySet;
 }
 
+export interface ExportedTreeHead {
+  treeSize: number;
+  rootHash: string;
+  createdAt: Date;
+  jws: string;
+}
+
 export async function exportChain(
   store: AuditRepository,
-  meta: { table: string; issuer: string; keys: JSONWebKeySet },
+  meta: { table: string; issuer: string; keys: JSONWebKeySet; treeHeads?: ExportedTreeHead[] },
   write: (line: string) => Promise<void> | void,
 ): Promise<number> {
   const header: ExportHeader = {
@@ -48,6 +55,17 @@ export async function exportChain(
       }),
     );
   }
+  for (const head of meta.treeHeads ?? []) {
+    await write(
+      JSON.stringify({
+        kind: 'tree_head',
+        tree_size: head.treeSize,
+        root_hash: head.rootHash,
+        created_at: head.createdAt.toISOString(),
+        jws: head.jws,
+      }),
+    );
+  }
   let count = 0;
   for await (const event of store.stream()) {
     await write(JSON.stringify({ kind: 'event', ...toJson(event) }));
@@ -63,6 +81,7 @@ export class ExportFormatError extends Error {
 export interface ParsedExport {
   header: ExportHeader;
   checkpoints: AuditCheckpoint[];
+  treeHeads: ExportedTreeHead[];
   events: AsyncIterable<StoredAuditEvent>;
 }
 
@@ -82,6 +101,7 @@ export async function readExport(path: string): Promise<ParsedExport> {
   const header = first.done ? undefined : parse(first.value);
   if (!header || header.kind !== 'header' || header.format !== EXPORT_FORMAT) throw new ExportFormatError(`not a ${EXPORT_FORMAT} file`);
   const checkpoints: AuditCheckpoint[] = [];
+  const treeHeads: ExportedTreeHead[] = [];
   let pending: Record<string, unknown> | undefined;
   for (;;) {
     const next = await lines.next();
@@ -94,6 +114,15 @@ export async function readExport(path: string): Promise<ParsedExport> {
         id: Number(record.id),
         seq: Number(record.seq),
         hash: String(record.hash),
+        createdAt: new Date(String(record.created_at)),
+        jws: String(record.jws),
+      });
+      continue;
+    }
+    if (record.kind === 'tree_head') {
+      treeHeads.push({
+        treeSize: Number(record.tree_size),
+        rootHash: String(record.root_hash),
         createdAt: new Date(String(record.created_at)),
         jws: String(record.jws),
       });
@@ -117,5 +146,5 @@ export async function readExport(path: string): Promise<ParsedExport> {
       yield fromJson(record);
     }
   }
-  return { header: header as unknown as ExportHeader, checkpoints, events: events() };
+  return { header: header as unknown as ExportHeader, checkpoints, treeHeads, events: events() };
 }

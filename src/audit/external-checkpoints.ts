@@ -32,6 +32,11 @@ export function checkpointFileName(table: string): string {
   return `${table}.checkpoints.jsonl`;
 }
 
+/** The file name a log's signed tree heads go to (same line format: seq = tree size, hash = root). */
+export function treeHeadFileName(table: string): string {
+  return `${table}.tree-heads.jsonl`;
+}
+
 function toLine(checkpoint: ExternalCheckpoint): string {
   return `${JSON.stringify({ kind: 'checkpoint', table: checkpoint.table, seq: checkpoint.seq, hash: checkpoint.hash, created_at: checkpoint.createdAt.toISOString(), jws: checkpoint.jws })}\n`;
 }
@@ -76,8 +81,9 @@ export class FileCheckpointArchive implements ExternalCheckpointArchive {
   constructor(
     private readonly dir: string,
     private readonly table: string,
+    fileName = checkpointFileName(table),
   ) {
-    this.location = join(dir, checkpointFileName(table));
+    this.location = join(dir, fileName);
   }
 
   async append(checkpoint: ExternalCheckpoint): Promise<void> {
@@ -160,4 +166,30 @@ export async function readCheckpointCopies(paths: string[], table: string): Prom
 /** A short name for a source in one-line verdicts. */
 export function describeSources(paths: string[]): string {
   return paths.length === 1 ? paths[0]! : `${paths.length} copies (${paths.map((path) => basename(path)).join(', ')})`;
+}
+
+/** Signed tree heads from copies an auditor holds: a folder, a tree-head file, or an audit export. */
+export async function readTreeHeadCopies(paths: string[], table: string): Promise<ExternalCheckpoint[]> {
+  const all: ExternalCheckpoint[] = [];
+  for (const path of paths) {
+    const info = await stat(path).catch(() => {
+      throw new ExternalCheckpointError(`no such file or folder: ${path}`);
+    });
+    if (info.isDirectory()) {
+      if ((await readdir(path)).includes(treeHeadFileName(table)))
+        all.push(...(await readCheckpointFile(join(path, treeHeadFileName(table)))));
+      continue;
+    }
+    try {
+      const exported = await readExport(path);
+      if (exported.header.table === table)
+        all.push(
+          ...exported.treeHeads.map(({ treeSize, rootHash, createdAt, jws }) => ({ table, seq: treeSize, hash: rootHash, createdAt, jws })),
+        );
+    } catch (error) {
+      if (!(error instanceof ExportFormatError)) throw error;
+      all.push(...(await readCheckpointFile(path)));
+    }
+  }
+  return all.filter((head) => head.table === table);
 }

@@ -12,19 +12,22 @@ export {
   type VerifyProblem,
   type CheckpointVerifier,
   type ExternalCheckpoints,
+  type TreeHeadSources,
 } from './verify.js';
 export {
   FileCheckpointArchive,
   ExternalCheckpointError,
   checkpointFileName,
+  treeHeadFileName,
   readCheckpointCopies,
+  readTreeHeadCopies,
   describeSources,
   type ExternalCheckpoint,
   type ExternalCheckpointArchive,
 } from './external-checkpoints.js';
 export { createCheckpoint, jwkCheckpointSigner, jwksCheckpointVerifier, CHECKPOINT_TYP, type CheckpointSigner } from './checkpoint.js';
 export { exportChain, readExport, ExportFormatError, EXPORT_FORMAT, type ExportHeader, type ParsedExport } from './export.js';
-export { auditSchemaUp, auditSchemaDown } from './schema.js';
+export { auditSchemaUp, auditSchemaDown, auditLogSchemaUp } from './schema.js';
 export { toJson as auditEventToJson, type StoredAuditEvent } from './rows.js';
 export { canonicalJson, type JsonValue } from './canonical-json.js';
 export {
@@ -37,3 +40,18 @@ export {
   type AuditCheckpoint,
 } from './types.js';
 export { tokenReference } from './token-reference.js';
+export { AuditSequencer, type SequencerOptions, type SequencerLogger } from './sequencer.js';
+export { MerkleLogStore, type TreeHead } from './log-store.js';
+export { jwkTreeHeadSigner, jwksTreeHeadVerifier, TREE_HEAD_TYP, type TreeHeadSigner, type TreeHeadVerifier } from './tree-head.js';
+export {
+  verifyProofBundle,
+  INCLUSION_FORMAT,
+  CONSISTENCY_FORMAT,
+  type InclusionBundle,
+  type ConsistencyBundle,
+  type ProofBundle,
+  type ProofVerdict,
+  type SignedHeadJson,
+} from './proof.js';
+export { eventLeafHash } from './hash.js';
+export * as merkle from './merkle.js';

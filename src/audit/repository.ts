@@ -41,6 +41,11 @@ export class AuditRepository {
     this.table = assertAuditTableName(table);
   }
 
+  /**
+   * Newest first: events still waiting for the sequencer (seq null, newest
+   * queue id first) lead the first page, then the log by seq. Both halves
+   * walk an index (the pending one is small by design).
+   */
   async query(query: AuditQuery = {}): Promise<AuditPage> {
     const limit = Math.min(Math.max(Math.trunc(query.limit ?? 50), 1), MAX_PAGE);
     const where: string[] = [];
@@ -66,19 +71,26 @@ export class AuditRepository {
     }
     if (query.from) add('occurred_at >= ?', query.from);
     if (query.to) add('occurred_at < ?', query.to);
-    if (query.before !== undefined) add('seq < ?', query.before);
-    params.push(limit + 1);
-    const rows = (await this.dataSource.query(
-      `SELECT ${AUDIT_COLUMNS} FROM ${this.table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${params.length}`,
-      params,
-    )) as AuditRow[];
+    const select = async (extra: string[], order: string, count: number, values: unknown[]) =>
+      (await this.dataSource.query(
+        `SELECT ${AUDIT_COLUMNS} FROM ${this.table} WHERE ${[...where, ...extra].join(' AND ')} ORDER BY ${order} LIMIT $${values.length + 1}`,
+        [...values, count],
+      )) as AuditRow[];
+    const rows: AuditRow[] = [];
+    if (query.before === undefined) rows.push(...(await select(['seq IS NULL'], 'qid DESC', limit + 1, params)));
+    if (rows.length <= limit) {
+      const sequenced = query.before === undefined ? ['seq IS NOT NULL'] : [`seq < $${params.length + 1}`];
+      const values = query.before === undefined ? params : [...params, query.before];
+      rows.push(...(await select(sequenced, 'seq DESC', limit + 1 - rows.length, values)));
+    }
     const events = rows.slice(0, limit).map(toEvent);
-    return rows.length > limit ? { events, nextBefore: events.at(-1)!.seq } : { events };
+    if (rows.length <= limit) return { events };
+    // A page of pending events only: the next page starts at the top of the log.
+    return { events, nextBefore: events.at(-1)!.seq ?? Number.MAX_SAFE_INTEGER };
   }
 
-  /** Every event in chain order, fetched in batches (constant memory). */
-  async *stream(batchSize = 5000): AsyncGenerator<StoredAuditEvent> {
-    let after = 0;
+  /** Every sequenced event in log order from `after` on, fetched in batches (constant memory). */
+  async *stream(batchSize = 5000, after = 0): AsyncGenerator<StoredAuditEvent> {
     for (;;) {
       const rows = (await this.dataSource.query(`SELECT ${AUDIT_COLUMNS} FROM ${this.table} WHERE seq > $1 ORDER BY seq LIMIT $2`, [
         after,
@@ -96,10 +108,32 @@ export class AuditRepository {
   }
 
   async head(): Promise<{ seq: number; hash: string } | undefined> {
-    const [row] = (await this.dataSource.query(`SELECT seq, hash FROM ${this.table} ORDER BY seq DESC LIMIT 1`)) as {
+    const [row] = (await this.dataSource.query(
+      `SELECT seq, coalesce(hash, leaf_hash) AS hash FROM ${this.table} WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1`,
+    )) as {
       seq: string;
       hash: string;
     }[];
     return row ? { seq: Number(row.seq), hash: row.hash } : undefined;
+  }
+
+  /**
+   * Where appending stands now: the newest queue id. Events appended later have
+   * larger ones whether or not they were sequenced yet (tests and tools mark with it).
+   */
+  async mark(): Promise<number> {
+    const [row] = (await this.dataSource.query(`SELECT coalesce(max(qid), 0) AS qid FROM ${this.table}`)) as { qid: string }[];
+    return Number(row?.qid ?? 0);
+  }
+
+  /** Events committed but not yet in the log, and how long the oldest has waited. */
+  async pending(): Promise<{ count: number; oldestQueuedAt?: Date }> {
+    const [row] = (await this.dataSource.query(
+      `SELECT count(*)::int AS count, min(queued_at) AS oldest FROM ${this.table} WHERE seq IS NULL`,
+    )) as {
+      count: number;
+      oldest: Date | null;
+    }[];
+    return row!.oldest ? { count: row!.count, oldestQueuedAt: new Date(row!.oldest) } : { count: row!.count };
   }
 }

@@ -14,18 +14,20 @@ export interface AuditRow {
   user_agent: string | null;
   details: Record<string, unknown> | string;
   content_hash: string;
-  prev_hash: string;
-  hash: string;
+  prev_hash: string | null;
+  hash: string | null;
+  qid: string | number | null;
+  leaf_hash: string | null;
 }
 
 export type StoredAuditEvent = AuditEvent & { contentHash: string };
 
 export const AUDIT_COLUMNS =
-  'seq, id, occurred_at, type, actor, subject, client_id, session_id, ip, user_agent, details, content_hash, prev_hash, hash';
+  'seq, id, occurred_at, type, actor, subject, client_id, session_id, ip, user_agent, details, content_hash, prev_hash, hash, qid, leaf_hash';
 
 export function toEvent(row: AuditRow): StoredAuditEvent {
   return {
-    seq: Number(row.seq),
+    seq: row.seq === null || row.seq === undefined ? null : Number(row.seq),
     id: row.id,
     occurredAt: row.occurred_at instanceof Date ? row.occurred_at : new Date(row.occurred_at),
     type: row.type,
@@ -39,11 +41,15 @@ export function toEvent(row: AuditRow): StoredAuditEvent {
     contentHash: row.content_hash,
     prevHash: row.prev_hash,
     hash: row.hash,
+    qid: row.qid === null || row.qid === undefined ? null : Number(row.qid),
+    leafHash: row.leaf_hash ?? null,
   };
 }
 
 /** The hashed content of an event, in its stored (snake_case) names. */
-export function contentJson(event: Omit<StoredAuditEvent, 'seq' | 'contentHash' | 'prevHash' | 'hash'>): Record<string, unknown> {
+export function contentJson(
+  event: Omit<StoredAuditEvent, 'seq' | 'contentHash' | 'prevHash' | 'hash' | 'qid' | 'leafHash'>,
+): Record<string, unknown> {
   return {
     id: event.id,
     occurred_at: event.occurredAt.toISOString(),
@@ -60,7 +66,8 @@ export function contentJson(event: Omit<StoredAuditEvent, 'seq' | 'contentHash' 
 
 /** The JSON-lines form of an event (export files, the admin API). */
 export function toJson(event: StoredAuditEvent): Record<string, unknown> {
-  return { seq: event.seq, ...contentJson(event), content_hash: event.contentHash, prev_hash: event.prevHash, hash: event.hash };
+  const log = event.qid === null ? { prev_hash: event.prevHash, hash: event.hash } : { qid: event.qid, leaf_hash: event.leafHash };
+  return { seq: event.seq, ...contentJson(event), content_hash: event.contentHash, ...log };
 }
 
 export function fromJson(value: Record<string, unknown>): StoredAuditEvent {

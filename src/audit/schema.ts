@@ -26,7 +26,12 @@ export function assertAuditTableName(table: string): string {
   return table;
 }
 
+/** A new audit trail: the table, then the Merkle log over it (see `auditLogSchemaUp`). */
 export function auditSchemaUp(table = 'audit_event'): string[] {
+  return [...chainSchemaUp(table), ...auditLogSchemaUp(table)];
+}
+
+function chainSchemaUp(table: string): string[] {
   const t = assertAuditTableName(table);
   return [
     `CREATE TABLE ${t} (
@@ -90,12 +95,136 @@ export function auditSchemaUp(table = 'audit_event'): string[] {
   ];
 }
 
+/**
+ * The Merkle log on top of a chained table (RFC 9162 model, README "Audit log"):
+ *
+ * - `<t>_enqueue()` inserts the event with `seq` NULL and a queue id (`qid`,
+ *   from a sequence) and takes no lock: appends from every instance run in
+ *   parallel, in the caller's transaction (fail-closed as before).
+ * - `<t>_sequence(qids, leaf_hashes)`, called by the one elected sequencer,
+ *   gives a batch of pending rows their `seq` (contiguous, after the head) and
+ *   leaf hash. The update trigger allows exactly that change, once per row;
+ *   DELETE and TRUNCATE stay refused.
+ * - `<t>_node` keeps every perfect subtree hash (level ≥ 1) for O(log n)
+ *   proofs; `<t>_tree` how many leaves those nodes cover; `<t>_tree_head`
+ *   the signed tree heads.
+ * - Rows chained before (qid NULL) keep their prev_hash/hash and verify by the
+ *   chain rules; the tree covers them too, each as a leaf naming its chain hash.
+ *
+ * Both functions are SECURITY DEFINER with a pinned search_path, so a runtime
+ * role that may only EXECUTE them can append and sequence but never change or
+ * remove a row.
+ */
+export function auditLogSchemaUp(table = 'audit_event'): string[] {
+  const t = assertAuditTableName(table);
+  const columns =
+    'p_id, p_occurred_at, p_type, p_actor, p_subject, p_client_id, p_session_id, p_ip, p_user_agent, p_details, p_content_hash';
+  const parameters = `p_id uuid, p_occurred_at timestamptz, p_type text, p_actor text, p_subject text, p_client_id text,
+        p_session_id text, p_ip text, p_user_agent text, p_details jsonb, p_content_hash text`;
+  const definer = (signature: string) => `DO $do$ BEGIN
+      EXECUTE format('ALTER FUNCTION ${signature} SECURITY DEFINER SET search_path = %I, pg_temp', current_schema());
+    END $do$`;
+  return [
+    `CREATE SEQUENCE ${t}_qid_seq`,
+    `ALTER TABLE ${t} ADD COLUMN qid bigint, ADD COLUMN leaf_hash char(64), ADD COLUMN queued_at timestamptz, ADD COLUMN sequenced_at timestamptz`,
+    // seq is assigned later now: a unique index instead of the primary key (id, unique already, identifies rows).
+    `CREATE UNIQUE INDEX ${t}_seq_key ON ${t} (seq)`,
+    `ALTER TABLE ${t} DROP CONSTRAINT ${t}_pkey`,
+    `ALTER TABLE ${t} REPLICA IDENTITY USING INDEX ${t}_id_key`,
+    `ALTER TABLE ${t} ALTER COLUMN seq DROP NOT NULL, ALTER COLUMN prev_hash DROP NOT NULL, ALTER COLUMN hash DROP NOT NULL`,
+    `CREATE UNIQUE INDEX ${t}_qid_key ON ${t} (qid)`,
+    `CREATE INDEX ${t}_pending_idx ON ${t} (qid) WHERE seq IS NULL`,
+    // Either a chained row from before, or a log row (pending, or sequenced with its leaf hash).
+    `ALTER TABLE ${t} ADD CONSTRAINT ${t}_row_kind CHECK (
+        (qid IS NULL AND seq IS NOT NULL AND prev_hash IS NOT NULL AND hash IS NOT NULL AND leaf_hash IS NULL)
+        OR (qid IS NOT NULL AND prev_hash IS NULL AND hash IS NULL AND (seq IS NULL) = (leaf_hash IS NULL))) NOT VALID`,
+    `CREATE FUNCTION ${t}_guard_update() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        expected ${t};
+      BEGIN
+        expected := OLD;
+        expected.seq := NEW.seq;
+        expected.leaf_hash := NEW.leaf_hash;
+        expected.sequenced_at := NEW.sequenced_at;
+        IF OLD.seq IS NOT NULL OR NEW.seq IS NULL OR NEW.leaf_hash IS NULL OR NEW IS DISTINCT FROM expected THEN
+          RAISE EXCEPTION 'the audit trail is append-only: only sequencing a pending event may update %', TG_TABLE_NAME
+            USING ERRCODE = 'insufficient_privilege';
+        END IF;
+        RETURN NEW;
+      END $$`,
+    `DROP TRIGGER ${t}_no_update_delete ON ${t}`,
+    `CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${t}_refuse_change()`,
+    `CREATE TRIGGER ${t}_sequence_only BEFORE UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION ${t}_guard_update()`,
+    `CREATE FUNCTION ${t}_enqueue(${parameters}) RETURNS bigint LANGUAGE sql AS $$
+        INSERT INTO ${t} (qid, queued_at, id, occurred_at, type, actor, subject, client_id, session_id, ip, user_agent, details, content_hash)
+        VALUES (nextval('${t}_qid_seq'), clock_timestamp(), ${columns})
+        RETURNING qid
+      $$`,
+    definer(`${t}_enqueue(uuid, timestamptz, text, text, text, text, text, text, text, jsonb, text)`),
+    // The chained append, kept for instances still running the previous version: it now enqueues.
+    `CREATE OR REPLACE FUNCTION ${t}_append(${parameters})
+      RETURNS TABLE (seq bigint, hash text) LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM ${t}_enqueue(${columns});
+        RETURN QUERY SELECT NULL::bigint, NULL::text;
+      END $$`,
+    definer(`${t}_append(uuid, timestamptz, text, text, text, text, text, text, text, jsonb, text)`),
+    `CREATE FUNCTION ${t}_sequence(p_qids bigint[], p_leaf_hashes text[]) RETURNS bigint LANGUAGE plpgsql AS $$
+      DECLARE
+        head bigint;
+        moved bigint;
+      BEGIN
+        IF cardinality(p_qids) IS DISTINCT FROM cardinality(p_leaf_hashes) THEN
+          RAISE EXCEPTION 'audit sequencing: % queue ids but % leaf hashes', cardinality(p_qids), cardinality(p_leaf_hashes);
+        END IF;
+        PERFORM pg_advisory_xact_lock(hashtext('${t}_sequence'));
+        SELECT coalesce(max(e.seq), 0) INTO head FROM ${t} e;
+        UPDATE ${t} e SET seq = head + u.ord, leaf_hash = u.leaf, sequenced_at = clock_timestamp()
+          FROM unnest(p_qids, p_leaf_hashes) WITH ORDINALITY AS u(qid, leaf, ord)
+         WHERE e.qid = u.qid AND e.seq IS NULL;
+        GET DIAGNOSTICS moved = ROW_COUNT;
+        IF moved <> coalesce(cardinality(p_qids), 0) THEN
+          RAISE EXCEPTION 'audit sequencing: only % of % queued events are pending', moved, cardinality(p_qids);
+        END IF;
+        RETURN head + moved;
+      END $$`,
+    definer(`${t}_sequence(bigint[], text[])`),
+    `CREATE TABLE ${t}_node (
+      level smallint NOT NULL CHECK (level > 0),
+      idx bigint NOT NULL CHECK (idx >= 0),
+      hash char(64) NOT NULL,
+      PRIMARY KEY (level, idx)
+    )`,
+    `CREATE TABLE ${t}_tree (id smallint PRIMARY KEY CHECK (id = 1), size bigint NOT NULL CHECK (size >= 0))`,
+    `INSERT INTO ${t}_tree (id, size) VALUES (1, 0)`,
+    `CREATE TABLE ${t}_tree_head (
+      id bigserial PRIMARY KEY,
+      tree_size bigint NOT NULL CHECK (tree_size > 0),
+      root_hash char(64) NOT NULL,
+      created_at timestamptz NOT NULL,
+      jws text NOT NULL
+    )`,
+    `CREATE INDEX ${t}_tree_head_size_idx ON ${t}_tree_head (tree_size)`,
+    `CREATE TRIGGER ${t}_node_no_update_delete BEFORE UPDATE OR DELETE ON ${t}_node FOR EACH ROW EXECUTE FUNCTION ${t}_refuse_change()`,
+    `CREATE TRIGGER ${t}_node_no_truncate BEFORE TRUNCATE ON ${t}_node FOR EACH STATEMENT EXECUTE FUNCTION ${t}_refuse_change()`,
+    `CREATE TRIGGER ${t}_tree_head_no_update_delete BEFORE UPDATE OR DELETE ON ${t}_tree_head FOR EACH ROW EXECUTE FUNCTION ${t}_refuse_change()`,
+    `CREATE TRIGGER ${t}_tree_head_no_truncate BEFORE TRUNCATE ON ${t}_tree_head FOR EACH STATEMENT EXECUTE FUNCTION ${t}_refuse_change()`,
+  ];
+}
+
 export function auditSchemaDown(table = 'audit_event'): string[] {
   const t = assertAuditTableName(table);
   return [
+    `DROP TABLE IF EXISTS ${t}_tree_head`,
+    `DROP TABLE IF EXISTS ${t}_tree`,
+    `DROP TABLE IF EXISTS ${t}_node`,
+    `DROP FUNCTION IF EXISTS ${t}_sequence(bigint[], text[])`,
+    `DROP FUNCTION IF EXISTS ${t}_enqueue(uuid, timestamptz, text, text, text, text, text, text, text, jsonb, text)`,
     `DROP TABLE IF EXISTS ${t}_checkpoint`,
     `DROP TABLE IF EXISTS ${t}`,
     `DROP FUNCTION IF EXISTS ${t}_append(uuid, timestamptz, text, text, text, text, text, text, text, jsonb, text)`,
     `DROP FUNCTION IF EXISTS ${t}_refuse_change()`,
+    `DROP FUNCTION IF EXISTS ${t}_guard_update()`,
+    `DROP SEQUENCE IF EXISTS ${t}_qid_seq`,
   ];
 }

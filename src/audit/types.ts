@@ -58,9 +58,14 @@ export interface AuditEventInput {
   occurredAt?: Date;
 }
 
-/** A stored, chained event. */
+/**
+ * A stored event. `seq` is its place in the log, null while it waits for the
+ * sequencer (at most about a second). Events chained before the Merkle log
+ * carry prevHash/hash; log events carry qid (their queue id) and, once
+ * sequenced, leafHash.
+ */
 export interface AuditEvent {
-  seq: number;
+  seq: number | null;
   id: string;
   occurredAt: Date;
   type: string;
@@ -71,8 +76,10 @@ export interface AuditEvent {
   ip: string | null;
   userAgent: string | null;
   details: Record<string, JsonValue>;
-  prevHash: string;
-  hash: string;
+  prevHash: string | null;
+  hash: string | null;
+  qid: number | null;
+  leafHash: string | null;
 }
 
 export interface AuditCheckpoint {

@@ -1,5 +1,13 @@
 /**
- * Walks a chain (from the database or an export file) and its checkpoints.
+ * Walks the log (from the database or an export file) in seq order, in
+ * bounded memory: events chained before the Merkle log by the chain rules and
+ * their checkpoints; every event as a Merkle leaf, folded into an O(log n)
+ * frontier whose root must match each signed tree head at its size (a head
+ * beyond the end means a truncated tail). Queue ids that never reached the
+ * log are reported (a record deleted before it was sequenced, or a
+ * transaction that rolled back after appending).
+ *
+ * Before the log, it walked a chain (from the database or an export file) and its checkpoints.
  * Catches: an altered row (content or link hash), a deleted row (a gap in
  * seq), a truncated tail (a checkpoint beyond the last event) and a
  * recomputed chain (a signed checkpoint that no longer matches).
@@ -11,7 +19,9 @@
  * that, so the verdict says plainly when there were none to compare with.
  */
 import type { ExternalCheckpoint } from './external-checkpoints.js';
-import { contentHash, linkHash } from './hash.js';
+import { contentHash, eventLeafHash, linkHash } from './hash.js';
+import { MerkleFrontier } from './merkle.js';
+import type { TreeHeadVerifier } from './tree-head.js';
 import type { StoredAuditEvent } from './rows.js';
 import { GENESIS_HASH, type AuditCheckpoint } from './types.js';
 
@@ -36,6 +46,67 @@ export interface VerifyResult {
   /** Checkpoints from outside the database; absent when none was looked for (no source configured or given). */
   external?: { source: string; checkpoints: number; lastSeq?: number };
   problem?: VerifyProblem;
+  /** The Merkle log: signed heads checked, the newest matched, queue ids that never reached the log. */
+  log?: {
+    treeHeads: number;
+    externalTreeHeads?: number;
+    lastTreeHead?: { treeSize: number; rootHash: string; createdAt: Date };
+    root: string;
+    missingQids: number[];
+    /** More missing than listed (the list is capped to keep memory bounded). */
+    missingMore: number;
+  };
+}
+
+/** Signed tree heads to hold the log to (from the database, an export, or outside copies). */
+export interface TreeHeadSources {
+  heads: { treeSize: number; rootHash: string; createdAt: Date; jws: string }[];
+  external?: { source: string; heads: { treeSize: number; rootHash: string; createdAt: Date; jws: string }[] };
+  verify: TreeHeadVerifier;
+  /** Queue ids still waiting for the sequencer: not missing. */
+  pendingQids?: number[];
+}
+
+const MAX_LISTED_MISSING = 10_000;
+
+interface SignedHead {
+  treeSize: number;
+  rootHash: string;
+  createdAt: Date;
+  label: string;
+  external: boolean;
+}
+
+async function signedHeads(table: string, sources: TreeHeadSources): Promise<SignedHead[] | VerifyProblem> {
+  const byJws = new Map<string, { treeSize: number; rootHash: string; createdAt: Date; jws: string; label: string; external: boolean }>();
+  for (const head of sources.external?.heads ?? []) byJws.set(head.jws, { ...head, label: 'external tree head', external: true });
+  for (const head of sources.heads) if (!byJws.has(head.jws)) byJws.set(head.jws, { ...head, label: 'tree head', external: false });
+  const heads: SignedHead[] = [];
+  for (const head of byJws.values()) {
+    let signed: Awaited<ReturnType<TreeHeadVerifier>>;
+    try {
+      signed = await sources.verify(head.jws);
+    } catch (error) {
+      return {
+        seq: head.treeSize,
+        reason: `${head.label} of size ${head.treeSize} has an invalid signature (${(error as Error).message})`,
+      };
+    }
+    if (signed.table !== table || signed.treeSize !== head.treeSize || signed.rootHash !== head.rootHash) {
+      return {
+        seq: head.treeSize,
+        reason: `${head.label} of size ${head.treeSize} does not match what was signed (size ${signed.treeSize}, table ${signed.table})`,
+      };
+    }
+    heads.push({
+      treeSize: signed.treeSize,
+      rootHash: signed.rootHash,
+      createdAt: head.createdAt,
+      label: head.label,
+      external: head.external,
+    });
+  }
+  return heads.sort((a, b) => a.treeSize - b.treeSize);
 }
 
 /** Checkpoints kept outside the database, and where they came from (a path, for messages). */
@@ -104,10 +175,29 @@ export async function verifyChain(
   checkpoints: AuditCheckpoint[],
   verifyCheckpoint: CheckpointVerifier,
   external?: ExternalCheckpoints,
+  treeHeads?: TreeHeadSources,
 ): Promise<VerifyResult> {
   const result: VerifyResult = { ok: true, events: 0, lastSeq: 0, lastHash: GENESIS_HASH, checkpoints: checkpoints.length };
   if (external) result.external = { source: external.source, checkpoints: external.checkpoints.length };
+  const frontier = MerkleFrontier.empty();
+  const log: NonNullable<VerifyResult['log']> = {
+    treeHeads: treeHeads?.heads.length ?? 0,
+    root: frontier.root(),
+    missingQids: [],
+    missingMore: 0,
+  };
+  if (treeHeads?.external) log.externalTreeHeads = treeHeads.external.heads.length;
+  result.log = log;
   const fail = (problem: VerifyProblem): VerifyResult => ({ ...result, ok: false, problem });
+
+  const heads = treeHeads ? await signedHeads(table, treeHeads) : [];
+  if (!Array.isArray(heads)) return fail(heads);
+  let nextHead = 0;
+  let lastGoodHeadSize = 0;
+  // Queue ids: the highest seen, and those below it not seen (yet: a late commit may still bring one).
+  let maxQid = 0;
+  const missing = new Set<number>();
+  let inLog = false;
 
   const points = await signedPoints(table, candidates(checkpoints, external?.checkpoints ?? []), verifyCheckpoint);
   if (!Array.isArray(points)) return fail(points);
@@ -115,40 +205,80 @@ export async function verifyChain(
   let lastGoodPointSeq = 0;
 
   for await (const event of events) {
+    const seq = event.seq!;
     const expected = result.lastSeq + 1;
-    if (event.seq !== expected) {
+    if (seq !== expected) {
       return fail({
         seq: expected,
-        reason: event.seq > expected ? `event ${expected} is missing (next present is ${event.seq})` : `event ${event.seq} is out of order`,
+        reason: seq > expected ? `event ${expected} is missing (next present is ${seq})` : `event ${seq} is out of order`,
       });
     }
-    if (event.prevHash !== result.lastHash)
-      return fail({ seq: event.seq, reason: `event ${event.seq} does not link to event ${expected - 1} (prev_hash differs)` });
     const content = contentHash(event);
-    if (content !== event.contentHash)
-      return fail({ seq: event.seq, reason: `event ${event.seq} was altered (its content does not match its hash)` });
-    if (linkHash(event.prevHash, event.seq, content) !== event.hash)
-      return fail({ seq: event.seq, reason: `event ${event.seq} has a wrong chain hash` });
-    result.events += 1;
-    result.lastSeq = event.seq;
-    result.lastHash = event.hash;
-
-    while (nextPoint < points.length && points[nextPoint]!.seq === event.seq) {
-      const point = points[nextPoint]!;
-      if (point.hash !== event.hash) {
-        return fail({
-          seq: lastGoodPointSeq + 1,
-          reason: `the chain was rewritten: event ${event.seq} does not match the ${point.label} signed at ${point.createdAt.toISOString()}; events ${lastGoodPointSeq + 1}–${event.seq} cannot be trusted`,
-        });
+    if (content !== event.contentHash) return fail({ seq, reason: `event ${seq} was altered (its content does not match its hash)` });
+    if (event.qid === null) {
+      if (inLog) return fail({ seq, reason: `event ${seq} is chained but comes after the Merkle log began` });
+      if (event.prevHash !== result.lastHash)
+        return fail({ seq, reason: `event ${seq} does not link to event ${expected - 1} (prev_hash differs)` });
+      if (linkHash(event.prevHash!, seq, content) !== event.hash) return fail({ seq, reason: `event ${seq} has a wrong chain hash` });
+      result.lastHash = event.hash!;
+      while (nextPoint < points.length && points[nextPoint]!.seq === seq) {
+        const point = points[nextPoint]!;
+        if (point.hash !== event.hash) {
+          return fail({
+            seq: lastGoodPointSeq + 1,
+            reason: `the chain was rewritten: event ${seq} does not match the ${point.label} signed at ${point.createdAt.toISOString()}; events ${lastGoodPointSeq + 1}–${seq} cannot be trusted`,
+          });
+        }
+        lastGoodPointSeq = point.seq;
+        result.lastCheckpoint = { seq: point.seq, createdAt: point.createdAt };
+        if (point.external) result.external!.lastSeq = point.seq;
+        nextPoint += 1;
       }
-      lastGoodPointSeq = point.seq;
-      result.lastCheckpoint = { seq: point.seq, createdAt: point.createdAt };
-      if (point.external) result.external!.lastSeq = point.seq;
-      nextPoint += 1;
+      while (nextPoint < points.length && points[nextPoint]!.seq < seq) nextPoint += 1;
+    } else {
+      inLog = true;
+      const qid = event.qid;
+      if (qid > maxQid) {
+        for (let gap = maxQid + 1; gap < qid; gap += 1) missing.add(gap);
+        maxQid = qid;
+      } else if (!missing.delete(qid)) {
+        return fail({ seq, reason: `event ${seq} repeats queue id ${qid}` });
+      }
     }
-    while (nextPoint < points.length && points[nextPoint]!.seq < event.seq) nextPoint += 1;
+    const leaf = eventLeafHash(event);
+    if (event.qid !== null && event.leafHash !== leaf) return fail({ seq, reason: `event ${seq} has a wrong leaf hash` });
+    frontier.push(leaf);
+    result.events += 1;
+    result.lastSeq = seq;
+    if (nextHead < heads.length && heads[nextHead]!.treeSize === seq) {
+      const root = frontier.root();
+      while (nextHead < heads.length && heads[nextHead]!.treeSize === seq) {
+        const head = heads[nextHead]!;
+        if (head.rootHash !== root) {
+          return fail({
+            seq: lastGoodHeadSize + 1,
+            reason: `the log was rewritten: events 1–${seq} do not hash to the root of the ${head.label} signed at ${head.createdAt.toISOString()}; events ${lastGoodHeadSize + 1}–${seq} cannot be trusted`,
+          });
+        }
+        lastGoodHeadSize = head.treeSize;
+        log.lastTreeHead = { treeSize: head.treeSize, rootHash: head.rootHash, createdAt: head.createdAt };
+        nextHead += 1;
+      }
+    }
   }
+  log.root = frontier.root();
+  for (const qid of treeHeads?.pendingQids ?? []) missing.delete(qid);
+  const sorted = [...missing].sort((a, b) => a - b);
+  log.missingQids = sorted.slice(0, MAX_LISTED_MISSING);
+  log.missingMore = sorted.length - log.missingQids.length;
 
+  const beyondHead = heads.find((head) => head.treeSize > result.lastSeq);
+  if (beyondHead) {
+    return fail({
+      seq: result.lastSeq + 1,
+      reason: `events ${result.lastSeq + 1}–${beyondHead.treeSize} are missing: ${beyondHead.external ? 'an external' : 'a'} tree head signed at ${beyondHead.createdAt.toISOString()} covers ${beyondHead.treeSize} events (truncated tail)`,
+    });
+  }
   const beyond = points.find((point) => point.seq > result.lastSeq);
   if (beyond) {
     return fail({
@@ -166,10 +296,20 @@ export async function verifyChain(
 export function verificationGaps(result: VerifyResult): string[] {
   if (!result.ok) return [];
   const gaps: string[] = [];
-  if (result.events > 0 && result.checkpoints === 0 && !result.external?.checkpoints) {
+  const missing = result.log ? result.log.missingQids.length + result.log.missingMore : 0;
+  if (missing > 0) {
+    const listed = result.log!.missingQids.slice(0, 20).join(', ');
+    gaps.push(
+      `${missing} queue ids never reached the log (${listed}${missing > 20 ? ', …' : ''}): each is a record deleted before it was sequenced, or a transaction that rolled back after appending`,
+    );
+  }
+  const signed = result.log && (result.log.treeHeads > 0 || (result.log.externalTreeHeads ?? 0) > 0);
+  if (result.events > 0 && result.checkpoints === 0 && !result.external?.checkpoints && !signed) {
     gaps.push(`no checkpoint at all for ${result.events} events: cannot rule out a rewritten chain (seal one with \`audit checkpoint\`)`);
   }
-  if (!result.external) {
+  if (result.log?.externalTreeHeads) {
+    // Tree heads kept outside the database vouch for the whole log, chained part included.
+  } else if (!result.external) {
     gaps.push(
       'no external checkpoints: none configured or given, so a chain rewritten by someone with write access to the database (checkpoints included) would still verify',
     );
@@ -190,5 +330,8 @@ export function describeVerification(result: VerifyResult): string {
   const external = result.external?.checkpoints
     ? `; ${result.external.checkpoints} external checkpoints (${result.external.source}), newest at seq ${result.external.lastSeq ?? 'none'}`
     : '';
-  return `audit chain intact: ${result.events} events, ${checkpoint}${external}`;
+  const head = result.log?.lastTreeHead
+    ? `; Merkle root ${result.log.root.slice(0, 16)}…, newest signed tree head of size ${result.log.lastTreeHead.treeSize} (${result.log.lastTreeHead.createdAt.toISOString()})${result.log.externalTreeHeads ? `, ${result.log.externalTreeHeads} outside the database` : ''}`
+    : '';
+  return `audit chain intact: ${result.events} events, ${checkpoint}${external}${head}`;
 }

@@ -1,9 +1,10 @@
 /**
  * Appends audit events inside the caller's transaction. Fail closed: if the
- * append fails, the caller's transaction fails with it.
+ * append fails, the caller's transaction fails with it, and the record commits
+ * exactly when what it records commits.
  *
- * Append as the LAST statement before COMMIT: the chain lock is held from the
- * append until the transaction ends (see schema.ts for why).
+ * The append takes no lock (it enqueues; the sequencer orders the log later,
+ * see sequencer.ts), so where it comes in the transaction no longer matters.
  */
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -46,8 +47,8 @@ function cleanJson(value: unknown, depth = 0): JsonValue {
 
 export interface AppendedEvent {
   id: string;
-  seq: number;
-  hash: string;
+  /** Its queue id: the sequencer gives it a seq within about a second of the commit. */
+  qid: number;
 }
 
 export class AuditWriter {
@@ -75,7 +76,7 @@ export class AuditWriter {
       userAgent: clean(input.userAgent, LIMITS.userAgent),
       details,
     };
-    const rows = (await manager.query(`SELECT seq, hash FROM ${this.table}_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, [
+    const rows = (await manager.query(`SELECT ${this.table}_enqueue($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS qid`, [
       event.id,
       event.occurredAt,
       event.type,
@@ -87,13 +88,13 @@ export class AuditWriter {
       event.userAgent,
       JSON.stringify(event.details),
       contentHash(event),
-    ])) as { seq: string; hash: string }[];
-    return { id: event.id, seq: Number(rows[0]!.seq), hash: rows[0]!.hash };
+    ])) as { qid: string }[];
+    return { id: event.id, qid: Number(rows[0]!.qid) };
   }
 
   /**
-   * Runs `work` in a transaction and appends the event it returns as the last
-   * statement before commit: the record and the change commit together or not at all.
+   * Runs `work` in a transaction and appends the event it returns: the record
+   * and the change commit together or not at all.
    */
   async withEvent<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<{ result: T; event: AuditEventInput }>): Promise<T> {
     return dataSource.transaction(async (manager) => {

@@ -165,7 +165,7 @@ export function createApp(deps: AppDependencies): Koa {
   const directory = directoryRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, query: new DirectoryQuery(deps.dataSource) });
   app.use(directory.routes()).use(directory.allowedMethods());
 
-  const account = accountRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, sessions: deps.onBehalf });
+  const account = accountRoutes({ oidc: deps.oidc.port, accounts: deps.accounts, sessions: deps.onBehalf, audit: deps.audit });
   app.use(account.routes()).use(account.allowedMethods());
 
   const sessions = onBehalfRoutes({ oidc: deps.oidc.port, sessions: deps.onBehalf, maxBodyBytes: config.security.maxBodyBytes });

@@ -5,7 +5,7 @@ import { AccountService } from '../accounts/account-service.js';
 import { StoreService } from '../accounts/store-service.js';
 import { TotpService } from '../accounts/totp-service.js';
 import { AuditService, BEHALF_AUDIT_TABLE } from './audit-trail/audit-service.js';
-import { externalCheckpointArchive } from './audit-trail/external-checkpoint-archive.js';
+import { externalCheckpointArchive, externalTreeHeadArchive } from './audit-trail/external-checkpoint-archive.js';
 import { ClientRepository } from './clients/client-repository.js';
 import { ResourceServerRegistry } from './clients/resource-servers.js';
 import { connectDatabase, type Database } from './db/connect.js';
@@ -48,7 +48,15 @@ export async function createServices(config: Config, logger = createLogger(confi
     stores: new StoreService(dataSource),
     clients: new ClientRepository(dataSource, sealer),
     resourceServers: new ResourceServerRegistry(dataSource),
-    audit: new AuditService(dataSource, sealer, config.issuer, logger, externalCheckpointArchive(config, BEHALF_AUDIT_TABLE)),
+    audit: new AuditService(
+      dataSource,
+      sealer,
+      config.issuer,
+      logger,
+      externalCheckpointArchive(config, BEHALF_AUDIT_TABLE),
+      externalTreeHeadArchive(config, BEHALF_AUDIT_TABLE),
+      config.audit.sequencer,
+    ),
     totp: new TotpService(dataSource, sealer),
     mail: createOutbox(dataSource, sealer, config, logger),
   };

@@ -96,7 +96,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
       statusLists: new StatusListTokens(dataSource, sealer, config.issuer),
       isShuttingDown: () => shuttingDown,
     });
-    services.audit.startCheckpoints(config.audit.checkpointIntervalSeconds);
+    services.audit.startSequencer();
     onBehalf.start();
     const mailWorker = createMailWorker(services.mail, config, logger);
     mailWorker?.start();
@@ -123,7 +123,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
         shuttingDown = true;
         clearInterval(cleanup);
         oidc.stop();
-        services.audit.stop();
+        await services.audit.stop();
         onBehalf.stop();
         await mailWorker?.stop();
         await Promise.all(

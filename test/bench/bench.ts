@@ -11,7 +11,10 @@
  * reported in `failures` and the others still run.
  */
 import { ORDERS_API } from '../../src/server/seed/demo-data.js';
+import type { JSONWebKeySet } from 'jose';
 import type { BehalfProcess } from '../support/behalf-process.js';
+import { measureAppends, measureLog } from './audit-measure.js';
+import { spawnFramework, type FrameworkProcess } from './framework-process.js';
 import { kitVerify } from './kit-verify.js';
 import { statusListSize } from './status-list.js';
 import { drive, sampleRss } from './load-client.js';
@@ -34,6 +37,8 @@ import { prepareBenchDatabase, startBenchBehalf, type BenchDatabase } from './se
 /** In the order they run; `baseline` always runs (every ratio needs it). */
 export const ALL_SCENARIOS = [
   'baseline',
+  'framework',
+  'audit-log',
   'on-behalf',
   'delegation',
   'introspection',
@@ -189,6 +194,76 @@ export async function runScenarios(
     base = row.requests_per_s;
     rows.push(row);
   });
+  if (selected.has('framework')) {
+    // The same request, the same load generator and process layout, against oidc-provider alone (in-memory adapter).
+    await attempt('framework', async () => {
+      let framework: FrameworkProcess | undefined;
+      try {
+        framework = await spawnFramework();
+        started(framework.stop, framework);
+        const request = setupBaseline();
+        if (options.warmupSeconds > 0) await drive({ url: framework.url, connections, seconds: options.warmupSeconds, request }, {});
+        const row = await http('oidc-provider-alone', request, framework.url, { framework: framework.pid });
+        row.rss_mb = 0;
+        row.ratio = base ? round(base / row.requests_per_s, 2) : null;
+        row.ratio_to = 'baseline ÷ this (target ≥ 0.5)';
+        row.note = 'oidc-provider alone, in-memory adapter, no database, no audit';
+        rows.push(row);
+      } finally {
+        if (framework) {
+          stopped(framework.stop);
+          await framework.stop();
+        }
+      }
+    });
+  }
+  if (selected.has('audit-log')) {
+    await attempt('audit-log', async () => {
+      const { createDataSource } = await import('../../src/server/db/data-source.js');
+      const dataSource = createDataSource({ url: database.url, poolSize: 20 });
+      await dataSource.initialize();
+      try {
+        log(`bench: audit-log (${seconds} s each: unaudited inserts, then audited appends, 16 writers)…`);
+        const [append] = await measureAppends(dataSource, seconds, [16]);
+        const keys = (await (await fetch(`${issuer}/jwks`)).json()) as JSONWebKeySet;
+        const costs = await measureLog(dataSource, { running: { keys, issuer } });
+        const rss = 0;
+        const common = { connections: 16, errors: 0, rss_mb: rss, p50_ms: 0, p95_ms: 0 };
+        rows.push({
+          ...common,
+          scenario: 'insert-unaudited',
+          requests_per_s: append!.unaudited_per_s,
+          p99_ms: append!.unaudited_p99_ms,
+          ratio: 1,
+          ratio_to: 'insert-unaudited',
+          note: 'same rows, same indexes, no log; in the bench process',
+        });
+        rows.push({
+          ...common,
+          scenario: 'audit-append',
+          requests_per_s: append!.audited_per_s,
+          p99_ms: append!.audited_p99_ms,
+          ratio: append!.ratio,
+          ratio_to: 'insert-unaudited (target ≥ 0.9)',
+          note: 'audited appends with the sequencer running (Behalf’s)',
+        });
+        rows.push({
+          ...common,
+          connections: 1,
+          scenario: 'audit-verify',
+          requests_per_s: round(costs.events / Math.max(costs.verify_ms / 1000, 0.001)),
+          p50_ms: costs.proof_p50_ms,
+          p95_ms: costs.proof_max_ms,
+          p99_ms: costs.proof_max_ms,
+          ratio: null,
+          ratio_to: '',
+          note: `verify of ${costs.events} events: ${costs.verify_ms} ms, peak heap ${costs.verify_peak_heap_mb} MB (events/s in requests_per_s); inclusion proof p50 ${costs.proof_p50_ms} ms, max ${costs.proof_max_ms} ms (in p50/p99); worst wait for a seq ${costs.worst_wait_ms} ms`,
+        });
+      } finally {
+        await dataSource.destroy();
+      }
+    });
+  }
   if (selected.has('on-behalf'))
     await attempt('on-behalf', async () => rows.push(await http('on-behalf', setupOnBehalf(await agentPool()))));
   if (selected.has('delegation'))

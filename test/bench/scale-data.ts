@@ -17,8 +17,8 @@
  *   account shares one bcrypt hash of the demo customers' password
  *   (DEMO_PASSWORDS.customer), at the cost the existing demo hashes use.
  * - Audit events are built and hashed in Node with src/audit's own
- *   contentHash/linkHash, and inserted in batches (COPY … FROM STDIN, pg-copy-streams) inside transactions that take the lock the append
- *   function takes, check that the head is still where this run left it,
+ *   contentHash/eventLeafHash as sequenced log rows (a reserved block of queue ids each), and inserted in batches (COPY … FROM STDIN,
+ *   pg-copy-streams) inside transactions that take the sequencing lock, check that the head is still where this run left it,
  *   and continue from it. Their content mirrors what Behalf records
  *   (token.issued, auth.login.*, consent.granted, on_behalf.*, …) with real
  *   account and client ids. Their times run, non-decreasing like the seq,
@@ -37,7 +37,7 @@ import { pathToFileURL } from 'node:url';
 import bcrypt from 'bcrypt';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { contentHash, linkHash } from '../../src/audit/hash.js';
+import { contentHash, eventLeafHash } from '../../src/audit/hash.js';
 import { GENESIS_HASH, type AuditEvent } from '../../src/audit/index.js';
 import { DEMO_PASSWORDS } from '../../src/server/seed/demo-data.js';
 
@@ -624,7 +624,7 @@ async function population(client: pg.Client): Promise<Population> {
 }
 
 /** An event as Behalf stores it, before the chain gives it its seq and hashes. */
-type GeneratedEvent = Omit<AuditEvent, 'seq' | 'prevHash' | 'hash'>;
+type GeneratedEvent = Omit<AuditEvent, 'seq' | 'prevHash' | 'hash' | 'qid' | 'leafHash'>;
 
 /** Ids as Behalf's libraries make them: oidc-provider's 21-character ids, 43-character jtis. */
 function tokenId(bytes: number): string {
@@ -773,7 +773,7 @@ interface Head {
 async function readHead(client: pg.Client): Promise<Head & { occurredAt?: Date }> {
   const row = (
     await client.query<{ seq: string; hash: string; occurred_at: Date }>(
-      `SELECT seq, hash, occurred_at FROM audit_event ORDER BY seq DESC LIMIT 1`,
+      `SELECT seq, coalesce(hash, leaf_hash) AS hash, occurred_at FROM audit_event WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1`,
     )
   ).rows[0];
   return row ? { seq: Number(row.seq), hash: row.hash, occurredAt: row.occurred_at } : { seq: 0, hash: GENESIS_HASH };
@@ -785,16 +785,17 @@ function copyField(value: string | number | null): string {
   return String(value).replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }
 
-const COPY_AUDIT = `COPY audit_event (seq, id, occurred_at, type, actor, subject, client_id, session_id, ip, user_agent, details, content_hash, prev_hash, hash) FROM STDIN`;
+/** Sequenced log rows (the Merkle log's shape, README "Audit log"): Behalf's sequencer builds the tree over them when it starts. */
+const COPY_AUDIT = `COPY audit_event (seq, qid, id, occurred_at, type, actor, subject, client_id, session_id, ip, user_agent, details, content_hash, leaf_hash) FROM STDIN`;
 
 /** One batch, in its own transaction under the chain lock; refuses to append if anyone else moved the head. */
 async function appendBatch(client: pg.Client, expected: Head, lines: string): Promise<void> {
   await client.query('BEGIN');
   try {
-    // The lock audit_event_append() takes: no other appender can interleave.
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext('audit_event'))`);
+    // The lock audit_event_sequence() takes: no sequencer can interleave.
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('audit_event_sequence'))`);
     const head = await readHead(client);
-    if (head.seq !== expected.seq || head.hash !== expected.hash) {
+    if (head.seq !== expected.seq) {
       throw new Error(`the audit head moved (now seq ${head.seq}, expected ${expected.seq}): is Behalf running? Stop it before seeding.`);
     }
     await pipeline(Readable.from([lines]), client.query(copyFrom(COPY_AUDIT)));
@@ -822,6 +823,12 @@ async function seedAudit(client: pg.Client, count: number, log: (line: string) =
     const size = Math.min(AUDIT_BATCH, count - done);
     const lines: string[] = [];
     const batchStart: Head = head;
+    // A block of queue ids, as if these events had been appended and sequenced one by one.
+    const { rows: reserved } = await client.query<{ first: string }>(
+      `SELECT setval('audit_event_qid_seq', nextval('audit_event_qid_seq') + $1 - 1) - $1 + 1 AS first`,
+      [size],
+    );
+    const firstQid = Number(reserved[0]!.first);
     let prev = head.hash;
     for (let i = 0; i < size; i += 1) {
       // Let the event loop drive the previous batch's statements (BEGIN, lock, head, COPY, COMMIT) meanwhile.
@@ -830,9 +837,11 @@ async function seedAudit(client: pg.Client, count: number, log: (line: string) =
       // Millisecond precision, as the writer stores it; never before the previous event.
       const event = make(new Date(Math.floor(from + (done + i) * step)));
       const content = contentHash(event);
-      const hash = linkHash(prev, seq, content);
+      const qid = firstQid + i;
+      const leaf = eventLeafHash({ ...event, seq, qid, hash: null });
       const fields = [
         seq,
+        qid,
         event.id,
         event.occurredAt.toISOString(),
         event.type,
@@ -844,11 +853,10 @@ async function seedAudit(client: pg.Client, count: number, log: (line: string) =
         event.userAgent,
         JSON.stringify(event.details),
         content,
-        prev,
-        hash,
+        leaf,
       ];
       lines.push(`${fields.map(copyField).join('\t')}\n`);
-      prev = hash;
+      prev = leaf;
     }
     // The next batch is built while this one is written (PostgreSQL and Node on separate cores).
     await pending;
@@ -863,7 +871,7 @@ async function seedAudit(client: pg.Client, count: number, log: (line: string) =
   await pending;
   const ms = Date.now() - started;
   log(
-    `audit: done in ${(ms / 1000).toFixed(1)} s (${rate(count, ms)}); head now seq ${head.seq}. Seal it with \`behalf audit checkpoint\`.`,
+    `audit: done in ${(ms / 1000).toFixed(1)} s (${rate(count, ms)}); head now seq ${head.seq}. Behalf's sequencer builds the tree over them; \`behalf audit checkpoint\` signs a head.`,
   );
 }
 

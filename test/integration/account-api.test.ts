@@ -1,5 +1,6 @@
 /** The customer's own API: who logged in on their behalf, and ending a session that still runs. */
-import { decodeJwt } from 'jose';
+import { decodeJwt, type JSONWebKeySet } from 'jose';
+import { verifyProofBundle } from '../../src/audit/index.js';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
 import { codeFlowTokens, customerTokens } from '../support/oauth.js';
 import { customerId, exchange, onBehalfParams, reauthenticate, staffId } from '../support/on-behalf.js';
@@ -67,4 +68,24 @@ it('keeps customers to their own sessions and refuses other tokens', async () =>
   expect(anonymous.status).toBe(401);
   expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer /);
   expect((await call('/account/on-behalf-sessions/not-a-uuid/end', olegToken, 'POST')).status).toBe(404);
+});
+
+it('gives the customer a proof of a session’s audit records that verifies offline with Behalf’s published keys', async () => {
+  const { actorToken } = await reauthenticate(running, { customer: oleg, reason: 'Proof please' });
+  const sid = String(decodeJwt(String((await exchange(running, onBehalfParams(oleg, actorToken))).body.access_token)).obo_sid);
+  await call(`/account/on-behalf-sessions/${sid}/end`, olegToken, 'POST');
+  await running.behalf.audit.checkpoint(); // what the sequencer does within a second
+  const response = await call(`/account/on-behalf-sessions/${sid}/proof`, olegToken);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-disposition')).toMatch(/attachment; filename="on-behalf-session-.*\.proof\.json"/);
+  const body = (await response.json()) as { proofs: { event: { type: string; session_id: string } }[]; not_yet_provable: number };
+  expect(body.not_yet_provable).toBe(0);
+  expect(body.proofs.map((proof) => proof.event.type)).toEqual(expect.arrayContaining(['on_behalf.started', 'on_behalf.ended']));
+  const keys = (await (await fetch(`${running.issuer}/jwks`)).json()) as JSONWebKeySet;
+  for (const proof of body.proofs) {
+    expect(proof.event.session_id).toBe(sid);
+    expect(await verifyProofBundle(proof, { keys, issuer: running.issuer })).toMatchObject({ ok: true });
+  }
+  const anna = (await customerTokens(running.issuer, 'anna@example.com')).access_token;
+  expect((await call(`/account/on-behalf-sessions/${sid}/proof`, anna)).status).toBe(404);
 });

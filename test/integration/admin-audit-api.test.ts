@@ -2,7 +2,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jwksCheckpointVerifier, readExport, verifyChain } from '../../src/audit/index.js';
+import type { JSONWebKeySet } from 'jose';
+import { jwksCheckpointVerifier, jwksTreeHeadVerifier, readExport, verifyChain, verifyProofBundle } from '../../src/audit/index.js';
 import { startBehalf, type RunningBehalf } from '../support/behalf.js';
 import { customerTokens } from '../support/oauth.js';
 import { portalToken } from '../support/staff.js';
@@ -67,6 +68,31 @@ describe('GET /admin/audit/events', () => {
   });
 });
 
+describe('proofs', () => {
+  it('gives an inclusion proof for one event and a consistency proof between two heads, both verifying offline', async () => {
+    await running.behalf.audit.checkpoint();
+    const first = (await running.behalf.audit.treeHeads())[0]!;
+    const response = await get('/admin/audit/proof/inclusion?seq=1', adminToken);
+    expect(response.status).toBe(200);
+    const keys = (await (await fetch(`${running.issuer}/jwks`)).json()) as JSONWebKeySet;
+    expect(await verifyProofBundle(await response.json(), { keys, issuer: running.issuer })).toMatchObject({ ok: true });
+    const consistency = await get(`/admin/audit/proof/consistency?first=${first.treeSize}`, adminToken);
+    expect(await verifyProofBundle(await consistency.json(), { keys })).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    ['inclusion?seq=0', 400, /seq must be a positive whole number/],
+    ['inclusion', 400, /seq is required/],
+    ['inclusion?seq=1&seq=2', 400, /once/],
+    ['inclusion?seq=99999999', 404, /not covered by a signed tree head yet/],
+    ['consistency?first=1&second=99999999', 404, /no signed tree head of size/],
+  ])('answers %s with %d', async (query, status, message) => {
+    const response = await get(`/admin/audit/proof/${query}`, adminToken);
+    expect(response.status).toBe(status);
+    expect(((await response.json()) as { error_description: string }).error_description).toMatch(message);
+  });
+});
+
 describe('chain status and export', () => {
   it('reports the chain intact', async () => {
     const body = (await (await get('/admin/audit/status', adminToken)).json()) as {
@@ -76,7 +102,7 @@ describe('chain status and export', () => {
       warnings: string[];
     };
     expect(body.intact).toBe(true);
-    expect(body.summary).toMatch(/^audit chain intact: \d+ events, last checkpoint at seq \d+/);
+    expect(body.summary).toMatch(/^audit chain intact: \d+ events, .*newest signed tree head of size \d+/);
     // The test configuration switches the external folder off: the status says what that leaves unproven.
     expect(body.external_checkpoints).toBeNull();
     expect(body.warnings).toEqual([expect.stringMatching(/^no external checkpoints: none configured or given/)]);
@@ -95,9 +121,11 @@ describe('chain status and export', () => {
       parsed.events,
       parsed.checkpoints,
       jwksCheckpointVerifier(parsed.header.keys, running.issuer),
+      undefined,
+      { heads: parsed.treeHeads, verify: jwksTreeHeadVerifier(parsed.header.keys, running.issuer) },
     );
     expect(result.ok).toBe(true);
-    expect(result.lastCheckpoint).toBeDefined();
+    expect(result.log!.lastTreeHead).toBeDefined();
     const [exported] = (await running.behalf.audit.events.query({ type: 'admin.audit.exported' })).events;
     expect(exported).toMatchObject({ clientId: 'portal' });
   });

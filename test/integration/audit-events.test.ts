@@ -126,8 +126,10 @@ describe('audit events', () => {
 
   it('withholds the token when its audit record cannot be written (fail closed)', async () => {
     const config = await discover('integrator-demo', 'integrator-demo-secret');
-    const before = (await running.behalf.audit.events.head())!.seq;
-    await running.behalf.dataSource.query('ALTER FUNCTION audit_event_append RENAME TO audit_event_append_disabled');
+    const count = async () =>
+      ((await running.behalf.dataSource.query('SELECT count(*)::int AS n FROM audit_event')) as [{ n: number }])[0].n;
+    const before = await count();
+    await running.behalf.dataSource.query('ALTER FUNCTION audit_event_enqueue RENAME TO audit_event_enqueue_disabled');
     try {
       const response = await fetch(`${running.issuer}/token`, {
         method: 'POST',
@@ -142,19 +144,19 @@ describe('audit events', () => {
       expect(body.error).toBe('temporarily_unavailable');
       expect(body.access_token).toBeUndefined();
     } finally {
-      await running.behalf.dataSource.query('ALTER FUNCTION audit_event_append_disabled RENAME TO audit_event_append');
+      await running.behalf.dataSource.query('ALTER FUNCTION audit_event_enqueue_disabled RENAME TO audit_event_enqueue');
     }
-    expect((await running.behalf.audit.events.head())!.seq).toBe(before);
+    expect(await count()).toBe(before);
     await expect(
       client.clientCredentialsGrant(config, { scope: 'orders:read', resource: 'http://localhost:4003' }),
     ).resolves.toHaveProperty('access_token');
   });
 
-  it('keeps a verifiable chain, sealed by a checkpoint signed with Behalf’s key, and stores no secret', async () => {
-    const checkpoint = await running.behalf.audit.checkpoint();
-    expect(checkpoint!.seq).toBe((await running.behalf.audit.events.head())!.seq);
+  it('keeps a verifiable log, sealed by a tree head signed with Behalf’s key, and stores no secret', async () => {
+    const head = await running.behalf.audit.checkpoint();
+    expect(head!.treeSize).toBe((await running.behalf.audit.events.head())!.seq);
     const result = await running.behalf.audit.verify();
-    expect(result).toMatchObject({ ok: true, lastCheckpoint: { seq: checkpoint!.seq } });
+    expect(result).toMatchObject({ ok: true, log: { lastTreeHead: { treeSize: head!.treeSize, rootHash: head!.rootHash } } });
     const dump = JSON.stringify(await running.behalf.dataSource.query('SELECT * FROM audit_event'));
     for (const secret of secretsSeen) expect(dump).not.toContain(secret);
   });

@@ -1,8 +1,11 @@
 /**
- * The audit trail against real PostgreSQL: append-only enforcement, tamper
+ * The audit trail against real PostgreSQL: events chained before the Merkle
+ * log (written by the old append function, then migrated by 1795543000000)
+ * keep verifying by the chain rules; append-only enforcement, tamper
  * detection (with the triggers disabled inside the test), concurrency,
  * fail-closed writes and offline export verification.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,13 +24,24 @@ import {
   type CheckpointSigner,
   type CheckpointVerifier,
 } from '../../src/audit/index.js';
+import {
+  AuditSequencer,
+  jwkTreeHeadSigner,
+  jwksTreeHeadVerifier,
+  verifyProofBundle,
+  INCLUSION_FORMAT,
+  auditEventToJson,
+  type TreeHeadSigner,
+} from '../../src/audit/index.js';
 import { contentHash, linkHash } from '../../src/audit/hash.js';
+import { AuditMerkleLog1795543000000 } from '../../migrations/1795543000000-audit-merkle-log.js';
 import { createDataSource } from '../../src/server/db/data-source.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 const ISSUER = 'https://behalf.test';
 let signer: CheckpointSigner;
 let verifier: CheckpointVerifier;
+let headSigner: TreeHeadSigner;
 let publicJwk: JWK;
 
 beforeAll(async () => {
@@ -35,6 +49,7 @@ beforeAll(async () => {
   const privateJwk = { ...(await exportJWK(privateKey)), kid: 'test-key', alg: 'ES256' };
   publicJwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'ES256' };
   signer = jwkCheckpointSigner(privateJwk, ISSUER);
+  headSigner = jwkTreeHeadSigner(privateJwk, ISSUER);
   verifier = jwksCheckpointVerifier({ keys: [publicJwk] }, ISSUER);
 });
 
@@ -46,10 +61,18 @@ interface Fixture {
   close(): Promise<void>;
 }
 
-async function fixture(): Promise<Fixture> {
+async function fixture(legacy?: (f: Fixture) => Promise<void>): Promise<Fixture> {
   const db = await createTestDatabase();
   const dataSource = createDataSource({ url: db.url, poolSize: 25 });
   await dataSource.initialize();
+  if (legacy) {
+    // Back to the chained schema, write through the old append function, migrate forward again.
+    const runner = dataSource.createQueryRunner();
+    await new AuditMerkleLog1795543000000().down(runner);
+    await legacy({ db, dataSource } as Fixture);
+    await new AuditMerkleLog1795543000000().up(runner);
+    await runner.release();
+  }
   return {
     db,
     dataSource,
@@ -62,22 +85,52 @@ async function fixture(): Promise<Fixture> {
   };
 }
 
-/** 30 events, a checkpoint after every 10. */
+/** What the writer did before the Merkle log: the chained append function, which computed seq and the link under a lock. */
+async function chainedAppend(
+  dataSource: DataSource,
+  input: { type: string; actor: string; details: Record<string, unknown> },
+): Promise<void> {
+  const event = {
+    id: randomUUID(),
+    occurredAt: new Date(),
+    type: input.type,
+    actor: input.actor,
+    subject: input.actor,
+    clientId: 'portal',
+    sessionId: null,
+    ip: null,
+    userAgent: null,
+    details: input.details as never,
+  };
+  await dataSource.query(`SELECT seq, hash FROM audit_event_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, [
+    event.id,
+    event.occurredAt,
+    event.type,
+    event.actor,
+    event.subject,
+    event.clientId,
+    null,
+    null,
+    null,
+    JSON.stringify(event.details),
+    contentHash(event),
+  ]);
+}
+
+/** 30 chained events, a checkpoint after every 10. */
 async function writeThirty(f: Fixture): Promise<void> {
   for (let i = 1; i <= 30; i += 1) {
-    await f.writer.append(f.dataSource, {
-      type: 'auth.login.succeeded',
-      actor: `account-${i % 3}`,
-      subject: `account-${i % 3}`,
-      clientId: 'portal',
-      details: { n: i, note: 'ünïcode ✓' },
-    });
+    await chainedAppend(f.dataSource, { type: 'auth.login.succeeded', actor: `account-${i % 3}`, details: { n: i, note: 'ünïcode ✓' } });
     if (i % 10 === 0) await createCheckpoint(f.dataSource, 'audit_event', signer);
   }
 }
 
 async function verify(f: Fixture) {
-  return verifyChain('audit_event', f.store.stream(7), await f.store.checkpoints(), verifier);
+  const sequencer = new AuditSequencer(f.dataSource);
+  return verifyChain('audit_event', f.store.stream(7), await f.store.checkpoints(), verifier, undefined, {
+    heads: await sequencer.store.treeHeads(f.dataSource),
+    verify: jwksTreeHeadVerifier({ keys: [publicJwk] }, ISSUER),
+  });
 }
 
 async function withoutTriggers(f: Fixture, work: () => Promise<void>): Promise<void> {
@@ -92,8 +145,7 @@ async function withoutTriggers(f: Fixture, work: () => Promise<void>): Promise<v
 describe('append-only storage', () => {
   let f: Fixture;
   beforeAll(async () => {
-    f = await fixture();
-    await writeThirty(f);
+    f = await fixture(writeThirty);
   });
   afterAll(() => f.close());
 
@@ -126,8 +178,7 @@ describe('append-only storage', () => {
 describe('tamper detection (triggers disabled by the attacker)', () => {
   let f: Fixture;
   beforeEach(async () => {
-    f = await fixture();
-    await writeThirty(f);
+    f = await fixture(writeThirty);
   });
   afterEach(() => f.close());
 
@@ -157,10 +208,10 @@ describe('tamper detection (triggers disabled by the attacker)', () => {
       await f.dataSource.query(`UPDATE audit_event SET actor = 'someone-else' WHERE seq = 15`);
       const rows = [];
       for await (const event of f.store.stream()) rows.push(event);
-      let prev = rows[13]!.hash;
+      let prev = rows[13]!.hash!;
       for (const event of rows.slice(14)) {
         const content = contentHash(event);
-        const hash = linkHash(prev, event.seq, content);
+        const hash = linkHash(prev, event.seq!, content);
         await f.dataSource.query('UPDATE audit_event SET content_hash = $1, prev_hash = $2, hash = $3 WHERE seq = $4', [
           content,
           prev,
@@ -189,7 +240,7 @@ describe('concurrency and failure', () => {
   });
   afterAll(() => f.close());
 
-  it('keeps the chain whole under 20 concurrent writers, losing nothing', async () => {
+  it('keeps the log whole under 20 concurrent writers, losing nothing', async () => {
     const writers = Array.from({ length: 20 }, (_, w) =>
       (async () => {
         for (let i = 0; i < 25; i += 1) {
@@ -201,9 +252,9 @@ describe('concurrency and failure', () => {
       })(),
     );
     await Promise.all(writers);
-    await createCheckpoint(f.dataSource, 'audit_event', signer);
+    await new AuditSequencer(f.dataSource, 'audit_event', { signer: async () => headSigner }).drain();
     const result = await verify(f);
-    expect(result).toMatchObject({ ok: true, events: 500, lastSeq: 500 });
+    expect(result).toMatchObject({ ok: true, events: 500, lastSeq: 500, log: { missingQids: [], lastTreeHead: { treeSize: 500 } } });
     const [{ count }] = (await f.dataSource.query(`SELECT count(DISTINCT (actor, details->>'i'))::int AS count FROM audit_event`)) as [
       { count: number },
     ];
@@ -232,7 +283,7 @@ describe('concurrency and failure', () => {
       details: { username: 'a\u0000b' },
     });
     const [event] = (await f.store.query({ type: 'auth.login.failed' })).events;
-    expect(event!.seq).toBe(appended.seq);
+    expect(event!.qid).toBe(appended.qid);
     expect(event!.userAgent).toBe('evilagent');
     expect((await verify(f)).ok).toBe(true);
   });
@@ -242,8 +293,7 @@ describe('export and offline verification', () => {
   let f: Fixture;
   let file: string;
   beforeAll(async () => {
-    f = await fixture();
-    await writeThirty(f);
+    f = await fixture(writeThirty);
     file = join(mkdtempSync(join(tmpdir(), 'behalf-audit-')), 'audit.jsonl');
     const lines: string[] = [];
     const count = await exportChain(f.store, { table: 'audit_event', issuer: ISSUER, keys: { keys: [publicJwk] } }, (line) => {
@@ -272,5 +322,49 @@ describe('export and offline verification', () => {
     const parsed = await readExport(copy);
     const result = await verifyChain(parsed.header.table, parsed.events, parsed.checkpoints, verifier);
     expect(result.problem).toMatchObject({ seq: 7 });
+  });
+});
+
+describe('the Merkle log over a migrated chain', () => {
+  let f: Fixture;
+  beforeAll(async () => {
+    f = await fixture(writeThirty);
+  });
+  afterAll(() => f.close());
+
+  it('puts the chained events in the tree, new events after them, and verifies both by their rules', async () => {
+    for (let i = 0; i < 5; i += 1) await f.writer.append(f.dataSource, { type: 'token.issued', actor: 'client:new', details: { i } });
+    const sequencer = new AuditSequencer(f.dataSource, 'audit_event', { batchSize: 7, signer: async () => headSigner });
+    const head = await sequencer.drain();
+    expect(head).toMatchObject({ treeSize: 35 });
+    const result = await verify(f);
+    expect(result).toMatchObject({
+      ok: true,
+      events: 35,
+      lastCheckpoint: { seq: 30 },
+      log: { lastTreeHead: { treeSize: 35 }, missingQids: [] },
+    });
+
+    // A chained event has an inclusion proof too: its leaf names its chain hash.
+    const [chained] = (await f.store.query({ before: 4, limit: 1 })).events;
+    const proof = {
+      format: INCLUSION_FORMAT,
+      table: 'audit_event',
+      issuer: ISSUER,
+      seq: 3,
+      leaf_index: 2,
+      event: auditEventToJson(chained!),
+      tree_head: { tree_size: 35, root_hash: head!.rootHash, created_at: head!.createdAt.toISOString(), jws: head!.jws },
+      inclusion_path: await sequencer.store.inclusionPath(f.dataSource, 3, 35),
+      keys: { keys: [publicJwk] },
+    };
+    expect(await verifyProofBundle(proof, { keys: { keys: [publicJwk] } })).toMatchObject({ ok: true });
+  });
+
+  it('still catches an edit of a chained event, by the chain rules', async () => {
+    await withoutTriggers(f, () =>
+      f.dataSource.query(`UPDATE audit_event SET details = '{"n": 999}' WHERE seq = 12`).then(() => undefined),
+    );
+    expect((await verify(f)).problem).toMatchObject({ seq: 12, reason: 'event 12 was altered (its content does not match its hash)' });
   });
 });

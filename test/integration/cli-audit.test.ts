@@ -45,13 +45,43 @@ describe('admin events from the CLI', () => {
 });
 
 describe('audit checkpoint, query, verify, export', () => {
-  it('seals the head and verifies the chain', async () => {
+  it('seals the head and verifies the log', async () => {
     const sealed = await cli('audit', 'checkpoint');
     expect(sealed.code).toBe(0);
-    expect(sealed.stdout).toMatch(/^checkpoint at seq \d+ \([0-9a-f]{64}\) signed /);
+    expect(sealed.stdout).toMatch(/^tree head of size \d+ \(root [0-9a-f]{64}\) signed /);
     const verified = await cli('audit', 'verify');
     expect(verified).toMatchObject({ code: 0, stderr: '' });
-    expect(verified.stdout).toMatch(/^audit chain intact: \d+ events, last checkpoint at seq \d+ /);
+    expect(verified.stdout).toMatch(/^audit chain intact: \d+ events, .*newest signed tree head of size \d+/);
+  });
+
+  it('proves one event and checks the proof offline with the published keys, refusing a tampered one', async () => {
+    await cli('audit', 'checkpoint');
+    const [store] = (await services.audit.events.query({ type: 'admin.store.created' })).events;
+    const file = join(dir, 'store.proof.json');
+    const proved = await cli('audit', 'prove', String(store!.seq), '--output', file);
+    expect(proved).toMatchObject({ code: 0, stderr: `proof written to ${file}\n` });
+    const keys = join(dir, 'jwks.json');
+    writeFileSync(keys, JSON.stringify(await services.audit.verificationKeys()));
+    const checked = await cli('audit', 'verify-proof', file, '--keys', keys);
+    expect(checked.code).toBe(0);
+    expect(checked.stdout).toMatch(
+      new RegExp(`^proof holds: event ${store!.seq} \\(admin.store.created\\) is included in audit_event's signed tree of size \\d+`),
+    );
+    expect((await cli('audit', 'verify-proof', file)).stdout).toMatch(/warning: checked with the bundle's own keys/);
+
+    writeFileSync(join(dir, 'forged.proof.json'), readFileSync(file, 'utf8').replace('"Garden"', '"Gardens"'));
+    const forged = await cli('audit', 'verify-proof', join(dir, 'forged.proof.json'), '--keys', keys);
+    expect(forged.code).toBe(1);
+    expect(forged.stdout).toMatch(/^proof FAILS: event \d+ was altered/);
+
+    const consistency = join(dir, 'consistency.json');
+    expect((await cli('audit', 'prove-consistency', '1', '--output', consistency)).code).toBe(1);
+    const heads = await services.audit.treeHeads();
+    expect((await cli('audit', 'prove-consistency', String(heads[0]!.treeSize), '--output', consistency)).code).toBe(0);
+    expect((await cli('audit', 'verify-proof', consistency, '--keys', keys)).stdout).toMatch(
+      /^proof holds: the signed tree of size \d+ extends/,
+    );
+    expect((await cli('audit', 'prove', '999999')).stderr).toMatch(/not covered by a signed tree head yet/);
   });
 
   it('queries as a table and as JSON, validating its options', async () => {
@@ -85,13 +115,13 @@ describe('audit checkpoint, query, verify, export', () => {
   it('catches a truncated database against an earlier export', async () => {
     const earlier = join(dir, 'audit.jsonl');
     await services.dataSource.query('ALTER TABLE audit_event DISABLE TRIGGER ALL');
-    await services.dataSource.query('ALTER TABLE audit_event_checkpoint DISABLE TRIGGER ALL');
-    // The attacker removes the newest events and every checkpoint kept in the database.
+    await services.dataSource.query('ALTER TABLE audit_event_tree_head DISABLE TRIGGER ALL');
+    // The attacker removes the newest events and every signed head kept in the database.
     const [{ max }] = (await services.dataSource.query('SELECT max(seq)::int AS max FROM audit_event')) as [{ max: number }];
-    await services.dataSource.query('DELETE FROM audit_event WHERE seq >= $1', [max - 1]);
-    await services.dataSource.query('DELETE FROM audit_event_checkpoint');
+    await services.dataSource.query('DELETE FROM audit_event WHERE seq >= $1 OR seq IS NULL', [max - 1]);
+    await services.dataSource.query('DELETE FROM audit_event_tree_head');
     await services.dataSource.query('ALTER TABLE audit_event ENABLE TRIGGER ALL');
-    await services.dataSource.query('ALTER TABLE audit_event_checkpoint ENABLE TRIGGER ALL');
+    await services.dataSource.query('ALTER TABLE audit_event_tree_head ENABLE TRIGGER ALL');
     expect((await cli('audit', 'verify')).code).toBe(0); // nothing inside the database can tell
     const held = await cli('audit', 'verify', '--checkpoints', earlier);
     expect(held.code).toBe(1);

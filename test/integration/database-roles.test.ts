@@ -55,7 +55,7 @@ afterAll(async () => {
 });
 
 async function lastEvent(): Promise<{ type: string; client_id: string }> {
-  const { rows } = await runtime.query('SELECT type, client_id FROM audit_event ORDER BY seq DESC LIMIT 1');
+  const { rows } = await runtime.query('SELECT type, client_id FROM audit_event ORDER BY qid DESC NULLS LAST LIMIT 1');
   return rows[0];
 }
 
@@ -94,7 +94,13 @@ describe('the runtime role', () => {
     ['TRUNCATE audit_event_checkpoint', /permission denied for table audit_event_checkpoint/],
     ['ALTER TABLE audit_event DISABLE TRIGGER ALL', /must be owner of table audit_event/],
     ['ALTER TABLE audit_event_checkpoint DISABLE TRIGGER ALL', /must be owner of table audit_event_checkpoint/],
-    ['DROP TRIGGER audit_event_no_update_delete ON audit_event', /must be owner of (table|relation) audit_event/],
+    ['DROP TRIGGER audit_event_no_delete ON audit_event', /must be owner of (table|relation) audit_event/],
+    ['DROP TRIGGER audit_event_sequence_only ON audit_event', /must be owner of (table|relation) audit_event/],
+    [`UPDATE audit_event_node SET hash = repeat('0', 64)`, /permission denied for table audit_event_node/],
+    ['DELETE FROM audit_event_node', /permission denied for table audit_event_node/],
+    [`UPDATE audit_event_tree_head SET root_hash = repeat('0', 64)`, /permission denied for table audit_event_tree_head/],
+    ['DELETE FROM audit_event_tree_head', /permission denied for table audit_event_tree_head/],
+    ['ALTER TABLE audit_event_tree_head DISABLE TRIGGER ALL', /must be owner of table audit_event_tree_head/],
     [
       'CREATE OR REPLACE FUNCTION audit_event_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$',
       /permission denied for schema public|must be owner of function audit_event_refuse_change/,
@@ -112,9 +118,10 @@ describe('the runtime role', () => {
     );
   });
 
-  it('may read and append checkpoints (Behalf seals the head with it)', async () => {
-    const { rows } = await runtime.query('SELECT count(*)::int AS count FROM audit_event_checkpoint');
+  it('may read and append signed tree heads (the sequencer signs them with it)', async () => {
+    const { rows } = await runtime.query('SELECT count(*)::int AS count FROM audit_event_tree_head');
     expect(rows[0].count).toBeGreaterThan(0);
+    await expect(runtime.query('SELECT count(*) FROM audit_event_checkpoint')).resolves.toBeDefined();
   });
 
   it('passes the production check', async () => {

@@ -58,7 +58,7 @@ async function expectWorking(behalf: Behalf, issuer: string): Promise<void> {
     resource: 'http://localhost:4003',
   });
   expect(response.status).toBe(200);
-  const [last] = (await behalf.dataSource.query('SELECT type FROM audit_event ORDER BY seq DESC LIMIT 1')) as { type: string }[];
+  const [last] = (await behalf.dataSource.query('SELECT type FROM audit_event ORDER BY qid DESC NULLS LAST LIMIT 1')) as { type: string }[];
   expect(last?.type).toBe('token.issued');
   await expect(behalf.dataSource.query('SET session_replication_role = replica')).rejects.toThrow(/permission denied/);
 }

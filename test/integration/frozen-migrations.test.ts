@@ -125,7 +125,7 @@ describe('the audit type-prefix migration on a busy trail', () => {
         new AuditWriter().append(dataSource, { type: 'admin.test.during_index_build', actor: 'system' }),
         new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('append blocked by the index build')), 3000))),
       ]).finally(() => clearTimeout(timer));
-      expect(appended.seq).toBeGreaterThan(0);
+      expect(appended.qid).toBeGreaterThan(0);
       await writer.query('ROLLBACK');
       expect(await migrating).toEqual(['AuditTypePrefix1795536000000']);
       const found = await indexes(async (sql, params) => (await writer.query(sql, params)).rows, 'audit_event');

@@ -49,7 +49,7 @@ it('ends the session when the customer is disabled mid-session', async () => {
 });
 
 it('audits exchanges refused before the handler runs (client not allowed the grant)', async () => {
-  const before = (await running.behalf.audit.events.head())!.seq;
+  const before = await running.behalf.audit.events.mark();
   const response = await tokenRequest(running.issuer, 'integrator-demo', 'integrator-demo-secret', {
     grant_type: TOKEN_EXCHANGE,
     subject_token: anna,
@@ -57,7 +57,7 @@ it('audits exchanges refused before the handler runs (client not allowed the gra
   });
   expect(response.body.error).toBe('unauthorized_client');
   const [denied] = (await running.behalf.audit.events.query({ type: 'on_behalf.denied' })).events;
-  expect(denied!.seq).toBeGreaterThan(before);
+  expect(denied!.qid).toBeGreaterThan(before);
   expect(denied).toMatchObject({
     actor: 'client:integrator-demo',
     details: { error: 'unauthorized_client', reason: 'refused_before_exchange' },
@@ -66,14 +66,14 @@ it('audits exchanges refused before the handler runs (client not allowed the gra
 
 it('answers 503 temporarily_unavailable when the exchange cannot be recorded', async () => {
   const { actorToken } = await reauthenticate(running, { customer: anna });
-  await running.behalf.dataSource.query('ALTER FUNCTION audit_event_append RENAME TO audit_event_append_off');
+  await running.behalf.dataSource.query('ALTER FUNCTION audit_event_enqueue RENAME TO audit_event_enqueue_off');
   try {
     const response = await exchange(running, onBehalfParams(anna, actorToken));
     expect(response.status).toBe(503);
     expect(response.body).toMatchObject({ error: 'temporarily_unavailable' });
     expect(response.body.access_token).toBeUndefined();
   } finally {
-    await running.behalf.dataSource.query('ALTER FUNCTION audit_event_append_off RENAME TO audit_event_append');
+    await running.behalf.dataSource.query('ALTER FUNCTION audit_event_enqueue_off RENAME TO audit_event_enqueue');
   }
   expect((await exchange(running, onBehalfParams(anna, actorToken))).status).toBe(200);
 });

@@ -796,7 +796,7 @@ describe('the exchange refuses', () => {
     const sids = new Set(responses.map((response) => decodeJwt(String(response.body.access_token)).obo_sid));
     expect(sids.size).toBe(1);
     const started = (await running.behalf.audit.events.query({ type: 'on_behalf.started', limit: 10 })).events.filter(
-      (event) => event.seq > mark,
+      (event) => event.qid! > mark,
     );
     expect(started).toHaveLength(1);
     expect(await activeSessions(sam)).toBe(1);
@@ -899,7 +899,7 @@ describe('a stale re-authentication', () => {
     const stale = await reauthenticate(short, { customer });
     await short.behalf.dataSource.query(`UPDATE on_behalf_reauth SET authenticated_at = now() - interval '1 hour'`);
 
-    const before = (await short.behalf.audit.events.head())!.seq;
+    const before = await short.behalf.audit.events.mark();
     const response = await exchange(short, onBehalfParams(customer, stale.actorToken));
     expectOAuthError(
       response,
@@ -907,7 +907,7 @@ describe('a stale re-authentication', () => {
       'invalid_request',
       /^the re-authentication is 3\d{3} s old; an on-behalf session must start within 30 s of it$/,
     );
-    const [denial] = (await short.behalf.audit.events.query({ type: 'on_behalf.denied' })).events.filter((event) => event.seq > before);
+    const [denial] = (await short.behalf.audit.events.query({ type: 'on_behalf.denied' })).events.filter((event) => event.qid! > before);
     expect(denial).toMatchObject({ actor: agent, subject: customer, details: { reason: 'stale_reauth', error: 'invalid_request' } });
     expect(await short.behalf.onBehalf.list({ agentId: agent })).toHaveLength(0);
 
@@ -921,11 +921,11 @@ describe('a stale re-authentication', () => {
 
 describe('fail closed', () => {
   async function withAuditBroken<T>(work: () => Promise<T>): Promise<T> {
-    await running.behalf.dataSource.query('ALTER FUNCTION audit_event_append RENAME TO audit_event_append_disabled');
+    await running.behalf.dataSource.query('ALTER FUNCTION audit_event_enqueue RENAME TO audit_event_enqueue_disabled');
     try {
       return await work();
     } finally {
-      await running.behalf.dataSource.query('ALTER FUNCTION audit_event_append_disabled RENAME TO audit_event_append');
+      await running.behalf.dataSource.query('ALTER FUNCTION audit_event_enqueue_disabled RENAME TO audit_event_enqueue');
     }
   }
 
@@ -946,13 +946,13 @@ describe('fail closed', () => {
     const { actorToken } = await reauthenticate(running, { customer: oleg });
     const sessions = await sessionRows(sam);
     const grants = await grantRows();
-    const head = (await running.behalf.audit.events.head())!.seq;
+    const head = await running.behalf.audit.events.mark();
     for (const extra of <Record<string, string>[]>[{}, { requested_token_type: ID_TOKEN_TYPE }, { resource: OPAQUE_API }]) {
       expectNoToken(await withAuditBroken(() => exchange(running, onBehalfParams(oleg, actorToken, extra))));
     }
     expect(await sessionRows(sam)).toBe(sessions);
     expect(await grantRows()).toBe(grants);
-    expect((await running.behalf.audit.events.head())!.seq).toBe(head);
+    expect(await running.behalf.audit.events.mark()).toBe(head);
 
     await openSession(oleg, actorToken);
     expect(await sessionRows(sam)).toBe(sessions + 1);

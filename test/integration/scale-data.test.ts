@@ -47,7 +47,7 @@ beforeAll(async () => {
     accounts: await count(`SELECT count(*) AS n FROM account`),
     roles: await count(`SELECT count(*) AS n FROM account_role`),
     events: await count(`SELECT count(*) AS n FROM audit_event`),
-    checkpointSeq: Number(/^checkpoint at seq (\d+) /.exec(sealed.stdout)![1]),
+    checkpointSeq: Number(/^tree head of size (\d+) /.exec(sealed.stdout)![1]),
   };
   await seedScale(db.url, SIZE, (line) => log.push(line));
 }, 120_000);
@@ -104,16 +104,20 @@ describe('scale data', () => {
     expect(Number(names[0].last)).toBeGreaterThan(150);
   });
 
-  it('continues the audit chain: Behalf verifies it, across the checkpoint before and a new one after', async () => {
+  it('continues the audit log: Behalf verifies it, across the tree head before and a new one after', async () => {
     const first = await services.audit.verify();
-    expect(first).toMatchObject({ ok: true, events: before.events + SIZE.auditRows, lastCheckpoint: { seq: before.checkpointSeq } });
+    expect(first).toMatchObject({
+      ok: true,
+      events: before.events + SIZE.auditRows,
+      log: { lastTreeHead: { treeSize: before.checkpointSeq }, missingQids: [] },
+    });
     const sealed = await cli('audit', 'checkpoint');
     expect(sealed.code).toBe(0);
     const verified = await cli('audit', 'verify');
     expect(verified).toMatchObject({ code: 0, stderr: '' });
     expect(verified.stdout).toMatch(
       new RegExp(
-        `^audit chain intact: ${before.events + SIZE.auditRows} events, last checkpoint at seq ${before.events + SIZE.auditRows} `,
+        `^audit chain intact: ${before.events + SIZE.auditRows} events, .*newest signed tree head of size ${before.events + SIZE.auditRows} `,
       ),
     );
     const types = (await services.dataSource.query(`SELECT DISTINCT type FROM audit_event WHERE seq > $1`, [before.events])) as {

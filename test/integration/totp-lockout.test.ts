@@ -33,12 +33,12 @@ function nextCode(): Promise<string> {
 /** The audit trail's last sequence number before the current test. */
 let mark = 0;
 beforeEach(async () => {
-  mark = (await running.behalf.audit.events.query({ limit: 1 })).events[0]?.seq ?? 0;
+  mark = await running.behalf.audit.events.mark();
 });
 
 /** This test's events of one type about sam (newest first). */
 async function events(type: string) {
-  return (await running.behalf.audit.events.query({ type, subject: sam, limit: 200 })).events.filter((event) => event.seq > mark);
+  return (await running.behalf.audit.events.query({ type, subject: sam, limit: 200 })).events.filter((event) => event.qid! > mark);
 }
 
 async function counter(): Promise<{ failed: number; locked: boolean }> {

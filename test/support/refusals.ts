@@ -14,13 +14,13 @@ export type DenialType = 'on_behalf.denied' | 'delegation.denied';
 
 /** Where the audit trail stands now; pass it to `denialsSince`. */
 export async function auditMark(running: RunningBehalf): Promise<number> {
-  return (await running.behalf.audit.events.head())?.seq ?? 0;
+  return running.behalf.audit.events.mark();
 }
 
 /** Denials of `type` recorded after `mark`, newest first. Denials are committed before the response leaves. */
 export async function denialsSince(running: RunningBehalf, mark: number, type: DenialType = 'on_behalf.denied'): Promise<AuditEvent[]> {
   const { events } = await running.behalf.audit.events.query({ type, limit: 50 });
-  return events.filter((event) => event.seq > mark);
+  return events.filter((event) => event.qid! > mark);
 }
 
 /** Asserts an OAuth error response: status, exact code, and a description that says why. */

@@ -4,10 +4,12 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import type { AuditQuery, ExternalCheckpoints, VerifyResult } from '../../audit/index.js';
+import type { ExternalTreeHeads } from '../../server/audit-trail/audit-service.js';
 import type { CliContext } from '../context.js';
 import { CliError, SilentExit } from '../errors.js';
 import { examples, table, when } from '../output.js';
 import { integerIn } from '../parse.js';
+import { registerProofs } from './audit-proofs.js';
 
 function isoDate(value: string): Date {
   const parsed = new Date(value);
@@ -30,6 +32,22 @@ async function externalCheckpoints(cli: CliContext, table: string, paths: string
   return store && { source: store.location, checkpoints: await store.readAll() };
 }
 
+/** Signed tree heads kept outside the database: from --checkpoints copies, else the configured folder. */
+async function externalTreeHeads(cli: CliContext, table: string, paths: string[] | undefined): Promise<ExternalTreeHeads | undefined> {
+  const [{ describeSources, readTreeHeadCopies }, { externalTreeHeadArchive }] = await Promise.all([
+    import('../../audit/index.js'),
+    import('../../server/audit-trail/external-checkpoint-archive.js'),
+  ]);
+  const asHeads = (list: { seq: number; hash: string; createdAt: Date; jws: string }[]) =>
+    list.map((head) => ({ treeSize: head.seq, rootHash: head.hash, createdAt: head.createdAt, jws: head.jws }));
+  if (paths?.length) {
+    const heads = asHeads(await readTreeHeadCopies(paths, table));
+    return { source: describeSources(paths), heads };
+  }
+  const store = externalTreeHeadArchive(await cli.config(), table);
+  return store && { source: store.location, heads: asHeads(await store.readAll()) };
+}
+
 export function registerAudit(program: Command, cli: CliContext): void {
   const group = program.command('audit').description('the append-only, hash-chained audit trail');
   examples(
@@ -39,6 +57,8 @@ export function registerAudit(program: Command, cli: CliContext): void {
     'audit verify',
     'audit verify --file audit.jsonl',
     'audit checkpoint',
+    'audit prove 1234 --output proof.json',
+    'audit verify-proof proof.json --keys jwks.json',
   );
 
   const query = group
@@ -151,17 +171,25 @@ export function registerAudit(program: Command, cli: CliContext): void {
       if (options.file) {
         const parsed = await readExport(options.file);
         const external = await externalCheckpoints(cli, parsed.header.table, options.checkpoints);
+        const { jwksTreeHeadVerifier } = await import('../../audit/index.js');
+        const outsideHeads = await externalTreeHeads(cli, parsed.header.table, options.checkpoints);
         verdict = await verifyChain(
           parsed.header.table,
           parsed.events,
           parsed.checkpoints,
           jwksCheckpointVerifier(parsed.header.keys, parsed.header.issuer),
           external,
+          {
+            heads: parsed.treeHeads,
+            ...(outsideHeads ? { external: outsideHeads } : {}),
+            verify: jwksTreeHeadVerifier(parsed.header.keys, parsed.header.issuer),
+          },
         );
       } else {
         const external = options.checkpoints && (await externalCheckpoints(cli, BEHALF_AUDIT_TABLE, options.checkpoints));
-        // Without --checkpoints the service reads its configured store itself.
-        verdict = await cli.withServices((services) => services.audit.verify(external));
+        const outsideHeads = options.checkpoints && (await externalTreeHeads(cli, BEHALF_AUDIT_TABLE, options.checkpoints));
+        // Without --checkpoints the service reads its configured stores itself.
+        verdict = await cli.withServices((services) => services.audit.verify(external, outsideHeads));
       }
       const gaps = verificationGaps(verdict);
       cli.out(describeVerification(verdict), ...gaps.map((gap) => `warning: ${gap}`));
@@ -177,7 +205,7 @@ export function registerAudit(program: Command, cli: CliContext): void {
 
   const checkpoint = group
     .command('checkpoint')
-    .description('seal the current head now in a signed checkpoint (Behalf also does this periodically)')
+    .description('sequence what is pending and sign a tree head over the log now (the sequencer does this every second on its own)')
     .action(async () => {
       const { ensureSigningKeys } = await import('../../server/keys/key-store.js');
       const sealed = await cli.withServices(async (services) => {
@@ -186,7 +214,9 @@ export function registerAudit(program: Command, cli: CliContext): void {
         return services.audit.checkpoint();
       });
       if (!sealed) return cli.out('the audit trail is empty: nothing to seal');
-      cli.out(`checkpoint at seq ${sealed.seq} (${sealed.hash}) signed ${when(sealed.createdAt)}`);
+      cli.out(`tree head of size ${sealed.treeSize} (root ${sealed.rootHash}) signed ${when(sealed.createdAt)}`);
     });
   examples(checkpoint, 'audit checkpoint');
+
+  registerProofs(group, cli);
 }

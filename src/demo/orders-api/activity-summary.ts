@@ -47,8 +47,8 @@ async function rows<T extends { id: string }>(
   return new Map(found.map((row) => [row.id, row]));
 }
 
-/** One summary per event seq (events of unknown kinds, or rows gone, get none). */
-export async function summariseActivity(dataSource: DataSource, events: AuditEvent[]): Promise<Map<number, ActivitySummary>> {
+/** One summary per event id (events of unknown kinds, or rows gone, get none). */
+export async function summariseActivity(dataSource: DataSource, events: AuditEvent[]): Promise<Map<string, ActivitySummary>> {
   const parts = events.map(partsOf);
   const idsOf = (entity: string) => [...new Set(parts.filter((p) => p.entity === entity && p.id).map((p) => p.id!))];
   const productIds = [...new Set(parts.map((p) => p.productId).filter((id): id is string => id !== null))];
@@ -58,10 +58,10 @@ export async function summariseActivity(dataSource: DataSource, events: AuditEve
     rows(dataSource, Payment, idsOf('payment')),
     rows(dataSource, Product, productIds),
   ]);
-  const summaries = new Map<number, ActivitySummary>();
+  const summaries = new Map<string, ActivitySummary>();
   events.forEach((event, index) => {
     const summary = describe(parts[index]!, { orders, lines, payments, products });
-    if (summary) summaries.set(event.seq, summary);
+    if (summary) summaries.set(event.id, summary);
   });
   return summaries;
 }

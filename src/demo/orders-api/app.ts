@@ -9,7 +9,8 @@ import Router from '@koa/router';
 import { serve, type Served } from '../shared/http-server.js';
 import Koa, { type Context } from 'koa';
 import type { DataSource } from 'typeorm';
-import { AuditRepository } from '../../audit/index.js';
+import type { JWK } from 'jose';
+import { AuditRepository, AuditSequencer, jwkTreeHeadSigner } from '../../audit/index.js';
 import {
   createAccessTokenVerifier,
   createSessionStatusChecker,
@@ -54,12 +55,17 @@ export interface OrdersApiOptions {
   keys?: VerifierOptions['keys'];
   /** This API's public base URL behind a proxy (DPoP `htu`); default: the request's own origin. */
   publicUrl?: string;
+  /** A private JWK (with kid and alg: ES256 or EdDSA) that signs the audit log's tree heads; none: sequenced, unsigned. */
+  auditTreeHeadKey?: JWK;
+  /** The `iss` of those heads (default: the resource URL). */
+  auditIssuer?: string;
 }
 
 /** The app, and `listen`/`close` from the shared server helper. */
 export interface OrdersApi extends Served {
   app: Koa;
   dataSource: DataSource;
+  sequencer: AuditSequencer;
 }
 
 function defaultOnError(error: unknown, ctx: Context): void {
@@ -126,13 +132,21 @@ export async function createOrdersApi(options: OrdersApiOptions): Promise<Orders
     app.use(router.routes()).use(router.allowedMethods({ throw: true }));
   }
 
+  // The audit log's sequencer: one per cluster of orders API instances works, the others stand by (README "Audit log").
+  const signer =
+    options.auditTreeHeadKey && jwkTreeHeadSigner(options.auditTreeHeadKey, options.auditIssuer ?? options.resource ?? DEFAULT_RESOURCE);
+  const sequencer = new AuditSequencer(dataSource, ORDERS_AUDIT_TABLE, signer ? { signer: async () => signer } : {});
+  sequencer.start();
+
   const served = serve(app);
   return {
     app,
     dataSource,
+    sequencer,
     listen: served.listen,
     async close() {
       await served.close();
+      await sequencer.stop();
       if (dataSource.isInitialized) await dataSource.destroy();
     },
   };

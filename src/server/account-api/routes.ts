@@ -1,7 +1,9 @@
 /**
  * The customer's own view of login on behalf: who acted on their account,
- * when, why (reason, ticket), through which app, and a way to end a session
- * that is still running. Authenticated with the customer's own access token.
+ * when, why (reason, ticket), through which app, a way to end a session
+ * that is still running, and a proof of a session's audit records that the
+ * customer can keep and check offline (`behalf audit verify-proof`).
+ * Authenticated with the customer's own access token.
  */
 import Router from '@koa/router';
 import type { OidcPort } from '../oidc/port.js';
@@ -9,8 +11,14 @@ import type { AccountService } from '../../accounts/account-service.js';
 import { requireCustomerToken } from '../admin/bearer-auth.js';
 import { requestMeta } from '../audit-trail/request-meta.js';
 import type { OnBehalfRepository, SessionView } from '../on-behalf/on-behalf-repository.js';
+import { ProofUnavailableError, type AuditService } from '../audit-trail/audit-service.js';
 
-export function accountRoutes(deps: { oidc: OidcPort; accounts: AccountService; sessions: OnBehalfRepository }): Router {
+export function accountRoutes(deps: {
+  oidc: OidcPort;
+  accounts: AccountService;
+  sessions: OnBehalfRepository;
+  audit?: AuditService;
+}): Router {
   const router = new Router({ prefix: '/account' });
   router.use(requireCustomerToken(deps.oidc, deps.accounts));
   router.use(async (ctx, next) => {
@@ -47,6 +55,35 @@ export function accountRoutes(deps: { oidc: OidcPort; accounts: AccountService; 
   router.get('/on-behalf-sessions', async (ctx) => {
     const customer = ctx.state.customer!;
     ctx.body = { sessions: await describe(await deps.sessions.list({ customerId: customer.account.id, limit: 100 })) };
+  });
+
+  // "Download proof": every audit record of one of the customer's sessions, each with its inclusion proof in a signed tree head.
+  router.get('/on-behalf-sessions/:id/proof', async (ctx) => {
+    const customer = ctx.state.customer!;
+    const session = await deps.sessions.session(ctx.params.id!);
+    if (!session || session.customerId !== customer.account.id || !deps.audit) {
+      ctx.status = 404;
+      ctx.body = { error: 'not_found', error_description: 'no such on-behalf session on your account' };
+      return;
+    }
+    const { events } = await deps.audit.events.query({ sessionId: session.id, limit: 500 });
+    const proofs = [];
+    let pending = 0;
+    for (const event of events.reverse()) {
+      if (event.seq === null) {
+        pending += 1;
+        continue;
+      }
+      try {
+        proofs.push(await deps.audit.inclusionProof(event.seq));
+      } catch (error) {
+        if (!(error instanceof ProofUnavailableError)) throw error;
+        pending += 1;
+      }
+    }
+    ctx.attachment(`on-behalf-session-${session.id}.proof.json`);
+    // Records not yet under a signed tree head (about a second after they happen) come in a later download.
+    ctx.body = { session_id: session.id, proofs, not_yet_provable: pending };
   });
 
   router.post('/on-behalf-sessions/:id/end', async (ctx) => {

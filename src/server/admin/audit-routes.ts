@@ -1,13 +1,15 @@
 /**
  * Admin API over the audit trail (for the portal): search, export (JSON
- * lines), and the chain's status. Admin role required; exports are audited.
+ * lines), the log's status, and proofs (an event's inclusion in a signed tree
+ * head, the consistency of two heads: RFC 9162 §2.1.3, §2.1.4) that
+ * `behalf audit verify-proof` checks offline. Admin role required; exports are audited.
  */
 import { PassThrough } from 'node:stream';
 import Router from '@koa/router';
 import type { OidcPort } from '../oidc/port.js';
 import type { AccountService } from '../../accounts/account-service.js';
 import { auditEventToJson, describeVerification, verificationGaps, type AuditQuery } from '../../audit/index.js';
-import type { AuditService } from '../audit-trail/audit-service.js';
+import { ProofUnavailableError, type AuditService } from '../audit-trail/audit-service.js';
 import { requestMeta } from '../audit-trail/request-meta.js';
 import type { Logger } from '../observability/logger.js';
 import { requireStaffToken } from './bearer-auth.js';
@@ -31,6 +33,11 @@ export function auditAdminRoutes(deps: {
     try {
       await next();
     } catch (error) {
+      if (error instanceof ProofUnavailableError) {
+        ctx.status = 404;
+        ctx.body = { error: 'not_found', error_description: error.message };
+        return;
+      }
       if (!(error instanceof QueryError)) throw error;
       ctx.status = 400;
       ctx.body = { error: 'invalid_request', error_description: error.message };
@@ -76,11 +83,29 @@ export function auditAdminRoutes(deps: {
       external_checkpoints: result.external
         ? { source: result.external.source, count: result.external.checkpoints, last_seq: result.external.lastSeq ?? null }
         : null,
+      last_tree_head: result.log?.lastTreeHead
+        ? {
+            tree_size: result.log.lastTreeHead.treeSize,
+            root_hash: result.log.lastTreeHead.rootHash,
+            created_at: result.log.lastTreeHead.createdAt.toISOString(),
+          }
+        : null,
+      missing_queue_ids: result.log?.missingQids ?? [],
       problem: result.problem ?? null,
       summary: describeVerification(result),
       // What `audit verify --strict` refuses: intact, but nothing outside the database vouches for it.
       warnings: verificationGaps(result),
     };
+  });
+
+  router.get('/proof/inclusion', async (ctx) => {
+    const seq = sizeParameter(ctx.query, 'seq', true)!;
+    ctx.body = await deps.audit.inclusionProof(seq, sizeParameter(ctx.query, 'tree_size', false));
+  });
+
+  router.get('/proof/consistency', async (ctx) => {
+    const first = sizeParameter(ctx.query, 'first', true)!;
+    ctx.body = await deps.audit.consistencyProof(first, sizeParameter(ctx.query, 'second', false));
   });
 
   router.get('/export', async (ctx) => {
@@ -108,4 +133,17 @@ export function auditAdminRoutes(deps: {
   });
 
   return router;
+}
+
+/** A positive whole number given at most once (`seq`, `tree_size`, `first`, `second`). */
+function sizeParameter(query: Record<string, string | string[] | undefined>, name: string, required: boolean): number | undefined {
+  const value = query[name];
+  if (value === undefined) {
+    if (required) throw new QueryError(`${name} is required`);
+    return undefined;
+  }
+  if (Array.isArray(value)) throw new QueryError(`${name} may be given once`);
+  if (!/^[1-9]\d{0,15}$/.test(value) || !Number.isSafeInteger(Number(value)))
+    throw new QueryError(`${name} must be a positive whole number`);
+  return Number(value);
 }

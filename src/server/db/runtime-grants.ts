@@ -16,6 +16,12 @@ const quote = (name: string) => pg.escapeIdentifier(name);
 export const AUDIT_TABLE = 'audit_event';
 export const AUDIT_CHECKPOINT_TABLE = 'audit_event_checkpoint';
 export const AUDIT_APPEND_FUNCTION = 'audit_event_append(uuid, timestamptz, text, text, text, text, text, text, text, jsonb, text)';
+/** The Merkle log (1795543000000): appends enqueue, the sequencer sequences, both only through these functions. */
+export const AUDIT_ENQUEUE_FUNCTION = 'audit_event_enqueue(uuid, timestamptz, text, text, text, text, text, text, text, jsonb, text)';
+export const AUDIT_SEQUENCE_FUNCTION = 'audit_event_sequence(bigint[], text[])';
+/** The tree's stored nodes and signed heads: added, never changed (triggers); its size: moved by the sequencer. */
+const AUDIT_APPEND_ONLY_TABLES = ['audit_event_node', 'audit_event_tree_head'];
+const AUDIT_TREE_TABLE = 'audit_event_tree';
 /** TypeORM's ledger of applied migrations: the owner's business. */
 const MIGRATIONS_TABLE = 'migrations';
 
@@ -36,6 +42,14 @@ export function runtimeGrantStatements(role: string, schema = 'public'): string[
     `REVOKE ALL ON TABLE ${table(AUDIT_CHECKPOINT_TABLE)} FROM ${r}`,
     `GRANT SELECT, INSERT ON TABLE ${table(AUDIT_CHECKPOINT_TABLE)} TO ${r}`,
     `GRANT EXECUTE ON FUNCTION ${s}.${AUDIT_APPEND_FUNCTION} TO ${r}`,
+    ...AUDIT_APPEND_ONLY_TABLES.flatMap((name) => [
+      `REVOKE ALL ON TABLE ${table(name)} FROM ${r}`,
+      `GRANT SELECT, INSERT ON TABLE ${table(name)} TO ${r}`,
+    ]),
+    `REVOKE ALL ON TABLE ${table(AUDIT_TREE_TABLE)} FROM ${r}`,
+    `GRANT SELECT, UPDATE ON TABLE ${table(AUDIT_TREE_TABLE)} TO ${r}`,
+    `GRANT EXECUTE ON FUNCTION ${s}.${AUDIT_ENQUEUE_FUNCTION} TO ${r}`,
+    `GRANT EXECUTE ON FUNCTION ${s}.${AUDIT_SEQUENCE_FUNCTION} TO ${r}`,
   ];
 }
 

@@ -51,7 +51,7 @@ export function accountRoutes({ dataSource, audit, auth }: RouteDeps): Router {
     const summaries = await summariseActivity(dataSource, page.events);
     const events = page.events.map((event) => ({
       ...activityView(event),
-      ...(summaries.has(event.seq) ? { summary: summaries.get(event.seq) } : {}),
+      ...(summaries.has(event.id) ? { summary: summaries.get(event.id) } : {}),
     }));
     ctx.body = { events, ...(page.nextBefore !== undefined ? { nextBefore: page.nextBefore } : {}) };
   });
