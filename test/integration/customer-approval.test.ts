@@ -40,7 +40,7 @@ async function api(path: string, token: string, method = 'GET', body?: unknown) 
 const setPolicy = (policy: string) => api('/account/access-policy', olegToken, 'PUT', { policy });
 
 async function audit(type: string): Promise<{ actor: string | null; subject: string | null; details: Record<string, unknown> }[]> {
-  return (await system.running.behalf.dataSource.query(`SELECT actor, subject, details FROM audit_event WHERE type = $1 ORDER BY seq`, [
+  return (await system.running.behalf.dataSource.query(`SELECT actor, subject, details FROM audit_event WHERE type = $1 ORDER BY qid`, [
     type,
   ])) as { actor: string | null; subject: string | null; details: Record<string, unknown> }[];
 }
