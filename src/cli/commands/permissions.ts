@@ -141,10 +141,5 @@ async function endSessionsBeyond(services: Services, agentId: string, held: { st
     import('../../server/on-behalf/on-behalf-repository.js'),
     import('../../server/on-behalf/sql-grants.js'),
   ]);
-  const allowed = held.some((grant) => grant.storeId === null) ? 'all' : held.map((grant) => grant.storeId!);
-  return new OnBehalfRepository(services.dataSource, services.audit, sqlGrants(services.dataSource)).endSessionsOutside(
-    agentId,
-    allowed,
-    by,
-  );
+  return new OnBehalfRepository(services.dataSource, services.audit, sqlGrants(services.dataSource)).endSessionsOutside(agentId, held, by);
 }

@@ -207,8 +207,7 @@ export function peopleAdminRoutes(deps: PeopleRouteDependencies): Router {
         // As the CLI does: the agent's running sessions in stores no longer covered end now (their tokens with them).
         if (changed && permission === 'security:loginOnBehalf') {
           const held = (await deps.accounts.permissions(found.id)).filter((grant) => grant.permission === permission);
-          const allowed = held.some((grant) => grant.storeId === null) ? 'all' : held.map((grant) => grant.storeId!);
-          await deps.sessions.endSessionsOutside(found.id, allowed, ctx.state.staff!.account.id);
+          await deps.sessions.endSessionsOutside(found.id, held, ctx.state.staff!.account.id);
         }
       }
       const after = (await deps.people.details(found.id))!;

@@ -292,10 +292,11 @@ export class OnBehalfRepository implements OnBehalfSessions {
 
   /**
    * Ends an agent's running sessions in stores they may no longer act for (a revoked permission), with
-   * their tokens; `allowedStoreIds` 'all': an all-stores permission remains, nothing ends.
+   * their tokens. `held`: the agent's remaining login-on-behalf grants (`storeId` null: all stores, nothing ends).
    */
-  async endSessionsOutside(agentId: string, allowedStoreIds: string[] | 'all', by: string): Promise<number> {
-    if (allowedStoreIds === 'all' || !isUuid(agentId)) return 0;
+  async endSessionsOutside(agentId: string, held: readonly { storeId: string | null }[], by: string): Promise<number> {
+    if (held.some((grant) => grant.storeId === null) || !isUuid(agentId)) return 0;
+    const allowedStoreIds = held.map((grant) => grant.storeId!);
     const rows = (await this.dataSource.query(
       `SELECT id FROM on_behalf_session WHERE agent_account_id = $1 AND ended_at IS NULL AND store_id::text <> ALL($2::text[])`,
       [agentId, allowedStoreIds],
