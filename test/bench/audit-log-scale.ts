@@ -6,54 +6,31 @@
  * the whole log is verified against it in bounded memory (time, peak heap),
  * and inclusion proofs are timed for 200 events spread over it.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
-import { createDataSource, migrate } from '../../src/server/db/data-source.js';
-import { startEmbeddedPostgres } from '../../src/server/db/embedded.js';
 import { seedDemo } from '../../src/server/seed/seed-demo.js';
 import { createServices } from '../../src/server/system.js';
 import { measureLog } from './audit-measure.js';
 import { benchConfig } from './server.js';
 import { seedScale } from './scale-data.js';
+import { withThrowawayDatabase } from './throwaway-database.js';
 
 const EVENTS = Number(process.env.BENCH_AUDIT_EVENTS ?? 1_000_000);
 
 async function main(): Promise<void> {
-  const embedded = process.env.DATABASE_URL
-    ? undefined
-    : await startEmbeddedPostgres({ dir: mkdtempSync(join(tmpdir(), 'behalf-bench-')), database: 'postgres' });
-  const serverUrl = process.env.DATABASE_URL ?? embedded!.url;
-  const database = `behalf_bench_log_${process.pid}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${database}`);
-  const url = new URL(serverUrl);
-  url.pathname = `/${database}`;
-  const dataSource = createDataSource({ url: url.toString(), poolSize: 4 });
-  try {
-    await dataSource.initialize();
-    await migrate(dataSource);
+  await withThrowawayDatabase('behalf_bench_log', 4, async (dataSource, url) => {
     // The people the generated events name (stores, accounts, clients): the demo seed, as the bench has it.
-    const services = await createServices(benchConfig(url.toString(), 'http://127.0.0.1:1'));
+    const services = await createServices(benchConfig(url, 'http://127.0.0.1:1'));
     try {
       await seedDemo(services);
     } finally {
       await services.database.close();
     }
     const seeded = Date.now();
-    await seedScale(url.toString(), { accounts: 1000, contacts: 1000, auditRows: EVENTS }, (line) => process.stderr.write(`${line}\n`));
+    await seedScale(url, { accounts: 1000, contacts: 1000, auditRows: EVENTS }, (line) => process.stderr.write(`${line}\n`));
     process.stderr.write(`seeded in ${((Date.now() - seeded) / 1000).toFixed(1)} s; building the tree, verifying, proving…\n`);
     const built = Date.now();
     const costs = await measureLog(dataSource);
     console.table([{ ...costs, tree_and_verify_s: Number(((Date.now() - built) / 1000).toFixed(1)) }]);
-  } finally {
-    await dataSource.destroy();
-    await admin.query(`DROP DATABASE ${database} WITH (FORCE)`);
-    await admin.end();
-    await embedded?.stop();
-  }
+  });
 }
 
 main().catch((error) => {
