@@ -31,6 +31,17 @@ export function generateClientSecret(): string {
 /** Bound on remembered client secrets (clients are few; a flood of rotations just starts the map over). */
 const MAX_OPENED_SECRETS = 1_000;
 
+/**
+ * How long a client looked up for oidc-provider is answered from memory. Every token request looks
+ * its client up, and that database round trip was a fifth of a `client_credentials` request's cost.
+ * A change made through this repository is seen at once here; one made by another instance or the
+ * CLI reaches this instance within this bound (a deleted client or a rotated secret keeps working
+ * here for at most this long).
+ */
+export const CLIENT_CACHE_MS = 1_000;
+/** Bound on clients held in memory at once (when full, the map starts over). */
+const MAX_CACHED_CLIENTS = 10_000;
+
 /** A client's metadata as oidc-provider loads it: standard and Behalf properties, and the opened secret. */
 export type ClientPayload = Record<string, unknown> & { client_id: string; client_secret?: string };
 
@@ -42,6 +53,8 @@ export class ClientRepository {
    * answered from here, and nothing is remembered for a client that is gone.
    */
   private readonly opened = new Map<string, string>();
+  /** Clients as oidc-provider last loaded them, until a deadline (see CLIENT_CACHE_MS); found clients only. */
+  private readonly loaded = new Map<string, { payload: ClientPayload; until: number }>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -52,6 +65,9 @@ export class ClientRepository {
   async findForProvider(clientId: string): Promise<ClientPayload | undefined> {
     // Longer than the column, or a NUL (which PostgreSQL text cannot hold): no such client.
     if (clientId.length > 200 || clientId.includes('\u0000')) return undefined;
+    const now = Date.now();
+    const held = this.loaded.get(clientId);
+    if (held && held.until > now) return { ...held.payload };
     // Plain SQL: this runs on every token request, and the entity manager's overhead showed in profiles.
     const [row] = await preparedQuery<{ client_id: string; metadata: Record<string, unknown>; client_secret_encrypted: string | null }>(
       this.dataSource,
@@ -60,7 +76,15 @@ export class ClientRepository {
     );
     if (!row) return undefined;
     const secret = row.client_secret_encrypted ? await this.openSecret(row.client_secret_encrypted) : undefined;
-    return { ...row.metadata, client_id: row.client_id, ...(secret ? { client_secret: secret } : {}) };
+    const payload: ClientPayload = { ...row.metadata, client_id: row.client_id, ...(secret ? { client_secret: secret } : {}) };
+    if (this.loaded.size >= MAX_CACHED_CLIENTS) this.loaded.clear();
+    this.loaded.set(clientId, { payload, until: now + CLIENT_CACHE_MS });
+    return { ...payload };
+  }
+
+  /** Drops a client from memory: this instance's own changes are seen by its next look-up. */
+  private changed(clientId: string): void {
+    this.loaded.delete(clientId);
   }
 
   private async openSecret(sealed: string): Promise<string> {
@@ -75,6 +99,7 @@ export class ClientRepository {
   /** Creates or replaces a client, metadata and secret (a replaced client's previous secret is forgotten). */
   async save(metadata: BehalfClientMetadata, secret: string | null, manager?: EntityManager): Promise<void> {
     const { client_id: clientId, client_secret: _ignored, ...rest } = metadata;
+    this.changed(clientId);
     await (manager ?? this.dataSource).getRepository(OAuthClient).upsert(
       {
         clientId,
@@ -90,6 +115,7 @@ export class ClientRepository {
   /** Replaces a client's metadata, its secrets untouched. */
   async updateMetadata(metadata: BehalfClientMetadata, manager?: EntityManager): Promise<void> {
     const { client_id: clientId, client_secret: _ignored, ...rest } = metadata;
+    this.changed(clientId);
     await (manager ?? this.dataSource).getRepository(OAuthClient).update({ clientId }, { metadata: { client_id: clientId, ...rest } });
   }
 
@@ -105,6 +131,7 @@ export class ClientRepository {
     manager?: EntityManager,
   ): Promise<{ previousExpiresAt: Date | null } | undefined> {
     const sealed = await this.sealer.seal(secret);
+    this.changed(clientId);
     // Wrapped in a SELECT so every driver path returns plain rows.
     const [row] = (await (manager ?? this.dataSource).query(
       `WITH rotated AS (
@@ -123,6 +150,7 @@ export class ClientRepository {
 
   /** Removes a client's secrets (it became a public client). */
   async clearSecret(clientId: string, manager?: EntityManager): Promise<void> {
+    this.changed(clientId);
     await (manager ?? this.dataSource)
       .getRepository(OAuthClient)
       .update({ clientId }, { clientSecretEncrypted: null, previousSecretEncrypted: null, previousSecretExpiresAt: null });
@@ -168,6 +196,7 @@ export class ClientRepository {
   }
 
   async remove(clientId: string, manager?: EntityManager): Promise<boolean> {
+    this.changed(clientId);
     const result = await (manager ?? this.dataSource).getRepository(OAuthClient).delete({ clientId });
     return (result.affected ?? 0) > 0;
   }
@@ -187,6 +216,7 @@ export class ClientRepository {
         if (sealed && this.sealer.needsRewrap(sealed)) update[key] = await this.sealer.seal(await this.sealer.open(sealed));
       }
       if (!Object.keys(update).length) continue;
+      this.changed(row.clientId);
       await this.dataSource.getRepository(OAuthClient).update({ clientId: row.clientId }, update);
       changed += 1;
     }
