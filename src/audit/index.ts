@@ -3,7 +3,16 @@
  * No dependency on src/server: resource servers reuse it for their own chains.
  */
 export { AuditWriter, AuditWriteError, type AppendedEvent } from './writer.js';
-export { AuditRepository, MAX_PAGE, type AuditQuery, type AuditPage } from './repository.js';
+export {
+  AuditRepository,
+  AuditCursorError,
+  MAX_PAGE,
+  formatAuditCursor,
+  parseAuditCursor,
+  type AuditCursor,
+  type AuditQuery,
+  type AuditPage,
+} from './repository.js';
 export {
   verifyChain,
   describeVerification,
@@ -27,7 +36,7 @@ export {
 } from './external-checkpoints.js';
 export { createCheckpoint, jwkCheckpointSigner, jwksCheckpointVerifier, CHECKPOINT_TYP, type CheckpointSigner } from './checkpoint.js';
 export { exportChain, readExport, ExportFormatError, EXPORT_FORMAT, type ExportHeader, type ParsedExport } from './export.js';
-export { auditSchemaUp, auditSchemaDown, auditLogSchemaUp } from './schema.js';
+export { auditSchemaUp, auditSchemaDown, auditLogSchemaUp, auditPagingIndexesUp } from './schema.js';
 export { toJson as auditEventToJson, type StoredAuditEvent } from './rows.js';
 export { canonicalJson, type JsonValue } from './canonical-json.js';
 export {
