@@ -16,6 +16,8 @@ export {
 export {
   verifyChain,
   describeVerification,
+  MAX_PENDING_MS,
+  type OverduePending,
   verificationGaps,
   type VerifyResult,
   type VerifyProblem,

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { AUDIT_COLUMNS, toCheckpoint, toEvent, type AuditRow, type CheckpointRow, type StoredAuditEvent } from './rows.js';
 import { assertAuditTableName } from './schema.js';
 import type { AuditCheckpoint } from './types.js';
+import type { OverduePending } from './verify.js';
 
 export interface AuditQuery {
   actor?: string;
@@ -164,6 +165,18 @@ export class AuditRepository {
   async mark(): Promise<number> {
     const [row] = (await this.dataSource.query(`SELECT coalesce(max(qid), 0) AS qid FROM ${this.table}`)) as { qid: string }[];
     return Number(row?.qid ?? 0);
+  }
+
+  /** Committed events still pending after `boundMs` (the database's clock); undefined when there is none. */
+  async overdue(boundMs: number): Promise<OverduePending | undefined> {
+    const [row] = (await this.dataSource.query(
+      `SELECT count(*)::int AS count, min(qid) AS qid, min(queued_at) AS oldest,
+              (extract(epoch FROM clock_timestamp() - min(queued_at)) * 1000)::float8 AS waited
+         FROM ${this.table} WHERE seq IS NULL AND queued_at < clock_timestamp() - $1 * interval '1 millisecond'`,
+      [boundMs],
+    )) as { count: number; qid: string | null; oldest: Date | null; waited: number | null }[];
+    if (!row?.count) return undefined;
+    return { count: row.count, oldestQid: Number(row.qid), oldestQueuedAt: new Date(row.oldest!), waitedMs: row.waited!, boundMs };
   }
 
   /** Events committed but not yet in the log, and how long the oldest has waited. */

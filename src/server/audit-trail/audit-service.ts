@@ -15,6 +15,7 @@ import {
   ExternalCheckpointError,
   GENESIS_HASH,
   INCLUSION_FORMAT,
+  MAX_PENDING_MS,
   auditEventToJson,
   exportChain,
   jwkTreeHeadSigner,
@@ -147,6 +148,8 @@ export class AuditService {
         // Any `iss`: the keys are Behalf's own (from its database), and the issuer URL may have changed over the log's life.
         verify: jwksTreeHeadVerifier(keys, undefined),
         pendingQids: pending.map((row) => Number(row.qid)),
+        // Committed but not sequenced within the bound: a failed verification.
+        overdue: await this.events.overdue(MAX_PENDING_MS),
       },
     );
   }
