@@ -83,7 +83,11 @@ export function registerAudit(program: Command, cli: CliContext): void {
     .option('--type <type>', 'event type, or a prefix such as "auth.*"')
     .option('--from <time>', 'at or after this ISO 8601 time', isoDate)
     .option('--to <time>', 'before this ISO 8601 time', isoDate)
-    .option('--before <cursor>', 'the next page: the cursor the previous page ended with (printed after it, or next_before in --json)', cursor)
+    .option(
+      '--before <cursor>',
+      'the next page: the cursor the previous page ended with (printed after it, or next_before in --json)',
+      cursor,
+    )
     .option('--limit <n>', 'how many, 1-500 (default 50)', integerIn(1, 500))
     .option('--json', 'print JSON')
     .action(
