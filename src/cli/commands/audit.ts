@@ -169,7 +169,7 @@ export function registerAudit(program: Command, cli: CliContext): void {
   const verify = group
     .command('verify')
     .description(
-      'walk the chain and hold it to its signed checkpoints, those kept outside the database included; exits 1 at the first broken link',
+      'walk the chain and hold it to its signed checkpoints, those kept outside the database included; exits 1 at the first broken link, or when a committed event waited more than 60 s for its seq (MAX_PENDING_MS)',
     )
     .option('--file <export>', 'verify an export file offline instead of the database')
     .option(
