@@ -17,7 +17,6 @@ export {
   verifyChain,
   describeVerification,
   MAX_PENDING_MS,
-  type OverduePending,
   verificationGaps,
   type VerifyResult,
   type VerifyProblem,
@@ -49,6 +48,7 @@ export {
   type AuditEventInput,
   type AuditEventType,
   type AuditCheckpoint,
+  type OverduePending,
 } from './types.js';
 export { tokenReference } from './token-reference.js';
 export { AuditSequencer, type SequencerOptions, type SequencerLogger } from './sequencer.js';

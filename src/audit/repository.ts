@@ -2,8 +2,7 @@
 import type { DataSource } from 'typeorm';
 import { AUDIT_COLUMNS, toCheckpoint, toEvent, type AuditRow, type CheckpointRow, type StoredAuditEvent } from './rows.js';
 import { assertAuditTableName } from './schema.js';
-import type { AuditCheckpoint } from './types.js';
-import type { OverduePending } from './verify.js';
+import type { AuditCheckpoint, OverduePending } from './types.js';
 
 export interface AuditQuery {
   actor?: string;

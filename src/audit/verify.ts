@@ -23,7 +23,7 @@ import { contentHash, eventLeafHash, linkHash } from './hash.js';
 import { MerkleFrontier } from './merkle.js';
 import type { TreeHeadVerifier } from './tree-head.js';
 import type { StoredAuditEvent } from './rows.js';
-import { GENESIS_HASH, type AuditCheckpoint } from './types.js';
+import { GENESIS_HASH, type AuditCheckpoint, type OverduePending } from './types.js';
 
 /** Verifies a checkpoint's signature; returns the signed (table, seq, hash) or throws. */
 export type CheckpointVerifier = (jws: string) => Promise<{ table: string; seq: number; hash: string }>;
@@ -69,16 +69,6 @@ export interface VerifyResult {
  * signed head vouches for it.
  */
 export const MAX_PENDING_MS = 60_000;
-
-/** Committed events still pending after the bound (by the database's clock). */
-export interface OverduePending {
-  count: number;
-  oldestQid: number;
-  oldestQueuedAt: Date;
-  /** How long the oldest has waited. */
-  waitedMs: number;
-  boundMs: number;
-}
 
 /** Signed tree heads to hold the log to (from the database, an export, or outside copies). */
 export interface TreeHeadSources {
