@@ -13,6 +13,7 @@ import { ClientAdministration1795540000000 } from './1795540000000-client-admini
 import { TokenStatus1795541000000 } from './1795541000000-token-status.js';
 import { CustomersInControl1795544000000 } from './1795544000000-customers-in-control.js';
 import { AuditMerkleLog1795543000000 } from './1795543000000-audit-merkle-log.js';
+import { AuditPagingIndexes1795545000000 } from './1795545000000-audit-paging-indexes.js';
 
 export const migrations = [
   InitialSchema1795531125052,
@@ -29,4 +30,5 @@ export const migrations = [
   TokenStatus1795541000000,
   AuditMerkleLog1795543000000,
   CustomersInControl1795544000000,
+  AuditPagingIndexes1795545000000,
 ];

@@ -3,10 +3,20 @@
  * No dependency on src/server: resource servers reuse it for their own chains.
  */
 export { AuditWriter, AuditWriteError, type AppendedEvent } from './writer.js';
-export { AuditRepository, MAX_PAGE, type AuditQuery, type AuditPage } from './repository.js';
+export {
+  AuditRepository,
+  AuditCursorError,
+  MAX_PAGE,
+  formatAuditCursor,
+  parseAuditCursor,
+  type AuditCursor,
+  type AuditQuery,
+  type AuditPage,
+} from './repository.js';
 export {
   verifyChain,
   describeVerification,
+  MAX_PENDING_MS,
   verificationGaps,
   type VerifyResult,
   type VerifyProblem,
@@ -27,7 +37,7 @@ export {
 } from './external-checkpoints.js';
 export { createCheckpoint, jwkCheckpointSigner, jwksCheckpointVerifier, CHECKPOINT_TYP, type CheckpointSigner } from './checkpoint.js';
 export { exportChain, readExport, ExportFormatError, EXPORT_FORMAT, type ExportHeader, type ParsedExport } from './export.js';
-export { auditSchemaUp, auditSchemaDown, auditLogSchemaUp } from './schema.js';
+export { auditSchemaUp, auditSchemaDown, auditLogSchemaUp, auditPagingIndexesUp } from './schema.js';
 export { toJson as auditEventToJson, type StoredAuditEvent } from './rows.js';
 export { canonicalJson, type JsonValue } from './canonical-json.js';
 export {
@@ -38,6 +48,7 @@ export {
   type AuditEventInput,
   type AuditEventType,
   type AuditCheckpoint,
+  type OverduePending,
 } from './types.js';
 export { tokenReference } from './token-reference.js';
 export { AuditSequencer, type SequencerOptions, type SequencerLogger } from './sequencer.js';

@@ -26,9 +26,33 @@ export function assertAuditTableName(table: string): string {
   return table;
 }
 
-/** A new audit trail: the table, then the Merkle log over it (see `auditLogSchemaUp`). */
+/** A new audit trail: the table, then the Merkle log over it (see `auditLogSchemaUp`), then its paging indexes. */
 export function auditSchemaUp(table = 'audit_event'): string[] {
-  return [...chainSchemaUp(table), ...auditLogSchemaUp(table)];
+  return [...chainSchemaUp(table), ...auditLogSchemaUp(table), ...auditPagingIndexesUp(table)];
+}
+
+/**
+ * The indexes `AuditRepository.query` pages through (log events by queue id,
+ * then chained ones by seq; what Behalf's migration 1795545000000 builds),
+ * replacing the (column, seq) ones of the chain.
+ */
+export function auditPagingIndexesUp(table = 'audit_event'): string[] {
+  const t = assertAuditTableName(table);
+  const filters: [string, string, string][] = [
+    ['actor', 'actor', ' AND actor IS NOT NULL'],
+    ['subject', 'subject', ' AND subject IS NOT NULL'],
+    ['session', 'session_id', ' AND session_id IS NOT NULL'],
+    ['client', 'client_id', ' AND client_id IS NOT NULL'],
+    ['type', 'type varchar_pattern_ops', ''],
+  ];
+  return [
+    `CREATE INDEX ${t}_chained_seq_idx ON ${t} (seq) WHERE qid IS NULL`,
+    ...filters.flatMap(([name, column, where]) => [
+      `CREATE INDEX ${t}_${name}_qid_idx ON ${t} (${column}, qid) WHERE qid IS NOT NULL${where}`,
+      `CREATE INDEX ${t}_${name}_chained_idx ON ${t} (${column}, seq) WHERE qid IS NULL${where}`,
+    ]),
+    ...['actor', 'subject', 'session', 'client', 'type_prefix'].map((name) => `DROP INDEX ${t}_${name}_idx`),
+  ];
 }
 
 function chainSchemaUp(table: string): string[] {

@@ -92,3 +92,13 @@ export interface AuditCheckpoint {
 }
 
 export const GENESIS_HASH = '0'.repeat(64);
+
+/** Committed events still pending after the bound (by the database's clock). */
+export interface OverduePending {
+  count: number;
+  oldestQid: number;
+  oldestQueuedAt: Date;
+  /** How long the oldest has waited. */
+  waitedMs: number;
+  boundMs: number;
+}

@@ -23,7 +23,7 @@ import { contentHash, eventLeafHash, linkHash } from './hash.js';
 import { MerkleFrontier } from './merkle.js';
 import type { TreeHeadVerifier } from './tree-head.js';
 import type { StoredAuditEvent } from './rows.js';
-import { GENESIS_HASH, type AuditCheckpoint } from './types.js';
+import { GENESIS_HASH, type AuditCheckpoint, type OverduePending } from './types.js';
 
 /** Verifies a checkpoint's signature; returns the signed (table, seq, hash) or throws. */
 export type CheckpointVerifier = (jws: string) => Promise<{ table: string; seq: number; hash: string }>;
@@ -55,8 +55,20 @@ export interface VerifyResult {
     missingQids: number[];
     /** More missing than listed (the list is capped to keep memory bounded). */
     missingMore: number;
+    /** Committed but not sequenced within the bound (the verdict fails). */
+    overdue?: OverduePending;
   };
 }
+
+/**
+ * How long a committed event may wait for its seq before `audit verify`
+ * fails. The sequencer places each within about a second (README "The
+ * bound"), a failover within a few more; an event still pending after a
+ * minute was committed but is not being sequenced (no sequencer running, or
+ * one failing every tick), so it has no place in the log, no proof, and no
+ * signed head vouches for it.
+ */
+export const MAX_PENDING_MS = 60_000;
 
 /** Signed tree heads to hold the log to (from the database, an export, or outside copies). */
 export interface TreeHeadSources {
@@ -65,6 +77,8 @@ export interface TreeHeadSources {
   verify: TreeHeadVerifier;
   /** Queue ids still waiting for the sequencer: not missing. */
   pendingQids?: number[];
+  /** Events pending longer than the bound (`AuditRepository.overdue`): a failure. */
+  overdue?: OverduePending;
 }
 
 const MAX_LISTED_MISSING = 10_000;
@@ -286,6 +300,14 @@ export async function verifyChain(
       reason: `events ${result.lastSeq + 1}–${beyond.seq} are missing: ${beyond.external ? 'an external' : 'a'} checkpoint signed at ${beyond.createdAt.toISOString()} covers seq ${beyond.seq} (truncated tail)`,
     });
   }
+  const overdue = treeHeads?.overdue;
+  if (overdue && overdue.count > 0) {
+    log.overdue = overdue;
+    return fail({
+      seq: result.lastSeq + 1,
+      reason: `${overdue.count} committed events were never sequenced: the oldest (queue id ${overdue.oldestQid}, queued at ${overdue.oldestQueuedAt.toISOString()}) has waited ${Math.round(overdue.waitedMs / 1000)} s, more than the ${overdue.boundMs / 1000} s bound; is a sequencer running?`,
+    });
+  }
   return result;
 }
 
@@ -323,6 +345,7 @@ export function verificationGaps(result: VerifyResult): string[] {
 
 /** The one-line verdict; `verificationGaps` says what it does not prove. */
 export function describeVerification(result: VerifyResult): string {
+  if (!result.ok && result.log?.overdue) return `audit log STALLED: ${result.problem!.reason}`;
   if (!result.ok) return `audit chain BROKEN at seq ${result.problem!.seq}: ${result.problem!.reason}`;
   const checkpoint = result.lastCheckpoint
     ? `last checkpoint at seq ${result.lastCheckpoint.seq} (${result.lastCheckpoint.createdAt.toISOString()})`

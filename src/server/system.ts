@@ -59,7 +59,7 @@ export async function createBehalf(config: Config, logger = createLogger(config.
     const created = await ensureSigningKeys(dataSource, sealer);
     for (const key of created) logger.info('signing key generated', { event: 'admin.key.generated', kid: key.kid, alg: key.alg });
 
-    const metrics = createMetrics();
+    const metrics = createMetrics({ auditPending: () => services.audit.events.pending() });
     const renderer = new Renderer(config.env !== 'development');
     let onBehalf!: OnBehalfModule;
     const tokenStatus = new TokenStatusService(dataSource, config.issuer, services.audit);

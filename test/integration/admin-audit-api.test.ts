@@ -29,7 +29,7 @@ describe('GET /admin/audit/events', () => {
     const response = await get('/admin/audit/events?type=auth.*&limit=1', adminToken);
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
-    const body = (await response.json()) as { events: { type: string; seq: number }[]; next_before?: number };
+    const body = (await response.json()) as { events: { type: string; seq: number }[]; next_before?: string };
     expect(body.events).toHaveLength(1);
     expect(body.events[0]!.type).toBe('auth.login.succeeded');
     const all = (await (await get('/admin/audit/events?limit=500', adminToken)).json()) as { events: { seq: number }[] };
@@ -59,6 +59,14 @@ describe('GET /admin/audit/events', () => {
     ['type=DROP%20TABLE', /type/],
     ['actor=a&actor=b', /once/],
     ['colour=red', /unknown parameter colour/],
+    // Paging cursors are what next_before gave: a seq from before, or anything else, is refused, never a 500.
+    ['before=42', /before must be a paging cursor/],
+    ['before=q', /before must be a paging cursor/],
+    ['before=q0', /before must be a paging cursor/],
+    ['before=x12', /before must be a paging cursor/],
+    ['before=q99999999999999999', /before must be a paging cursor/],
+    ['before=s-1', /before must be a paging cursor/],
+    ['before=q1%00', /before must be a paging cursor/],
   ])('answers 400 for %s', async (query, message) => {
     const response = await get(`/admin/audit/events?${query}`, adminToken);
     expect(response.status).toBe(400);

@@ -108,14 +108,14 @@ async function tamper(dataSource: DataSource, sql: string, params: unknown[] = [
 
 async function bundleFor(dataSource: DataSource, seq: number, head: TreeHead): Promise<InclusionBundle> {
   const seqr = new AuditSequencer(dataSource, T);
-  const page = await new AuditRepository(dataSource).query({ before: seq + 1, limit: 1 });
+  const stored = await new AuditRepository(dataSource).at(seq);
   return {
     format: INCLUSION_FORMAT,
     table: T,
     issuer: ISSUER,
     seq,
     leaf_index: seq - 1,
-    event: auditEventToJson(page.events[0]!),
+    event: auditEventToJson(stored!),
     tree_head: { tree_size: head.treeSize, root_hash: head.rootHash, created_at: head.createdAt.toISOString(), jws: head.jws },
     inclusion_path: await seqr.store.inclusionPath(dataSource, seq, head.treeSize),
     keys,
@@ -279,7 +279,7 @@ describe('the Merkle audit log', () => {
 
     // Rewritten with every hash recomputed (what someone who knows the format would do): the signed root no longer matches.
     const [row] = (await dataSource.query(`SELECT * FROM ${T} WHERE seq = 4`)) as Record<string, unknown>[];
-    const stored = (await new AuditRepository(dataSource).query({ before: 5, limit: 1 })).events[0]!;
+    const stored = (await new AuditRepository(dataSource).at(4))!;
     const forged = { ...stored, details: { n: 999, who: 'someone else' } };
     await tamper(dataSource, `UPDATE ${T} SET details = $1, content_hash = $2, leaf_hash = $3 WHERE seq = 4`, [
       JSON.stringify(forged.details),
@@ -339,7 +339,7 @@ describe('the Merkle audit log', () => {
     const rehashed = copy();
     rehashed.event.actor = 'client:someone-else';
     rehashed.event.content_hash = contentHash({
-      ...(await new AuditRepository(dataSource).query({ before: 8, limit: 1 })).events[0]!,
+      ...(await new AuditRepository(dataSource).at(7))!,
       actor: 'client:someone-else',
     });
     expect((await verifyProofBundle(rehashed, { keys })).summary).toMatch(/event 7 is NOT included/);

@@ -350,6 +350,8 @@ describe('operations endpoints', () => {
     const text = await response.text();
     expect(text).toContain('# TYPE behalf_http_requests_total counter');
     expect(text).toMatch(/behalf_http_requests_total\{method="GET",route="\/healthz",status="200"\} [1-9]/);
+    // How long the oldest committed audit event has waited for the sequencer (a number; 0 when none is pending).
+    expect(text).toMatch(/^behalf_audit_oldest_pending_seconds \d+(\.\d+)?(e[-+]?\d+)?$/m);
   });
 });
 

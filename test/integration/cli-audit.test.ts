@@ -96,6 +96,42 @@ describe('audit checkpoint, query, verify, export', () => {
     expect(bad.stderr).toMatch(/^behalf: option '--limit <n>' argument '9999' is invalid/);
   });
 
+  it('pages with the cursor it prints, and refuses a malformed one', async () => {
+    const first = JSON.parse((await cli('audit', 'query', '--limit', '2', '--json')).stdout) as {
+      events: { id: string }[];
+      next_before: string;
+    };
+    expect(first.next_before).toMatch(/^[qs]\d+$/);
+    expect((await cli('audit', 'query', '--limit', '2')).stdout).toContain(`more: audit query --before ${first.next_before}`);
+    const second = JSON.parse((await cli('audit', 'query', '--limit', '2', '--before', first.next_before, '--json')).stdout) as {
+      events: { id: string }[];
+    };
+    expect(second.events).toHaveLength(2);
+    expect(second.events.filter((event) => first.events.some((seen) => seen.id === event.id))).toEqual([]);
+    const bad = await cli('audit', 'query', '--before', '17');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/not a paging cursor: 17/);
+  });
+
+  it('fails verification on an event committed but not sequenced within the bound', async () => {
+    const appended = await services.audit.record({ type: 'admin.test.stalled', actor: 'system' });
+    // As if no sequencer had run for two minutes.
+    await services.dataSource.transaction(async (manager) => {
+      await manager.query('ALTER TABLE audit_event DISABLE TRIGGER USER');
+      await manager.query(`UPDATE audit_event SET queued_at = now() - interval '2 minutes' WHERE qid = $1`, [appended.qid]);
+      await manager.query('ALTER TABLE audit_event ENABLE TRIGGER USER');
+    });
+    const stalled = await cli('audit', 'verify');
+    expect(stalled.code).toBe(1);
+    expect(stalled.stdout).toMatch(
+      new RegExp(
+        `^audit log STALLED: 1 committed events were never sequenced: the oldest \\(queue id ${appended.qid}, .*more than the 60 s bound`,
+      ),
+    );
+    await cli('audit', 'checkpoint');
+    expect((await cli('audit', 'verify')).code).toBe(0);
+  });
+
   it('exports a file that verifies offline, and fails on a tampered copy', async () => {
     const file = join(dir, 'audit.jsonl');
     const exported = await cli('audit', 'export', '--output', file);

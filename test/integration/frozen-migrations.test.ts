@@ -11,6 +11,8 @@ import { createDataSource, migrate } from '../../src/server/db/data-source.js';
 import { AuditTypePrefix1795536000000 } from '../../migrations/1795536000000-audit-type-prefix.js';
 import { ContactNamePrefix1795537000000 } from '../../migrations/1795537000000-contact-name-prefix.js';
 import { OrdersAuditTypePrefix1795540000002 } from '../../src/demo/orders-api/migrations/1795540000002-orders-audit-type-prefix.js';
+import { AuditPagingIndexes1795545000000 } from '../../migrations/1795545000000-audit-paging-indexes.js';
+import { OrdersAuditPagingIndexes1795545000001 } from '../../src/demo/orders-api/migrations/1795545000001-orders-audit-paging-indexes.js';
 import { createOrdersDataSource } from '../../src/demo/orders-api/data-source.js';
 import { migrateOrders } from '../../src/demo/orders-api/migrate.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -37,6 +39,8 @@ describe('frozen migrations', () => {
     ['migrations/1795536000000-audit-type-prefix.ts', AuditTypePrefix1795536000000],
     ['migrations/1795537000000-contact-name-prefix.ts', ContactNamePrefix1795537000000],
     ['src/demo/orders-api/migrations/1795540000002-orders-audit-type-prefix.ts', OrdersAuditTypePrefix1795540000002],
+    ['migrations/1795545000000-audit-paging-indexes.ts', AuditPagingIndexes1795545000000],
+    ['src/demo/orders-api/migrations/1795545000001-orders-audit-paging-indexes.ts', OrdersAuditPagingIndexes1795545000001],
   ] as const)('%s builds its indexes concurrently, outside a transaction', (file, Migration) => {
     expect(new Migration().transaction).toBe(false);
     const source = readFileSync(file, 'utf8');
@@ -54,7 +58,7 @@ async function indexes(query: (sql: string, params: unknown[]) => Promise<unknow
 }
 
 describe('a fresh orders API chain', () => {
-  it('gets the pattern-ops type index, not the old one', async () => {
+  it('gets the pattern-ops type indexes in paging order, not the old ones', async () => {
     const server = process.env.BEHALF_TEST_SERVER_URL!;
     const name = `${process.env.BEHALF_TEST_TEMPLATE}_orders_${process.pid}`;
     const admin = new pg.Client({ connectionString: server });
@@ -68,7 +72,9 @@ describe('a fresh orders API chain', () => {
       await Promise.all([migrateOrders(dataSource, url.toString()), migrateOrders(dataSource, url.toString())]);
       const found = await indexes((sql, params) => dataSource.query(sql, params), 'orders_audit_event');
       expect(found).not.toHaveProperty('orders_audit_event_type_idx');
-      expect(found.orders_audit_event_type_prefix_idx).toMatch(/\(type varchar_pattern_ops, seq\)/);
+      expect(found).not.toHaveProperty('orders_audit_event_type_prefix_idx');
+      expect(found.orders_audit_event_type_qid_idx).toMatch(/\(type varchar_pattern_ops, qid\) WHERE \(qid IS NOT NULL\)/);
+      expect(found.orders_audit_event_type_chained_idx).toMatch(/\(type varchar_pattern_ops, seq\) WHERE \(qid IS NULL\)/);
     } finally {
       if (dataSource.isInitialized) await dataSource.destroy();
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -690,7 +690,14 @@ describe('directory and admin APIs', () => {
         fc.array(
           fc.tuple(
             fc.constantFrom('before', 'limit'),
-            fc.oneof(fc.bigInt({ min: -1n, max: 10n ** 16n }).map(String), fc.nat().map(String)),
+            fc.oneof(
+              fc.bigInt({ min: -1n, max: 10n ** 16n }).map(String),
+              fc.nat().map(String),
+              // Paging cursors (`q<qid>`, `s<seq>`) and near misses.
+              fc
+                .tuple(fc.constantFrom('q', 's', 'Q', 'qs', 'q-'), fc.bigInt({ min: -1n, max: 10n ** 17n }))
+                .map(([prefix, n]) => `${prefix}${n}`),
+            ),
           ),
           { maxLength: 2 },
         ),

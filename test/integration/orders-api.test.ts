@@ -218,8 +218,14 @@ describe('activity and audit', () => {
     await orders.api.sequencer.drain();
     const first = (await api('/me/activity?limit=2', olegToken)).body;
     expect(first.events).toHaveLength(2);
-    const second = (await api(`/me/activity?limit=2&before=${first.nextBefore}`, olegToken)).body;
-    expect((second.events as { seq: number }[])[0]!.seq).toBeLessThan(first.nextBefore as number);
+    expect(first.nextBefore).toMatch(/^q\d+$/);
+    const second = (await api(`/me/activity?limit=2&before=${first.nextBefore as string}`, olegToken)).body;
+    const ids = (page: Record<string, unknown>) => (page.events as { seq: number }[]).map((event) => event.seq);
+    expect(ids(second)).toHaveLength(2);
+    expect(ids(second).filter((id) => ids(first).includes(id))).toEqual([]);
+    const bad = await api('/me/activity?before=12', olegToken);
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toMatch(/before must be a paging cursor/);
   });
 
   it('the orders API’s audit log verifies', async () => {

@@ -224,12 +224,10 @@ describe('admins', () => {
     // More than a page of one type, then page back through it by next_before.
     for (let i = 0; i < 55; i += 1)
       await running.behalf.audit.record({ type: 'admin.client.updated', actor: 'portal-test', details: { n: i } });
-    // Paging is by log position: let the sequencer place them first (a page of pending events pages by queue order only once).
-    await running.behalf.audit.checkpoint();
     const first = await b.follow(`${PORTAL}/audit?type=admin.client.updated`);
     expect(first.html.match(/<code>admin\.client\.updated<\/code>/g)).toHaveLength(50);
     const [older] = linksNamed(first, 'Older events');
-    expect(older).toMatch(/^\/audit\?type=admin\.client\.updated&before=\d+$/);
+    expect(older).toMatch(/^\/audit\?type=admin\.client\.updated&before=q\d+$/);
     const second = await b.follow(`${PORTAL}${older}`);
     expect(second.html.match(/<code>admin\.client\.updated<\/code>/g)).toHaveLength(5);
     expect(linksNamed(second, 'Older events')).toEqual([]);

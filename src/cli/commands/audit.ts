@@ -9,7 +9,19 @@ import type { CliContext } from '../context.js';
 import { CliError, SilentExit } from '../errors.js';
 import { examples, table, when } from '../output.js';
 import { integerIn } from '../parse.js';
+// Light (no database code): the cursor is checked while the options are parsed.
+import { parseAuditCursor } from '../../audit/repository.js';
 import { registerProofs } from './audit-proofs.js';
+
+/** A paging cursor (`q1234`, `s56`), checked here so a typo is a usage error rather than a failed query. */
+function cursor(value: string): string {
+  try {
+    parseAuditCursor(value);
+  } catch {
+    throw new CliError(`not a paging cursor: ${value} (use the one printed after the previous page, such as q1234)`);
+  }
+  return value;
+}
 
 function isoDate(value: string): Date {
   const parsed = new Date(value);
@@ -71,7 +83,11 @@ export function registerAudit(program: Command, cli: CliContext): void {
     .option('--type <type>', 'event type, or a prefix such as "auth.*"')
     .option('--from <time>', 'at or after this ISO 8601 time', isoDate)
     .option('--to <time>', 'before this ISO 8601 time', isoDate)
-    .option('--before <seq>', 'only events older than this sequence number (paging)', integerIn(1, Number.MAX_SAFE_INTEGER))
+    .option(
+      '--before <cursor>',
+      'the next page: the cursor the previous page ended with (printed after it, or next_before in --json)',
+      cursor,
+    )
     .option('--limit <n>', 'how many, 1-500 (default 50)', integerIn(1, 500))
     .option('--json', 'print JSON')
     .action(
@@ -83,7 +99,7 @@ export function registerAudit(program: Command, cli: CliContext): void {
         type?: string;
         from?: Date;
         to?: Date;
-        before?: number;
+        before?: string;
         limit?: number;
         json?: boolean;
       }) => {
@@ -153,7 +169,7 @@ export function registerAudit(program: Command, cli: CliContext): void {
   const verify = group
     .command('verify')
     .description(
-      'walk the chain and hold it to its signed checkpoints, those kept outside the database included; exits 1 at the first broken link',
+      'walk the chain and hold it to its signed checkpoints, those kept outside the database included; exits 1 at the first broken link, or when a committed event waited more than 60 s for its seq (MAX_PENDING_MS)',
     )
     .option('--file <export>', 'verify an export file offline instead of the database')
     .option(

@@ -7,6 +7,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { badRequest, HttpError, notFound } from './http.js';
 import { isUuid } from '../../common/uuid.js';
+import { AuditCursorError, parseAuditCursor } from '../../audit/index.js';
 
 export const MAX_QUANTITY = 99;
 /** Distinct products per cart: with MAX_QUANTITY and the catalogue's prices, totals stay far below 2^31 cents. */
@@ -92,6 +93,19 @@ export function queryParam(ctx: Context, name: string): string | undefined {
   const value = ctx.query[name];
   if (Array.isArray(value)) throw badRequest(`${name} may be given only once`);
   return value === undefined || value === '' ? undefined : value;
+}
+
+/** An audit paging cursor, as `nextBefore` gave it (`q1234`, `s56`). */
+export function queryCursor(ctx: Context, name: string): string | undefined {
+  const raw = queryParam(ctx, name);
+  if (raw === undefined) return undefined;
+  try {
+    parseAuditCursor(raw);
+  } catch (error) {
+    if (error instanceof AuditCursorError) throw badRequest(`${name} must be a paging cursor as returned in nextBefore`);
+    throw error;
+  }
+  return raw;
 }
 
 export function queryInt(ctx: Context, name: string, min: number, max: number): number | undefined {

@@ -1,5 +1,5 @@
 /** Validates the admin API's audit query string at the edge. */
-import { MAX_PAGE, type AuditQuery } from '../../audit/index.js';
+import { AuditCursorError, MAX_PAGE, parseAuditCursor, type AuditQuery } from '../../audit/index.js';
 
 export class QueryError extends Error {
   override name = 'QueryError';
@@ -31,6 +31,18 @@ function integer(name: string, value: string | undefined, min: number, max: numb
   return Number(value);
 }
 
+/** A paging cursor, as `next_before` gave it (`q1234`, `s56`): anything else is a 400, never a 500 from the query. */
+function cursor(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    parseAuditCursor(value);
+  } catch (error) {
+    if (error instanceof AuditCursorError) throw new QueryError(error.message);
+    throw error;
+  }
+  return value;
+}
+
 export function parseAuditQuery(query: Record<string, string | string[] | undefined>): AdminAuditQuery {
   const unknown = Object.keys(query).filter((key) => !KNOWN.has(key));
   if (unknown.length) throw new QueryError(`unknown parameter ${unknown.join(', ')}`);
@@ -53,7 +65,7 @@ export function parseAuditQuery(query: Record<string, string | string[] | undefi
   result.from = date('from', single(query, 'from'));
   result.to = date('to', single(query, 'to'));
   if (result.from && result.to && result.from >= result.to) throw new QueryError('from must be before to');
-  result.before = integer('before', single(query, 'before'), 1, Number.MAX_SAFE_INTEGER);
+  result.before = cursor(single(query, 'before'));
   result.limit = integer('limit', single(query, 'limit'), 1, MAX_PAGE);
   return result;
 }

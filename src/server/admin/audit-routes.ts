@@ -91,6 +91,14 @@ export function auditAdminRoutes(deps: {
           }
         : null,
       missing_queue_ids: result.log?.missingQids ?? [],
+      // Committed but not sequenced within the bound (MAX_PENDING_MS): `intact` is false.
+      overdue_pending: result.log?.overdue
+        ? {
+            count: result.log.overdue.count,
+            oldest_qid: result.log.overdue.oldestQid,
+            oldest_queued_at: result.log.overdue.oldestQueuedAt.toISOString(),
+          }
+        : null,
       problem: result.problem ?? null,
       summary: describeVerification(result),
       // What `audit verify --strict` refuses: intact, but nothing outside the database vouches for it.

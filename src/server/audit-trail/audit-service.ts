@@ -15,6 +15,7 @@ import {
   ExternalCheckpointError,
   GENESIS_HASH,
   INCLUSION_FORMAT,
+  MAX_PENDING_MS,
   auditEventToJson,
   exportChain,
   jwkTreeHeadSigner,
@@ -147,6 +148,8 @@ export class AuditService {
         // Any `iss`: the keys are Behalf's own (from its database), and the issuer URL may have changed over the log's life.
         verify: jwksTreeHeadVerifier(keys, undefined),
         pendingQids: pending.map((row) => Number(row.qid)),
+        // Committed but not sequenced within the bound: a failed verification.
+        overdue: await this.events.overdue(MAX_PENDING_MS),
       },
     );
   }
@@ -162,7 +165,7 @@ export class AuditService {
       throw new ProofUnavailableError(
         `event ${seq} is not covered by a signed tree head yet (newest: size ${head.treeSize}); retry in a second`,
       );
-    const [row] = await this.eventAt(seq);
+    const row = await this.events.at(seq);
     if (!row) throw new ProofUnavailableError(`no event ${seq}`);
     return {
       format: INCLUSION_FORMAT,
@@ -196,11 +199,6 @@ export class AuditService {
       consistency_path: await store.consistencyPath(this.dataSource, a.treeSize, b.treeSize),
       keys: await this.verificationKeys(),
     };
-  }
-
-  private async eventAt(seq: number) {
-    const page = await this.events.query({ before: seq + 1, limit: 1 });
-    return page.events.filter((event) => event.seq === seq);
   }
 
   async export(write: (line: string) => Promise<void> | void): Promise<number> {

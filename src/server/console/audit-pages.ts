@@ -67,7 +67,7 @@ export function auditPages(router: Router, kit: ConsoleKit): void {
     const before = param(ctx, 'before');
     const answer = await kit
       .api(ctx)
-      .get<{ events: EventJson[]; next_before?: number }>(
+      .get<{ events: EventJson[]; next_before?: string }>(
         `/admin/audit/events${apiQuery(filters, { before: before || undefined, limit: '100' })}`,
       );
     const error = answer.status === 200 ? undefined : answer.body.error_description;
@@ -99,7 +99,7 @@ export function auditPages(router: Router, kit: ConsoleKit): void {
         when: format.when(event.occurred_at),
         detailsJson: JSON.stringify(event.details, null, 2),
       })),
-      next: answer.body.next_before ? `/console/audit${apiQuery(filters, { before: String(answer.body.next_before) })}` : undefined,
+      next: answer.body.next_before ? `/console/audit${apiQuery(filters, { before: answer.body.next_before })}` : undefined,
       csv: `/console/audit/export.csv${apiQuery(filters)}`,
     });
   });

@@ -1,5 +1,5 @@
 /** Prometheus metrics (prom-client), one registry per app instance. */
-import { Registry, Counter, Histogram, collectDefaultMetrics } from 'prom-client';
+import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -8,9 +8,25 @@ export interface Metrics {
   providerEvents: Counter<'event'>;
 }
 
-export function createMetrics(): Metrics {
+/** `auditPending`: the audit log's pending events (`AuditRepository.pending`), read at each scrape. */
+export function createMetrics(sources: { auditPending?: () => Promise<{ count: number; oldestQueuedAt?: Date }> } = {}): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'behalf_' });
+  const { auditPending } = sources;
+  if (auditPending) {
+    // Alert well below `audit verify`'s bound (MAX_PENDING_MS, 60 s): the sequencer places events within about a second.
+    new Gauge({
+      name: 'behalf_audit_oldest_pending_seconds',
+      help: 'How long the oldest committed audit event has waited for the sequencer (0: none pending)',
+      registers: [registry],
+      async collect() {
+        // An unreachable database must not fail the whole scrape: NaN says "unknown".
+        const pending = await auditPending().catch(() => undefined);
+        if (!pending) this.set(NaN);
+        else this.set(pending.oldestQueuedAt ? Math.max(0, (Date.now() - pending.oldestQueuedAt.getTime()) / 1000) : 0);
+      },
+    });
+  }
   return {
     registry,
     httpRequests: new Counter({

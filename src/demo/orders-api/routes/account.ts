@@ -7,7 +7,7 @@ import Router from '@koa/router';
 import { forbidOnBehalf } from '../../../resource-server/index.js';
 import { PaymentMethod } from '../entities.js';
 import { principalOf } from '../store.js';
-import { parseBody, paymentMethodsBody, queryInt } from '../validation.js';
+import { parseBody, paymentMethodsBody, queryCursor, queryInt } from '../validation.js';
 import { activityView, paymentMethodView } from '../views.js';
 import { summariseActivity } from '../activity-summary.js';
 import type { RouteDeps } from './deps.js';
@@ -45,7 +45,7 @@ export function accountRoutes({ dataSource, audit, auth }: RouteDeps): Router {
 
   router.get('/me/activity', auth('orders:read'), async (ctx) => {
     const principal = principalOf(ctx);
-    const before = queryInt(ctx, 'before', 1, Number.MAX_SAFE_INTEGER);
+    const before = queryCursor(ctx, 'before');
     const limit = queryInt(ctx, 'limit', 1, 100) ?? 20;
     const page = await audit.query({ subject: principal.subject, type: 'resource.*', limit, ...(before !== undefined ? { before } : {}) });
     const summaries = await summariseActivity(dataSource, page.events);

@@ -49,10 +49,10 @@ export function auditRoutes(deps: PortalDeps): Router {
     const before = param(ctx, 'before');
     const status = await deps.api.get<ChainStatus>('/admin/audit/status', user.accessToken);
     let events: AuditEventJson[] = [];
-    let nextBefore: number | undefined;
+    let nextBefore: string | undefined;
     let error: string | undefined;
     try {
-      const page = await deps.api.get<{ events: AuditEventJson[]; next_before?: number }>('/admin/audit/events', user.accessToken, {
+      const page = await deps.api.get<{ events: AuditEventJson[]; next_before?: string }>('/admin/audit/events', user.accessToken, {
         ...filters,
         before,
         limit: String(PAGE_SIZE),
