@@ -2,7 +2,7 @@
  * The audit trail: append-only, hash-chained, sealed by signed checkpoints.
  * No dependency on src/server: resource servers reuse it for their own chains.
  */
-export { AuditWriter, AuditWriteError, type AppendedEvent } from './writer.js';
+export { AuditWriter, AuditWriteError, COMPANION_FIRST_PARAM, type AppendedEvent, type Companion } from './writer.js';
 export {
   AuditRepository,
   AuditCursorError,

@@ -45,6 +45,15 @@ function cleanJson(value: unknown, depth = 0): JsonValue {
   return String(value);
 }
 
+/** The first parameter number a companion statement may use (the append takes $1 to $11). */
+export const COMPANION_FIRST_PARAM = 12;
+
+/** A statement written with an audit record, atomically and in the same round trip. */
+export interface Companion {
+  sql: string;
+  params: unknown[];
+}
+
 export interface AppendedEvent {
   id: string;
   /** Its queue id: the sequencer gives it a seq within about a second of the commit. */
@@ -58,8 +67,12 @@ export class AuditWriter {
     this.table = assertAuditTableName(table);
   }
 
-  /** Appends one event within `manager`'s transaction (or alone, with a DataSource). */
-  async append(manager: EntityManager | DataSource, input: AuditEventInput): Promise<AppendedEvent> {
+  /**
+   * Appends one event within `manager`'s transaction (or alone, with a DataSource).
+   * `companion`: a data-modifying statement that commits with the record in the same
+   * statement (one round trip); its parameters are numbered from `$12` (COMPANION_FIRST_PARAM).
+   */
+  async append(manager: EntityManager | DataSource, input: AuditEventInput, companion?: Companion): Promise<AppendedEvent> {
     if (!isValidEventType(input.type)) throw new AuditWriteError(`invalid audit event type ${JSON.stringify(input.type)}`);
     const details = cleanJson(input.details ?? {}) as Record<string, JsonValue>;
     if (Buffer.byteLength(JSON.stringify(details)) > MAX_DETAILS_BYTES) throw new AuditWriteError('audit event details are too large');
@@ -76,7 +89,8 @@ export class AuditWriter {
       userAgent: clean(input.userAgent, LIMITS.userAgent),
       details,
     };
-    const rows = (await manager.query(`SELECT ${this.table}_enqueue($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS qid`, [
+    const append = `SELECT ${this.table}_enqueue($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) AS qid`;
+    const rows = (await manager.query(companion ? `WITH companion AS (${companion.sql}) ${append}` : append, [
       event.id,
       event.occurredAt,
       event.type,
@@ -88,6 +102,7 @@ export class AuditWriter {
       event.userAgent,
       JSON.stringify(event.details),
       contentHash(event),
+      ...(companion?.params ?? []),
     ])) as { qid: string }[];
     return { id: event.id, qid: Number(rows[0]!.qid) };
   }

@@ -103,6 +103,50 @@ describe('the status list', () => {
   });
 });
 
+describe('a JWT’s status entry', () => {
+  const db = () => running.behalf.dataSource;
+  const count = async (sql: string, params: unknown[] = []) => Number(((await db().query(sql, params)) as { n: string }[])[0]!.n);
+
+  it('commits in the statement of its token.issued record: when the record fails, neither exists and no token leaves', async () => {
+    const before = {
+      statuses: await count(`SELECT count(*) AS n FROM token_status WHERE client_id = 'integrator-demo'`),
+      issued: await count(`SELECT count(*) AS n FROM audit_event WHERE type = 'token.issued' AND client_id = 'integrator-demo'`),
+    };
+    // The audit append refuses this client's records for a moment (as a failing disk or a full table would).
+    await db().query(`CREATE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.client_id = 'integrator-demo' THEN RAISE EXCEPTION 'audit refused for the test'; END IF; RETURN NEW; END $$`);
+    await db().query(`CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_event FOR EACH ROW EXECUTE FUNCTION test_refuse_audit()`);
+    try {
+      const refused = await tokenRequest(running.issuer, 'integrator-demo', SECRETS['integrator-demo']!, {
+        grant_type: 'client_credentials',
+        scope: 'orders:read',
+      });
+      expect(refused.status).toBe(503);
+      expect(refused.body.access_token).toBeUndefined();
+    } finally {
+      await db().query(`DROP TRIGGER test_refuse_audit ON audit_event`);
+      await db().query(`DROP FUNCTION test_refuse_audit()`);
+    }
+    expect(await count(`SELECT count(*) AS n FROM token_status WHERE client_id = 'integrator-demo'`)).toBe(before.statuses);
+    expect(await count(`SELECT count(*) AS n FROM audit_event WHERE type = 'token.issued' AND client_id = 'integrator-demo'`)).toBe(
+      before.issued,
+    );
+
+    // Once the record can be written, the token, its status row and its record all exist, and name each other.
+    const token = await integratorJwt();
+    const { jti } = decodeJwt(token);
+    const [row] = (await db().query(`SELECT idx FROM token_status WHERE jti = $1`, [jti])) as { idx: string }[];
+    expect(Number(row!.idx) % 2 ** 20).toBe(statusOf(token).idx);
+    expect(await count(`SELECT count(*) AS n FROM audit_event WHERE type = 'token.issued' AND details->>'jti' = $1`, [jti])).toBe(1);
+  });
+
+  it('gets an index no other token has, also when many are issued at once', async () => {
+    const tokens = await Promise.all(Array.from({ length: 40 }, () => integratorJwt()));
+    const refs = tokens.map(statusOf);
+    expect(new Set(refs.map((ref) => `${ref.uri}#${ref.idx}`)).size).toBe(tokens.length);
+  });
+});
+
 describe('RFC 7009 revocation of a JWT', () => {
   it('flips its bit; introspection then says inactive and the kit refuses it within 5 s', async () => {
     const token = await integratorJwt();

@@ -11,6 +11,7 @@ import {
   AuditRepository,
   AuditSequencer,
   AuditWriter,
+  COMPANION_FIRST_PARAM,
   CONSISTENCY_FORMAT,
   ExternalCheckpointError,
   GENESIS_HASH,
@@ -34,6 +35,7 @@ import {
   type VerifyResult,
 } from '../../audit/index.js';
 import { loadKeystore, publicKeys } from '../keys/key-store.js';
+import { statusInsert, takeDeferredStatuses } from '../token-status/deferred-registration.js';
 import type { Logger } from '../observability/logger.js';
 import type { Sealer } from '../secrets/sealer.js';
 
@@ -75,9 +77,17 @@ export class AuditService {
     });
   }
 
-  /** Records an event: inside `manager`'s transaction when given, else on its own. */
+  /**
+   * Records an event: inside `manager`'s transaction when given, else on its own. Status rows of
+   * tokens this request signed (token-status/deferred-registration.ts) commit with it, in its statement.
+   */
   async record(event: AuditEventInput, manager?: EntityManager): Promise<AppendedEvent> {
-    return this.writer.append(manager ?? this.dataSource, event);
+    const statuses = takeDeferredStatuses();
+    return this.writer.append(
+      manager ?? this.dataSource,
+      event,
+      statuses.length ? statusInsert(statuses, COMPANION_FIRST_PARAM) : undefined,
+    );
   }
 
   /** Public keys of every signing key, retired ones included: old heads and checkpoints stay verifiable. */

@@ -88,7 +88,7 @@ export function createOidc(
         use: [
           // Outermost: a database outage inside oidc-provider is a 503 to retry, not a 500.
           databaseOutageMiddleware(),
-          tokenIssuedAudit(audit, logger),
+          tokenIssuedAudit(audit, (rows) => options.tokenStatus.insert(rows), logger),
           // Inside the audit: it records the answer with the granted scope (or no token, if refused).
           tokenResponseScope(),
           exchangeRefusalAudit(audit, logger),

@@ -11,7 +11,17 @@ import type { AuditService } from '../audit-trail/audit-service.js';
 import type { RequestMeta } from '../audit-trail/request-meta.js';
 import { tokenReference } from '../../audit/token-reference.js';
 import { publicKeys } from '../keys/key-store.js';
-import { registerToken, revokeTokens, tokenStatus, type StatusClaim, type TokenStatusEntry } from './token-status-store.js';
+import { deferStatus, type StatusRow } from './deferred-registration.js';
+import { IndexAllocator } from './index-allocator.js';
+import {
+  insertStatuses,
+  revokeTokens,
+  statusClaim,
+  statusRow,
+  tokenStatus,
+  type StatusClaim,
+  type TokenStatusEntry,
+} from './token-status-store.js';
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const KEY_CACHE_MS = 5000;
@@ -28,16 +38,30 @@ function audience(payload: JWTPayload): string[] {
 
 export class TokenStatusService {
   private keys: { at: number; set: ReturnType<typeof createLocalJWKSet> } | undefined;
+  private readonly indexes: IndexAllocator;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly issuer: string,
     private readonly audit: AuditService,
-  ) {}
+  ) {
+    this.indexes = new IndexAllocator(dataSource);
+  }
 
-  /** Lists a token about to be issued and returns its `status` claim. */
-  register(entry: TokenStatusEntry): Promise<StatusClaim> {
-    return registerToken(this.dataSource, this.issuer, entry);
+  /**
+   * Lists a token about to be issued and returns its `status` claim. Inside a token request the
+   * row goes out with the request's audit record (deferred-registration.ts); otherwise it is
+   * committed here, before the token is signed.
+   */
+  async register(entry: TokenStatusEntry): Promise<StatusClaim> {
+    const row = statusRow(entry, await this.indexes.next());
+    if (!deferStatus(row)) await insertStatuses(this.dataSource, [row]);
+    return statusClaim(this.issuer, row.idx);
+  }
+
+  /** Writes status rows that no audit record carried (see oidc/audit/token-issued.ts). */
+  insert(rows: StatusRow[]): Promise<void> {
+    return insertStatuses(this.dataSource, rows);
   }
 
   /**

@@ -6,6 +6,7 @@
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { LIST_SIZE, listPosition } from './list-encoding.js';
+import { statusInsert, type StatusRow } from './deferred-registration.js';
 
 type Queryable = Pick<DataSource | EntityManager, 'query'>;
 
@@ -45,21 +46,31 @@ export function statusListUri(issuer: string, listId: number): string {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/**
- * Records a token and returns its `status` claim. The index comes from a
- * sequence: concurrent issuers never wait for each other, and an index is
- * never handed out twice. Committed before the token is signed (fail closed).
- */
-export async function registerToken(db: Queryable, issuer: string, entry: TokenStatusEntry): Promise<StatusClaim> {
-  const session = entry.onBehalfSessionId && UUID.test(entry.onBehalfSessionId) ? entry.onBehalfSessionId : null;
-  const [row] = (await db.query(
-    `INSERT INTO token_status (idx, jti, client_id, subject, expires_at, grant_id, on_behalf_session_id, parent_jti)
-     VALUES (nextval('token_status_idx_seq'), $1, $2, $3, $4, $5, $6, $7)
-     RETURNING idx`,
-    [entry.jti, entry.clientId, entry.subject, entry.expiresAt, entry.grantId ?? null, session, entry.parentJti ?? null],
-  )) as { idx: string }[];
-  const { listId, idx } = listPosition(Number(row!.idx));
-  return { status_list: { idx, uri: statusListUri(issuer, listId) } };
+/** The row that lists `entry` at `idx` (an on-behalf session id that is not a UUID is not kept). */
+export function statusRow(entry: TokenStatusEntry, idx: number): StatusRow {
+  return {
+    idx,
+    jti: entry.jti,
+    clientId: entry.clientId,
+    subject: entry.subject,
+    expiresAt: entry.expiresAt,
+    grantId: entry.grantId ?? null,
+    onBehalfSessionId: entry.onBehalfSessionId && UUID.test(entry.onBehalfSessionId) ? entry.onBehalfSessionId : null,
+    parentJti: entry.parentJti ?? null,
+  };
+}
+
+/** The `status` claim of the token listed at global index `idx`. */
+export function statusClaim(issuer: string, idx: number): StatusClaim {
+  const position = listPosition(idx);
+  return { status_list: { idx: position.idx, uri: statusListUri(issuer, position.listId) } };
+}
+
+/** Writes status rows on their own (when no audit record carries them; see deferred-registration.ts). */
+export async function insertStatuses(db: Queryable, rows: StatusRow[]): Promise<void> {
+  if (!rows.length) return;
+  const { sql, params } = statusInsert(rows);
+  await db.query(sql, params);
 }
 
 /** A registered token's status: 0 VALID, 1 INVALID; undefined when Behalf never listed it. */

@@ -12,6 +12,7 @@ import type { AuditService } from '../../audit-trail/audit-service.js';
 import { requestMeta } from '../../audit-trail/request-meta.js';
 import type { Logger } from '../../observability/logger.js';
 import { wasAudited } from './audited-here.js';
+import { deferringStatuses, takeDeferredStatuses, type StatusRow } from '../../token-status/deferred-registration.js';
 
 /** What the middleware reads of oidc-provider's token entities. */
 export interface TokenLike {
@@ -68,21 +69,31 @@ async function destroyIssued(ctx: KoaContextWithOIDC): Promise<void> {
   }
 }
 
-export function tokenIssuedAudit(audit: AuditService, logger: Logger) {
+export function tokenIssuedAudit(audit: AuditService, writeStatuses: (rows: StatusRow[]) => Promise<void>, logger: Logger) {
+  const withhold = async (ctx: KoaContextWithOIDC, error: unknown) => {
+    logger.error('token.issued could not be recorded; token withheld', { error, clientId: ctx.oidc?.client?.clientId });
+    await destroyIssued(ctx);
+    ctx.status = 503;
+    ctx.set('Retry-After', '5');
+    ctx.body = {
+      error: 'temporarily_unavailable',
+      error_description: 'the token could not be recorded in the audit trail, so it was not issued; try again',
+    };
+  };
   return async function auditTokenIssued(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
-    await next();
-    if (ctx.oidc?.route !== 'token' || ctx.status !== 200 || wasAudited(ctx)) return;
-    try {
-      await audit.record(tokenIssuedEvent(ctx));
-    } catch (error) {
-      logger.error('token.issued could not be recorded; token withheld', { error, clientId: ctx.oidc.client?.clientId });
-      await destroyIssued(ctx);
-      ctx.status = 503;
-      ctx.set('Retry-After', '5');
-      ctx.body = {
-        error: 'temporarily_unavailable',
-        error_description: 'the token could not be recorded in the audit trail, so it was not issued; try again',
-      };
-    }
+    // Status-list rows of the JWTs signed below ride on this request's audit record (deferred-registration.ts).
+    await deferringStatuses(async () => {
+      await next();
+      const succeeded = ctx.status < 400;
+      try {
+        if (ctx.oidc?.route === 'token' && ctx.status === 200 && !wasAudited(ctx)) await audit.record(tokenIssuedEvent(ctx));
+        // Rows no record carried (a grant that audits itself in its own way) are written before the response leaves;
+        // those of a request that failed name tokens nobody receives.
+        const left = takeDeferredStatuses();
+        if (succeeded && left.length) await writeStatuses(left);
+      } catch (error) {
+        await withhold(ctx, error);
+      }
+    });
   };
 }
