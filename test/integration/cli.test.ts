@@ -10,6 +10,8 @@ import { buildProgram, runCli } from '../../src/cli/index.js';
 import { CliContext } from '../../src/cli/context.js';
 import { createServices, type Services } from '../../src/server/system.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { eventually } from '../support/poll.js';
+import { CLIENT_CACHE_MS } from '../../src/server/clients/client-repository.js';
 
 let db: TestDatabase;
 let services: Services;
@@ -162,7 +164,12 @@ describe('clients', () => {
     expect(rotated.code).toBe(0);
     const secret = /^client_secret: (\S+)$/m.exec(rotated.stdout)![1];
     expect(secret).not.toBe(oldSecret);
-    expect((await services.clients.findForProvider('cli-rotate'))!.client_secret).toBe(secret);
+    // The CLI wrote through its own services: this process's client cache sees it within CLIENT_CACHE_MS.
+    await eventually(async () => (await services.clients.findForProvider('cli-rotate'))!.client_secret === secret, {
+      timeoutMs: CLIENT_CACHE_MS + 500,
+      intervalMs: 50,
+      what: 'the rotated secret seen by another process within the client cache bound',
+    });
     const after = await json<Record<string, unknown>>('clients', 'show', 'cli-rotate');
     expect(after.secret_rotated_at).toEqual(expect.any(String));
     expect({ ...after, updated_at: null, secret_rotated_at: null }).toEqual({ ...before, updated_at: null });
